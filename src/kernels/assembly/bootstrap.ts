@@ -1,0 +1,111 @@
+// Programmable bootstrapping kernels (DESIGN.md: blind rotation, external product, sample extraction).
+import { fftForwardF64, fftForwardI64, fftBackwardAddTorus, fourierMulAcc } from "./fft";
+import { decomposePolyF64 } from "./decompose";
+import { polyRotate } from "./polynomial";
+
+/** Bytes of scratch memory `blindRotate` needs. */
+export function blindRotateScratchBytes(n: i32, k: i32, N: i32, levels: i32): usize {
+  return ((<usize>N) << 3) * (<usize>(2 + levels + (k + 1))) + ((<usize>(n + 1)) << 2);
+}
+
+/** Converts `count` u64 polynomials of size N to the Fourier domain (BSK preparation). */
+export function fftForwardManyI64(src: usize, dst: usize, count: i32, N: i32): void {
+  const stride = (<usize>N) << 3;
+  for (let i = 0; i < count; i++) fftForwardI64(src + <usize>i * stride, dst + <usize>i * stride, N);
+}
+
+/**
+ * Modulus switch of an LWE (n mask coefficients + body) from q = 2^64 to 2N: ã = round(a·2N/q) mod 2N.
+ */
+export function modulusSwitch(out: usize, lwe: usize, n: i32, N: i32): void {
+  const logTwoN = <u64>(32 - clz<i32>(N)); // log2(2N)
+  const shift = <u64>64 - logTwoN;
+  const half: u64 = <u64>1 << (shift - 1);
+  const mask: u64 = (<u64>N << 1) - 1;
+  for (let i = 0; i <= n; i++) {
+    const x = load<u64>(lwe + ((<usize>i) << 3));
+    store<i32>(out + ((<usize>i) << 2), <i32>(((x + half) >> shift) & mask));
+  }
+}
+
+/**
+ * Blind rotation with the Fourier bootstrapping key (CGGI 2020, Alg. 3, CMux form):
+ *   ACC ← X^{-b̃}·(0,…,0,lut);  for i: ACC ← ACC + ExtProd(BSK_i, X^{ã_i}·ACC − ACC).
+ * After it, the constant coefficient of ACC's phase is lut[phase] (negacyclically extended).
+ * acc: (k+1)·N u64 (output), lut: N u64, lwe: n+1 u64 under the small key.
+ * BSK layout: for i < n, row r = p·l + j ((k+1)·l rows), out poly o (k+1): N f64 in split Fourier form.
+ */
+export function blindRotate(
+  acc: usize, lut: usize, lwe: usize, bsk: usize,
+  n: i32, k: i32, N: i32, baseLog: i32, levels: i32, scratch: usize,
+): void {
+  const polyBytes = (<usize>N) << 3;
+  const diff = scratch;
+  const digits = diff + polyBytes;
+  const f = digits + polyBytes * <usize>levels;
+  const outF = f + polyBytes;
+  const aT = outF + polyBytes * <usize>(k + 1);
+  const twoN = N << 1;
+
+  modulusSwitch(aT, lwe, n, N);
+  // ACC = trivial GLWE (0, …, 0, X^{-b̃}·lut).
+  memory.fill(acc, 0, polyBytes * <usize>k);
+  const b = load<i32>(aT + ((<usize>n) << 2));
+  polyRotate(acc + polyBytes * <usize>k, lut, N, (twoN - b) % twoN);
+
+  const rows = (k + 1) * levels;
+  const ggswBytes = polyBytes * <usize>(rows * (k + 1));
+  for (let i = 0; i < n; i++) {
+    const a = load<i32>(aT + ((<usize>i) << 2));
+    if (a == 0) continue;
+    memory.fill(outF, 0, polyBytes * <usize>(k + 1));
+    const ggsw = bsk + <usize>i * ggswBytes;
+    for (let p = 0; p <= k; p++) {
+      const accP = acc + <usize>p * polyBytes;
+      rotateMinus(diff, accP, N, a);
+      decomposePolyF64(diff, digits, N, baseLog, levels);
+      for (let j = 0; j < levels; j++) {
+        fftForwardF64(digits + <usize>j * polyBytes, f, N);
+        const row = ggsw + <usize>(p * levels + j) * <usize>(k + 1) * polyBytes;
+        for (let o = 0; o <= k; o++) {
+          fourierMulAcc(outF + <usize>o * polyBytes, f, row + <usize>o * polyBytes, N);
+        }
+      }
+    }
+    for (let o = 0; o <= k; o++) {
+      fftBackwardAddTorus(outF + <usize>o * polyBytes, acc + <usize>o * polyBytes, N);
+    }
+  }
+}
+
+// dst = X^s·src − src, s in (0, 2N).
+function rotateMinus(dst: usize, src: usize, N: i32, shift: i32): void {
+  let s = shift;
+  let sign: u64 = 1;
+  if (s >= N) { s -= N; sign = <u64>-1; }
+  for (let c = 0; c < N; c++) {
+    const o = (<usize>c) << 3;
+    let v: u64;
+    if (c >= s) v = load<u64>(src + ((<usize>(c - s)) << 3));
+    else v = 0 - load<u64>(src + ((<usize>(c - s + N)) << 3));
+    store<u64>(dst + o, v * sign - load<u64>(src + o));
+  }
+}
+
+/**
+ * Sample extraction of coefficient `idx` of a GLWE (k polys of mask + body) into an LWE of dimension kN
+ * under the flattened GLWE key: a_{pN+i} = A_p[idx-i] (i ≤ idx), -A_p[N+idx-i] (i > idx); b = B[idx].
+ */
+export function sampleExtract(out: usize, glwe: usize, k: i32, N: i32, idx: i32): void {
+  for (let p = 0; p < k; p++) {
+    const A = glwe + (<usize>(p * N) << 3);
+    const O = out + (<usize>(p * N) << 3);
+    for (let i = 0; i < N; i++) {
+      let v: u64;
+      if (i <= idx) v = load<u64>(A + ((<usize>(idx - i)) << 3));
+      else v = 0 - load<u64>(A + ((<usize>(N + idx - i)) << 3));
+      store<u64>(O + ((<usize>i) << 3), v);
+    }
+  }
+  store<u64>(out + (<usize>(k * N) << 3), load<u64>(glwe + (<usize>(k * N + idx) << 3)));
+}

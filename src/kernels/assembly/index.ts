@@ -1,0 +1,13 @@
+// Entry point of the WebAssembly kernels: everything exported here is callable from TypeScript.
+export { alloc, dealloc, memoryPages } from "./memory";
+export {
+  fftInit, fftForwardI64, fftForwardF64, fftBackwardAddTorus, fftBackwardToI64, fourierMulAcc, fourierMul,
+} from "./fft";
+export { decomposePolyF64 } from "./decompose";
+export { polyRotate, polyMulSmallAdd, polyMulNaive } from "./polynomial";
+export {
+  blindRotateScratchBytes, fftForwardManyI64, modulusSwitch, blindRotate, sampleExtract,
+} from "./bootstrap";
+export { keyswitch } from "./keyswitch";
+export { addAssign, subAssign, scalarMulAssign, mulAddAssign, matmul, dot, batchPhase, batchSetBody } from "./lwe";
+export { chacha20Blocks } from "./chacha20";

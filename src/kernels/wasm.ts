@@ -1,0 +1,175 @@
+// Loads the WebAssembly kernels (one instance per thread) and exposes typed views on their memory.
+import { KERNELS_WASM_BASE64 } from "./wasm-binary.generated.js";
+
+/** The raw exports of the kernel module (pointers are byte offsets into `memory`). */
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  alloc(size: number): number;
+  dealloc(ptr: number): void;
+  memoryPages(): number;
+  fftInit(N: number): void;
+  fftForwardI64(src: number, dst: number, N: number): void;
+  fftForwardF64(src: number, dst: number, N: number): void;
+  fftBackwardAddTorus(f: number, dst: number, N: number): void;
+  fftBackwardToI64(f: number, dst: number, N: number): void;
+  fourierMulAcc(acc: number, a: number, b: number, N: number): void;
+  fourierMul(out: number, a: number, b: number, N: number): void;
+  decomposePolyF64(src: number, dst: number, N: number, baseLog: number, levels: number): void;
+  polyRotate(dst: number, src: number, N: number, shift: number): void;
+  polyMulSmallAdd(out: number, a: number, smallF: number, N: number, scratch: number): void;
+  polyMulNaive(out: number, a: number, b: number, N: number): void;
+  blindRotateScratchBytes(n: number, k: number, N: number, levels: number): number;
+  fftForwardManyI64(src: number, dst: number, count: number, N: number): void;
+  modulusSwitch(out: number, lwe: number, n: number, N: number): void;
+  blindRotate(acc: number, lut: number, lwe: number, bsk: number, n: number, k: number, N: number,
+    baseLog: number, levels: number, scratch: number): void;
+  sampleExtract(out: number, glwe: number, k: number, N: number, idx: number): void;
+  keyswitch(out: number, inp: number, ksk: number, nIn: number, nOut: number, baseLog: number, levels: number): void;
+  addAssign(dst: number, src: number, len: number): void;
+  subAssign(dst: number, src: number, len: number): void;
+  scalarMulAssign(dst: number, len: number, w: bigint): void;
+  mulAddAssign(dst: number, src: number, len: number, w: bigint): void;
+  matmul(out: number, inp: number, W: number, rows: number, cols: number, dim1: number): void;
+  dot(a: number, s: number, n: number): bigint;
+  batchPhase(out: number, cts: number, count: number, n: number, s: number): void;
+  batchSetBody(cts: number, count: number, n: number, s: number, add: number): void;
+  chacha20Blocks(key: number, nonce: number, counter: number, out: number, nBlocks: number): void;
+}
+
+/** Thrown when the platform cannot run the SIMD kernels. */
+export class KernelUnavailableError extends Error {
+  override name = "KernelUnavailableError";
+}
+
+function wasmBytes(): Uint8Array<ArrayBuffer> {
+  const bin = atob(KERNELS_WASM_BASE64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function imports(getMemory: () => WebAssembly.Memory): WebAssembly.Imports {
+  return {
+    env: {
+      abort(msgPtr: number, filePtr: number, line: number, col: number): void {
+        void getMemory; void msgPtr; void filePtr;
+        throw new Error(`umbra kernel abort at ${line}:${col}`);
+      },
+      seed: (): number => 0, // Math.random is never used by the kernels
+    },
+  };
+}
+
+let instance: Kernels | undefined;
+
+/** The kernels of this thread (compiled synchronously on first use; use `initKernels` in browsers). */
+export function kernels(): Kernels {
+  if (instance) return instance;
+  const bytes = wasmBytes();
+  if (!WebAssembly.validate(bytes)) {
+    throw new KernelUnavailableError("this platform lacks WebAssembly SIMD, which umbra's kernels need");
+  }
+  const mod = new WebAssembly.Module(bytes);
+  let mem: WebAssembly.Memory | undefined;
+  const inst = new WebAssembly.Instance(mod, imports(() => mem!));
+  const ex = inst.exports as unknown as KernelExports;
+  mem = ex.memory;
+  instance = new Kernels(ex);
+  return instance;
+}
+
+/** Asynchronous initialisation (required on browser main threads, where sync compilation is limited). */
+export async function initKernels(): Promise<Kernels> {
+  if (instance) return instance;
+  const bytes = wasmBytes();
+  if (!WebAssembly.validate(bytes)) {
+    throw new KernelUnavailableError("this platform lacks WebAssembly SIMD, which umbra's kernels need");
+  }
+  let mem: WebAssembly.Memory | undefined;
+  const { instance: inst } = await WebAssembly.instantiate(bytes, imports(() => mem!));
+  const ex = inst.exports as unknown as KernelExports;
+  mem = ex.memory;
+  instance ??= new Kernels(ex);
+  return instance;
+}
+
+/** Thin wrapper: allocation that throws, and fresh typed views (memory growth detaches old ones). */
+export class Kernels {
+  constructor(readonly k: KernelExports) {}
+
+  alloc(bytes: number): number {
+    const ptr = this.k.alloc(Math.max(16, bytes));
+    if (ptr === 0) throw new RangeError(`kernel memory exhausted allocating ${bytes} bytes`);
+    return ptr;
+  }
+
+  free(ptr: number): void {
+    this.k.dealloc(ptr);
+  }
+
+  u8(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.k.memory.buffer, ptr, len);
+  }
+  u64(ptr: number, len: number): BigUint64Array {
+    return new BigUint64Array(this.k.memory.buffer, ptr, len);
+  }
+  u32(ptr: number, len: number): Uint32Array {
+    return new Uint32Array(this.k.memory.buffer, ptr, len);
+  }
+  f64(ptr: number, len: number): Float64Array {
+    return new Float64Array(this.k.memory.buffer, ptr, len);
+  }
+  i32(ptr: number, len: number): Int32Array {
+    return new Int32Array(this.k.memory.buffer, ptr, len);
+  }
+
+  /** Bytes of linear memory in use by this instance (pages × 64 KiB). */
+  memoryBytes(): number {
+    return this.k.memory.buffer.byteLength;
+  }
+}
+
+const registry = new FinalizationRegistry<{ k: Kernels; ptr: number }>(({ k, ptr }) => k.free(ptr));
+
+/**
+ * A block of kernel memory owned by a TypeScript object. Call `free()` (or use `using`) when done; the
+ * FinalizationRegistry only frees blocks whose owner was forgotten, as a safety net.
+ */
+export class WasmBuffer {
+  #ptr: number;
+  readonly byteLength: number;
+  readonly k: Kernels;
+
+  constructor(byteLength: number, k: Kernels = kernels()) {
+    this.k = k;
+    this.byteLength = byteLength;
+    this.#ptr = k.alloc(byteLength);
+    registry.register(this, { k, ptr: this.#ptr }, this);
+  }
+
+  get ptr(): number {
+    if (this.#ptr === 0) throw new Error("use of a freed kernel buffer");
+    return this.#ptr;
+  }
+
+  get freed(): boolean {
+    return this.#ptr === 0;
+  }
+
+  u8(): Uint8Array { return this.k.u8(this.ptr, this.byteLength); }
+  u64(): BigUint64Array { return this.k.u64(this.ptr, this.byteLength >>> 3); }
+  u32(): Uint32Array { return this.k.u32(this.ptr, this.byteLength >>> 2); }
+  f64(): Float64Array { return this.k.f64(this.ptr, this.byteLength >>> 3); }
+  i32(): Int32Array { return this.k.i32(this.ptr, this.byteLength >>> 2); }
+
+  free(): void {
+    if (this.#ptr === 0) return;
+    registry.unregister(this);
+    this.k.free(this.#ptr);
+    this.#ptr = 0;
+  }
+
+  [Symbol.dispose](): void {
+    this.free();
+  }
+}

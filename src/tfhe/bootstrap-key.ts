@@ -1,0 +1,172 @@
+// Bootstrapping key (DESIGN.md): n GGSW encryptions of the small-key bits sᵢ under the GLWE key.
+// GGSW(m) row (p, j), p ≤ k, level j = 1..l, gadget g_j = q/B^j: a GLWE encryption of
+//   −m·g_j·S_p   (p < k)   or   m·g_j   (p = k, constant polynomial),
+// which has the same phase as adding m·g_j to the p-th component (CGGI 2020 §3.3) but keeps every mask
+// a pure stream output, so a key generated from a seed compresses to seed + bodies.
+// Layout: for i < n, row r = p·l + (j−1), polynomial o ≤ k: N u64 words.
+import { kernels, WasmBuffer } from "../kernels/wasm.js";
+import { withKernelMemory } from "./_staging.js";
+import type { TfheParameters } from "./parameters.js";
+import type { GlweSecretKey, LweSecretKey } from "./secret-key.js";
+import { fillGaussianTorus, newSeed } from "./random.js";
+import { seededMasks } from "./masks.js";
+
+export interface BootstrapKeyShape {
+  readonly lweDimension: number;
+  readonly glweDimension: number;
+  readonly polynomialSize: number;
+  readonly baseLog: number;
+  readonly levels: number;
+}
+
+export function bootstrapKeyShape(p: TfheParameters): BootstrapKeyShape {
+  return {
+    lweDimension: p.lweDimension, glweDimension: p.glweDimension, polynomialSize: p.polynomialSize,
+    baseLog: p.pbsBaseLog, levels: p.pbsLevel,
+  };
+}
+
+/** Words of one GGSW: (k+1)·l rows of (k+1) polynomials. */
+export function ggswWords(s: BootstrapKeyShape): number {
+  const k1 = s.glweDimension + 1;
+  return k1 * s.levels * k1 * s.polynomialSize;
+}
+
+/** The bootstrapping key in the standard (coefficient) domain, as generated and serialized. */
+export class BootstrapKey {
+  constructor(
+    readonly shape: BootstrapKeyShape,
+    readonly data: BigUint64Array,
+    /** Seed of the masks when generated from one (then `compress()` is available). */
+    readonly seed?: Uint8Array,
+  ) {
+    const expected = shape.lweDimension * ggswWords(shape);
+    if (data.length !== expected) throw new RangeError(`bootstrap key needs ${expected} words, got ${data.length}`);
+  }
+
+  /** Seed + bodies only: (k+1)·l·N words per GGSW instead of (k+1)²·l·N. */
+  compress(): SeededBootstrapKey {
+    if (!this.seed) throw new Error("this bootstrap key was not generated from a seed");
+    const { glweDimension: k, polynomialSize: N } = this.shape;
+    const rows = this.shape.lweDimension * (k + 1) * this.shape.levels;
+    const bodies = new BigUint64Array(rows * N);
+    for (let r = 0; r < rows; r++) {
+      const off = (r * (k + 1) + k) * N;
+      bodies.set(this.data.subarray(off, off + N), r * N);
+    }
+    return new SeededBootstrapKey(this.shape, this.seed, bodies);
+  }
+}
+
+export class SeededBootstrapKey {
+  constructor(readonly shape: BootstrapKeyShape, readonly seed: Uint8Array, readonly bodies: BigUint64Array) {
+    const { glweDimension: k, polynomialSize: N, levels, lweDimension: n } = shape;
+    if (bodies.length !== n * (k + 1) * levels * N) throw new RangeError("seeded bootstrap key: wrong body count");
+    if (seed.length !== 32) throw new RangeError("seeded bootstrap key: seed must be 32 bytes");
+  }
+
+  /** Regenerates the masks from the seed (same stream order as generation). */
+  decompress(): BootstrapKey {
+    const { glweDimension: k, polynomialSize: N, levels, lweDimension: n } = this.shape;
+    const data = new BigUint64Array(n * ggswWords(this.shape));
+    const masks = seededMasks(this.seed, DOMAIN_BSK);
+    const rows = n * (k + 1) * levels;
+    withKernelMemory([k * N * 8], (K, pm) => {
+      for (let r = 0; r < rows; r++) {
+        masks.fillKernelU64(pm!, k * N);
+        const off = r * (k + 1) * N;
+        data.set(K.u64(pm!, k * N), off);
+        data.set(this.bodies.subarray(r * N, (r + 1) * N), off + k * N);
+      }
+    });
+    return new BootstrapKey(this.shape, data, this.seed);
+  }
+}
+
+/** Domain-separation tag of the bootstrapping-key mask stream. */
+export const DOMAIN_BSK = 1;
+
+/** Generates a bootstrapping key; masks are expanded from `seed` (fresh CSPRNG seed by default). */
+export function generateBootstrapKey(
+  lweKey: LweSecretKey, glweKey: GlweSecretKey, shape: BootstrapKeyShape, glweNoiseStd: number,
+  seed: Uint8Array = newSeed(),
+): BootstrapKey {
+  const { lweDimension: n, glweDimension: k, polynomialSize: N, baseLog, levels } = shape;
+  if (lweKey.dimension !== n) throw new RangeError(`LWE key dimension ${lweKey.dimension} ≠ n = ${n}`);
+  if (glweKey.glweDimension !== k || glweKey.polynomialSize !== N) throw new RangeError("GLWE key shape mismatch");
+  const K = kernels();
+  K.k.fftInit(N);
+  const gw = ggswWords(shape);
+  const data = new BigUint64Array(n * gw);
+  const masks = seededMasks(seed, DOMAIN_BSK);
+  const noise = new BigUint64Array((k + 1) * levels * N);
+  const polyBytes = N * 8;
+  // Buffers: one GGSW, key words (kN), key in Fourier form (k·N f64), scratch for exact products (3N).
+  withKernelMemory([gw * 8, k * polyBytes, k * polyBytes, 3 * polyBytes], (_K, pg, pkw, pkf, pscr) => {
+    K.u64(pkw!, k * N).set(glweKey.asLweKey().words());
+    for (let p = 0; p < k; p++) K.k.fftForwardI64(pkw! + p * polyBytes, pkf! + p * polyBytes, N);
+    try {
+      for (let i = 0; i < n; i++) {
+        const m = BigInt(lweKey.bits[i]!);
+        fillGaussianTorus(noise, glweNoiseStd);
+        for (let p = 0; p <= k; p++) {
+          for (let j = 0; j < levels; j++) {
+            const row = p * levels + j;
+            const rowPtr = pg! + row * (k + 1) * polyBytes;
+            const body = rowPtr + k * polyBytes;
+            masks.fillKernelU64(rowPtr, k * N);
+            K.u64(body, N).set(noise.subarray(row * N, (row + 1) * N));
+            for (let q = 0; q < k; q++) K.k.polyMulSmallAdd(body, rowPtr + q * polyBytes, pkf! + q * polyBytes, N, pscr!);
+            if (m !== 0n) {
+              const g = 1n << BigInt(64 - baseLog * (j + 1)); // q / B^(j+1)
+              if (p < k) K.k.mulAddAssign(body, pkw! + p * polyBytes, N, BigInt.asIntN(64, -m * g));
+              else { const b = K.u64(body, 1); b[0] = BigInt.asUintN(64, b[0]! + m * g); }
+            }
+          }
+        }
+        data.set(K.u64(pg!, gw), i * gw);
+      }
+    } finally {
+      K.u64(pkw!, k * N).fill(0n);
+      K.f64(pkf!, k * N).fill(0);
+    }
+  });
+  return new BootstrapKey(shape, data, seed);
+}
+
+/**
+ * The bootstrapping key in the Fourier domain, in kernel memory (what blind rotation reads).
+ * Owns its buffer: call `free()` (or `using`) when done.
+ */
+export class FourierBootstrapKey {
+  readonly buffer: WasmBuffer;
+
+  constructor(readonly shape: BootstrapKeyShape, buffer: WasmBuffer) {
+    this.buffer = buffer;
+  }
+
+  static fromStandard(bsk: BootstrapKey): FourierBootstrapKey {
+    const K = kernels();
+    const N = bsk.shape.polynomialSize;
+    K.k.fftInit(N);
+    const buffer = new WasmBuffer(bsk.data.length * 8, K);
+    const perGgsw = ggswWords(bsk.shape);
+    const polys = perGgsw / N;
+    // Convert one GGSW at a time through a staging buffer to keep peak memory near one key.
+    withKernelMemory([perGgsw * 8], (_K, stage) => {
+      for (let i = 0; i < bsk.shape.lweDimension; i++) {
+        K.u64(stage!, perGgsw).set(bsk.data.subarray(i * perGgsw, (i + 1) * perGgsw));
+        K.k.fftForwardManyI64(stage!, buffer.ptr + i * perGgsw * 8, polys, N);
+      }
+    });
+    return new FourierBootstrapKey(bsk.shape, buffer);
+  }
+
+  free(): void {
+    this.buffer.free();
+  }
+
+  [Symbol.dispose](): void {
+    this.free();
+  }
+}

@@ -1,0 +1,89 @@
+// Test polynomials for programmable bootstrapping (DESIGN.md "Blind rotation").
+// With a padding bit, message m ∈ [0, p) has mod-switched phase ≈ m·N/p, so each message owns a box of
+// N/p coefficients. The box is centred on m·N/p (shifted by half a box) so that noise of either sign
+// rounds to m; the last half box wraps negacyclically to the front of box 0, hence holds −f(0).
+// Many-LUT (several functions from one blind rotation, as TFHE-rs's many-LUT): when the input is known to
+// be < p_in with c·p_in ≤ p, box b = m + t·p_in holds f_t(m) and output t is the coefficient t·p_in·N/p.
+import { encode, type Encoding } from "./encoding.js";
+
+export class LookupTable {
+  constructor(
+    /** The N torus coefficients of the test polynomial. */
+    readonly polynomial: BigUint64Array,
+    /** Message bits the input ciphertexts carry (the parameter set's p = 2^bits). */
+    readonly inputEncoding: Encoding,
+    readonly outputEncoding: Encoding,
+    /** Coefficients to sample-extract: one output per function (a single one for a plain LUT). */
+    readonly offsets: readonly number[],
+  ) {}
+
+  get functionCount(): number {
+    return this.offsets.length;
+  }
+}
+
+export interface LookupTableOptions {
+  /** The parameter set's message space (message + carry bits). */
+  readonly inputEncoding: Encoding;
+  /** Output encoding (defaults to the input's): PBS can change the message space. */
+  readonly outputEncoding?: Encoding;
+  readonly polynomialSize: number;
+}
+
+function boxSize(inputBits: number, N: number): number {
+  const p = 2 ** inputBits;
+  if (p > N) throw new RangeError(`a ${inputBits}-bit lookup needs N ≥ ${p}, got N = ${N}`);
+  return N / p;
+}
+
+function fillPolynomial(N: number, box: number, p: number, value: (b: number) => bigint): BigUint64Array {
+  const v = new BigUint64Array(N);
+  const half = box >> 1;
+  const boxValues: bigint[] = [];
+  for (let b = 0; b < p; b++) boxValues.push(value(b));
+  for (let j = 0; j < N; j++) {
+    const b = Math.floor((j + half) / box);
+    v[j] = b < p ? boxValues[b]! : BigInt.asUintN(64, -boxValues[0]!);
+  }
+  return v;
+}
+
+function outputValue(f: (x: number) => number, x: number, out: Encoding): bigint {
+  const y = f(x);
+  if (!Number.isSafeInteger(y)) throw new RangeError(`lookup function returned ${y} for input ${x}: not an integer`);
+  const p = 2 ** out.bits;
+  return encode(((y % p) + p) % p, out);
+}
+
+/** A table for f: [0, p) → [0, p_out) (results are reduced mod p_out). */
+export function lookupTable(f: (x: number) => number, opts: LookupTableOptions): LookupTable {
+  const out = opts.outputEncoding ?? opts.inputEncoding;
+  const N = opts.polynomialSize;
+  const bits = opts.inputEncoding.bits;
+  const box = boxSize(bits, N);
+  const poly = fillPolynomial(N, box, 2 ** bits, (b) => outputValue(f, b, out));
+  return new LookupTable(poly, opts.inputEncoding, out, [0]);
+}
+
+/**
+ * Several tables evaluated by one blind rotation, for inputs known to be < 2^inputBits where
+ * functions.length · 2^inputBits ≤ p. Returns one output per function.
+ */
+export function manyLookupTable(
+  functions: readonly ((x: number) => number)[], inputBits: number, opts: LookupTableOptions,
+): LookupTable {
+  const out = opts.outputEncoding ?? opts.inputEncoding;
+  const N = opts.polynomialSize;
+  const bits = opts.inputEncoding.bits;
+  const p = 2 ** bits, pIn = 2 ** inputBits;
+  if (!Number.isInteger(inputBits) || inputBits < 0 || inputBits > bits) throw new RangeError(`inputBits must be in [0, ${bits}]`);
+  if (functions.length < 1 || functions.length * pIn > p) {
+    throw new RangeError(`${functions.length} functions of ${inputBits}-bit inputs do not fit a ${bits}-bit message space`);
+  }
+  const box = boxSize(bits, N);
+  const poly = fillPolynomial(N, box, p, (b) => {
+    const t = Math.floor(b / pIn);
+    return t < functions.length ? outputValue(functions[t]!, b % pIn, out) : 0n;
+  });
+  return new LookupTable(poly, opts.inputEncoding, out, functions.map((_, t) => t * pIn * box));
+}

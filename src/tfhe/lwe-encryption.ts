@@ -1,0 +1,72 @@
+// LWE encryption / decryption (DESIGN.md): b = ⟨a, s⟩ + μ + e with a uniform (CSPRNG, or expanded from a
+// seed for compressed ciphertexts), e Gaussian of std σ (fraction of q) drawn from the CSPRNG.
+import { withKernelMemory } from "./_staging.js";
+import { decode, encode, type Encoding } from "./encoding.js";
+import { LweBatch } from "./lwe-batch.js";
+import type { LweSecretKey } from "./secret-key.js";
+import { fillGaussianTorus } from "./random.js";
+import { csprngMasks, type MaskSource } from "./masks.js";
+import { ParameterMismatchError } from "./errors.js";
+
+/**
+ * Encrypts raw torus plaintexts μᵢ (u64) under `key`. Masks come from `masks` (the CSPRNG by default; a
+ * seeded stream makes the batch compressible to seed + bodies).
+ */
+export function encryptPlaintexts(
+  key: LweSecretKey, plaintexts: BigUint64Array, noiseStd: number, encoding: Encoding,
+  masks: MaskSource = csprngMasks(),
+): LweBatch {
+  const n = key.dimension, count = plaintexts.length;
+  const words = count * (n + 1);
+  const noise = new BigUint64Array(count);
+  fillGaussianTorus(noise, noiseStd);
+  for (let i = 0; i < count; i++) noise[i] = BigInt.asUintN(64, noise[i]! + plaintexts[i]!);
+  return withKernelMemory([words * 8, n * 8, count * 8], (K, pct, pkey, padd) => {
+    for (let i = 0; i < count; i++) masks.fillKernelU64(pct! + i * (n + 1) * 8, n);
+    K.u64(pkey!, n).set(key.words());
+    K.u64(padd!, count).set(noise);
+    K.k.batchSetBody(pct!, count, n, pkey!, padd!);
+    const data = K.u64(pct!, words).slice();
+    K.u64(pkey!, n).fill(0n);
+    return new LweBatch(n, count, data, encoding);
+  });
+}
+
+/** Encrypts integers (mod 2^bits) with the given encoding. */
+export function encryptLwe(
+  key: LweSecretKey, messages: ArrayLike<number>, encoding: Encoding, noiseStd: number, masks?: MaskSource,
+): LweBatch {
+  const pts = new BigUint64Array(messages.length);
+  for (let i = 0; i < messages.length; i++) pts[i] = encode(messages[i]!, encoding);
+  return encryptPlaintexts(key, pts, noiseStd, encoding, masks);
+}
+
+/** Phases b − ⟨a, s⟩ = μ + e of every ciphertext. */
+export function lwePhases(key: LweSecretKey, batch: LweBatch): BigUint64Array {
+  if (batch.dimension !== key.dimension) {
+    throw new ParameterMismatchError(`ciphertext dimension ${batch.dimension} does not match the key's ${key.dimension}`);
+  }
+  const n = key.dimension, count = batch.count;
+  return withKernelMemory([batch.data.length * 8, n * 8, count * 8], (K, pct, pkey, pout) => {
+    K.u64(pct!, batch.data.length).set(batch.data);
+    K.u64(pkey!, n).set(key.words());
+    K.k.batchPhase(pout!, pct!, count, n, pkey!);
+    K.u64(pkey!, n).fill(0n);
+    return K.u64(pout!, count).slice();
+  });
+}
+
+/** Decrypts and decodes every ciphertext with the batch's encoding. */
+export function decryptLwe(key: LweSecretKey, batch: LweBatch, encoding: Encoding = batch.encoding): Uint32Array {
+  const ph = lwePhases(key, batch);
+  const out = new Uint32Array(batch.count);
+  for (let i = 0; i < ph.length; i++) out[i] = decode(ph[i]!, encoding);
+  return out;
+}
+
+/** A noiseless encryption of μ (all-zero mask): what the server uses for clear constants. */
+export function trivialEncrypt(dimension: number, messages: ArrayLike<number>, encoding: Encoding): LweBatch {
+  const b = LweBatch.zeros(dimension, messages.length, encoding);
+  for (let i = 0; i < messages.length; i++) b.data[i * (dimension + 1) + dimension] = encode(messages[i]!, encoding);
+  return b;
+}

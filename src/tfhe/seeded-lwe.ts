@@ -1,0 +1,41 @@
+// Compressed ("seeded") LWE batch: the masks are a ChaCha20 stream of a 32-byte seed, so only the seed and
+// the bodies travel. Expansion regenerates the masks in the order encryption drew them.
+import { withKernelMemory } from "./_staging.js";
+import type { Encoding } from "./encoding.js";
+import { LweBatch } from "./lwe-batch.js";
+import { seededMasks } from "./masks.js";
+
+/** Domain-separation tag of ciphertext mask streams. */
+export const DOMAIN_CIPHERTEXT = 3;
+
+export class SeededLweBatch {
+  constructor(
+    readonly dimension: number,
+    readonly seed: Uint8Array,
+    readonly bodies: BigUint64Array,
+    readonly encoding: Encoding,
+  ) {
+    if (seed.length !== 32) throw new RangeError("seed must be 32 bytes");
+  }
+
+  get count(): number {
+    return this.bodies.length;
+  }
+
+  static fromBatch(batch: LweBatch, seed: Uint8Array): SeededLweBatch {
+    const bodies = new BigUint64Array(batch.count);
+    for (let i = 0; i < batch.count; i++) bodies[i] = batch.data[i * batch.size + batch.dimension]!;
+    return new SeededLweBatch(batch.dimension, seed, bodies, batch.encoding);
+  }
+
+  decompress(): LweBatch {
+    const n = this.dimension, n1 = n + 1, count = this.count;
+    const masks = seededMasks(this.seed, DOMAIN_CIPHERTEXT);
+    const data = withKernelMemory([count * n1 * 8], (K, p) => {
+      for (let i = 0; i < count; i++) masks.fillKernelU64(p! + i * n1 * 8, n);
+      return K.u64(p!, count * n1).slice();
+    });
+    for (let i = 0; i < count; i++) data[i * n1 + n] = this.bodies[i]!;
+    return new LweBatch(n, count, data, this.encoding);
+  }
+}

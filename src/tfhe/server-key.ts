@@ -1,0 +1,138 @@
+// Server-side evaluation key: key switching + programmable bootstrapping (DESIGN.md "Order KS→PBS").
+// PBS(c, f) = SampleExtract(BlindRotate(ModSwitch(KeySwitch(c)), v_f)): evaluates f on the message of c
+// and resets the noise to the PBS output variance (noise.ts).
+import { kernels, WasmBuffer } from "../kernels/wasm.js";
+import type { Encoding } from "./encoding.js";
+import { BootstrapKey, FourierBootstrapKey } from "./bootstrap-key.js";
+import { KernelKeyswitchKey, KeyswitchKey } from "./keyswitch-key.js";
+import { LweBatch } from "./lwe-batch.js";
+import { lookupTable, manyLookupTable, type LookupTable } from "./lookup-table.js";
+import type { TfheParameters } from "./parameters.js";
+import { ParameterMismatchError } from "./errors.js";
+
+/** What a client sends the server: no secret material. */
+export interface EvaluationKeys {
+  readonly params: TfheParameters;
+  readonly bootstrapKey: BootstrapKey;
+  readonly keyswitchKey: KeyswitchKey;
+}
+
+export class ServerKey {
+  readonly params: TfheParameters;
+  readonly bsk: FourierBootstrapKey;
+  readonly ksk: KernelKeyswitchKey;
+  // Per-key scratch, allocated once so memory stays flat across any number of PBS.
+  readonly #scratch: WasmBuffer;
+  readonly #bigIn: WasmBuffer;
+  readonly #small: WasmBuffer;
+  readonly #acc: WasmBuffer;
+  readonly #lut: WasmBuffer;
+  readonly #out: WasmBuffer;
+
+  constructor(keys: EvaluationKeys) {
+    const p = keys.params;
+    const { lweDimension: n, glweDimension: k, polynomialSize: N } = p;
+    const bs = keys.bootstrapKey.shape, ks = keys.keyswitchKey.shape;
+    if (bs.lweDimension !== n || bs.glweDimension !== k || bs.polynomialSize !== N || bs.baseLog !== p.pbsBaseLog || bs.levels !== p.pbsLevel) {
+      throw new ParameterMismatchError("bootstrap key does not match the parameters");
+    }
+    if (ks.inputDimension !== k * N || ks.outputDimension !== n || ks.baseLog !== p.ksBaseLog || ks.levels !== p.ksLevel) {
+      throw new ParameterMismatchError("keyswitch key does not match the parameters");
+    }
+    const K = kernels();
+    K.k.fftInit(N);
+    this.params = p;
+    this.bsk = FourierBootstrapKey.fromStandard(keys.bootstrapKey);
+    this.ksk = KernelKeyswitchKey.fromStandard(keys.keyswitchKey);
+    this.#scratch = new WasmBuffer(K.k.blindRotateScratchBytes(n, k, N, p.pbsLevel), K);
+    this.#bigIn = new WasmBuffer((k * N + 1) * 8, K);
+    this.#small = new WasmBuffer((n + 1) * 8, K);
+    this.#acc = new WasmBuffer((k + 1) * N * 8, K);
+    this.#lut = new WasmBuffer(N * 8, K);
+    this.#out = new WasmBuffer((k * N + 1) * 8, K);
+  }
+
+  /** Dimension of ciphertexts between bootstraps (the big key, kN). */
+  get bigDimension(): number {
+    return this.params.glweDimension * this.params.polynomialSize;
+  }
+
+  /** The parameter set's message space. */
+  get encoding(): Encoding {
+    return { bits: this.params.messageBits + this.params.carryBits };
+  }
+
+  /** A lookup table for f on this key's message space (optionally to another output encoding). */
+  lookupTable(f: (x: number) => number, outputEncoding?: Encoding): LookupTable {
+    return lookupTable(f, { inputEncoding: this.encoding, outputEncoding, polynomialSize: this.params.polynomialSize });
+  }
+
+  /** Several functions of inputs known to be < 2^inputBits, from one blind rotation each. */
+  manyLookupTable(functions: readonly ((x: number) => number)[], inputBits: number, outputEncoding?: Encoding): LookupTable {
+    return manyLookupTable(functions, inputBits, {
+      inputEncoding: this.encoding, outputEncoding, polynomialSize: this.params.polynomialSize,
+    });
+  }
+
+  /** Key switch kN → n (exposed for tests and benchmarks). */
+  keyswitch(batch: LweBatch): LweBatch {
+    return this.ksk.apply(batch);
+  }
+
+  /** PBS of every ciphertext with one table; for a many-LUT, the outputs of function t are batch t. */
+  bootstrapMany(batch: LweBatch, lut: LookupTable): LweBatch[] {
+    this.#checkInput(batch, lut);
+    const { lweDimension: n, glweDimension: k, polynomialSize: N, ksBaseLog, ksLevel, pbsBaseLog, pbsLevel } = this.params;
+    const K = this.bsk.buffer.k;
+    const big = k * N + 1;
+    const outs = lut.offsets.map(() => new BigUint64Array(batch.count * big));
+    K.u64(this.#lut.ptr, N).set(lut.polynomial);
+    for (let c = 0; c < batch.count; c++) {
+      K.u64(this.#bigIn.ptr, big).set(batch.data.subarray(c * big, (c + 1) * big));
+      K.k.keyswitch(this.#small.ptr, this.#bigIn.ptr, this.ksk.buffer.ptr, k * N, n, ksBaseLog, ksLevel);
+      K.k.blindRotate(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, this.bsk.buffer.ptr, n, k, N,
+        pbsBaseLog, pbsLevel, this.#scratch.ptr);
+      for (let t = 0; t < lut.offsets.length; t++) {
+        K.k.sampleExtract(this.#out.ptr, this.#acc.ptr, k, N, lut.offsets[t]!);
+        outs[t]!.set(K.u64(this.#out.ptr, big), c * big);
+      }
+    }
+    return outs.map((d) => new LweBatch(k * N, batch.count, d, lut.outputEncoding));
+  }
+
+  /** PBS of every ciphertext: the result encrypts f(m) in the table's output encoding. */
+  bootstrap(batch: LweBatch, lut: LookupTable): LweBatch {
+    if (lut.offsets.length !== 1) throw new RangeError("bootstrap takes a single table; use bootstrapMany for a many-LUT");
+    return this.bootstrapMany(batch, lut)[0]!;
+  }
+
+  /** Convenience: PBS with a table built from f. */
+  apply(batch: LweBatch, f: (x: number) => number, outputEncoding?: Encoding): LweBatch {
+    return this.bootstrap(batch, this.lookupTable(f, outputEncoding));
+  }
+
+  #checkInput(batch: LweBatch, lut: LookupTable): void {
+    if (batch.dimension !== this.bigDimension) {
+      throw new ParameterMismatchError(`PBS input has dimension ${batch.dimension}, this key expects ${this.bigDimension}`);
+    }
+    if (lut.polynomial.length !== this.params.polynomialSize) {
+      throw new ParameterMismatchError("lookup table was built for another polynomial size");
+    }
+    if (lut.inputEncoding.bits !== this.encoding.bits) {
+      throw new ParameterMismatchError(`lookup table expects ${lut.inputEncoding.bits}-bit inputs, this key's message space is ${this.encoding.bits} bits`);
+    }
+    if (batch.encoding.bits !== lut.inputEncoding.bits) {
+      throw new ParameterMismatchError(`PBS input is ${batch.encoding.bits}-bit encoded, the table expects ${lut.inputEncoding.bits} bits`);
+    }
+  }
+
+  free(): void {
+    this.bsk.free();
+    this.ksk.free();
+    this.#scratch.free(); this.#bigIn.free(); this.#small.free(); this.#acc.free(); this.#lut.free(); this.#out.free();
+  }
+
+  [Symbol.dispose](): void {
+    this.free();
+  }
+}
