@@ -149,6 +149,17 @@ export function fillUniformBinary(out: Uint8Array | Uint32Array | BigUint64Array
 // ---------------------------------------------------------------------------------------------------------------
 // Rounded Gaussian noise on the torus
 
+/**
+ * Stores the integer-valued f64 `x` (any sign and size) mod 2^64 into words[w + LO], words[w + HI].
+ * Exact: x = hi·2^32 + lo with hi = ⌊x / 2^32⌋ and lo ∈ [0, 2^32) (both exact in f64); the Uint32Array store
+ * reduces hi mod 2^32, which gives the two's complement of x mod 2^64. Internal (exported for tests).
+ */
+export function _putI64(words: Uint32Array, w: number, x: number): void {
+  const hi = Math.floor(x / TWO32);
+  words[w + LO] = x - hi * TWO32;
+  words[w + HI] = hi;
+}
+
 /** Reused pool of CSPRNG words for the Gaussian sampler (64 KiB: one `getRandomValues` call per refill). */
 let gaussPool: Uint32Array | undefined;
 
@@ -181,18 +192,11 @@ function gaussianInto(words: Uint32Array, start: number, count: number, std: num
     // Box–Muller: two independent standard normals from one pair.
     const r = sigma * Math.sqrt(-2 * Math.log(u1));
     const t = TWO_PI * u2;
-    // Round to an integer x (an f64), then split it exactly: x = hi·2^32 + lo with lo in [0, 2^32); storing hi
-    // into a Uint32Array reduces it mod 2^32, which is the two's complement of x mod 2^64.
-    let x = Math.round(r * Math.cos(t));
-    let hi = Math.floor(x / TWO32);
-    words[w + LO] = x - hi * TWO32;
-    words[w + HI] = hi;
+    // Round to an integer (an f64) and store it mod 2^64.
+    _putI64(words, w, Math.round(r * Math.cos(t)));
     w += 2;
     if (w === end) break;
-    x = Math.round(r * Math.sin(t));
-    hi = Math.floor(x / TWO32);
-    words[w + LO] = x - hi * TWO32;
-    words[w + HI] = hi;
+    _putI64(words, w, Math.round(r * Math.sin(t)));
     w += 2;
   }
   pool.fill(0);
@@ -316,6 +320,26 @@ export class SeededStream {
   /** Keystream bytes still available before the 2^32-block limit. */
   get remaining(): number {
     return (MAX_STREAM_BLOCKS - this.#counter) * CHACHA_BLOCK_BYTES + (CHACHA_BLOCK_BYTES - this.#restPos);
+  }
+
+  /**
+   * Moves to keystream byte `position` (0 ≤ position ≤ 2^38): random access, e.g. to expand the mask of the
+   * i-th element of a seeded list without expanding the ones before it.
+   */
+  seek(position: number): void {
+    acount("position", position);
+    if (position > MAX_STREAM_BLOCKS * CHACHA_BLOCK_BYTES) throw new RangeError("position is past 2^32 blocks");
+    this.#counter = Math.floor(position / CHACHA_BLOCK_BYTES);
+    this.#restPos = CHACHA_BLOCK_BYTES;
+    const off = position % CHACHA_BLOCK_BYTES;
+    if (off === 0) return;
+    this.#withState((st) => {
+      const k = this.#kernels;
+      k.k.chacha20Blocks(st, st + ST_NONCE, this.#counter, st + ST_BLOCK, 1);
+      this.#rest.set(k.u8(st + ST_BLOCK, CHACHA_BLOCK_BYTES));
+    });
+    this.#counter += 1;
+    this.#restPos = off;
   }
 
   get #kernels(): Kernels {

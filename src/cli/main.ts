@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// The `umbra` command.
+import { Command } from "commander";
+import { runDemo } from "./demo.js";
+import { NAMED_PARAMETER_SETS, checkSecurity, pbsFailureProbability, bootstrapKeyBytes, keyswitchKeyBytes } from "../tfhe/index.js";
+
+const program = new Command();
+program.name("umbra").description("Fully homomorphic encryption (TFHE) in TypeScript").version("0.1.0");
+
+program.command("demo").description("run a real encrypted computation end to end").action(() => {
+  const { ok } = runDemo();
+  if (!ok) process.exitCode = 1;
+});
+
+program.command("params").description("list the named parameter sets with their security and failure probability")
+  .option("--json", "JSON lines")
+  .action((opts: { json?: boolean }) => {
+    for (const s of NAMED_PARAMETER_SETS) {
+      const p = s.params;
+      const sec = checkSecurity(p);
+      const row = {
+        name: p.name, bits: p.messageBits + p.carryBits, n: p.lweDimension, k: p.glweDimension, N: p.polynomialSize,
+        pbs: `${p.pbsBaseLog}x${p.pbsLevel}`, ks: `${p.ksBaseLog}x${p.ksLevel}`,
+        securityBits: Math.floor(Math.min(sec.lwe.bits, sec.glwe.bits)),
+        log2PFail: Number(pbsFailureProbability(p).log2.toFixed(1)),
+        bskMiB: Number((bootstrapKeyBytes(p) / 2 ** 20).toFixed(1)), kskMiB: Number((keyswitchKeyBytes(p) / 2 ** 20).toFixed(1)),
+      };
+      console.log(opts.json ? JSON.stringify(row) : Object.entries(row).map(([k, v]) => `${k}=${v}`).join("  "));
+    }
+  });
+
+program.command("bench").description("run the benchmarks (same as npm run bench)")
+  .option("--json", "print results as JSON lines")
+  .option("--quick", "fewer repetitions and parameter sets")
+  .action(async (opts: { json?: boolean; quick?: boolean }) => {
+    const { runBenchmarks } = await import("../../bench/run.js");
+    await runBenchmarks({ json: opts.json ?? false, quick: opts.quick ?? false });
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,2 @@
+// umbra — FHE (TFHE) for TypeScript. Subpath entries: `umbra/tfhe` (the core).
+export * from "./tfhe/index.js";

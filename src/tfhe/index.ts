@@ -1,0 +1,18 @@
+// umbra/tfhe — the TFHE core: parameters, keys, encryption, linear operations, programmable bootstrapping.
+export * from "./parameters.js";
+export * from "./security.js";
+export * from "./noise.js";
+export { type Encoding, encode, decode, deltaOf, plaintextModulus, noiseOf } from "./encoding.js";
+export { ParameterMismatchError } from "./errors.js";
+export { LweSecretKey, GlweSecretKey } from "./secret-key.js";
+export { LweBatch } from "./lwe-batch.js";
+export { SeededLweBatch } from "./seeded-lwe.js";
+export { encryptLwe, encryptPlaintexts, decryptLwe, lwePhases, trivialEncrypt } from "./lwe-encryption.js";
+export { add, sub, neg, mulScalar, addPlain, matmul, dot, sum } from "./lwe-ops.js";
+export { LookupTable, lookupTable, manyLookupTable } from "./lookup-table.js";
+export { BootstrapKey, SeededBootstrapKey, FourierBootstrapKey, generateBootstrapKey } from "./bootstrap-key.js";
+export { KeyswitchKey, SeededKeyswitchKey, KernelKeyswitchKey, generateKeyswitchKey } from "./keyswitch-key.js";
+export { ClientKey } from "./client-key.js";
+export { ServerKey, type EvaluationKeys } from "./server-key.js";
+export { CompactPublicKey, CompactCiphertextList } from "./public-key.js";
+export { newSeed, randomBytes, SeededStream } from "./random.js";

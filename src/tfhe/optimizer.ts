@@ -1,0 +1,187 @@
+// Parameter optimizer: the cheapest KS→PBS parameter set for a precision, a squared 2-norm before the PBS,
+// a failure probability and a security level (in the manner of Concrete's optimizer, on our noise model).
+//
+// Search (exact over the grid):
+//   k ∈ 1..4, N ∈ 2^8..2^16 with k·N ≤ 2^16 (k·N ≥ 450, where the security curve is valid), p ≤ N;
+//   n ∈ 480, 488, …, 1600; PBS l ∈ 1..12, β ≤ min(30, 64/l); KS l_ks ∈ 1..24, β_ks ≤ 64/l_ks;
+//   σ_glwe, σ_lwe at the minimum the security curve allows for k·N and n (less noise only helps).
+// Structure used to prune: the cost does not depend on β or β_ks, so for each (k, N, l) the best β is
+// the one minimising the external-product noise, and for each (n, l_ks) the best β_ks minimises the
+// key-switch noise. For each (k, N, l, l_ks) the cost grows with n: the smallest feasible n wins,
+// and the scan stops at the first feasible n or once the cost reaches the best found.
+// The named sets (parameters.ts) are TFHE-rs's shapes; for the same precision and their maxNorm2 this
+// returns a set at least as cheap by `estimateCost` (σ at the 128-bit curve rather than TFHE-rs's
+// 132-bit one, β chosen for our FFT model), not the same set.
+import { defineParameters, bootstrapKeyBytes, type TfheParameters } from "./parameters.js";
+import { minimumNoiseStd } from "./security.js";
+import {
+  externalProductVariance, fftVariance, keyswitchVariance, maxVarianceForPFail, modulusSwitchVariance,
+  FFT_NOISE_COEFFICIENT,
+} from "./noise.js";
+
+export interface ChooseParametersOptions {
+  /** Bits of message + carry (the plaintext modulus is 2^precision), 1..16. */
+  readonly precision: number;
+  /** Of those bits, how many are carry (default 0). */
+  readonly carryBits?: number;
+  /** Largest squared 2-norm Σw² of the linear combination feeding a PBS (default 1). */
+  readonly maxNorm2?: number;
+  /** Largest failure probability per PBS (default 2^-64). */
+  readonly pFail?: number;
+  /** Security level, ≥ 128 (default 128). */
+  readonly securityBits?: number;
+  /** Largest Fourier bootstrapping key, in bytes (default: no limit). */
+  readonly maxBootstrapKeyBytes?: number;
+  /** FFT noise coefficient (default FFT_NOISE_COEFFICIENT); for calibration studies. */
+  readonly fftCoefficient?: number;
+}
+
+export interface CostEstimate {
+  /** Key switch: k·N·l_ks·(n+1) multiply-adds. */
+  readonly keyswitch: number;
+  /** Blind rotation: n × ((k+1)·l forward + (k+1) inverse FFTs of size N/2, (k+1)²·l·N/2 complex MACs). */
+  readonly pbs: number;
+  readonly total: number;
+}
+
+const MIN_N = 480;
+const MAX_N = 1600;
+const N_STEP = 8;
+const MAX_K = 4;
+const MIN_LOG_POLY = 8;
+const MAX_LOG_POLY = 16;
+const MAX_KN = 65536;
+const MAX_PBS_LEVEL = 12;
+/** f64 FFT: beyond ~2^30 digits the products lose too many bits for the linear FFT-noise model. */
+const MAX_PBS_BASE_LOG = 30;
+const MAX_KS_LEVEL = 24;
+
+/** Cost of the blind rotation per small-key coefficient (one external product), in flops. */
+function externalProductCost(k: number, N: number, l: number): number {
+  const M = N / 2;
+  const fft = 5 * M * Math.log2(M); // one complex FFT of size N/2
+  return ((k + 1) * l + (k + 1)) * fft + (k + 1) * (k + 1) * l * M * 4; // complex MAC ≈ 4 FMA
+}
+
+/** Rough operation count of one KS + PBS: the optimizer's objective. */
+export function estimateCost(p: TfheParameters): CostEstimate {
+  const kN = p.glweDimension * p.polynomialSize;
+  const keyswitch = kN * p.ksLevel * (p.lweDimension + 1);
+  const pbs = p.lweDimension * externalProductCost(p.glweDimension, p.polynomialSize, p.pbsLevel);
+  return { keyswitch, pbs, total: keyswitch + pbs };
+}
+
+function positiveInt(v: number, name: string, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
+}
+
+interface Best {
+  cost: number; n: number; k: number; N: number; beta: number; l: number; betaKs: number; lKs: number;
+  sigmaLwe: number; sigmaGlwe: number;
+}
+
+const cache = new Map<string, TfheParameters>();
+const CACHE_SIZE = 64;
+
+/**
+ * The cheapest parameter set (by `estimateCost`) with per-PBS failure probability ≤ pFail for inputs of
+ * squared norm ≤ maxNorm2, at `securityBits` (both keys). Deterministic. Throws RangeError if none exists.
+ */
+export function chooseParameters(options: ChooseParametersOptions): TfheParameters {
+  const {
+    precision, carryBits = 0, maxNorm2 = 1, pFail = 2 ** -64, securityBits = 128,
+    maxBootstrapKeyBytes = Infinity, fftCoefficient = FFT_NOISE_COEFFICIENT,
+  } = options;
+  positiveInt(precision, "precision", 1, 16);
+  positiveInt(carryBits, "carryBits", 0, precision - 1);
+  if (!Number.isFinite(maxNorm2) || maxNorm2 < 0) throw new RangeError(`maxNorm2 must be a finite number ≥ 0, got ${maxNorm2}`);
+  if (!(pFail > 0 && pFail < 1)) throw new RangeError(`pFail must be in (0, 1), got ${pFail}`);
+  if (!(securityBits >= 128 && securityBits <= 256)) throw new RangeError(`securityBits must be in [128, 256], got ${securityBits}`);
+  if (!(maxBootstrapKeyBytes > 0)) throw new RangeError(`maxBootstrapKeyBytes must be > 0, got ${maxBootstrapKeyBytes}`);
+  if (!(fftCoefficient >= 0 && Number.isFinite(fftCoefficient))) throw new RangeError(`fftCoefficient must be a finite number ≥ 0, got ${fftCoefficient}`);
+
+  const key = JSON.stringify([precision, carryBits, maxNorm2, pFail, securityBits, maxBootstrapKeyBytes, fftCoefficient]);
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+
+  const best = search(precision, maxNorm2, maxVarianceForPFail(pFail, 2 ** precision), securityBits,
+    maxBootstrapKeyBytes, fftCoefficient);
+  if (best === undefined) {
+    throw new RangeError(`no parameters in the search space reach precision ${precision} with maxNorm2 ${maxNorm2}, ` +
+      `pFail ${pFail}, ${securityBits}-bit security${maxBootstrapKeyBytes < Infinity ? ` and a BSK ≤ ${maxBootstrapKeyBytes} bytes` : ""}`);
+  }
+  const params = defineParameters({
+    name: `optimized-p${precision}-norm2_${maxNorm2}-pfail_2^${Math.log2(pFail).toFixed(1)}-sec${securityBits}`,
+    messageBits: precision - carryBits, carryBits,
+    lweDimension: best.n, glweDimension: best.k, polynomialSize: best.N,
+    lweNoiseStd: best.sigmaLwe, glweNoiseStd: best.sigmaGlwe,
+    pbsBaseLog: best.beta, pbsLevel: best.l, ksBaseLog: best.betaKs, ksLevel: best.lKs,
+  });
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, params);
+  return params;
+}
+
+function search(precision: number, maxNorm2: number, maxVariance: number, bits: number,
+  maxBskBytes: number, fftCoefficient: number): Best | undefined {
+  const nCount = Math.floor((MAX_N - MIN_N) / N_STEP) + 1;
+  // Per n: σ_lwe and, per l_ks, the best key-switch noise per input coefficient (and its β_ks).
+  const sigmaLwe = new Float64Array(nCount);
+  const ksVar = new Float64Array(nCount * MAX_KS_LEVEL);
+  const ksBeta = new Uint8Array(nCount * MAX_KS_LEVEL);
+  for (let i = 0; i < nCount; i++) {
+    const s = minimumNoiseStd(MIN_N + i * N_STEP, bits);
+    sigmaLwe[i] = s;
+    for (let lKs = 1; lKs <= MAX_KS_LEVEL; lKs++) {
+      let bestV = Infinity;
+      let bestB = 0;
+      for (let b = 1; b * lKs <= 64; b++) {
+        const v = keyswitchVariance({ inputDimension: 1, baseLog: b, level: lKs, noiseStd: s });
+        if (v < bestV) { bestV = v; bestB = b; }
+      }
+      ksVar[i * MAX_KS_LEVEL + lKs - 1] = bestV;
+      ksBeta[i * MAX_KS_LEVEL + lKs - 1] = bestB;
+    }
+  }
+
+  let best: Best | undefined;
+  for (let k = 1; k <= MAX_K; k++) {
+    for (let logN = MIN_LOG_POLY; logN <= MAX_LOG_POLY; logN++) {
+      const N = 2 ** logN;
+      const kN = k * N;
+      if (kN > MAX_KN || kN < 450 || 2 ** precision > N) continue;
+      const sigmaGlwe = minimumNoiseStd(kN, bits);
+      for (let l = 1; l <= MAX_PBS_LEVEL; l++) {
+        // Best β for (k, N, l): minimal noise of one external product including its FFT share.
+        let ext = Infinity;
+        let beta = 0;
+        for (let b = 1; b <= MAX_PBS_BASE_LOG && b * l <= 64; b++) {
+          const v = externalProductVariance({ glweDimension: k, polynomialSize: N, baseLog: b, level: l, noiseStd: sigmaGlwe }) +
+            fftVariance({ lweDimension: 1, glweDimension: k, polynomialSize: N, baseLog: b, level: l, fftCoefficient });
+          if (v < ext) { ext = v; beta = b; }
+        }
+        if (beta === 0) continue;
+        const pbsCostPerN = externalProductCost(k, N, l);
+        const bskBytesPerN = (k + 1) * (k + 1) * l * N * 8;
+        for (let lKs = 1; lKs <= MAX_KS_LEVEL; lKs++) {
+          for (let i = 0; i < nCount; i++) {
+            const n = MIN_N + i * N_STEP;
+            const cost = kN * lKs * (n + 1) + n * pbsCostPerN;
+            if (best !== undefined && cost >= best.cost) break;
+            if (n * bskBytesPerN > maxBskBytes) break;
+            const v = maxNorm2 * n * ext + kN * ksVar[i * MAX_KS_LEVEL + lKs - 1]! +
+              modulusSwitchVariance({ lweDimension: n, polynomialSize: N });
+            if (v <= maxVariance) {
+              best = {
+                cost, n, k, N, beta, l, betaKs: ksBeta[i * MAX_KS_LEVEL + lKs - 1]!, lKs,
+                sigmaLwe: sigmaLwe[i]!, sigmaGlwe,
+              };
+              break;
+            }
+          }
+        }
+      }
+    }
+  }
+  return best;
+}
