@@ -178,11 +178,11 @@ export function parameterFingerprint(p: TfheParameters): Uint8Array {
 // (ν = its max noise level): `maxNorm2` below. Under our noise model (noise.ts, FFT coefficient 1) each
 // has log2 p_fail ≤ −64 at that maxNorm2 (our FFT term is below Concrete's fit, the other terms are the
 // same formulas, so we land within 0.6 bit of TFHE-rs's figure).
-// Memory (Fourier BSK / KSK): 1 bit 35/12 MB, 2: 21/13, 3: 59/21, 4: 27/71, 5: 59/178,
-// 6: 514/483, 7: 1658/968, 8: 5842/3508 MB. PARAM_MESSAGE_8 (N = 32768, l = 5) exceeds our 32-bit
-// WebAssembly memory (4 GiB) for the BSK alone, and its KSK is ~3.3 GiB: kept as the reference set;
-// use `chooseParameters({ maxBootstrapKeyBytes })` for a set that fits.
-
+// Memory (Fourier BSK / KSK, MB = 10^6 B): 1 bit 72/27, 2: 80/38, 3: 63/42, 4: 55/68, 5: 237/178,
+// 6: 514/386, 7: 1658/968, 8: 5841/3508. PARAM_MESSAGE_8 (N = 32768, l = 5) does not fit our 32-bit
+// WebAssembly memory (4 GiB): its BSK alone is 5.4 GiB and its KSK 3.3 GiB. Kept as the reference set;
+// `chooseParameters({ precision: 8, maxBootstrapKeyBytes })` finds sets that fit. The others are below
+// 3 GiB (PARAM_MESSAGE_7: 1.5 GiB + 0.9 GiB).
 export interface NamedParameterSet {
   /** Total bits of message + carry. */
   readonly precision: number;
@@ -245,16 +245,22 @@ export const NAMED_PARAMETER_SETS: readonly NamedParameterSet[] = Object.freeze(
 // DANGER: toy sets for fast unit tests only. Dimensions far below any security (≈ 0 bits); the stds are
 // small so that PBS almost never fails. Built through `unsafeTestOnlyParameters`.
 
-/** DANGER (insecure): 2-bit messages (p = 4), n=256, k=1, N=512. Fourier BSK 4 MiB. */
+/**
+ * DANGER (insecure): 2-bit messages (p = 4), n=256, k=1, N=512, PBS 2^20×1, KS 2^4×4.
+ * Model: log2 p_fail ≈ −279 at maxNorm2 1. Fourier BSK 4.2 MB, KSK 4.2 MB.
+ */
 export const UNSAFE_TEST_PARAMS_TINY = unsafeTestOnlyParameters({
   name: "UNSAFE_TEST_PARAMS_TINY",
   messageBits: 2, carryBits: 0, lweDimension: 256, glweDimension: 1, polynomialSize: 512,
-  lweNoiseStd: 2 ** -30, glweNoiseStd: 2 ** -45, pbsBaseLog: 15, pbsLevel: 2, ksBaseLog: 4, ksLevel: 4,
+  lweNoiseStd: 2 ** -30, glweNoiseStd: 2 ** -45, pbsBaseLog: 20, pbsLevel: 1, ksBaseLog: 4, ksLevel: 4,
 });
 
-/** DANGER (insecure): 2+2 bits (p = 16), n=320, k=1, N=1024. Fourier BSK 10 MiB. */
+/**
+ * DANGER (insecure): 2+2 bits (p = 16), n=256, k=1, N=1024, PBS 2^15×2 (exercises several levels),
+ * KS 2^4×5. Model: log2 p_fail ≈ −72 at maxNorm2 ≤ 9. Fourier BSK 16.8 MB, KSK 10.5 MB.
+ */
 export const UNSAFE_TEST_PARAMS_SMALL = unsafeTestOnlyParameters({
   name: "UNSAFE_TEST_PARAMS_SMALL",
-  messageBits: 2, carryBits: 2, lweDimension: 320, glweDimension: 1, polynomialSize: 1024,
+  messageBits: 2, carryBits: 2, lweDimension: 256, glweDimension: 1, polynomialSize: 1024,
   lweNoiseStd: 2 ** -30, glweNoiseStd: 2 ** -45, pbsBaseLog: 15, pbsLevel: 2, ksBaseLog: 4, ksLevel: 5,
 });
