@@ -16,3 +16,4 @@ export { ClientKey } from "./client-key.js";
 export { ServerKey, type EvaluationKeys } from "./server-key.js";
 export { CompactPublicKey, CompactCiphertextList } from "./public-key.js";
 export { newSeed, randomBytes, SeededStream } from "./random.js";
+export { PbsWorkerPool, WorkerPoolError, type PbsWorkerPoolOptions } from "./worker-pool.js"; // Node-only (worker_threads, loaded lazily)

@@ -58,8 +58,8 @@ export interface KeyswitchNoiseParams {
 
 /**
  * Variance added by an LWE key switch. Each of the n_in mask coefficients aᵢ is rounded to l·β bits
- * (error × input key bit: (B^-2l − q^-2)/12·1/2) and decomposed into l digits, each multiplying a KSK ciphertext of
- * noise σ² (digits: (B²+2)/12): n_in · [ l·σ²·(B²+2)/12 + (B^-2l − q^-2)/24 ].
+ * (error × input key bit: (B^-2l − q^-2)/12·1/2) and decomposed into l digits, each multiplying a KSK
+ * ciphertext of noise σ² (digits: (B²+2)/12): n_in · [ l·σ²·(B²+2)/12 + (B^-2l − q^-2)/24 ].
  */
 export function keyswitchVariance({ inputDimension, baseLog, level, noiseStd }: KeyswitchNoiseParams): number {
   const keyTerm = level * noiseStd * noiseStd * digitSecondMoment(baseLog);
@@ -271,6 +271,7 @@ export function maxVarianceForPFail(target: number, messageModulus: number): num
 }
 
 /** Failure probability of one PBS whose input is a combination of squared 2-norm ≤ maxNorm2. */
-export function pbsFailureProbability(params: TfheParameters, maxNorm2 = 1, fftCoefficient = FFT_NOISE_COEFFICIENT): FailureProbability {
+export function pbsFailureProbability(params: TfheParameters, maxNorm2 = 1,
+  fftCoefficient = FFT_NOISE_COEFFICIENT): FailureProbability {
   return pFail(pbsInputVariance(params, maxNorm2, fftCoefficient), messageModulus(params));
 }

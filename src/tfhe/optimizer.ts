@@ -12,8 +12,8 @@
 // The named sets (parameters.ts) are TFHE-rs's shapes; for the same precision and their maxNorm2 this
 // returns a set at least as cheap by `estimateCost` (σ at the 128-bit curve rather than TFHE-rs's
 // 132-bit one, β chosen for our FFT model), not the same set.
-import { defineParameters, bootstrapKeyBytes, type TfheParameters } from "./parameters.js";
-import { minimumNoiseStd } from "./security.js";
+import { defineParameters, type TfheParameters } from "./parameters.js";
+import { minimumNoiseStd, MIN_SECURE_DIMENSION } from "./security.js";
 import {
   externalProductVariance, fftVariance, keyswitchVariance, maxVarianceForPFail, modulusSwitchVariance,
   FFT_NOISE_COEFFICIENT,
@@ -32,6 +32,8 @@ export interface ChooseParametersOptions {
   readonly securityBits?: number;
   /** Largest Fourier bootstrapping key, in bytes (default: no limit). */
   readonly maxBootstrapKeyBytes?: number;
+  /** Largest key-switching key, in bytes (default: no limit). */
+  readonly maxKeyswitchKeyBytes?: number;
   /** FFT noise coefficient (default FFT_NOISE_COEFFICIENT); for calibration studies. */
   readonly fftCoefficient?: number;
 }
@@ -71,7 +73,7 @@ export function estimateCost(p: TfheParameters): CostEstimate {
   return { keyswitch, pbs, total: keyswitch + pbs };
 }
 
-function positiveInt(v: number, name: string, min: number, max: number): void {
+function integerIn(v: number, name: string, min: number, max: number): void {
   if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
 }
 
@@ -90,25 +92,33 @@ const CACHE_SIZE = 64;
 export function chooseParameters(options: ChooseParametersOptions): TfheParameters {
   const {
     precision, carryBits = 0, maxNorm2 = 1, pFail = 2 ** -64, securityBits = 128,
-    maxBootstrapKeyBytes = Infinity, fftCoefficient = FFT_NOISE_COEFFICIENT,
+    maxBootstrapKeyBytes = Infinity, maxKeyswitchKeyBytes = Infinity, fftCoefficient = FFT_NOISE_COEFFICIENT,
   } = options;
-  positiveInt(precision, "precision", 1, 16);
-  positiveInt(carryBits, "carryBits", 0, precision - 1);
+  integerIn(precision, "precision", 1, 16);
+  integerIn(carryBits, "carryBits", 0, precision - 1);
   if (!Number.isFinite(maxNorm2) || maxNorm2 < 0) throw new RangeError(`maxNorm2 must be a finite number ≥ 0, got ${maxNorm2}`);
   if (!(pFail > 0 && pFail < 1)) throw new RangeError(`pFail must be in (0, 1), got ${pFail}`);
   if (!(securityBits >= 128 && securityBits <= 256)) throw new RangeError(`securityBits must be in [128, 256], got ${securityBits}`);
   if (!(maxBootstrapKeyBytes > 0)) throw new RangeError(`maxBootstrapKeyBytes must be > 0, got ${maxBootstrapKeyBytes}`);
-  if (!(fftCoefficient >= 0 && Number.isFinite(fftCoefficient))) throw new RangeError(`fftCoefficient must be a finite number ≥ 0, got ${fftCoefficient}`);
+  if (!(maxKeyswitchKeyBytes > 0)) throw new RangeError(`maxKeyswitchKeyBytes must be > 0, got ${maxKeyswitchKeyBytes}`);
+  if (!(fftCoefficient >= 0 && Number.isFinite(fftCoefficient))) {
+    throw new RangeError(`fftCoefficient must be a finite number ≥ 0, got ${fftCoefficient}`);
+  }
 
-  const key = JSON.stringify([precision, carryBits, maxNorm2, pFail, securityBits, maxBootstrapKeyBytes, fftCoefficient]);
+  const key = JSON.stringify([precision, carryBits, maxNorm2, pFail, securityBits, maxBootstrapKeyBytes, maxKeyswitchKeyBytes,
+    fftCoefficient]);
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
 
-  const best = search(precision, maxNorm2, maxVarianceForPFail(pFail, 2 ** precision), securityBits,
-    maxBootstrapKeyBytes, fftCoefficient);
+  const best = search({
+    precision, maxNorm2, maxVariance: maxVarianceForPFail(pFail, 2 ** precision), bits: securityBits,
+    maxBskBytes: maxBootstrapKeyBytes, maxKskBytes: maxKeyswitchKeyBytes, fftCoefficient,
+  });
   if (best === undefined) {
+    const limits = (maxBootstrapKeyBytes < Infinity ? ` BSK ≤ ${maxBootstrapKeyBytes} bytes` : "") +
+      (maxKeyswitchKeyBytes < Infinity ? ` KSK ≤ ${maxKeyswitchKeyBytes} bytes` : "");
     throw new RangeError(`no parameters in the search space reach precision ${precision} with maxNorm2 ${maxNorm2}, ` +
-      `pFail ${pFail}, ${securityBits}-bit security${maxBootstrapKeyBytes < Infinity ? ` and a BSK ≤ ${maxBootstrapKeyBytes} bytes` : ""}`);
+      `pFail ${pFail}, ${securityBits}-bit security${limits}`);
   }
   const params = defineParameters({
     name: `optimized-p${precision}-norm2_${maxNorm2}-pfail_2^${Math.log2(pFail).toFixed(1)}-sec${securityBits}`,
@@ -122,8 +132,13 @@ export function chooseParameters(options: ChooseParametersOptions): TfheParamete
   return params;
 }
 
-function search(precision: number, maxNorm2: number, maxVariance: number, bits: number,
-  maxBskBytes: number, fftCoefficient: number): Best | undefined {
+interface SearchInput {
+  precision: number; maxNorm2: number; maxVariance: number; bits: number;
+  maxBskBytes: number; maxKskBytes: number; fftCoefficient: number;
+}
+
+function search(input: SearchInput): Best | undefined {
+  const { precision, maxNorm2, maxVariance, bits, maxBskBytes, maxKskBytes, fftCoefficient } = input;
   const nCount = Math.floor((MAX_N - MIN_N) / N_STEP) + 1;
   // Per n: σ_lwe and, per l_ks, the best key-switch noise per input coefficient (and its β_ks).
   const sigmaLwe = new Float64Array(nCount);
@@ -149,15 +164,16 @@ function search(precision: number, maxNorm2: number, maxVariance: number, bits: 
     for (let logN = MIN_LOG_POLY; logN <= MAX_LOG_POLY; logN++) {
       const N = 2 ** logN;
       const kN = k * N;
-      if (kN > MAX_KN || kN < 450 || 2 ** precision > N) continue;
+      if (kN > MAX_KN || kN < MIN_SECURE_DIMENSION || 2 ** precision > N) continue;
       const sigmaGlwe = minimumNoiseStd(kN, bits);
       for (let l = 1; l <= MAX_PBS_LEVEL; l++) {
         // Best β for (k, N, l): minimal noise of one external product including its FFT share.
         let ext = Infinity;
         let beta = 0;
         for (let b = 1; b <= MAX_PBS_BASE_LOG && b * l <= 64; b++) {
-          const v = externalProductVariance({ glweDimension: k, polynomialSize: N, baseLog: b, level: l, noiseStd: sigmaGlwe }) +
-            fftVariance({ lweDimension: 1, glweDimension: k, polynomialSize: N, baseLog: b, level: l, fftCoefficient });
+          const shape = { glweDimension: k, polynomialSize: N, baseLog: b, level: l };
+          const v = externalProductVariance({ ...shape, noiseStd: sigmaGlwe }) +
+            fftVariance({ ...shape, lweDimension: 1, fftCoefficient });
           if (v < ext) { ext = v; beta = b; }
         }
         if (beta === 0) continue;
@@ -168,7 +184,7 @@ function search(precision: number, maxNorm2: number, maxVariance: number, bits: 
             const n = MIN_N + i * N_STEP;
             const cost = kN * lKs * (n + 1) + n * pbsCostPerN;
             if (best !== undefined && cost >= best.cost) break;
-            if (n * bskBytesPerN > maxBskBytes) break;
+            if (n * bskBytesPerN > maxBskBytes || kN * lKs * (n + 1) * 8 > maxKskBytes) break;
             const v = maxNorm2 * n * ext + kN * ksVar[i * MAX_KS_LEVEL + lKs - 1]! +
               modulusSwitchVariance({ lweDimension: n, polynomialSize: N });
             if (v <= maxVariance) {

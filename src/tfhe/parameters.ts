@@ -156,7 +156,7 @@ export function parameterFingerprint(p: TfheParameters): Uint8Array {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
   for (let i = 0; i < buf.byteLength; i++) {
-    lo ^= buf.getUint8(i);
+    lo = (lo ^ buf.getUint8(i)) >>> 0;
     // (hi·2^32 + lo) · (2^40 + 0x1b3) mod 2^64
     const loMul = lo * 0x1b3;
     const carry = Math.floor(loMul / 0x100000000);
@@ -177,7 +177,9 @@ export function parameterFingerprint(p: TfheParameters): Uint8Array {
 // curve, so our 128-bit check passes with margin. TFHE-rs sized each for inputs of squared 2-norm ν²
 // (ν = its max noise level): `maxNorm2` below. Under our noise model (noise.ts, FFT coefficient 1) each
 // has log2 p_fail ≤ −64 at that maxNorm2 (our FFT term is below Concrete's fit, the other terms are the
-// same formulas, so we land within 0.6 bit of TFHE-rs's figure).
+// same formulas, so we land within 0.8 bit of TFHE-rs's figure): −64.6, −64.0, −64.5, −64.6, −64.1,
+// −64.9, −64.4, −64.2 for 1..8 bits. They stay ≤ 2^-64 for FFT_NOISE_COEFFICIENT up to about
+// 10^6 (1 bit), 62, 87, 35, 420, 114, 229, 418 — each above Concrete's fit (2^-2.577·N/log2 N) at its N.
 // Memory (Fourier BSK / KSK, MB = 10^6 B): 1 bit 72/27, 2: 80/38, 3: 63/42, 4: 55/68, 5: 237/178,
 // 6: 514/386, 7: 1658/968, 8: 5841/3508. PARAM_MESSAGE_8 (N = 32768, l = 5) does not fit our 32-bit
 // WebAssembly memory (4 GiB): its BSK alone is 5.4 GiB and its KSK 3.3 GiB. Kept as the reference set;

@@ -1,0 +1,75 @@
+// PbsWorkerPool (Node worker threads) at the tiny test-only parameters: same decrypted results as the
+// single-thread ServerKey, order kept across chunks, many-LUT, errors from workers, close.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  UNSAFE_TEST_PARAMS_SMALL, UNSAFE_TEST_PARAMS_TINY, PbsWorkerPool, WorkerPoolError, ParameterMismatchError, LookupTable,
+  LweBatch,
+} from "../../src/tfhe/index.js";
+import { keysFor, testRng } from "../helpers/keys.js";
+
+test("PbsWorkerPool: 2 threads, batch of 20, same results as the single-thread ServerKey; close works", async () => {
+  const { client, server } = keysFor(UNSAFE_TEST_PARAMS_TINY);
+  const rng = testRng(7);
+  const xs = Array.from({ length: 20 }, () => Math.floor(rng() * 4));
+  const ct = client.encrypt(xs);
+  const f = (x: number) => (3 * x + 1) % 4;
+  const lut = server.lookupTable(f);
+
+  const pool = await PbsWorkerPool.create(client.evaluationKeys(), { threads: 2 });
+  assert.equal(pool.threads, 2);
+  const got = await pool.bootstrap(ct, lut);
+  assert.equal(got.count, 20);
+  assert.equal(got.dimension, server.bigDimension);
+  const single = client.decrypt(server.bootstrap(ct, lut));
+  assert.deepEqual(Array.from(client.decrypt(got)), Array.from(single));
+  assert.deepEqual(Array.from(single), xs.map(f));
+
+  // Uneven split (3 over 2 workers), a batch of one, an empty batch, and calls in flight together.
+  const [three, one, none] = await Promise.all([
+    pool.bootstrap(ct.slice(0, 3), lut), pool.bootstrap(ct.at(5), lut), pool.bootstrap(ct.slice(0, 0), lut),
+  ]);
+  assert.deepEqual(Array.from(client.decrypt(three)), xs.slice(0, 3).map(f));
+  assert.deepEqual(Array.from(client.decrypt(one)), [f(xs[5]!)]);
+  assert.equal(none.count, 0);
+
+  // Many-LUT: two functions of 1-bit inputs.
+  const bits = xs.map((x) => x & 1);
+  const outs = await pool.bootstrapMany(client.encrypt(bits), server.manyLookupTable([(x) => x, (x) => x + 2], 1));
+  assert.equal(outs.length, 2);
+  assert.deepEqual(Array.from(client.decrypt(outs[0]!)), bits);
+  assert.deepEqual(Array.from(client.decrypt(outs[1]!)), bits.map((b) => b + 2));
+
+  await pool.close();
+  await pool.close(); // idempotent
+  await assert.rejects(pool.bootstrap(ct, lut), WorkerPoolError);
+});
+
+test("PbsWorkerPool: a bad table or input rejects with a clear message; the pool keeps working", async () => {
+  const { client, server } = keysFor(UNSAFE_TEST_PARAMS_TINY);
+  await using pool = await PbsWorkerPool.create(client.evaluationKeys(), { threads: 2 });
+  const ct = client.encrypt([0, 1, 2, 3]);
+  // A table for another polynomial size: rejected inside the worker, error class kept.
+  const wrongSize = keysFor(UNSAFE_TEST_PARAMS_SMALL).server.lookupTable((x) => x);
+  await assert.rejects(pool.bootstrap(ct, wrongSize), (e: unknown) =>
+    e instanceof ParameterMismatchError && /PBS worker \d: lookup table was built for another polynomial size/.test(e.message));
+  // A many-LUT given to bootstrap, and non-objects.
+  const many = new LookupTable(new BigUint64Array(512), { bits: 2 }, { bits: 2 }, [0, 1]);
+  await assert.rejects(pool.bootstrap(ct, many), /bootstrapMany/);
+  await assert.rejects(pool.bootstrap(ct, {} as LookupTable), TypeError);
+  // An input of the wrong dimension.
+  await assert.rejects(pool.bootstrap(LweBatch.zeros(100, 2, { bits: 2 }), server.lookupTable((x) => x)), ParameterMismatchError);
+  // Still usable afterwards.
+  const ok = await pool.bootstrap(ct, server.lookupTable((x) => 3 - x));
+  assert.deepEqual(Array.from(client.decrypt(ok)), [3, 2, 1, 0]);
+});
+
+test("PbsWorkerPool.create validates threads and rejects keys that do not match their parameters", async () => {
+  const { client } = keysFor(UNSAFE_TEST_PARAMS_TINY);
+  const keys = client.evaluationKeys();
+  await assert.rejects(PbsWorkerPool.create(keys, { threads: 0 }), RangeError);
+  await assert.rejects(PbsWorkerPool.create(keys, { threads: 1.5 }), RangeError);
+  const bad = { ...keys, params: UNSAFE_TEST_PARAMS_SMALL };
+  await assert.rejects(PbsWorkerPool.create(bad, { threads: 1 }), (e: unknown) =>
+    e instanceof ParameterMismatchError && /PBS worker 0: .*does not match the parameters/.test(e.message));
+});
