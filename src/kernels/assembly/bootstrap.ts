@@ -1,11 +1,11 @@
 // Programmable bootstrapping kernels (DESIGN.md: blind rotation, external product, sample extraction).
 import { fftForwardF64, fftForwardI64, fftBackwardAddTorus, fourierMulAcc } from "./fft";
-import { decomposePolyF64 } from "./decompose";
+import { decomposeStore2 } from "./decompose";
 import { polyRotate } from "./polynomial";
 
 /** Bytes of scratch memory `blindRotate` needs. */
 export function blindRotateScratchBytes(n: i32, k: i32, N: i32, levels: i32): usize {
-  return ((<usize>N) << 3) * (<usize>(2 + levels + (k + 1))) + ((<usize>(n + 1)) << 2);
+  return ((<usize>N) << 3) * (<usize>(1 + levels + (k + 1))) + ((<usize>(n + 1)) << 2);
 }
 
 /** Converts `count` u64 polynomials of size N to the Fourier domain (BSK preparation). */
@@ -40,8 +40,7 @@ export function blindRotate(
   n: i32, k: i32, N: i32, baseLog: i32, levels: i32, scratch: usize,
 ): void {
   const polyBytes = (<usize>N) << 3;
-  const diff = scratch;
-  const digits = diff + polyBytes;
+  const digits = scratch;
   const f = digits + polyBytes * <usize>levels;
   const outF = f + polyBytes;
   const aT = outF + polyBytes * <usize>(k + 1);
@@ -62,8 +61,7 @@ export function blindRotate(
     const ggsw = bsk + <usize>i * ggswBytes;
     for (let p = 0; p <= k; p++) {
       const accP = acc + <usize>p * polyBytes;
-      rotateMinus(diff, accP, N, a);
-      decomposePolyF64(diff, digits, N, baseLog, levels);
+      rotateMinusDecompose(digits, accP, N, a, baseLog, levels);
       for (let j = 0; j < levels; j++) {
         fftForwardF64(digits + <usize>j * polyBytes, f, N);
         const row = ggsw + <usize>(p * levels + j) * <usize>(k + 1) * polyBytes;
@@ -78,17 +76,38 @@ export function blindRotate(
   }
 }
 
-// dst = X^s·src − src, s in (0, 2N).
-function rotateMinus(dst: usize, src: usize, N: i32, shift: i32): void {
+// Digits of X^s·src − src (s in (0, 2N)), fused: the rotated difference never goes to memory.
+// Coefficient c of X^s·P is P[c − s] for c ≥ s and −P[c − s + N] for c < s (s < N; X^N = −1 otherwise).
+function rotateMinusDecompose(digits: usize, src: usize, N: i32, shift: i32, baseLog: i32, levels: i32): void {
   let s = shift;
-  let sign: u64 = 1;
-  if (s >= N) { s -= N; sign = <u64>-1; }
-  for (let c = 0; c < N; c++) {
+  let neg = false;
+  if (s >= N) { s -= N; neg = true; }
+  const stride = (<usize>N) << 3;
+  const zero = i64x2.splat(0);
+  let c = 0;
+  // c < s: −P[c − s + N] (negated once more if neg); pairs never straddle s when s is even.
+  const head = s & ~1;
+  for (; c < head; c += 2) {
     const o = (<usize>c) << 3;
-    let v: u64;
-    if (c >= s) v = load<u64>(src + ((<usize>(c - s)) << 3));
-    else v = 0 - load<u64>(src + ((<usize>(c - s + N)) << 3));
-    store<u64>(dst + o, v * sign - load<u64>(src + o));
+    let r = v128.load(src + ((<usize>(c - s + N)) << 3));
+    if (!neg) r = i64x2.sub(zero, r);
+    decomposeStore2(i64x2.sub(r, v128.load(src + o)), digits, o, stride, baseLog, levels);
+  }
+  if (s & 1) {
+    // The pair (s − 1, s) straddles the boundary: build it lane by lane.
+    const o = (<usize>c) << 3;
+    let r0 = 0 - load<u64>(src + ((<usize>(c - s + N)) << 3));
+    let r1 = load<u64>(src);
+    if (neg) { r0 = 0 - r0; r1 = 0 - r1; }
+    const r = i64x2.replace_lane(i64x2.splat(<i64>r0), 1, <i64>r1);
+    decomposeStore2(i64x2.sub(r, v128.load(src + o)), digits, o, stride, baseLog, levels);
+    c += 2;
+  }
+  for (; c < N; c += 2) {
+    const o = (<usize>c) << 3;
+    let r = v128.load(src + ((<usize>(c - s)) << 3));
+    if (neg) r = i64x2.sub(zero, r);
+    decomposeStore2(i64x2.sub(r, v128.load(src + o)), digits, o, stride, baseLog, levels);
   }
 }
 

@@ -11,25 +11,44 @@
   return y;
 }
 
+// i64 → f64 without a scalar conversion: for |d| < 2^51, the bit pattern of 2^52 + 2^51 plus d is the
+// double 2^52 + 2^51 + d exactly; subtracting that constant leaves d.
+const MAGIC_F: f64 = 6755399441055744.0; // 2^52 + 2^51
+const MAGIC_I: i64 = 0x4338000000000000;
+
 /**
- * Writes the l digits of each coefficient of an N-coefficient u64 polynomial as f64 into l consecutive
- * polynomials at `dst` (level j = 1 first). Balanced digits: a digit ≥ B/2 becomes d - B with a carry.
+ * Decomposes two coefficients held in a v128 (u64 lanes) and stores their l digits as f64 at
+ * dst + (j−1)·stride + o. Balanced digits: a digit ≥ B/2 becomes d − B with a carry into the next level.
  */
-export function decomposePolyF64(src: usize, dst: usize, N: i32, baseLog: i32, levels: i32): void {
+@inline export function decomposeStore2(x: v128, dst: usize, o: usize, stride: usize, baseLog: i32, levels: i32): void {
   const total = baseLog * levels;
-  const B: i64 = <i64>1 << <i64>baseLog;
-  const mask: u64 = <u64>B - 1;
-  const halfB: i64 = B >> 1;
+  const shift = 64 - total;
+  let y: v128;
+  if (shift == 0) {
+    y = x;
+  } else {
+    y = i64x2.add(i64x2.shr_u(x, shift), v128.and(i64x2.shr_u(x, shift - 1), i64x2.splat(1)));
+    if (total < 64) y = v128.and(y, i64x2.splat((<i64>1 << <i64>total) - 1));
+  }
+  const mask = i64x2.splat((<i64>1 << <i64>baseLog) - 1);
+  const halfB = i64x2.splat(<i64>1 << <i64>(baseLog - 1));
+  const magicI = i64x2.splat(MAGIC_I);
+  const magicF = f64x2.splat(MAGIC_F);
+  let carry = i64x2.splat(0);
+  for (let j = levels; j >= 1; j--) {
+    let d = i64x2.add(v128.and(y, mask), carry);
+    y = i64x2.shr_u(y, baseLog);
+    carry = i64x2.shr_u(i64x2.ge_s(d, halfB), 63);
+    d = i64x2.sub(d, i64x2.shl(carry, baseLog));
+    v128.store(dst + <usize>(j - 1) * stride + o, f64x2.sub(i64x2.add(d, magicI), magicF));
+  }
+}
+
+/** Digits (as f64, level j = 1 first, one polynomial per level at dst) of an N-coefficient u64 polynomial. */
+export function decomposePolyF64(src: usize, dst: usize, N: i32, baseLog: i32, levels: i32): void {
   const stride = (<usize>N) << 3;
-  for (let c = 0; c < N; c++) {
-    let y = roundToLevels(load<u64>(src + ((<usize>c) << 3)), total);
-    let carry: i64 = 0;
-    for (let j = levels; j >= 1; j--) {
-      let d = <i64>(y & mask) + carry;
-      y >>= <u64>baseLog;
-      carry = <i64>(d >= halfB);
-      d -= carry << <i64>baseLog;
-      store<f64>(dst + (<usize>(j - 1)) * stride + ((<usize>c) << 3), <f64>d);
-    }
+  for (let c = 0; c < N; c += 2) {
+    const o = (<usize>c) << 3;
+    decomposeStore2(v128.load(src + o), dst, o, stride, baseLog, levels);
   }
 }
