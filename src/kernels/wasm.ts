@@ -24,6 +24,8 @@ export interface KernelExports {
   blindRotate(acc: number, lut: number, lwe: number, bsk: number, n: number, k: number, N: number,
     baseLog: number, levels: number, scratch: number): void;
   sampleExtract(out: number, glwe: number, k: number, N: number, idx: number): void;
+  externalProductScratchBytes(k: number, N: number, levels: number): number;
+  externalProduct(out: number, ggsw: number, glwe: number, k: number, N: number, baseLog: number, levels: number, scratch: number): void;
   keyswitch(out: number, inp: number, ksk: number, nIn: number, nOut: number, baseLog: number, levels: number): void;
   addAssign(dst: number, src: number, len: number): void;
   subAssign(dst: number, src: number, len: number): void;

@@ -8,7 +8,9 @@ import { kernels, WasmBuffer } from "../kernels/wasm.js";
 import { withKernelMemory } from "./_staging.js";
 import type { TfheParameters } from "./parameters.js";
 import type { GlweSecretKey, LweSecretKey } from "./secret-key.js";
-import { fillGaussianTorus, newSeed } from "./random.js";
+import { newSeed } from "./random.js";
+import { KernelGlweKey } from "./_glwe-kernel.js";
+import { encryptGgswAt } from "./ggsw.js";
 import { seededMasks } from "./masks.js";
 
 export interface BootstrapKeyShape {
@@ -91,46 +93,26 @@ export function generateBootstrapKey(
   lweKey: LweSecretKey, glweKey: GlweSecretKey, shape: BootstrapKeyShape, glweNoiseStd: number,
   seed: Uint8Array = newSeed(),
 ): BootstrapKey {
-  const { lweDimension: n, glweDimension: k, polynomialSize: N, baseLog, levels } = shape;
+  const { lweDimension: n, glweDimension: k, polynomialSize: N, levels } = shape;
   if (lweKey.dimension !== n) throw new RangeError(`LWE key dimension ${lweKey.dimension} ≠ n = ${n}`);
   if (glweKey.glweDimension !== k || glweKey.polynomialSize !== N) throw new RangeError("GLWE key shape mismatch");
   const K = kernels();
-  K.k.fftInit(N);
   const gw = ggswWords(shape);
   const data = new BigUint64Array(n * gw);
   const masks = seededMasks(seed, DOMAIN_BSK);
   const noise = new BigUint64Array((k + 1) * levels * N);
-  const polyBytes = N * 8;
-  // Buffers: one GGSW, key words (kN), key in Fourier form (k·N f64), scratch for exact products (3N).
-  withKernelMemory([gw * 8, k * polyBytes, k * polyBytes, 3 * polyBytes], (_K, pg, pkw, pkf, pscr) => {
-    K.u64(pkw!, k * N).set(glweKey.asLweKey().words());
-    for (let p = 0; p < k; p++) K.k.fftForwardI64(pkw! + p * polyBytes, pkf! + p * polyBytes, N);
-    try {
+  const key = new KernelGlweKey(K, glweKey);
+  try {
+    withKernelMemory([gw * 8], (_K, pg) => {
       for (let i = 0; i < n; i++) {
-        const m = BigInt(lweKey.bits[i]!);
-        fillGaussianTorus(noise, glweNoiseStd);
-        for (let p = 0; p <= k; p++) {
-          for (let j = 0; j < levels; j++) {
-            const row = p * levels + j;
-            const rowPtr = pg! + row * (k + 1) * polyBytes;
-            const body = rowPtr + k * polyBytes;
-            masks.fillKernelU64(rowPtr, k * N);
-            K.u64(body, N).set(noise.subarray(row * N, (row + 1) * N));
-            for (let q = 0; q < k; q++) K.k.polyMulSmallAdd(body, rowPtr + q * polyBytes, pkf! + q * polyBytes, N, pscr!);
-            if (m !== 0n) {
-              const g = 1n << BigInt(64 - baseLog * (j + 1)); // q / B^(j+1)
-              if (p < k) K.k.mulAddAssign(body, pkw! + p * polyBytes, N, BigInt.asIntN(64, -m * g));
-              else { const b = K.u64(body, 1); b[0] = BigInt.asUintN(64, b[0]! + m * g); }
-            }
-          }
-        }
+        encryptGgswAt(key, pg!, BigInt(lweKey.bits[i]!), shape, glweNoiseStd, masks, noise);
         data.set(K.u64(pg!, gw), i * gw);
       }
-    } finally {
-      K.u64(pkw!, k * N).fill(0n);
-      K.f64(pkf!, k * N).fill(0);
-    }
-  });
+    });
+  } finally {
+    key.free();
+    noise.fill(0n);
+  }
   return new BootstrapKey(shape, data, seed);
 }
 

@@ -1,6 +1,6 @@
 // Programmable bootstrapping kernels (DESIGN.md: blind rotation, external product, sample extraction).
 import { fftForwardF64, fftForwardI64, fftBackwardAddTorus, fourierMulAcc } from "./fft";
-import { decomposeStore2 } from "./decompose";
+import { decomposeStore2, decomposePolyF64 } from "./decompose";
 import { polyRotate } from "./polynomial";
 
 /** Bytes of scratch memory `blindRotate` needs. */
@@ -127,4 +127,32 @@ export function sampleExtract(out: usize, glwe: usize, k: i32, N: i32, idx: i32)
     }
   }
   store<u64>(out + (<usize>(k * N) << 3), load<u64>(glwe + (<usize>(k * N + idx) << 3)));
+}
+
+/** Bytes of scratch `externalProduct` needs. */
+export function externalProductScratchBytes(k: i32, N: i32, levels: i32): usize {
+  return ((<usize>N) << 3) * (<usize>(levels + 1 + (k + 1)));
+}
+
+/**
+ * out += GGSW ⊡ GLWE (CGGI 2020 §3.4): decompose the k+1 polynomials of `glwe`, multiply each digit
+ * polynomial by its GGSW row in the Fourier domain, and add the inverse transform to `out`.
+ */
+export function externalProduct(
+  out: usize, ggsw: usize, glwe: usize, k: i32, N: i32, baseLog: i32, levels: i32, scratch: usize,
+): void {
+  const polyBytes = (<usize>N) << 3;
+  const digits = scratch;
+  const f = digits + polyBytes * <usize>levels;
+  const outF = f + polyBytes;
+  memory.fill(outF, 0, polyBytes * <usize>(k + 1));
+  for (let p = 0; p <= k; p++) {
+    decomposePolyF64(glwe + <usize>p * polyBytes, digits, N, baseLog, levels);
+    for (let j = 0; j < levels; j++) {
+      fftForwardF64(digits + <usize>j * polyBytes, f, N);
+      const row = ggsw + <usize>(p * levels + j) * <usize>(k + 1) * polyBytes;
+      for (let o = 0; o <= k; o++) fourierMulAcc(outF + <usize>o * polyBytes, f, row + <usize>o * polyBytes, N);
+    }
+  }
+  for (let o = 0; o <= k; o++) fftBackwardAddTorus(outF + <usize>o * polyBytes, out + <usize>o * polyBytes, N);
 }

@@ -7,6 +7,7 @@ export { decomposePolyF64 } from "./decompose";
 export { polyRotate, polyMulSmallAdd, polyMulNaive } from "./polynomial";
 export {
   blindRotateScratchBytes, fftForwardManyI64, modulusSwitch, blindRotate, sampleExtract,
+  externalProductScratchBytes, externalProduct,
 } from "./bootstrap";
 export { keyswitch } from "./keyswitch";
 export { addAssign, subAssign, scalarMulAssign, mulAddAssign, matmul, dot, batchPhase, batchSetBody } from "./lwe";
