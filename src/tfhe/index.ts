@@ -2,6 +2,7 @@
 export * from "./parameters.js";
 export * from "./security.js";
 export * from "./noise.js";
+export { chooseParameters, estimateCost, type ChooseParametersOptions, type CostEstimate } from "./optimizer.js";
 export { type Encoding, encode, decode, deltaOf, plaintextModulus, noiseOf } from "./encoding.js";
 export { ParameterMismatchError } from "./errors.js";
 export { LweSecretKey, GlweSecretKey } from "./secret-key.js";
@@ -9,6 +10,8 @@ export { LweBatch } from "./lwe-batch.js";
 export { SeededLweBatch } from "./seeded-lwe.js";
 export { encryptLwe, encryptPlaintexts, decryptLwe, lwePhases, trivialEncrypt } from "./lwe-encryption.js";
 export { add, sub, neg, mulScalar, addPlain, matmul, dot, sum } from "./lwe-ops.js";
+export { GlweCiphertext, encryptGlwe, encryptGlwePlaintext, decryptGlwe, glwePhase } from "./glwe.js";
+export { GgswCiphertext, type GgswShape, encryptGgsw, externalProduct, cmux } from "./ggsw.js";
 export { LookupTable, lookupTable, manyLookupTable } from "./lookup-table.js";
 export { BootstrapKey, SeededBootstrapKey, FourierBootstrapKey, generateBootstrapKey } from "./bootstrap-key.js";
 export { KeyswitchKey, SeededKeyswitchKey, KernelKeyswitchKey, generateKeyswitchKey } from "./keyswitch-key.js";
@@ -17,3 +20,11 @@ export { ServerKey, type EvaluationKeys } from "./server-key.js";
 export { CompactPublicKey, CompactCiphertextList } from "./public-key.js";
 export { newSeed, randomBytes, SeededStream } from "./random.js";
 export { PbsWorkerPool, WorkerPoolError, type PbsWorkerPoolOptions } from "./worker-pool.js"; // Node-only (worker_threads, loaded lazily)
+export {
+  serialize, serializedSize, peekHeader, deserializeLweBatch, deserializeSeededLweBatch, deserializeBootstrapKey,
+  deserializeSeededBootstrapKey, deserializeKeyswitchKey, deserializeSeededKeyswitchKey, deserializeClientKey,
+  deserializeCompactPublicKey, deserializeCompactCiphertextList, deserializeEvaluationKeys, deserializeParameters,
+  DeserializationError, FORMAT_VERSION, SerializedKind, DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT,
+  type DeserializationErrorCode, type SerializedKindName, type PeekedHeader, type DeserializeOptions,
+  type ParametersDecodeOptions, type Serializable,
+} from "./serialization.js";

@@ -11,7 +11,7 @@ import { messageModulus, type TfheParameters } from "./parameters.js";
  * 2^-2.577·l·(k+1)·B²·N²·2^-106 per external product, equals this model with a coefficient of
  * 2^-2.577·N/log2(N): ≈ 31 at N = 2048, ≈ 360 at N = 32768.
  */
-export const FFT_NOISE_COEFFICIENT = 1;
+export const FFT_NOISE_COEFFICIENT = 0.02;
 
 /** Second moment of a balanced digit uniform in [−B/2, B/2): (B² + 2)/12. */
 function digitSecondMoment(baseLog: number): number {
@@ -95,15 +95,18 @@ export interface BlindRotationNoiseParams {
 }
 
 /**
- * FFT error of one blind rotation (n external products), our negacyclic f64 FFT: each product of a
- * digit (~B/2) and a torus value (~q/2) keeps ~53 bits, and an output coefficient sums N products of
- * each of the (k+1)·l digit polynomials through log2(N) butterfly stages:
- * coefficient · n·(k+1)·l·N·B²·log2(N)·2^-106.
+ * FFT error of one blind rotation (n external products), our negacyclic f64 FFT. Each output coefficient
+ * of an external product sums (k+1)·l·N products of a digit (~B) and a torus value (~q) through log2(N)
+ * butterfly stages with a 53-bit mantissa: a rounding error of variance c·(k+1)·l·N·B²·log2(N)·2^-106.
+ * The errors of the k mask polynomials reach the phase multiplied by the key (k·N/2 terms on average),
+ * hence (1 + k·N/2) per product — the N² growth Concrete's fit also shows. c is measured (FFT_NOISE_COEFFICIENT):
+ *   c · n · (1 + k·N/2) · (k+1) · l · N · B² · log2(N) · 2^-106.
  */
 export function fftVariance({ lweDimension, glweDimension, polynomialSize, baseLog, level, fftCoefficient = FFT_NOISE_COEFFICIENT }:
   Omit<BlindRotationNoiseParams, "noiseStd">): number {
   const B2 = 2 ** (2 * baseLog);
-  return fftCoefficient * lweDimension * (glweDimension + 1) * level * polynomialSize * B2 * Math.log2(polynomialSize) * 2 ** -106;
+  const perCoefficient = fftCoefficient * (glweDimension + 1) * level * polynomialSize * B2 * Math.log2(polynomialSize) * 2 ** -106;
+  return lweDimension * (1 + glweDimension * polynomialSize * BINARY_SECOND_MOMENT) * perCoefficient;
 }
 
 /**
@@ -113,10 +116,13 @@ export function fftVariance({ lweDimension, glweDimension, polynomialSize, baseL
  *   the k masks (each output coefficient sees k·N of them times a key bit) is multiplied by the
  *   GGSW's bit: (1 + k·N/2)·(B^-2l − q^-2)/12·1/2.
  */
-export function externalProductVariance({ glweDimension: k, polynomialSize: N, baseLog, level, noiseStd }:
-  Omit<BlindRotationNoiseParams, "lweDimension" | "fftCoefficient">): number {
+export function externalProductVariance({ glweDimension: k, polynomialSize: N, baseLog, level, noiseStd, messageSecondMoment = BINARY_SECOND_MOMENT }:
+  Omit<BlindRotationNoiseParams, "lweDimension" | "fftCoefficient"> & {
+    /** E[m²] of the GGSW's message: 1/2 for a uniform key bit (blind rotation), 1 for a known m = 1. */
+    readonly messageSecondMoment?: number;
+  }): number {
   const keyTerm = (k + 1) * level * N * digitSecondMoment(baseLog) * noiseStd * noiseStd;
-  const roundingTerm = (1 + k * N * BINARY_SECOND_MOMENT) * roundingVariance(baseLog, level) * BINARY_SECOND_MOMENT;
+  const roundingTerm = (1 + k * N * BINARY_SECOND_MOMENT) * roundingVariance(baseLog, level) * messageSecondMoment;
   return keyTerm + roundingTerm;
 }
 

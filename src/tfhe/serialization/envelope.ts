@@ -17,7 +17,8 @@ export interface Plan<T> {
   build(r: ByteReader): T;
 }
 
-export type Parser<T> = (r: ByteReader, limits: Limits) => Plan<T>;
+/** Reads and checks the kind-specific length fields; `fingerprint` is the header's. */
+export type Parser<T> = (r: ByteReader, limits: Limits, fingerprint: Uint8Array) => Plan<T>;
 
 export function assertBytes(bytes: unknown): asserts bytes is Uint8Array {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("bytes must be a Uint8Array");
@@ -34,8 +35,8 @@ export function decodeObject<T>(
   assertBytes(bytes);
   const limits = resolveLimits(opts);
   const r = new ByteReader(bytes);
-  readHeader(r, kind, expectedFingerprint);
-  const plan = parse(r, limits);
+  const fingerprint = readHeader(r, kind, expectedFingerprint);
+  const plan = parse(r, limits, fingerprint);
   checkAllocation(plan.allocBytes, limits, "object");
   r.expectRemaining(plan.payloadBytes + CHECKSUM_BYTES, "payload");
   verifyChecksum(bytes);

@@ -83,7 +83,7 @@ export function readHeader(r: ByteReader, expected: SerializedKind, expectedFing
   readMagicAndVersion(r);
   const kind = r.u16("kind");
   if (kind !== expected) {
-    fail("WRONG_KIND", `expected a ${kindName(expected)}, got ${kindName(kind) ?? `unknown kind ${kind}`}`);
+    fail("WRONG_KIND", `expected kind ${kindName(expected)}, got ${kindName(kind) ?? `unknown kind ${kind}`}`);
   }
   const fingerprint = r.bytes(FINGERPRINT_BYTES, "parameter fingerprint");
   if (expectedFingerprint && !sameFingerprint(fingerprint, expectedFingerprint)) {

@@ -1,6 +1,6 @@
 // Bounds-checked little-endian cursor over untrusted bytes. Every read checks the remaining length
-// first and throws DeserializationError("TRUNCATED"); reads that return arrays copy (the decoded object
-// never aliases the input).
+// first and throws DeserializationError("TRUNCATED"); reads that return arrays copy into fresh buffers
+// (the decoded object never aliases the input). Copies never use `slice`: on a Node Buffer it is a view.
 import { LITTLE_ENDIAN_PLATFORM } from "./endian.js";
 import { fail } from "./errors.js";
 
@@ -66,7 +66,8 @@ export class ByteReader {
   /** A copy of the next `n` bytes. */
   bytes(n: number, what: string): Uint8Array {
     this.need(n, what);
-    const out = this.#bytes.slice(this.#pos, this.#pos + n);
+    const out = new Uint8Array(n);
+    out.set(this.#bytes.subarray(this.#pos, this.#pos + n));
     this.#pos += n;
     return out;
   }
@@ -83,11 +84,10 @@ export class ByteReader {
   u64Array(count: number, what: string): BigUint64Array {
     const n = count * 8;
     this.need(n, what);
-    let out: BigUint64Array;
+    const out = new BigUint64Array(count);
     if (LITTLE_ENDIAN_PLATFORM) {
-      out = new BigUint64Array(this.#bytes.slice(this.#pos, this.#pos + n).buffer);
+      new Uint8Array(out.buffer).set(this.#bytes.subarray(this.#pos, this.#pos + n));
     } else {
-      out = new BigUint64Array(count);
       for (let i = 0; i < count; i++) out[i] = this.#view.getBigUint64(this.#pos + 8 * i, true);
     }
     this.#pos += n;

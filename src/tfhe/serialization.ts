@@ -1,0 +1,174 @@
+// Versioned binary format of every ciphertext and key type (plain and seeded/compressed) and of
+// parameter sets. One frame for all kinds (little-endian throughout):
+//
+//   offset  size  field
+//   0       4     magic "UMBR"
+//   4       2     format version (u16, currently 1)
+//   6       2     kind (u16, SerializedKind)
+//   8       8     parameter fingerprint (parameterFingerprint of the parameter set)
+//   16      …     kind-specific length/shape fields (u32), then the payload: u64 words, 32-byte seeds,
+//                 secret-key bits packed 8 per byte (see serialization/codec-*.ts for each layout)
+//   end−4   4     CRC-32 (IEEE) of every byte before it
+//
+// Decoders take the parameters the caller expects and check, in this order and before allocating
+// anything sized from the input: magic, version, kind, fingerprint, every length field against the
+// parameters and the limits (maxCount, maxBytes), the exact byte count, the checksum. Every failure is
+// a DeserializationError with a `code`; messages never contain key material.
+import { BootstrapKey, SeededBootstrapKey } from "./bootstrap-key.js";
+import { ClientKey } from "./client-key.js";
+import { ParameterMismatchError } from "./errors.js";
+import { KeyswitchKey, SeededKeyswitchKey } from "./keyswitch-key.js";
+import { LweBatch } from "./lwe-batch.js";
+import { parameterFingerprint, type TfheParameters } from "./parameters.js";
+import { CompactCiphertextList, CompactPublicKey } from "./public-key.js";
+import { SeededLweBatch } from "./seeded-lwe.js";
+import type { EvaluationKeys } from "./server-key.js";
+import type { Encoder } from "./serialization/codec.js";
+import { bootstrapKeyEncoder, parseBootstrapKey, parseSeededBootstrapKey, seededBootstrapKeyEncoder } from "./serialization/codec-bootstrap-key.js";
+import { clientKeyEncoder, parseClientKey } from "./serialization/codec-client-key.js";
+import { evaluationKeysEncoder, parseEvaluationKeys } from "./serialization/codec-evaluation-keys.js";
+import { keyswitchKeyEncoder, parseKeyswitchKey, parseSeededKeyswitchKey, seededKeyswitchKeyEncoder } from "./serialization/codec-keyswitch-key.js";
+import { lweBatchEncoder, parseLweBatch, parseSeededLweBatch, seededLweBatchEncoder } from "./serialization/codec-lwe.js";
+import { parametersEncoder, parseParameters, type ParametersDecodeOptions } from "./serialization/codec-parameters.js";
+import { compactListEncoder, compactPublicKeyEncoder, parseCompactList, parseCompactPublicKey } from "./serialization/codec-public-key.js";
+import { assertBytes, decodeObject, encodeObject, framedSize, type Parser } from "./serialization/envelope.js";
+import { fingerprintHex, kindName, peekHeaderWith, sameFingerprint, SerializedKind, type PeekedHeader } from "./serialization/header.js";
+import type { DeserializeOptions } from "./serialization/limits.js";
+import { ByteReader } from "./serialization/reader.js";
+
+export { DeserializationError, type DeserializationErrorCode } from "./serialization/errors.js";
+export { FORMAT_VERSION, SerializedKind, type SerializedKindName, type PeekedHeader } from "./serialization/header.js";
+export { DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT, type DeserializeOptions } from "./serialization/limits.js";
+export type { ParametersDecodeOptions } from "./serialization/codec-parameters.js";
+
+/** Everything `serialize` accepts. */
+export type Serializable =
+  | TfheParameters | LweBatch | SeededLweBatch | BootstrapKey | SeededBootstrapKey | KeyswitchKey | SeededKeyswitchKey
+  | ClientKey | CompactPublicKey | CompactCiphertextList | EvaluationKeys;
+
+function isEvaluationKeys(o: object): o is EvaluationKeys {
+  const e = o as Partial<EvaluationKeys>;
+  return e.bootstrapKey instanceof BootstrapKey && e.keyswitchKey instanceof KeyswitchKey;
+}
+
+function isParameters(o: object): o is TfheParameters {
+  const p = o as Partial<TfheParameters>;
+  return typeof p.name === "string" && typeof p.polynomialSize === "number" && typeof p.glweNoiseStd === "number";
+}
+
+function encoderOf(obj: Serializable): Encoder {
+  if (obj === null || typeof obj !== "object") throw new TypeError("serialize: expected a key, ciphertext or parameter set");
+  if (obj instanceof LweBatch) return lweBatchEncoder(obj);
+  if (obj instanceof SeededLweBatch) return seededLweBatchEncoder(obj);
+  if (obj instanceof BootstrapKey) return bootstrapKeyEncoder(obj);
+  if (obj instanceof SeededBootstrapKey) return seededBootstrapKeyEncoder(obj);
+  if (obj instanceof KeyswitchKey) return keyswitchKeyEncoder(obj);
+  if (obj instanceof SeededKeyswitchKey) return seededKeyswitchKeyEncoder(obj);
+  if (obj instanceof ClientKey) return clientKeyEncoder(obj);
+  if (obj instanceof CompactPublicKey) return compactPublicKeyEncoder(obj);
+  if (obj instanceof CompactCiphertextList) return compactListEncoder(obj);
+  if (isEvaluationKeys(obj)) return evaluationKeysEncoder(obj);
+  if (isParameters(obj)) return parametersEncoder(obj);
+  throw new TypeError("serialize: expected a key, ciphertext or parameter set");
+}
+
+/**
+ * Serializes a ciphertext, key or parameter set. Objects that do not carry their parameters
+ * (ciphertexts, single keys, public keys) need `params`: their fingerprint goes into the header and the
+ * object's shape is checked against them (ParameterMismatchError). Client keys, evaluation keys and
+ * parameter sets carry their own (a `params` given as well must have the same fingerprint).
+ *
+ * - EvaluationKeys serialize in seeded form (what a client uploads): both keys must come from seeds, as
+ *   `ClientKey.evaluationKeys()` makes them.
+ * - SECRET: a ClientKey serializes its secret keys. That is for the client's own storage only — keep the
+ *   bytes on the client, encrypted at rest, and never send them to a server.
+ */
+export function serialize(obj: Serializable, params?: TfheParameters): Uint8Array {
+  const enc = encoderOf(obj);
+  const own = enc.params;
+  const p = own ?? params;
+  if (p === undefined) {
+    throw new TypeError(`serialize: a ${kindName(enc.kind)} does not carry its parameters; call serialize(obj, params)`);
+  }
+  const fingerprint = parameterFingerprint(p);
+  if (own !== undefined && params !== undefined && !sameFingerprint(fingerprint, parameterFingerprint(params))) {
+    throw new ParameterMismatchError(`serialize: the ${kindName(enc.kind)} belongs to parameters ${fingerprintHex(fingerprint)}, not ${fingerprintHex(parameterFingerprint(params))}`);
+  }
+  enc.check(p);
+  return encodeObject(enc.kind, fingerprint, enc.bodyBytes, (w) => enc.write(w));
+}
+
+/** The exact length of `serialize(obj)` in bytes, without serializing. */
+export function serializedSize(obj: Serializable): number {
+  return framedSize(encoderOf(obj).bodyBytes);
+}
+
+/**
+ * Reads the 16-byte header only (no length or checksum check): kind, version, fingerprint. Throws
+ * DeserializationError (TRUNCATED, BAD_MAGIC, BAD_VERSION, UNKNOWN_KIND).
+ */
+export function peekHeader(bytes: Uint8Array): PeekedHeader {
+  assertBytes(bytes);
+  return peekHeaderWith(new ByteReader(bytes));
+}
+
+function decodeFor<T>(bytes: Uint8Array, kind: SerializedKind, params: TfheParameters, opts: DeserializeOptions | undefined,
+  parse: (p: TfheParameters) => Parser<T>): T {
+  return decodeObject(bytes, kind, parameterFingerprint(params), opts, parse(params));
+}
+
+/** An LWE ciphertext batch (dimension k·N or n of `params`). */
+export function deserializeLweBatch(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): LweBatch {
+  return decodeFor(bytes, SerializedKind.LweBatch, params, opts, parseLweBatch);
+}
+
+/** A seeded (compressed) LWE batch; `maxBytes` bounds its expanded size. */
+export function deserializeSeededLweBatch(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): SeededLweBatch {
+  return decodeFor(bytes, SerializedKind.SeededLweBatch, params, opts, parseSeededLweBatch);
+}
+
+export function deserializeBootstrapKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): BootstrapKey {
+  return decodeFor(bytes, SerializedKind.BootstrapKey, params, opts, parseBootstrapKey);
+}
+
+export function deserializeSeededBootstrapKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): SeededBootstrapKey {
+  return decodeFor(bytes, SerializedKind.SeededBootstrapKey, params, opts, parseSeededBootstrapKey);
+}
+
+export function deserializeKeyswitchKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): KeyswitchKey {
+  return decodeFor(bytes, SerializedKind.KeyswitchKey, params, opts, parseKeyswitchKey);
+}
+
+export function deserializeSeededKeyswitchKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): SeededKeyswitchKey {
+  return decodeFor(bytes, SerializedKind.SeededKeyswitchKey, params, opts, parseSeededKeyswitchKey);
+}
+
+/** SECRET: a client key (the client's own storage). */
+export function deserializeClientKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): ClientKey {
+  return decodeFor(bytes, SerializedKind.ClientKey, params, opts, parseClientKey);
+}
+
+export function deserializeCompactPublicKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): CompactPublicKey {
+  return decodeFor(bytes, SerializedKind.CompactPublicKey, params, opts, parseCompactPublicKey);
+}
+
+export function deserializeCompactCiphertextList(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): CompactCiphertextList {
+  return decodeFor(bytes, SerializedKind.CompactCiphertextList, params, opts, parseCompactList);
+}
+
+/**
+ * Evaluation keys as uploaded by a client (seeded form), expanded and ready for `new ServerKey(keys)`.
+ * `maxBytes` bounds the expanded keys.
+ */
+export function deserializeEvaluationKeys(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): EvaluationKeys {
+  return decodeFor(bytes, SerializedKind.EvaluationKeys, params, opts, parseEvaluationKeys);
+}
+
+/**
+ * A parameter set. The shape is re-validated (INVALID_VALUE), the header fingerprint must be the
+ * decoded parameters' (PARAMS_MISMATCH) and the 128-bit security check is re-run (INSECURE_PARAMETERS)
+ * unless `unsafeTestOnlyAllowInsecure` is set.
+ */
+export function deserializeParameters(bytes: Uint8Array, opts?: DeserializeOptions & ParametersDecodeOptions): TfheParameters {
+  return decodeObject(bytes, SerializedKind.Parameters, null, opts, parseParameters(opts));
+}
