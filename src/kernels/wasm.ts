@@ -23,10 +23,14 @@ export interface KernelExports {
   modulusSwitch(out: number, lwe: number, n: number, N: number): void;
   blindRotate(acc: number, lut: number, lwe: number, bsk: number, n: number, k: number, N: number,
     baseLog: number, levels: number, scratch: number): void;
+  blindRotateInit(acc: number, lut: number, lwe: number, n: number, k: number, N: number, levels: number, scratch: number): number;
+  cmuxStep(acc: number, ggsw: number, a: number, k: number, N: number, baseLog: number, levels: number, scratch: number): void;
   sampleExtract(out: number, glwe: number, k: number, N: number, idx: number): void;
   externalProductScratchBytes(k: number, N: number, levels: number): number;
   externalProduct(out: number, ggsw: number, glwe: number, k: number, N: number, baseLog: number, levels: number, scratch: number): void;
   keyswitch(out: number, inp: number, ksk: number, nIn: number, nOut: number, baseLog: number, levels: number): void;
+  keyswitchInit(out: number, inp: number, nIn: number, nOut: number): void;
+  keyswitchRange(out: number, inp: number, ksk: number, iStart: number, iEnd: number, nOut: number, baseLog: number, levels: number): void;
   addAssign(dst: number, src: number, len: number): void;
   subAssign(dst: number, src: number, len: number): void;
   scalarMulAssign(dst: number, len: number, w: bigint): void;

@@ -117,35 +117,55 @@ export function generateBootstrapKey(
 }
 
 /**
- * The bootstrapping key in the Fourier domain, in kernel memory (what blind rotation reads).
- * Owns its buffer: call `free()` (or `using`) when done.
+ * The bootstrapping key in the Fourier domain (what blind rotation reads). Resident in kernel memory when
+ * it fits (one kernel call per blind rotation); otherwise held in host memory and streamed one GGSW at a
+ * time into a kernel staging buffer (keys beyond 32-bit WebAssembly memory, e.g. PARAM_MESSAGE_8's 5.4 GiB).
+ * Owns its memory: call `free()` (or `using`) when done.
  */
 export class FourierBootstrapKey {
-  readonly buffer: WasmBuffer;
+  /** Kernel-resident key, or undefined when streamed from `host`. */
+  readonly buffer: WasmBuffer | undefined;
+  readonly host: Float64Array | undefined;
 
-  constructor(readonly shape: BootstrapKeyShape, buffer: WasmBuffer) {
+  private constructor(readonly shape: BootstrapKeyShape, buffer: WasmBuffer | undefined, host: Float64Array | undefined) {
     this.buffer = buffer;
+    this.host = host;
   }
 
-  static fromStandard(bsk: BootstrapKey): FourierBootstrapKey {
+  get resident(): boolean {
+    return this.buffer !== undefined;
+  }
+
+  /** f64 words of one GGSW in the Fourier domain (= u64 words in the standard domain). */
+  get ggswWords(): number {
+    return ggswWords(this.shape);
+  }
+
+  static fromStandard(bsk: BootstrapKey, { resident = true }: { resident?: boolean } = {}): FourierBootstrapKey {
     const K = kernels();
     const N = bsk.shape.polynomialSize;
     K.k.fftInit(N);
-    const buffer = new WasmBuffer(bsk.data.length * 8, K);
     const perGgsw = ggswWords(bsk.shape);
     const polys = perGgsw / N;
-    // Convert one GGSW at a time through a staging buffer to keep peak memory near one key.
-    withKernelMemory([perGgsw * 8], (_K, stage) => {
+    const buffer = resident ? new WasmBuffer(bsk.data.length * 8, K) : undefined;
+    const host = resident ? undefined : new Float64Array(bsk.data.length);
+    // Convert one GGSW at a time through a staging buffer to keep peak kernel memory small.
+    withKernelMemory([perGgsw * 8, perGgsw * 8], (_K, stage, fourier) => {
       for (let i = 0; i < bsk.shape.lweDimension; i++) {
         K.u64(stage!, perGgsw).set(bsk.data.subarray(i * perGgsw, (i + 1) * perGgsw));
-        K.k.fftForwardManyI64(stage!, buffer.ptr + i * perGgsw * 8, polys, N);
+        if (buffer) {
+          K.k.fftForwardManyI64(stage!, buffer.ptr + i * perGgsw * 8, polys, N);
+        } else {
+          K.k.fftForwardManyI64(stage!, fourier!, polys, N);
+          host!.set(K.f64(fourier!, perGgsw), i * perGgsw);
+        }
       }
     });
-    return new FourierBootstrapKey(bsk.shape, buffer);
+    return new FourierBootstrapKey(bsk.shape, buffer, host);
   }
 
   free(): void {
-    this.buffer.free();
+    this.buffer?.free();
   }
 
   [Symbol.dispose](): void {

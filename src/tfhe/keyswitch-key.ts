@@ -70,28 +70,63 @@ export function generateKeyswitchKey(
   return new KeyswitchKey(shape, batch.data, seed);
 }
 
-/** The key-switching key copied into kernel memory (what the server uses). */
+/**
+ * The key-switching key as the server uses it: copied into kernel memory when it fits, otherwise read from
+ * host memory in chunks of whole input coefficients through a kernel staging buffer.
+ */
 export class KernelKeyswitchKey {
-  readonly buffer: WasmBuffer;
-  constructor(readonly shape: KeyswitchKeyShape, buffer: WasmBuffer) {
+  readonly buffer: WasmBuffer | undefined;
+  readonly host: BigUint64Array | undefined;
+  readonly #stage: WasmBuffer | undefined;
+  readonly #coefficientsPerChunk: number;
+
+  private constructor(readonly shape: KeyswitchKeyShape, buffer: WasmBuffer | undefined, host: BigUint64Array | undefined) {
     this.buffer = buffer;
+    this.host = host;
+    const rowWords = shape.levels * (shape.outputDimension + 1);
+    this.#coefficientsPerChunk = Math.max(1, Math.floor(STAGE_BYTES / (rowWords * 8)));
+    this.#stage = host ? new WasmBuffer(this.#coefficientsPerChunk * rowWords * 8, kernels()) : undefined;
   }
 
-  static fromStandard(ksk: KeyswitchKey): KernelKeyswitchKey {
+  get resident(): boolean {
+    return this.buffer !== undefined;
+  }
+
+  /** Resident copy (default) or host-memory streaming (the standard key's array is referenced, not copied). */
+  static fromStandard(ksk: KeyswitchKey, { resident = true }: { resident?: boolean } = {}): KernelKeyswitchKey {
+    if (!resident) return new KernelKeyswitchKey(ksk.shape, undefined, ksk.data);
     const buffer = new WasmBuffer(ksk.data.length * 8, kernels());
     buffer.u64().set(ksk.data);
-    return new KernelKeyswitchKey(ksk.shape, buffer);
+    return new KernelKeyswitchKey(ksk.shape, buffer, undefined);
+  }
+
+  /** Key switch of the ciphertext at kernel pointer `inp` into `out` (kN → n). */
+  applyAt(out: number, inp: number): void {
+    const { inputDimension: nIn, outputDimension: nOut, baseLog, levels } = this.shape;
+    const K = kernels();
+    if (this.buffer) {
+      K.k.keyswitch(out, inp, this.buffer.ptr, nIn, nOut, baseLog, levels);
+      return;
+    }
+    const rowWords = levels * (nOut + 1);
+    const stage = this.#stage!;
+    K.k.keyswitchInit(out, inp, nIn, nOut);
+    for (let i0 = 0; i0 < nIn; i0 += this.#coefficientsPerChunk) {
+      const i1 = Math.min(nIn, i0 + this.#coefficientsPerChunk);
+      K.u64(stage.ptr, (i1 - i0) * rowWords).set(this.host!.subarray(i0 * rowWords, i1 * rowWords));
+      K.k.keyswitchRange(out, inp, stage.ptr, i0, i1, nOut, baseLog, levels);
+    }
   }
 
   /** Key-switches every ciphertext of the batch (kN → n). */
   apply(batch: LweBatch): LweBatch {
-    const { inputDimension: nIn, outputDimension: nOut, baseLog, levels } = this.shape;
+    const { inputDimension: nIn, outputDimension: nOut } = this.shape;
     if (batch.dimension !== nIn) throw new RangeError(`keyswitch expects dimension ${nIn}, got ${batch.dimension}`);
     const out = new BigUint64Array(batch.count * (nOut + 1));
     withKernelMemory([(nIn + 1) * 8, (nOut + 1) * 8], (K, pin, pout) => {
       for (let c = 0; c < batch.count; c++) {
         K.u64(pin!, nIn + 1).set(batch.data.subarray(c * (nIn + 1), (c + 1) * (nIn + 1)));
-        K.k.keyswitch(pout!, pin!, this.buffer.ptr, nIn, nOut, baseLog, levels);
+        this.applyAt(pout!, pin!);
         out.set(K.u64(pout!, nOut + 1), c * (nOut + 1));
       }
     });
@@ -99,10 +134,14 @@ export class KernelKeyswitchKey {
   }
 
   free(): void {
-    this.buffer.free();
+    this.buffer?.free();
+    this.#stage?.free();
   }
 
   [Symbol.dispose](): void {
     this.free();
   }
 }
+
+/** Size of the staging buffer a streamed key-switching key goes through. */
+const STAGE_BYTES = 32 << 20;

@@ -17,6 +17,17 @@ export interface EvaluationKeys {
   readonly keyswitchKey: KeyswitchKey;
 }
 
+/** Bootstrapping + key-switching keys up to this size live in kernel memory (32-bit: 4 GiB in all). */
+export const DEFAULT_RESIDENT_KEY_BYTES = 3 * 2 ** 30;
+
+export interface ServerKeyOptions {
+  /**
+   * Key bytes allowed in kernel memory; larger keys are streamed from host memory (slower, but the only
+   * way to run sets whose keys exceed 32-bit WebAssembly memory). Default DEFAULT_RESIDENT_KEY_BYTES.
+   */
+  readonly residentKeyBytes?: number;
+}
+
 export class ServerKey {
   readonly params: TfheParameters;
   readonly bsk: FourierBootstrapKey;
@@ -29,7 +40,9 @@ export class ServerKey {
   readonly #lut: WasmBuffer;
   readonly #out: WasmBuffer;
 
-  constructor(keys: EvaluationKeys) {
+  readonly #stage: WasmBuffer | undefined;
+
+  constructor(keys: EvaluationKeys, { residentKeyBytes = DEFAULT_RESIDENT_KEY_BYTES }: ServerKeyOptions = {}) {
     const p = keys.params;
     const { lweDimension: n, glweDimension: k, polynomialSize: N } = p;
     const bs = keys.bootstrapKey.shape, ks = keys.keyswitchKey.shape;
@@ -42,8 +55,14 @@ export class ServerKey {
     const K = kernels();
     K.k.fftInit(N);
     this.params = p;
-    this.bsk = FourierBootstrapKey.fromStandard(keys.bootstrapKey);
-    this.ksk = KernelKeyswitchKey.fromStandard(keys.keyswitchKey);
+    // Residency: both keys if they fit, else the one that fits, else neither (streamed).
+    const bskBytes = keys.bootstrapKey.data.length * 8, kskBytes = keys.keyswitchKey.data.length * 8;
+    const bothFit = bskBytes + kskBytes <= residentKeyBytes;
+    const bskResident = bothFit || bskBytes <= residentKeyBytes;
+    const kskResident = bothFit || (!bskResident && kskBytes <= residentKeyBytes);
+    this.bsk = FourierBootstrapKey.fromStandard(keys.bootstrapKey, { resident: bskResident });
+    this.ksk = KernelKeyswitchKey.fromStandard(keys.keyswitchKey, { resident: kskResident });
+    this.#stage = bskResident ? undefined : new WasmBuffer(this.bsk.ggswWords * 8, K);
     this.#scratch = new WasmBuffer(K.k.blindRotateScratchBytes(n, k, N, p.pbsLevel), K);
     this.#bigIn = new WasmBuffer((k * N + 1) * 8, K);
     this.#small = new WasmBuffer((n + 1) * 8, K);
@@ -83,15 +102,14 @@ export class ServerKey {
   bootstrapMany(batch: LweBatch, lut: LookupTable): LweBatch[] {
     this.#checkInput(batch, lut);
     const { lweDimension: n, glweDimension: k, polynomialSize: N, ksBaseLog, ksLevel, pbsBaseLog, pbsLevel } = this.params;
-    const K = this.bsk.buffer.k;
+    const K = this.#acc.k;
     const big = k * N + 1;
     const outs = lut.offsets.map(() => new BigUint64Array(batch.count * big));
     K.u64(this.#lut.ptr, N).set(lut.polynomial);
     for (let c = 0; c < batch.count; c++) {
       K.u64(this.#bigIn.ptr, big).set(batch.data.subarray(c * big, (c + 1) * big));
-      K.k.keyswitch(this.#small.ptr, this.#bigIn.ptr, this.ksk.buffer.ptr, k * N, n, ksBaseLog, ksLevel);
-      K.k.blindRotate(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, this.bsk.buffer.ptr, n, k, N,
-        pbsBaseLog, pbsLevel, this.#scratch.ptr);
+      this.ksk.applyAt(this.#small.ptr, this.#bigIn.ptr);
+      this.#blindRotate();
       for (let t = 0; t < lut.offsets.length; t++) {
         K.k.sampleExtract(this.#out.ptr, this.#acc.ptr, k, N, lut.offsets[t]!);
         outs[t]!.set(K.u64(this.#out.ptr, big), c * big);
@@ -109,6 +127,25 @@ export class ServerKey {
   /** Convenience: PBS with a table built from f. */
   apply(batch: LweBatch, f: (x: number) => number, outputEncoding?: Encoding): LweBatch {
     return this.bootstrap(batch, this.lookupTable(f, outputEncoding));
+  }
+
+  // ACC ← BlindRotate(#small, #lut); resident key: one kernel call; streamed key: one GGSW at a time.
+  #blindRotate(): void {
+    const { lweDimension: n, glweDimension: k, polynomialSize: N, pbsBaseLog, pbsLevel } = this.params;
+    const K = this.#acc.k;
+    if (this.bsk.buffer) {
+      K.k.blindRotate(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, this.bsk.buffer.ptr, n, k, N,
+        pbsBaseLog, pbsLevel, this.#scratch.ptr);
+      return;
+    }
+    const aPtr = K.k.blindRotateInit(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, n, k, N, pbsLevel, this.#scratch.ptr);
+    const aT = K.i32(aPtr, n).slice();
+    const host = this.bsk.host!, words = this.bsk.ggswWords, stage = this.#stage!;
+    for (let i = 0; i < n; i++) {
+      if (aT[i] === 0) continue;
+      K.f64(stage.ptr, words).set(host.subarray(i * words, (i + 1) * words));
+      K.k.cmuxStep(this.#acc.ptr, stage.ptr, aT[i]!, k, N, pbsBaseLog, pbsLevel, this.#scratch.ptr);
+    }
   }
 
   #checkInput(batch: LweBatch, lut: LookupTable): void {
@@ -129,6 +166,7 @@ export class ServerKey {
   free(): void {
     this.bsk.free();
     this.ksk.free();
+    this.#stage?.free();
     this.#scratch.free(); this.#bigIn.free(); this.#small.free(); this.#acc.free(); this.#lut.free(); this.#out.free();
   }
 

@@ -1,7 +1,7 @@
 // PBS at the small test-only parameters: fast checks of every PBS feature (real parameters: pbs-param-*.test.ts).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { UNSAFE_TEST_PARAMS_SMALL, UNSAFE_TEST_PARAMS_TINY, LookupTable, ParameterMismatchError } from "../../src/tfhe/index.js";
+import { UNSAFE_TEST_PARAMS_SMALL, UNSAFE_TEST_PARAMS_TINY, LookupTable, ParameterMismatchError, ServerKey } from "../../src/tfhe/index.js";
 import { pbsSuite } from "../helpers/pbs-suite.js";
 import { keysFor } from "../helpers/keys.js";
 
@@ -37,4 +37,20 @@ test("PBS rejects mismatched inputs and tables", () => {
   const two = new LookupTable(new BigUint64Array(1024), { bits: 4 }, { bits: 4 }, [0, 1]);
   assert.throws(() => small.server.bootstrap(ct, two), /bootstrapMany/);
   assert.throws(() => small.server.lookupTable((x) => x / 2), /not an integer/);
+});
+
+test("streamed keys (host memory, for keys beyond 32-bit wasm) give bit-identical PBS results", () => {
+  const { client, server } = keysFor(UNSAFE_TEST_PARAMS_SMALL);
+  const keys = client.evaluationKeys();
+  const resident = new ServerKey(keys);
+  const streamed = new ServerKey(keys, { residentKeyBytes: 0 });
+  assert.equal(resident.bsk.resident && resident.ksk.resident, true);
+  assert.equal(streamed.bsk.resident || streamed.ksk.resident, false);
+  const ct = client.encrypt([0, 3, 7, 12, 15]);
+  const lut = server.lookupTable((x) => (5 * x + 2) % 16);
+  const a = resident.bootstrap(ct, lut), b = streamed.bootstrap(ct, lut);
+  assert.deepEqual(b.data, a.data);
+  assert.deepEqual(Array.from(client.decrypt(b)), [0, 3, 7, 12, 15].map((x) => (5 * x + 2) % 16));
+  assert.deepEqual(streamed.keyswitch(ct).data, resident.keyswitch(ct).data);
+  resident.free(); streamed.free();
 });

@@ -39,40 +39,53 @@ export function blindRotate(
   acc: usize, lut: usize, lwe: usize, bsk: usize,
   n: i32, k: i32, N: i32, baseLog: i32, levels: i32, scratch: usize,
 ): void {
-  const polyBytes = (<usize>N) << 3;
-  const digits = scratch;
-  const f = digits + polyBytes * <usize>levels;
-  const outF = f + polyBytes;
-  const aT = outF + polyBytes * <usize>(k + 1);
-  const twoN = N << 1;
+  const aT = blindRotateInit(acc, lut, lwe, n, k, N, levels, scratch);
+  const ggswBytes = ((<usize>N) << 3) * <usize>((k + 1) * levels * (k + 1));
+  for (let i = 0; i < n; i++) {
+    cmuxStep(acc, bsk + <usize>i * ggswBytes, load<i32>(aT + ((<usize>i) << 2)), k, N, baseLog, levels, scratch);
+  }
+}
 
+/**
+ * First half of a blind rotation whose key is streamed one GGSW at a time (keys larger than this
+ * module's memory): modulus switch (ã written at the returned pointer inside scratch) and ACC init.
+ */
+export function blindRotateInit(
+  acc: usize, lut: usize, lwe: usize, n: i32, k: i32, N: i32, levels: i32, scratch: usize,
+): usize {
+  const polyBytes = (<usize>N) << 3;
+  const aT = scratch + polyBytes * <usize>(levels + 1 + (k + 1));
+  const twoN = N << 1;
   modulusSwitch(aT, lwe, n, N);
   // ACC = trivial GLWE (0, …, 0, X^{-b̃}·lut).
   memory.fill(acc, 0, polyBytes * <usize>k);
   const b = load<i32>(aT + ((<usize>n) << 2));
   polyRotate(acc + polyBytes * <usize>k, lut, N, (twoN - b) % twoN);
+  return aT;
+}
 
-  const rows = (k + 1) * levels;
-  const ggswBytes = polyBytes * <usize>(rows * (k + 1));
-  for (let i = 0; i < n; i++) {
-    const a = load<i32>(aT + ((<usize>i) << 2));
-    if (a == 0) continue;
-    memory.fill(outF, 0, polyBytes * <usize>(k + 1));
-    const ggsw = bsk + <usize>i * ggswBytes;
-    for (let p = 0; p <= k; p++) {
-      const accP = acc + <usize>p * polyBytes;
-      rotateMinusDecompose(digits, accP, N, a, baseLog, levels);
-      for (let j = 0; j < levels; j++) {
-        fftForwardF64(digits + <usize>j * polyBytes, f, N);
-        const row = ggsw + <usize>(p * levels + j) * <usize>(k + 1) * polyBytes;
-        for (let o = 0; o <= k; o++) {
-          fourierMulAcc(outF + <usize>o * polyBytes, f, row + <usize>o * polyBytes, N);
-        }
+/** One CMux of the blind rotation: ACC ← ACC + ExtProd(ggsw, X^a·ACC − ACC). */
+export function cmuxStep(
+  acc: usize, ggsw: usize, a: i32, k: i32, N: i32, baseLog: i32, levels: i32, scratch: usize,
+): void {
+  if (a == 0) return;
+  const polyBytes = (<usize>N) << 3;
+  const digits = scratch;
+  const f = digits + polyBytes * <usize>levels;
+  const outF = f + polyBytes;
+  memory.fill(outF, 0, polyBytes * <usize>(k + 1));
+  for (let p = 0; p <= k; p++) {
+    rotateMinusDecompose(digits, acc + <usize>p * polyBytes, N, a, baseLog, levels);
+    for (let j = 0; j < levels; j++) {
+      fftForwardF64(digits + <usize>j * polyBytes, f, N);
+      const row = ggsw + <usize>(p * levels + j) * <usize>(k + 1) * polyBytes;
+      for (let o = 0; o <= k; o++) {
+        fourierMulAcc(outF + <usize>o * polyBytes, f, row + <usize>o * polyBytes, N);
       }
     }
-    for (let o = 0; o <= k; o++) {
-      fftBackwardAddTorus(outF + <usize>o * polyBytes, acc + <usize>o * polyBytes, N);
-    }
+  }
+  for (let o = 0; o <= k; o++) {
+    fftBackwardAddTorus(outF + <usize>o * polyBytes, acc + <usize>o * polyBytes, N);
   }
 }
 

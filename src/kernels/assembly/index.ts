@@ -6,9 +6,9 @@ export {
 export { decomposePolyF64 } from "./decompose";
 export { polyRotate, polyMulSmallAdd, polyMulNaive } from "./polynomial";
 export {
-  blindRotateScratchBytes, fftForwardManyI64, modulusSwitch, blindRotate, sampleExtract,
+  blindRotateScratchBytes, fftForwardManyI64, modulusSwitch, blindRotate, blindRotateInit, cmuxStep, sampleExtract,
   externalProductScratchBytes, externalProduct,
 } from "./bootstrap";
-export { keyswitch } from "./keyswitch";
+export { keyswitch, keyswitchInit, keyswitchRange } from "./keyswitch";
 export { addAssign, subAssign, scalarMulAssign, mulAddAssign, matmul, dot, batchPhase, batchSetBody } from "./lwe";
 export { chacha20Blocks } from "./chacha20";
