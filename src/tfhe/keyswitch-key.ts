@@ -46,9 +46,13 @@ export class SeededKeyswitchKey {
     const rows = this.bodies.length;
     const data = new BigUint64Array(rows * n1);
     const masks = seededMasks(this.seed, DOMAIN_KSK);
-    withKernelMemory([rows * n1 * 8], (K, p) => {
-      for (let r = 0; r < rows; r++) masks.fillKernelU64(p! + r * n1 * 8, n);
-      data.set(K.u64(p!, rows * n1));
+    const chunk = Math.max(1, Math.min(rows, Math.floor(STAGE_BYTES / (n1 * 8))));
+    withKernelMemory([chunk * n1 * 8], (K, p) => {
+      for (let r0 = 0; r0 < rows; r0 += chunk) {
+        const r1 = Math.min(rows, r0 + chunk);
+        for (let r = 0; r < r1 - r0; r++) masks.fillKernelU64(p! + r * n1 * 8, n);
+        data.set(K.u64(p!, (r1 - r0) * n1), r0 * n1);
+      }
     });
     for (let r = 0; r < rows; r++) data[r * n1 + n] = this.bodies[r]!;
     return new KeyswitchKey(this.shape, data, this.seed);

@@ -17,20 +17,32 @@ export function encryptPlaintexts(
   masks: MaskSource = csprngMasks(),
 ): LweBatch {
   const n = key.dimension, count = plaintexts.length;
-  const words = count * (n + 1);
+  const data = new BigUint64Array(count * (n + 1));
   const noise = new BigUint64Array(count);
   fillGaussianTorus(noise, noiseStd);
   for (let i = 0; i < count; i++) noise[i] = BigInt.asUintN(64, noise[i]! + plaintexts[i]!);
-  return withKernelMemory([words * 8, n * 8, count * 8], (K, pct, pkey, padd) => {
-    for (let i = 0; i < count; i++) masks.fillKernelU64(pct! + i * (n + 1) * 8, n);
+  // Chunks bound the kernel memory a large batch (e.g. a key-switching key) needs at once.
+  const chunk = Math.max(1, Math.min(count, Math.floor(CHUNK_BYTES / ((n + 1) * 8))));
+  withKernelMemory([chunk * (n + 1) * 8, n * 8, chunk * 8], (K, pct, pkey, padd) => {
     K.u64(pkey!, n).set(key.words());
-    K.u64(padd!, count).set(noise);
-    K.k.batchSetBody(pct!, count, n, pkey!, padd!);
-    const data = K.u64(pct!, words).slice();
-    K.u64(pkey!, n).fill(0n);
-    return new LweBatch(n, count, data, encoding);
+    try {
+      for (let c0 = 0; c0 < count; c0 += chunk) {
+        const c1 = Math.min(count, c0 + chunk);
+        for (let i = 0; i < c1 - c0; i++) masks.fillKernelU64(pct! + i * (n + 1) * 8, n);
+        K.u64(padd!, c1 - c0).set(noise.subarray(c0, c1));
+        K.k.batchSetBody(pct!, c1 - c0, n, pkey!, padd!);
+        data.set(K.u64(pct!, (c1 - c0) * (n + 1)), c0 * (n + 1));
+      }
+    } finally {
+      K.u64(pkey!, n).fill(0n);
+    }
   });
+  noise.fill(0n);
+  return new LweBatch(n, count, data, encoding);
 }
+
+/** Kernel memory one encryption call uses at most for its ciphertexts. */
+const CHUNK_BYTES = 32 << 20;
 
 /** Encrypts integers (mod 2^bits) with the given encoding. */
 export function encryptLwe(
