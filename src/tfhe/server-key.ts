@@ -101,7 +101,7 @@ export class ServerKey {
   /** PBS of every ciphertext with one table; for a many-LUT, the outputs of function t are batch t. */
   bootstrapMany(batch: LweBatch, lut: LookupTable): LweBatch[] {
     this.#checkInput(batch, lut);
-    const { lweDimension: n, glweDimension: k, polynomialSize: N, ksBaseLog, ksLevel, pbsBaseLog, pbsLevel } = this.params;
+    const { glweDimension: k, polynomialSize: N } = this.params;
     const K = this.#acc.k;
     const big = k * N + 1;
     const outs = lut.offsets.map(() => new BigUint64Array(batch.count * big));

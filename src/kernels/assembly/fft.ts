@@ -1,167 +1,605 @@
 // Negacyclic FFT over R[X]/(X^N + 1) in f64 (DESIGN.md "Negacyclic FFT").
 // A real polynomial a of size N is folded into M = N/2 complex numbers c_j = (a_j + i·a_{j+M})·ω^j with
 // ω = e^{iπ/N}; an M-point complex DFT of c evaluates a at the odd roots ω^{4m+1}, where negacyclic
-// products are pointwise. Forward = decimation in frequency (natural in, bit-reversed out), backward =
-// decimation in time (bit-reversed in, natural out), so no bit-reversal pass is ever needed: the Fourier
-// domain is only used for pointwise products.
-// Layout of a Fourier polynomial: M f64 real parts, then M f64 imaginary parts (split format, so one
-// f64x2 holds two butterflies' worth of real or imaginary parts).
+// products are pointwise. The Fourier domain is only used for pointwise products, so the order of its
+// entries is free and no bit-reversal pass is ever needed.
+//
+// Vectorisation (WebAssembly SIMD, f64x2). The two lanes of a vector run two independent half-size
+// problems: vector k (k < H = M/2) holds (c_{2k}, c_{2k+1}), i.e. lane 0 the even subsequence E and lane 1
+// the odd subsequence O, and both H-point DFTs run lane-wise with the same (splatted) twiddles, by
+// decimation in frequency:
+//   first pass: twist (ω^j) + one radix-2 stage;
+//   middle passes: radix-4 stages;
+//   last pass: the twiddle-free radix-4 (log2 H odd) or radix-8 (log2 H even) stage on consecutive
+//   vectors, fused with the final decimation-in-time step that recombines the lanes:
+//   X[m] = Ê[m] + e^{-2πim/M}·Ô[m], X[m+H] = Ê[m] − e^{-2πim/M}·Ô[m] (m = bitrev(p) at vector p).
+// That is ⌈log2(H)/2⌉ + 1 passes over memory (5 for N = 2048) instead of log2(M) + 1. The backward
+// transform is the exact inverse, pass by pass (conjugate twiddles, decimation in time); its last pass
+// fuses the untwist ω^{-j}/M (scaled by 2^-64 for the conversion) and the f64 → integer conversion, done
+// in SIMD (torusI64x2). Twiddles are evaluated with exact octant symmetry (storeExpPi), so the trivial ones
+// (±1, ±i) are exact; stage twiddles are stored splatted, and the edge passes' twists contiguously.
+//
+// Layout of a Fourier polynomial (N f64): M complex values as M/2 blocks of 4 f64 [re, re, im, im] (one
+// f64x2 of real parts, one of imaginary parts). Block p, p+1 (p even) hold X[m_p], X[m_{p+1}] and
+// X[m_p + H], X[m_{p+1} + H]. Pointwise products (fourierMulAcc / fourierMul) only combine same-index
+// entries, so the layout only has to agree between forward, product and backward, which it does for all N.
+// Sizes N < 32 take a scalar radix-2 path with the same block layout (N = 2: [re, im]).
 
 const MAX_LOG_N: i32 = 17;
-// Per log2(N): twiddles w_h+j = e^{-2πi j/(2h)} for each half-size h (M-1 entries, re then im arrays),
-// twist ω^j (j < M), untwist ω^{-j}/M.
-const twRe = new StaticArray<usize>(MAX_LOG_N + 1);
-const twIm = new StaticArray<usize>(MAX_LOG_N + 1);
-const twistRe = new StaticArray<usize>(MAX_LOG_N + 1);
-const twistIm = new StaticArray<usize>(MAX_LOG_N + 1);
-const untwistRe = new StaticArray<usize>(MAX_LOG_N + 1);
-const untwistIm = new StaticArray<usize>(MAX_LOG_N + 1);
+// Per log2(N):
+//  firstTab: per j < H/2, the twists of vectors j and j + H/2 as f64x2 [re_j, im_j, re_{j+H/2}, im_{j+H/2}]
+//    followed by the radix-2 twiddle e^{-2πij/H} as splatted f64x2 (re, re, im, im): 12 f64.
+//  lastTab: the same for the untwist ω^{-j}·2^-64/M (same radix-2 twiddle, conjugated when used): 12 f64.
+//  combTab: recombination twiddles e^{-2πi·bitrev(p)/M} per vector pair p, p+1: [re_p, re_{p+1}, im_p, im_{p+1}].
+const firstTab = new StaticArray<usize>(MAX_LOG_N + 1);
+const lastTab = new StaticArray<usize>(MAX_LOG_N + 1);
+const combTab = new StaticArray<usize>(MAX_LOG_N + 1);
+// Per log2(q): radix-4 stage of block 4q, w = e^{-2πi/(4q)}: for j < q, w^j, w^{2j}, w^{3j} as splatted
+// f64x2 (re, re, im, im): 12 f64, loaded as plain vectors. Independent of N.
+const r4Tab = new StaticArray<usize>(MAX_LOG_N + 1);
+// Small-N path: twist / untwist (re, im arrays of M) and DIF twiddles for half-size h at [h, 2h).
+const smallTw = new StaticArray<usize>(MAX_LOG_N + 1);
 
 const TWO64: f64 = 18446744073709551616.0;
 const INV_TWO64: f64 = 1.0 / 18446744073709551616.0;
+const SQRT1_2: f64 = 0.70710678118654752440;
 
 function log2i(n: i32): i32 {
   return 31 - clz<i32>(n);
 }
 
+function bitrev(x: i32, bits: i32): i32 {
+  let r = 0;
+  for (let b = 0; b < bits; b++) { r = (r << 1) | (x & 1); x >>= 1; }
+  return r;
+}
+
+// e^{iπ·num/den} as (cos, sin) at p (den a power of two). The angle is reduced to [0, π/4] by the
+// quadrant and octant symmetries, so multiples of π/2 come out exact and all values are symmetric.
+function storeExpPi(p: usize, num: i64, den: i64): void {
+  num <<= 2; den <<= 2;                     // den ≥ 4
+  let k = num % (den << 1);
+  if (k < 0) k += den << 1;                 // θ = π·k/den, k ∈ [0, 2·den)
+  const quarter = den >> 1;                 // π/2
+  const quad = <i32>(k / quarter);
+  let r = k - <i64>quad * quarter;          // θ = quad·π/2 + π·r/den, r ∈ [0, den/2)
+  const swap = r > (quarter >> 1);
+  if (swap) r = quarter - r;                // π·r/den ∈ [0, π/4]
+  const ang = Math.PI * <f64>r / <f64>den;
+  let c = Math.cos(ang), s = Math.sin(ang);
+  if (swap) { const t = c; c = s; s = t; }
+  let x = c, y = s;                         // rotate by quad·π/2
+  if (quad == 1) { x = -s; y = c; } else if (quad == 2) { x = -c; y = -s; } else if (quad == 3) { x = s; y = -c; }
+  store<f64>(p, x);
+  store<f64>(p, y, 8);
+}
+
 /** Precompute the tables for polynomial size N (idempotent). */
 export function fftInit(N: i32): void {
   const lg = log2i(N);
-  if (twRe[lg] != 0) return;
+  if (N < 32) {
+    if (smallTw[lg] != 0) return;
+    const M = N >> 1;
+    const t = heap.alloc(<usize>(6 * M) << 3);
+    const tmp = memory.data(16);
+    const invM = 1.0 / <f64>M;
+    for (let j = 0; j < M; j++) {
+      storeExpPi(tmp, j, N);
+      const c = load<f64>(tmp), s = load<f64>(tmp, 8);
+      store<f64>(t + ((<usize>j) << 3), c);
+      store<f64>(t + ((<usize>(M + j)) << 3), s);
+      store<f64>(t + ((<usize>(2 * M + j)) << 3), c * invM);
+      store<f64>(t + ((<usize>(3 * M + j)) << 3), -s * invM);
+    }
+    for (let h = 1; h < M; h <<= 1) {
+      for (let j = 0; j < h; j++) {
+        storeExpPi(tmp, -j, h);
+        store<f64>(t + ((<usize>(4 * M + h + j)) << 3), load<f64>(tmp));
+        store<f64>(t + ((<usize>(5 * M + h + j)) << 3), load<f64>(tmp, 8));
+      }
+    }
+    smallTw[lg] = t;
+    return;
+  }
+  if (firstTab[lg] != 0) return;
+  const M = N >> 1, H = M >> 1, L = lg - 2, h = H >> 1;
+  const invM = INV_TWO64 / <f64>M; // the backward output is produced scaled by 2^-64 (see torusI64x2)
+  const ft = heap.alloc(<usize>(12 * h) << 3), lt = heap.alloc(<usize>(12 * h) << 3);
+  const tmp = heap.alloc(16);
+  for (let j = 0; j < h; j++) {
+    const fo = ft + (<usize>(12 * j) << 3), lo = lt + (<usize>(12 * j) << 3);
+    for (let half = 0; half < 2; half++) {
+      for (let lane = 0; lane < 2; lane++) {
+        const idx = 2 * (j + half * h) + lane; // coefficient index of this lane
+        storeExpPi(tmp, idx, N);
+        const c = load<f64>(tmp), s = load<f64>(tmp, 8);
+        const o = (<usize>(half * 4 + lane)) << 3;
+        store<f64>(fo + o, c); store<f64>(fo + o, s, 16);
+        store<f64>(lo + o, c * invM); store<f64>(lo + o, -s * invM, 16);
+      }
+    }
+    storeExpPi(tmp, -2 * j, H);
+    for (let k = 0; k < 2; k++) {
+      const o = (<usize>k) << 3;
+      store<f64>(fo + o, load<f64>(tmp), 64); store<f64>(fo + o, load<f64>(tmp, 8), 80);
+      store<f64>(lo + o, load<f64>(tmp), 64); store<f64>(lo + o, load<f64>(tmp, 8), 80);
+    }
+  }
+  const ct = heap.alloc(<usize>M << 3);
+  for (let p = 0; p < H; p++) {
+    storeExpPi(tmp, -2 * bitrev(p, L), M);
+    const o = ct + ((<usize>(p >> 1)) << 5) + ((<usize>(p & 1)) << 3);
+    store<f64>(o, load<f64>(tmp));
+    store<f64>(o, load<f64>(tmp, 8), 16);
+  }
+  for (let lq = 2; (1 << lq) <= (H >> 3); lq += 1) {
+    if (r4Tab[lq] != 0) continue;
+    const q = 1 << lq;
+    const t = heap.alloc(<usize>(12 * q) << 3);
+    for (let j = 0; j < q; j++) {
+      for (let e = 1; e <= 3; e++) {
+        const o = t + (<usize>(12 * j + 4 * (e - 1)) << 3);
+        storeExpPi(o, -2 * e * j, 4 * q);
+        const c = load<f64>(o), sn = load<f64>(o, 8);
+        store<f64>(o, c, 8); store<f64>(o, sn, 16); store<f64>(o, sn, 24);
+      }
+    }
+    r4Tab[lq] = t;
+  }
+  heap.free(tmp);
+  combTab[lg] = ct;
+  lastTab[lg] = lt;
+  firstTab[lg] = ft;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Complex helpers on split vectors.
+
+@inline function cmr(ar: v128, ai: v128, br: v128, bi: v128): v128 {
+  return f64x2.sub(f64x2.mul(ar, br), f64x2.mul(ai, bi));
+}
+@inline function cmi(ar: v128, ai: v128, br: v128, bi: v128): v128 {
+  return f64x2.add(f64x2.mul(ar, bi), f64x2.mul(ai, br));
+}
+// real / imaginary part of a·conj(b)
+@inline function cmcr(ar: v128, ai: v128, br: v128, bi: v128): v128 {
+  return f64x2.add(f64x2.mul(ar, br), f64x2.mul(ai, bi));
+}
+@inline function cmci(ar: v128, ai: v128, br: v128, bi: v128): v128 {
+  return f64x2.sub(f64x2.mul(ai, br), f64x2.mul(ar, bi));
+}
+// (a[0], b[0]) and (a[1], b[1])
+@inline function lanes0(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+}
+@inline function lanes1(a: v128, b: v128): v128 {
+  return i8x16.shuffle(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Conversions.
+
+// Two i64 → f64x2, correctly rounded (as f64.convert_i64_s). With the sign bit flipped, the high half is
+// an unsigned u; the bit patterns 0x453… | u and 0x433… | lo are 2^84 + u·2^32 and 2^52 + lo, and
+// (2^84 + u·2^32 − (2^84 + 2^63 + 2^52)) is exact, so adding 2^52 + lo rounds only once.
+@inline function loadI64x2(p: usize): v128 {
+  const v = v128.load(p);
+  const hi = v128.xor(i64x2.shr_u(v, 32), i64x2.splat(0x4530000080000000));
+  const lo = i8x16.shuffle(v, i64x2.splat(0x4330000000000000), 0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 28, 29, 30, 31);
+  return f64x2.add(f64x2.sub(hi, f64x2.splat(19342822341709703277445120.0)), lo);
+}
+
+@inline function loadIn<T>(p: usize): v128 {
+  if (isInteger<T>()) return loadI64x2(p);
+  return v128.load(p);
+}
+
+// y = x·2^-64 (any finite x) → round(x) mod 2^64 as i64x2. f = y − round(y) ∈ [-1/2, 1/2] is exact.
+// h = f + 1.5·2^20 lies in [2^20, 2^21), where the f64 spacing is 2^-32: the low 32 bits of its mantissa are
+// round(f·2^32) mod 2^32. The remainder r = f − (h − 1.5·2^20) is exact with |r| ≤ 2^-33, and in
+// l = r + 1.5·2^-12 (spacing 2^-64) the mantissa minus that of 1.5·2^-12 is round(r·2^64). So
+// round(x) mod 2^64 = (round(f·2^32) << 32) + round(r·2^64), ties to even.
+@inline function torusI64x2(y: v128): v128 {
+  const f = f64x2.sub(y, f64x2.nearest(y));
+  const h = f64x2.add(f, f64x2.splat(1572864.0));
+  const r = f64x2.sub(f, f64x2.sub(h, f64x2.splat(1572864.0)));
+  const l = f64x2.add(r, f64x2.splat(0.0003662109375));
+  return i64x2.add(i64x2.shl(h, 32), i64x2.sub(l, i64x2.splat(0x3F38000000000000)));
+}
+
+// Output modes of the backward transform.
+const OUT_ADD_TORUS = 0;
+const OUT_TO_I64 = 1;
+
+// ---------------------------------------------------------------------------------------------------
+// Forward passes. Vector k of a Fourier polynomial f: real parts at f + 32k, imaginary parts at f + 32k + 16.
+
+// First pass: twist + radix-2 DIF stage (vectors j, j + h, h = H/2, twiddle e^{-2πij/H}).
+function forwardFirst<T>(src: usize, dst: usize, N: i32, lg: i32): void {
+  const M = N >> 1, h = M >> 2;
+  const mb = (<usize>M) << 3;       // src: imaginary halves
+  const hs = (<usize>h) << 4;       // src: distance between vectors j and j + h
+  const hd = (<usize>h) << 5;       // dst: same
+  let tp = firstTab[lg];
+  const end = src + hs;
+  for (let s = src, d = dst; s < end; s += 16, d += 32) {
+    const a0r = loadIn<T>(s), a0i = loadIn<T>(s + mb);
+    const a1r = loadIn<T>(s + hs), a1i = loadIn<T>(s + hs + mb);
+    const c0r = v128.load(tp), c0i = v128.load(tp, 16), c1r = v128.load(tp, 32), c1i = v128.load(tp, 48);
+    const x0r = cmr(a0r, a0i, c0r, c0i), x0i = cmi(a0r, a0i, c0r, c0i);
+    const x1r = cmr(a1r, a1i, c1r, c1i), x1i = cmi(a1r, a1i, c1r, c1i);
+    const wr = v128.load(tp, 64), wi = v128.load(tp, 80);
+    tp += 96;
+    v128.store(d, f64x2.add(x0r, x1r));
+    v128.store(d, f64x2.add(x0i, x1i), 16);
+    const dr = f64x2.sub(x0r, x1r), di = f64x2.sub(x0i, x1i);
+    v128.store(d + hd, cmr(dr, di, wr, wi));
+    v128.store(d + hd, cmi(dr, di, wr, wi), 16);
+  }
+}
+
+// Middle passes: radix-4 DIF stages (in place), quarter q from qStart = H/8 down to 4 (log2 H odd) or 8.
+function forwardMiddle(f: usize, H: i32, qStart: i32): void {
+  const end = f + ((<usize>H) << 5);
+  for (let q = qStart; q >= 4; q >>= 2) {
+    const qb = (<usize>q) << 5;
+    const tp0 = r4Tab[log2i(q)];
+    for (let blk = f; blk < end; blk += qb << 2) {
+      let tp = tp0;
+      const bend = blk + qb;
+      for (let p = blk; p < bend; p += 32) {
+        const p1 = p + qb, p2 = p1 + qb, p3 = p2 + qb;
+        const x0r = v128.load(p), x0i = v128.load(p, 16);
+        const x1r = v128.load(p1), x1i = v128.load(p1, 16);
+        const x2r = v128.load(p2), x2i = v128.load(p2, 16);
+        const x3r = v128.load(p3), x3i = v128.load(p3, 16);
+        const t0r = f64x2.add(x0r, x2r), t0i = f64x2.add(x0i, x2i);
+        const t1r = f64x2.sub(x0r, x2r), t1i = f64x2.sub(x0i, x2i);
+        const t2r = f64x2.add(x1r, x3r), t2i = f64x2.add(x1i, x3i);
+        const dr = f64x2.sub(x1r, x3r), di = f64x2.sub(x1i, x3i); // t3 = -i·d = (di, -dr)
+        // Each twiddle is loaded after the previous store, so it cannot be hoisted (and spilled).
+        v128.store(p, f64x2.add(t0r, t2r));
+        v128.store(p, f64x2.add(t0i, t2i), 16);
+        let wr = v128.load(tp, 32), wi = v128.load(tp, 48);
+        const ur = f64x2.sub(t0r, t2r), ui = f64x2.sub(t0i, t2i);
+        v128.store(p1, cmr(ur, ui, wr, wi));
+        v128.store(p1, cmi(ur, ui, wr, wi), 16);
+        wr = v128.load(tp); wi = v128.load(tp, 16);
+        const vr = f64x2.add(t1r, di), vi = f64x2.sub(t1i, dr);
+        v128.store(p2, cmr(vr, vi, wr, wi));
+        v128.store(p2, cmi(vr, vi, wr, wi), 16);
+        wr = v128.load(tp, 64); wi = v128.load(tp, 80);
+        tp += 96;
+        const yr = f64x2.sub(t1r, di), yi = f64x2.add(t1i, dr);
+        v128.store(p3, cmr(yr, yi, wr, wi));
+        v128.store(p3, cmi(yr, yi, wr, wi), 16);
+      }
+    }
+  }
+}
+
+// Recombination of vectors (y_a, y_b) = vectors p, p+1 with twiddles at ctp; stores at d, d + 32.
+@inline function recombineStore(d: usize, ctp: usize, yar: v128, yai: v128, ybr: v128, ybi: v128): void {
+  const er = lanes0(yar, ybr), ei = lanes0(yai, ybi);
+  const or = lanes1(yar, ybr), oi = lanes1(yai, ybi);
+  const wr = v128.load(ctp), wi = v128.load(ctp, 16);
+  const tr = cmr(or, oi, wr, wi), ti = cmi(or, oi, wr, wi);
+  v128.store(d, f64x2.add(er, tr));
+  v128.store(d, f64x2.add(ei, ti), 16);
+  v128.store(d, f64x2.sub(er, tr), 32);
+  v128.store(d, f64x2.sub(ei, ti), 48);
+}
+
+// Twiddle-free radix-4 DIF (q = 1) on vectors x0..x3 at d, then recombination; ctp: 2 table pairs.
+@inline function radix4LastStore(
+  d: usize, ctp: usize,
+  x0r: v128, x0i: v128, x1r: v128, x1i: v128, x2r: v128, x2i: v128, x3r: v128, x3i: v128,
+): void {
+  const t0r = f64x2.add(x0r, x2r), t0i = f64x2.add(x0i, x2i);
+  const t1r = f64x2.sub(x0r, x2r), t1i = f64x2.sub(x0i, x2i);
+  const t2r = f64x2.add(x1r, x3r), t2i = f64x2.add(x1i, x3i);
+  const dr = f64x2.sub(x1r, x3r), di = f64x2.sub(x1i, x3i);
+  recombineStore(d, ctp,
+    f64x2.add(t0r, t2r), f64x2.add(t0i, t2i), f64x2.sub(t0r, t2r), f64x2.sub(t0i, t2i));
+  recombineStore(d + 64, ctp + 32,
+    f64x2.add(t1r, di), f64x2.sub(t1i, dr), f64x2.sub(t1r, di), f64x2.add(t1i, dr));
+}
+
+// Last pass, log2 H odd: radix-4 on 4 consecutive vectors + recombination.
+function forwardLast4(f: usize, H: i32, ct: usize): void {
+  const end = f + ((<usize>H) << 5);
+  let ctp = ct;
+  for (let p = f; p < end; p += 128) {
+    radix4LastStore(p, ctp,
+      v128.load(p), v128.load(p, 16), v128.load(p, 32), v128.load(p, 48),
+      v128.load(p, 64), v128.load(p, 80), v128.load(p, 96), v128.load(p, 112));
+    ctp += 64;
+  }
+}
+
+// Last pass, log2 H even: radix-8 on 8 consecutive vectors (radix-2 with twiddles e^{-2πit/8}, then
+// two twiddle-free radix-4) + recombination.
+function forwardLast8(f: usize, H: i32, ct: usize): void {
+  const end = f + ((<usize>H) << 5);
+  const s = f64x2.splat(SQRT1_2);
+  let ctp = ct;
+  for (let p = f; p < end; p += 256) {
+    const x0r = v128.load(p), x0i = v128.load(p, 16), x4r = v128.load(p, 128), x4i = v128.load(p, 144);
+    const x1r = v128.load(p, 32), x1i = v128.load(p, 48), x5r = v128.load(p, 160), x5i = v128.load(p, 176);
+    const x2r = v128.load(p, 64), x2i = v128.load(p, 80), x6r = v128.load(p, 192), x6i = v128.load(p, 208);
+    const x3r = v128.load(p, 96), x3i = v128.load(p, 112), x7r = v128.load(p, 224), x7i = v128.load(p, 240);
+    // b_t = (x_t − x_{t+4})·e^{-2πit/8}
+    const d1r = f64x2.sub(x1r, x5r), d1i = f64x2.sub(x1i, x5i);
+    const d2r = f64x2.sub(x2r, x6r), d2i = f64x2.sub(x2i, x6i);
+    const d3r = f64x2.sub(x3r, x7r), d3i = f64x2.sub(x3i, x7i);
+    radix4LastStore(p + 128, ctp + 64,
+      f64x2.sub(x0r, x4r), f64x2.sub(x0i, x4i),
+      f64x2.mul(f64x2.add(d1r, d1i), s), f64x2.mul(f64x2.sub(d1i, d1r), s),
+      d2i, f64x2.neg(d2r),
+      f64x2.mul(f64x2.sub(d3i, d3r), s), f64x2.neg(f64x2.mul(f64x2.add(d3r, d3i), s)));
+    radix4LastStore(p, ctp,
+      f64x2.add(x0r, x4r), f64x2.add(x0i, x4i), f64x2.add(x1r, x5r), f64x2.add(x1i, x5i),
+      f64x2.add(x2r, x6r), f64x2.add(x2i, x6i), f64x2.add(x3r, x7r), f64x2.add(x3i, x7i));
+    ctp += 128;
+  }
+}
+
+// Scratch for the aliased calls (forward with src == dst, fftBackwardToI64 with f == dst), grown on demand.
+let aliasBuf: usize = 0, aliasBytes: usize = 0;
+function aliasScratch(bytes: usize): usize {
+  if (aliasBytes < bytes) {
+    if (aliasBuf != 0) heap.free(aliasBuf);
+    aliasBuf = heap.alloc(bytes);
+    aliasBytes = bytes;
+  }
+  return aliasBuf;
+}
+
+function forward<T>(src: usize, dst: usize, N: i32): void {
+  const lg = log2i(N);
+  if (N < 32) { smallForward<T>(src, dst, N, lg); return; }
+  const H = N >> 2, L = lg - 2;
+  if (src == dst) { // the first pass is not in place
+    const bytes = (<usize>N) << 3;
+    src = aliasScratch(bytes);
+    memory.copy(src, dst, bytes);
+  }
+  forwardFirst<T>(src, dst, N, lg);
+  forwardMiddle(dst, H, H >> 3);
+  if (L & 1) forwardLast4(dst, H, combTab[lg]);
+  else forwardLast8(dst, H, combTab[lg]);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Backward passes: exact inverses of the forward ones, unscaled (1/M and 2^-64 are in the untwist table).
+
+// Twiddle-free radix-4 DIT (q = 1) on y0..y3 (already un-recombined), stores x0..x3 at d.
+@inline function radix4FirstStore(
+  d: usize,
+  y0r: v128, y0i: v128, y1r: v128, y1i: v128, y2r: v128, y2i: v128, y3r: v128, y3i: v128,
+): void {
+  const s0r = f64x2.add(y0r, y1r), s0i = f64x2.add(y0i, y1i);
+  const s1r = f64x2.sub(y0r, y1r), s1i = f64x2.sub(y0i, y1i);
+  const s2r = f64x2.add(y2r, y3r), s2i = f64x2.add(y2i, y3i);
+  const s3r = f64x2.sub(y2r, y3r), s3i = f64x2.sub(y2i, y3i);
+  v128.store(d, f64x2.add(s0r, s2r)); v128.store(d, f64x2.add(s0i, s2i), 16);
+  v128.store(d, f64x2.sub(s0r, s2r), 64); v128.store(d, f64x2.sub(s0i, s2i), 80);
+  v128.store(d, f64x2.sub(s1r, s3i), 32); v128.store(d, f64x2.add(s1i, s3r), 48);
+  v128.store(d, f64x2.add(s1r, s3i), 96); v128.store(d, f64x2.sub(s1i, s3r), 112);
+}
+
+// Un-recombine + radix-4 DIT q = 1 on 4 vectors at p (in place).
+@inline function backFirst4(p: usize, ctp: usize): void {
+  let ar = v128.load(p), ai = v128.load(p, 16), br = v128.load(p, 32), bi = v128.load(p, 48);
+  let wr = v128.load(ctp), wi = v128.load(ctp, 16);
+  let er = f64x2.add(ar, br), ei = f64x2.add(ai, bi);
+  let dr = f64x2.sub(ar, br), di = f64x2.sub(ai, bi);
+  let or = cmcr(dr, di, wr, wi), oi = cmci(dr, di, wr, wi);
+  const y0r = lanes0(er, or), y0i = lanes0(ei, oi);
+  const y1r = lanes1(er, or), y1i = lanes1(ei, oi);
+  ar = v128.load(p, 64); ai = v128.load(p, 80); br = v128.load(p, 96); bi = v128.load(p, 112);
+  wr = v128.load(ctp, 32); wi = v128.load(ctp, 48);
+  er = f64x2.add(ar, br); ei = f64x2.add(ai, bi);
+  dr = f64x2.sub(ar, br); di = f64x2.sub(ai, bi);
+  or = cmcr(dr, di, wr, wi); oi = cmci(dr, di, wr, wi);
+  radix4FirstStore(p, y0r, y0i, y1r, y1i, lanes0(er, or), lanes0(ei, oi), lanes1(er, or), lanes1(ei, oi));
+}
+
+// First pass, log2 H odd.
+function backwardFirst4(f: usize, H: i32, ct: usize): void {
+  const end = f + ((<usize>H) << 5);
+  let ctp = ct;
+  for (let p = f; p < end; p += 128) {
+    backFirst4(p, ctp);
+    ctp += 64;
+  }
+}
+
+// First pass, log2 H even: two (un-recombine + radix-4 DIT q = 1) on vectors 0..3 and 4..7, then the
+// radix-2 DIT stage x_t = a_t + b_t·e^{2πit/8}, x_{t+4} = a_t − b_t·e^{2πit/8}.
+function backwardFirst8(f: usize, H: i32, ct: usize): void {
+  const end = f + ((<usize>H) << 5);
+  const s = f64x2.splat(SQRT1_2);
+  let ctp = ct;
+  for (let p = f; p < end; p += 256) {
+    backFirst4(p, ctp);
+    backFirst4(p + 128, ctp + 64);
+    ctp += 128;
+    const a0r = v128.load(p), a0i = v128.load(p, 16), b0r = v128.load(p, 128), b0i = v128.load(p, 144);
+    v128.store(p, f64x2.add(a0r, b0r)); v128.store(p, f64x2.add(a0i, b0i), 16);
+    v128.store(p, f64x2.sub(a0r, b0r), 128); v128.store(p, f64x2.sub(a0i, b0i), 144);
+    // b·(1+i)/√2 = ((br − bi)/√2, (br + bi)/√2)
+    const a1r = v128.load(p, 32), a1i = v128.load(p, 48), b1r = v128.load(p, 160), b1i = v128.load(p, 176);
+    const c1r = f64x2.mul(f64x2.sub(b1r, b1i), s), c1i = f64x2.mul(f64x2.add(b1r, b1i), s);
+    v128.store(p, f64x2.add(a1r, c1r), 32); v128.store(p, f64x2.add(a1i, c1i), 48);
+    v128.store(p, f64x2.sub(a1r, c1r), 160); v128.store(p, f64x2.sub(a1i, c1i), 176);
+    // b·i = (−bi, br)
+    const a2r = v128.load(p, 64), a2i = v128.load(p, 80), b2r = v128.load(p, 192), b2i = v128.load(p, 208);
+    v128.store(p, f64x2.sub(a2r, b2i), 64); v128.store(p, f64x2.add(a2i, b2r), 80);
+    v128.store(p, f64x2.add(a2r, b2i), 192); v128.store(p, f64x2.sub(a2i, b2r), 208);
+    // b·(−1+i)/√2 = (−(br + bi)/√2, (br − bi)/√2)
+    const a3r = v128.load(p, 96), a3i = v128.load(p, 112), b3r = v128.load(p, 224), b3i = v128.load(p, 240);
+    const c3r = f64x2.mul(f64x2.add(b3r, b3i), s), c3i = f64x2.mul(f64x2.sub(b3r, b3i), s);
+    v128.store(p, f64x2.sub(a3r, c3r), 96); v128.store(p, f64x2.add(a3i, c3i), 112);
+    v128.store(p, f64x2.add(a3r, c3r), 224); v128.store(p, f64x2.sub(a3i, c3i), 240);
+  }
+}
+
+// Middle passes: radix-4 DIT stages (in place), quarter q from qStart (4 or 8) up to qEnd = H/8.
+function backwardMiddle(f: usize, H: i32, qStart: i32, qEnd: i32): void {
+  const end = f + ((<usize>H) << 5);
+  for (let q = qStart; q <= qEnd; q <<= 2) {
+    const qb = (<usize>q) << 5;
+    const tp0 = r4Tab[log2i(q)];
+    for (let blk = f; blk < end; blk += qb << 2) {
+      let tp = tp0;
+      const bend = blk + qb;
+      for (let p = blk; p < bend; p += 32) {
+        const p1 = p + qb, p2 = p1 + qb, p3 = p2 + qb;
+        // Loads interleaved with the products (fewer live registers, fewer spills).
+        let yr = v128.load(p1), yi = v128.load(p1, 16);
+        let wr = v128.load(tp, 32), wi = v128.load(tp, 48);
+        const br = cmcr(yr, yi, wr, wi), bi = cmci(yr, yi, wr, wi);
+        yr = v128.load(p2); yi = v128.load(p2, 16);
+        wr = v128.load(tp); wi = v128.load(tp, 16);
+        const cr = cmcr(yr, yi, wr, wi), ci = cmci(yr, yi, wr, wi);
+        yr = v128.load(p3); yi = v128.load(p3, 16);
+        wr = v128.load(tp, 64); wi = v128.load(tp, 80);
+        const dr = cmcr(yr, yi, wr, wi), di = cmci(yr, yi, wr, wi);
+        tp += 96;
+        const y0r = v128.load(p), y0i = v128.load(p, 16);
+        const s0r = f64x2.add(y0r, br), s0i = f64x2.add(y0i, bi);
+        const s1r = f64x2.sub(y0r, br), s1i = f64x2.sub(y0i, bi);
+        const s2r = f64x2.add(cr, dr), s2i = f64x2.add(ci, di);
+        const s3r = f64x2.sub(cr, dr), s3i = f64x2.sub(ci, di);
+        v128.store(p, f64x2.add(s0r, s2r)); v128.store(p, f64x2.add(s0i, s2i), 16);
+        v128.store(p2, f64x2.sub(s0r, s2r)); v128.store(p2, f64x2.sub(s0i, s2i), 16);
+        v128.store(p1, f64x2.sub(s1r, s3i)); v128.store(p1, f64x2.add(s1i, s3r), 16);
+        v128.store(p3, f64x2.add(s1r, s3i)); v128.store(p3, f64x2.sub(s1i, s3r), 16);
+      }
+    }
+  }
+}
+
+// Last pass: radix-2 DIT (vectors j, j + h, twiddle e^{+2πij/H}) + untwist + conversion into dst.
+@inline function backwardLast(mode: i32, f: usize, dst: usize, N: i32, lg: i32): void {
+  const M = N >> 1, h = M >> 2;
+  const mb = (<usize>M) << 3;
+  const hs = (<usize>h) << 4, hf = (<usize>h) << 5;
+  let tp = lastTab[lg];
+  const end = dst + hs;
+  for (let d = dst, p = f; d < end; d += 16, p += 32) {
+    const wr = v128.load(tp, 64), wi = v128.load(tp, 80);
+    const ar = v128.load(p), ai = v128.load(p, 16);
+    const yr = v128.load(p + hf), yi = v128.load(p + hf, 16);
+    const br = cmcr(yr, yi, wr, wi), bi = cmci(yr, yi, wr, wi);
+    const x0r = f64x2.add(ar, br), x0i = f64x2.add(ai, bi);
+    const x1r = f64x2.sub(ar, br), x1i = f64x2.sub(ai, bi);
+    const c0r = v128.load(tp), c0i = v128.load(tp, 16), c1r = v128.load(tp, 32), c1i = v128.load(tp, 48);
+    tp += 96;
+    // All loads of dst before any store (its four streams are 4 KiB apart for N ≥ 2048: a load after a
+    // store to the same address modulo 4 KiB may be delayed by memory disambiguation).
+    let o0 = cmr(x0r, x0i, c0r, c0i), o1 = cmi(x0r, x0i, c0r, c0i);
+    let o2 = cmr(x1r, x1i, c1r, c1i), o3 = cmi(x1r, x1i, c1r, c1i);
+    o0 = torusI64x2(o0); o1 = torusI64x2(o1); o2 = torusI64x2(o2); o3 = torusI64x2(o3);
+    if (mode == OUT_ADD_TORUS) {
+      o0 = i64x2.add(o0, v128.load(d)); o1 = i64x2.add(o1, v128.load(d + mb));
+      o2 = i64x2.add(o2, v128.load(d + hs)); o3 = i64x2.add(o3, v128.load(d + hs + mb));
+    }
+    v128.store(d, o0);
+    v128.store(d + mb, o1);
+    v128.store(d + hs, o2);
+    v128.store(d + hs + mb, o3);
+  }
+}
+
+@inline function backwardStages(f: usize, N: i32, lg: i32): void {
+  const H = N >> 2, L = lg - 2;
+  if (L & 1) {
+    backwardFirst4(f, H, combTab[lg]);
+    backwardMiddle(f, H, 4, H >> 3);
+  } else {
+    backwardFirst8(f, H, combTab[lg]);
+    backwardMiddle(f, H, 8, H >> 3);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Small sizes (N < 32): scalar radix-2 (twist, natural-order DIF; DIT inverse), same block layout.
+
+// Byte offset of the real part of complex entry c (imaginary part: + 16, or + 8 when M = 1).
+@inline function ent(c: i32): usize {
+  return ((<usize>(c >> 1)) << 5) + ((<usize>(c & 1)) << 3);
+}
+
+function smallForward<T>(src: usize, dst: usize, N: i32, lg: i32): void {
   const M = N >> 1;
-  const tr = heap.alloc(<usize>M << 3), ti = heap.alloc(<usize>M << 3);
-  // Twiddles for half-size h at indices [h, 2h): e^{-2πi j/(2h)}.
+  const t = smallTw[lg];
+  const io: usize = M == 1 ? 8 : 16;
+  const hi = src + ((<usize>M) << 3);
+  const tmp = memory.data(256); // 2M ≤ 16 f64 of scratch, natural order (re then im)
+  for (let j = 0; j < M; j++) {
+    const o = (<usize>j) << 3;
+    let a: f64, b: f64;
+    if (isInteger<T>()) { a = <f64>load<i64>(src + o); b = <f64>load<i64>(hi + o); }
+    else { a = load<f64>(src + o); b = load<f64>(hi + o); }
+    const c = load<f64>(t + o), s = load<f64>(t + o + ((<usize>M) << 3));
+    store<f64>(tmp + o, a * c - b * s);
+    store<f64>(tmp + o + 128, a * s + b * c);
+  }
+  const tr = t + ((<usize>(4 * M)) << 3), ti = t + ((<usize>(5 * M)) << 3);
+  for (let h = M >> 1; h >= 1; h >>= 1) {
+    for (let s = 0; s < M; s += h << 1) {
+      for (let j = 0; j < h; j++) {
+        const o0 = (<usize>(s + j)) << 3, o1 = (<usize>(s + j + h)) << 3, ot = (<usize>(h + j)) << 3;
+        const ar = load<f64>(tmp + o0), ai = load<f64>(tmp + o0 + 128);
+        const br = load<f64>(tmp + o1), bi = load<f64>(tmp + o1 + 128);
+        const w_r = load<f64>(tr + ot), w_i = load<f64>(ti + ot);
+        store<f64>(tmp + o0, ar + br); store<f64>(tmp + o0 + 128, ai + bi);
+        const dr = ar - br, di = ai - bi;
+        store<f64>(tmp + o1, dr * w_r - di * w_i); store<f64>(tmp + o1 + 128, dr * w_i + di * w_r);
+      }
+    }
+  }
+  for (let c = 0; c < M; c++) {
+    store<f64>(dst + ent(c), load<f64>(tmp + ((<usize>c) << 3)));
+    store<f64>(dst + ent(c) + io, load<f64>(tmp + ((<usize>c) << 3) + 128));
+  }
+}
+
+// Inverse of smallForward (×M) + untwist into a scratch of 2M f64: coefficient j at [j] and j+M at [M+j].
+function smallBackward(f: usize, N: i32): usize {
+  const lg = log2i(N), M = N >> 1;
+  const t = smallTw[lg];
+  const io: usize = M == 1 ? 8 : 16;
+  const tmp = memory.data(256);
+  for (let c = 0; c < M; c++) {
+    store<f64>(tmp + ((<usize>c) << 3), load<f64>(f + ent(c)));
+    store<f64>(tmp + ((<usize>c) << 3) + 128, load<f64>(f + ent(c) + io));
+  }
+  const tr = t + ((<usize>(4 * M)) << 3), ti = t + ((<usize>(5 * M)) << 3);
   for (let h = 1; h < M; h <<= 1) {
-    for (let j = 0; j < h; j++) {
-      const ang = -Math.PI * <f64>j / <f64>h;
-      store<f64>(tr + ((<usize>(h + j)) << 3), Math.cos(ang));
-      store<f64>(ti + ((<usize>(h + j)) << 3), Math.sin(ang));
-    }
-  }
-  const wr = heap.alloc(<usize>M << 3), wi = heap.alloc(<usize>M << 3);
-  const ur = heap.alloc(<usize>M << 3), ui = heap.alloc(<usize>M << 3);
-  const invM = 1.0 / <f64>M;
-  for (let j = 0; j < M; j++) {
-    const ang = Math.PI * <f64>j / <f64>N;
-    const c = Math.cos(ang), s = Math.sin(ang);
-    store<f64>(wr + ((<usize>j) << 3), c);
-    store<f64>(wi + ((<usize>j) << 3), s);
-    store<f64>(ur + ((<usize>j) << 3), c * invM);
-    store<f64>(ui + ((<usize>j) << 3), -s * invM);
-  }
-  twRe[lg] = tr; twIm[lg] = ti;
-  twistRe[lg] = wr; twistIm[lg] = wi;
-  untwistRe[lg] = ur; untwistIm[lg] = ui;
-}
-
-// In-place M-point DIF FFT, split format (re at p, im at p + 8M). Output in bit-reversed order.
-function difInPlace(re: usize, im: usize, M: i32, tr: usize, ti: usize): void {
-  for (let h = M >> 1; h >= 2; h >>= 1) {
-    const len = h << 1;
-    for (let s = 0; s < M; s += len) {
-      const r0 = re + ((<usize>s) << 3), i0 = im + ((<usize>s) << 3);
-      const r1 = r0 + ((<usize>h) << 3), i1 = i0 + ((<usize>h) << 3);
-      const wro = tr + ((<usize>h) << 3), wio = ti + ((<usize>h) << 3);
-      for (let j = 0; j < h; j += 2) {
-        const o = (<usize>j) << 3;
-        const ar = v128.load(r0 + o), ai = v128.load(i0 + o);
-        const br = v128.load(r1 + o), bi = v128.load(i1 + o);
-        const wr = v128.load(wro + o), wi = v128.load(wio + o);
-        v128.store(r0 + o, f64x2.add(ar, br));
-        v128.store(i0 + o, f64x2.add(ai, bi));
-        const dr = f64x2.sub(ar, br), di = f64x2.sub(ai, bi);
-        v128.store(r1 + o, f64x2.sub(f64x2.mul(dr, wr), f64x2.mul(di, wi)));
-        v128.store(i1 + o, f64x2.add(f64x2.mul(dr, wi), f64x2.mul(di, wr)));
+    for (let s = 0; s < M; s += h << 1) {
+      for (let j = 0; j < h; j++) {
+        const o0 = (<usize>(s + j)) << 3, o1 = (<usize>(s + j + h)) << 3, ot = (<usize>(h + j)) << 3;
+        const ar = load<f64>(tmp + o0), ai = load<f64>(tmp + o0 + 128);
+        const br = load<f64>(tmp + o1), bi = load<f64>(tmp + o1 + 128);
+        const w_r = load<f64>(tr + ot), w_i = load<f64>(ti + ot);
+        const xr = br * w_r + bi * w_i, xi = bi * w_r - br * w_i;
+        store<f64>(tmp + o0, ar + xr); store<f64>(tmp + o0 + 128, ai + xi);
+        store<f64>(tmp + o1, ar - xr); store<f64>(tmp + o1 + 128, ai - xi);
       }
     }
   }
-  // h = 1: twiddle 1.
-  for (let s = 0; s < M; s += 2) {
-    const o = (<usize>s) << 3;
-    const ar = load<f64>(re + o), br = load<f64>(re + o + 8);
-    const ai = load<f64>(im + o), bi = load<f64>(im + o + 8);
-    store<f64>(re + o, ar + br); store<f64>(re + o + 8, ar - br);
-    store<f64>(im + o, ai + bi); store<f64>(im + o + 8, ai - bi);
-  }
-}
-
-// In-place M-point DIT inverse FFT (conjugate twiddles, unscaled), bit-reversed in, natural out.
-function ditInPlace(re: usize, im: usize, M: i32, tr: usize, ti: usize): void {
-  for (let s = 0; s < M; s += 2) {
-    const o = (<usize>s) << 3;
-    const ar = load<f64>(re + o), br = load<f64>(re + o + 8);
-    const ai = load<f64>(im + o), bi = load<f64>(im + o + 8);
-    store<f64>(re + o, ar + br); store<f64>(re + o + 8, ar - br);
-    store<f64>(im + o, ai + bi); store<f64>(im + o + 8, ai - bi);
-  }
-  for (let h = 2; h < M; h <<= 1) {
-    const len = h << 1;
-    for (let s = 0; s < M; s += len) {
-      const r0 = re + ((<usize>s) << 3), i0 = im + ((<usize>s) << 3);
-      const r1 = r0 + ((<usize>h) << 3), i1 = i0 + ((<usize>h) << 3);
-      const wro = tr + ((<usize>h) << 3), wio = ti + ((<usize>h) << 3);
-      for (let j = 0; j < h; j += 2) {
-        const o = (<usize>j) << 3;
-        const ar = v128.load(r0 + o), ai = v128.load(i0 + o);
-        const br = v128.load(r1 + o), bi = v128.load(i1 + o);
-        const wr = v128.load(wro + o), wi = v128.load(wio + o);
-        // b·conj(w)
-        const tr2 = f64x2.add(f64x2.mul(br, wr), f64x2.mul(bi, wi));
-        const ti2 = f64x2.sub(f64x2.mul(bi, wr), f64x2.mul(br, wi));
-        v128.store(r0 + o, f64x2.add(ar, tr2));
-        v128.store(i0 + o, f64x2.add(ai, ti2));
-        v128.store(r1 + o, f64x2.sub(ar, tr2));
-        v128.store(i1 + o, f64x2.sub(ai, ti2));
-      }
-    }
-  }
-}
-
-/** Forward negacyclic FFT of a polynomial of N signed 64-bit integers (torus values read as i64). */
-export function fftForwardI64(src: usize, dst: usize, N: i32): void {
-  const lg = log2i(N), M = N >> 1;
-  const wr = twistRe[lg], wi = twistIm[lg];
-  const re = dst, im = dst + ((<usize>M) << 3);
-  const hi = src + ((<usize>M) << 3);
+  const ur = t + ((<usize>(2 * M)) << 3), ui = t + ((<usize>(3 * M)) << 3);
   for (let j = 0; j < M; j++) {
     const o = (<usize>j) << 3;
-    const a = <f64>load<i64>(src + o), b = <f64>load<i64>(hi + o);
-    const c = load<f64>(wr + o), s = load<f64>(wi + o);
-    store<f64>(re + o, a * c - b * s);
-    store<f64>(im + o, a * s + b * c);
+    const a = load<f64>(tmp + o), b = load<f64>(tmp + o + 128);
+    const c = load<f64>(ur + o), s = load<f64>(ui + o);
+    store<f64>(tmp + o, a * c - b * s);
+    store<f64>(tmp + o + ((<usize>M) << 3), a * s + b * c);
   }
-  if (M >= 2) difInPlace(re, im, M, twRe[lg], twIm[lg]);
-}
-
-/** Forward negacyclic FFT of a polynomial of N f64 values (already converted, e.g. decomposition digits). */
-export function fftForwardF64(src: usize, dst: usize, N: i32): void {
-  const lg = log2i(N), M = N >> 1;
-  const wr = twistRe[lg], wi = twistIm[lg];
-  const re = dst, im = dst + ((<usize>M) << 3);
-  const hi = src + ((<usize>M) << 3);
-  for (let j = 0; j < M; j += 2) {
-    const o = (<usize>j) << 3;
-    const a = v128.load(src + o), b = v128.load(hi + o);
-    const c = v128.load(wr + o), s = v128.load(wi + o);
-    v128.store(re + o, f64x2.sub(f64x2.mul(a, c), f64x2.mul(b, s)));
-    v128.store(im + o, f64x2.add(f64x2.mul(a, s), f64x2.mul(b, c)));
-  }
-  if (M >= 2) difInPlace(re, im, M, twRe[lg], twIm[lg]);
-}
-
-// Inverse FFT + untwist in place; afterwards re[j] holds coefficient j and im[j] coefficient j+M (as f64).
-function backwardInPlace(f: usize, N: i32): void {
-  const lg = log2i(N), M = N >> 1;
-  const re = f, im = f + ((<usize>M) << 3);
-  if (M >= 2) ditInPlace(re, im, M, twRe[lg], twIm[lg]);
-  const ur = untwistRe[lg], ui = untwistIm[lg];
-  for (let j = 0; j < M; j += 2) {
-    const o = (<usize>j) << 3;
-    const a = v128.load(re + o), b = v128.load(im + o);
-    const c = v128.load(ur + o), s = v128.load(ui + o);
-    v128.store(re + o, f64x2.sub(f64x2.mul(a, c), f64x2.mul(b, s)));
-    v128.store(im + o, f64x2.add(f64x2.mul(a, s), f64x2.mul(b, c)));
-  }
+  return tmp;
 }
 
 // Reduce a real number modulo 2^64 and round: the result as a wrapping u64/i64.
@@ -171,55 +609,106 @@ function backwardInPlace(f: usize, N: i32): void {
   return <i64>Math.round(r);
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Public API.
+
+/** Forward negacyclic FFT of a polynomial of N signed 64-bit integers (torus values read as i64). */
+export function fftForwardI64(src: usize, dst: usize, N: i32): void {
+  forward<i64>(src, dst, N);
+}
+
+/** Forward negacyclic FFT of a polynomial of N f64 values (already converted, e.g. decomposition digits). */
+export function fftForwardF64(src: usize, dst: usize, N: i32): void {
+  forward<f64>(src, dst, N);
+}
+
 /** Backward FFT of `f` (destroyed) and add the result, rounded mod 2^64, into the u64 polynomial `dst`. */
 export function fftBackwardAddTorus(f: usize, dst: usize, N: i32): void {
-  backwardInPlace(f, N);
-  const M = N >> 1;
-  const im = f + ((<usize>M) << 3);
-  const hi = dst + ((<usize>M) << 3);
-  for (let j = 0; j < M; j++) {
+  const lg = log2i(N);
+  if (N >= 32) {
+    backwardStages(f, N, lg);
+    backwardLast(OUT_ADD_TORUS, f, dst, N, lg);
+    return;
+  }
+  const tmp = smallBackward(f, N);
+  for (let j = 0; j < N; j++) {
     const o = (<usize>j) << 3;
-    store<i64>(dst + o, load<i64>(dst + o) + f64ToTorus(load<f64>(f + o)));
-    store<i64>(hi + o, load<i64>(hi + o) + f64ToTorus(load<f64>(im + o)));
+    store<i64>(dst + o, load<i64>(dst + o) + f64ToTorus(load<f64>(tmp + o)));
   }
 }
 
 /** Backward FFT of `f` (destroyed) into exact integers (caller guarantees |values| < 2^52). */
 export function fftBackwardToI64(f: usize, dst: usize, N: i32): void {
-  backwardInPlace(f, N);
-  const M = N >> 1;
-  const im = f + ((<usize>M) << 3);
-  const hi = dst + ((<usize>M) << 3);
-  for (let j = 0; j < M; j++) {
+  const lg = log2i(N);
+  if (N >= 32) {
+    backwardStages(f, N, lg);
+    if (f != dst) {
+      backwardLast(OUT_TO_I64, f, dst, N, lg);
+    } else { // the last pass is not in place
+      const bytes = (<usize>N) << 3;
+      const tmp = aliasScratch(bytes);
+      backwardLast(OUT_TO_I64, f, tmp, N, lg);
+      memory.copy(dst, tmp, bytes);
+    }
+    return;
+  }
+  const tmp = smallBackward(f, N);
+  for (let j = 0; j < N; j++) {
     const o = (<usize>j) << 3;
-    store<i64>(dst + o, <i64>Math.round(load<f64>(f + o)));
-    store<i64>(hi + o, <i64>Math.round(load<f64>(im + o)));
+    store<i64>(dst + o, <i64>Math.round(load<f64>(tmp + o)));
   }
 }
 
-/** Pointwise product acc += a ⊙ b of two Fourier polynomials (split format, N f64 each). */
+/** Pointwise product acc += a ⊙ b of two Fourier polynomials (N f64 each, blocks [re, re, im, im]). */
 export function fourierMulAcc(acc: usize, a: usize, b: usize, N: i32): void {
-  const M = N >> 1;
-  const mo = (<usize>M) << 3;
-  for (let j = 0; j < M; j += 2) {
-    const o = (<usize>j) << 3;
-    const ar = v128.load(a + o), ai = v128.load(a + mo + o);
-    const br = v128.load(b + o), bi = v128.load(b + mo + o);
-    const cr = v128.load(acc + o), ci = v128.load(acc + mo + o);
-    v128.store(acc + o, f64x2.add(cr, f64x2.sub(f64x2.mul(ar, br), f64x2.mul(ai, bi))));
-    v128.store(acc + mo + o, f64x2.add(ci, f64x2.add(f64x2.mul(ar, bi), f64x2.mul(ai, br))));
+  if (N < 4) {
+    const ar = load<f64>(a), ai = load<f64>(a, 8), br = load<f64>(b), bi = load<f64>(b, 8);
+    store<f64>(acc, load<f64>(acc) + (ar * br - ai * bi));
+    store<f64>(acc, load<f64>(acc, 8) + (ar * bi + ai * br), 8);
+    return;
+  }
+  const end = a + ((<usize>N) << 3);
+  if (N & 4) { // N = 4: one block
+    macBlock(acc, a, b, 0);
+    return;
+  }
+  for (; a < end; a += 64) { // two blocks per iteration
+    macBlock(acc, a, b, 0);
+    macBlock(acc, a, b, 32);
+    b += 64; acc += 64;
   }
 }
 
-/** Pointwise product out = a ⊙ b. */
+@inline function macBlock(acc: usize, a: usize, b: usize, o: usize): void {
+  const ar = v128.load(a + o), ai = v128.load(a + o, 16);
+  const br = v128.load(b + o), bi = v128.load(b + o, 16);
+  v128.store(acc + o, f64x2.add(v128.load(acc + o), cmr(ar, ai, br, bi)));
+  v128.store(acc + o, f64x2.add(v128.load(acc + o, 16), cmi(ar, ai, br, bi)), 16);
+}
+
+/** Pointwise product out = a ⊙ b (out may alias a or b). */
 export function fourierMul(out: usize, a: usize, b: usize, N: i32): void {
-  const M = N >> 1;
-  const mo = (<usize>M) << 3;
-  for (let j = 0; j < M; j += 2) {
-    const o = (<usize>j) << 3;
-    const ar = v128.load(a + o), ai = v128.load(a + mo + o);
-    const br = v128.load(b + o), bi = v128.load(b + mo + o);
-    v128.store(out + o, f64x2.sub(f64x2.mul(ar, br), f64x2.mul(ai, bi)));
-    v128.store(out + mo + o, f64x2.add(f64x2.mul(ar, bi), f64x2.mul(ai, br)));
+  if (N < 4) {
+    const ar = load<f64>(a), ai = load<f64>(a, 8), br = load<f64>(b), bi = load<f64>(b, 8);
+    store<f64>(out, ar * br - ai * bi);
+    store<f64>(out, ar * bi + ai * br, 8);
+    return;
   }
+  const end = a + ((<usize>N) << 3);
+  if (N & 4) { // N = 4: one block
+    mulBlock(out, a, b, 0);
+    return;
+  }
+  for (; a < end; a += 64) { // two blocks per iteration
+    mulBlock(out, a, b, 0);
+    mulBlock(out, a, b, 32);
+    b += 64; out += 64;
+  }
+}
+
+@inline function mulBlock(out: usize, a: usize, b: usize, o: usize): void {
+  const ar = v128.load(a + o), ai = v128.load(a + o, 16);
+  const br = v128.load(b + o), bi = v128.load(b + o, 16);
+  v128.store(out + o, cmr(ar, ai, br, bi));
+  v128.store(out + o, cmi(ar, ai, br, bi), 16);
 }
