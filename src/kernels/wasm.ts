@@ -21,7 +21,7 @@ export interface KernelExports {
   blindRotateScratchBytes(n: number, k: number, N: number, levels: number): number;
   fftForwardManyI64(src: number, dst: number, count: number, N: number): void;
   modulusSwitch(out: number, lwe: number, n: number, N: number): void;
-  blindRotate(acc: number, lut: number, lwe: number, bsk: number, n: number, k: number, N: number,
+  blindRotate(acc: number, lut: number, lwe: number, bskTable: number, n: number, k: number, N: number,
     baseLog: number, levels: number, scratch: number): void;
   blindRotateInit(acc: number, lut: number, lwe: number, n: number, k: number, N: number, levels: number, scratch: number): number;
   cmuxStep(acc: number, ggsw: number, a: number, k: number, N: number, baseLog: number, levels: number, scratch: number): void;

@@ -123,17 +123,20 @@ export function generateBootstrapKey(
  * Owns its memory: call `free()` (or `using`) when done.
  */
 export class FourierBootstrapKey {
-  /** Kernel-resident key, or undefined when streamed from `host`. */
-  readonly buffer: WasmBuffer | undefined;
+  /** Kernel-resident blocks of whole GGSWs (each below the allocator's 1 GiB limit), or empty when streamed. */
+  readonly blocks: readonly WasmBuffer[];
+  /** n u32 pointers to the resident GGSWs (what the blind rotation kernel reads). */
+  readonly table: WasmBuffer | undefined;
   readonly host: Float64Array | undefined;
 
-  private constructor(readonly shape: BootstrapKeyShape, buffer: WasmBuffer | undefined, host: Float64Array | undefined) {
-    this.buffer = buffer;
+  private constructor(readonly shape: BootstrapKeyShape, blocks: WasmBuffer[], table: WasmBuffer | undefined, host: Float64Array | undefined) {
+    this.blocks = blocks;
+    this.table = table;
     this.host = host;
   }
 
   get resident(): boolean {
-    return this.buffer !== undefined;
+    return this.table !== undefined;
   }
 
   /** f64 words of one GGSW in the Fourier domain (= u64 words in the standard domain). */
@@ -143,32 +146,56 @@ export class FourierBootstrapKey {
 
   static fromStandard(bsk: BootstrapKey, { resident = true }: { resident?: boolean } = {}): FourierBootstrapKey {
     const K = kernels();
-    const N = bsk.shape.polynomialSize;
+    const N = bsk.shape.polynomialSize, n = bsk.shape.lweDimension;
     K.k.fftInit(N);
     const perGgsw = ggswWords(bsk.shape);
     const polys = perGgsw / N;
-    const buffer = resident ? new WasmBuffer(bsk.data.length * 8, K) : undefined;
-    const host = resident ? undefined : new Float64Array(bsk.data.length);
-    // Convert one GGSW at a time through a staging buffer to keep peak kernel memory small.
-    withKernelMemory([perGgsw * 8, perGgsw * 8], (_K, stage, fourier) => {
-      for (let i = 0; i < bsk.shape.lweDimension; i++) {
-        K.u64(stage!, perGgsw).set(bsk.data.subarray(i * perGgsw, (i + 1) * perGgsw));
-        if (buffer) {
-          K.k.fftForwardManyI64(stage!, buffer.ptr + i * perGgsw * 8, polys, N);
-        } else {
-          K.k.fftForwardManyI64(stage!, fourier!, polys, N);
-          host!.set(K.f64(fourier!, perGgsw), i * perGgsw);
+    const blocks: WasmBuffer[] = [];
+    let table: WasmBuffer | undefined;
+    let host: Float64Array | undefined;
+    try {
+      if (resident) {
+        table = new WasmBuffer(n * 4, K);
+        const perBlock = Math.max(1, Math.floor(BLOCK_BYTES / (perGgsw * 8)));
+        for (let i0 = 0; i0 < n; i0 += perBlock) {
+          const count = Math.min(perBlock, n - i0);
+          const block = new WasmBuffer(count * perGgsw * 8, K);
+          blocks.push(block);
+          const t = table.u32();
+          for (let i = 0; i < count; i++) t[i0 + i] = block.ptr + i * perGgsw * 8;
         }
+      } else {
+        host = new Float64Array(bsk.data.length);
       }
-    });
-    return new FourierBootstrapKey(bsk.shape, buffer, host);
+      // Convert one GGSW at a time through a staging buffer to keep peak kernel memory small.
+      withKernelMemory([perGgsw * 8, perGgsw * 8], (_K, stage, fourier) => {
+        for (let i = 0; i < n; i++) {
+          K.u64(stage!, perGgsw).set(bsk.data.subarray(i * perGgsw, (i + 1) * perGgsw));
+          if (table) {
+            K.k.fftForwardManyI64(stage!, table.u32()[i]!, polys, N);
+          } else {
+            K.k.fftForwardManyI64(stage!, fourier!, polys, N);
+            host!.set(K.f64(fourier!, perGgsw), i * perGgsw);
+          }
+        }
+      });
+    } catch (e) {
+      blocks.forEach((b) => b.free());
+      table?.free();
+      throw e;
+    }
+    return new FourierBootstrapKey(bsk.shape, blocks, table, host);
   }
 
   free(): void {
-    this.buffer?.free();
+    this.blocks.forEach((b) => b.free());
+    this.table?.free();
   }
 
   [Symbol.dispose](): void {
     this.free();
   }
 }
+
+/** Resident keys are allocated in blocks of at most this size (the TLSF allocator caps blocks at 1 GiB). */
+const BLOCK_BYTES = 256 << 20;

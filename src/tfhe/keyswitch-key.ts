@@ -96,9 +96,12 @@ export class KernelKeyswitchKey {
     return this.buffer !== undefined;
   }
 
-  /** Resident copy (default) or host-memory streaming (the standard key's array is referenced, not copied). */
+  /**
+   * Resident copy (default, when it fits one kernel block) or host-memory streaming (the standard key's
+   * array is referenced, not copied).
+   */
   static fromStandard(ksk: KeyswitchKey, { resident = true }: { resident?: boolean } = {}): KernelKeyswitchKey {
-    if (!resident) return new KernelKeyswitchKey(ksk.shape, undefined, ksk.data);
+    if (!resident || ksk.data.length * 8 > MAX_RESIDENT_KSK_BYTES) return new KernelKeyswitchKey(ksk.shape, undefined, ksk.data);
     const buffer = new WasmBuffer(ksk.data.length * 8, kernels());
     buffer.u64().set(ksk.data);
     return new KernelKeyswitchKey(ksk.shape, buffer, undefined);
@@ -146,6 +149,9 @@ export class KernelKeyswitchKey {
     this.free();
   }
 }
+
+/** A resident key-switching key is one kernel block, and the TLSF allocator caps blocks at 1 GiB. */
+export const MAX_RESIDENT_KSK_BYTES = 2 ** 30 - 2 ** 20;
 
 /** Size of the staging buffer a streamed key-switching key goes through. */
 const STAGE_BYTES = 32 << 20;

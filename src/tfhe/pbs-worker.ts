@@ -7,7 +7,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { BootstrapKey, type BootstrapKeyShape } from "./bootstrap-key.js";
 import { KeyswitchKey, type KeyswitchKeyShape } from "./keyswitch-key.js";
-import { ServerKey } from "./server-key.js";
+import { ServerKey, type ServerKeyOptions } from "./server-key.js";
 import { LweBatch } from "./lwe-batch.js";
 import { LookupTable } from "./lookup-table.js";
 import type { Encoding } from "./encoding.js";
@@ -20,6 +20,7 @@ export interface WorkerInit {
   readonly bsk: ArrayBuffer;
   readonly kskShape: KeyswitchKeyShape;
   readonly ksk: ArrayBuffer;
+  readonly serverKey: ServerKeyOptions;
 }
 
 /** @internal A chunk of ciphertexts and the table to apply. */
@@ -63,7 +64,7 @@ function main(): void {
       params: init.params,
       bootstrapKey: new BootstrapKey(init.bskShape, new BigUint64Array(init.bsk)),
       keyswitchKey: new KeyswitchKey(init.kskShape, new BigUint64Array(init.ksk)),
-    });
+    }, init.serverKey);
   } catch (e) {
     port.postMessage({ kind: "init-error", error: toWorkerError(e) } satisfies WorkerReply);
     return;

@@ -4,7 +4,7 @@
 import { kernels, WasmBuffer } from "../kernels/wasm.js";
 import type { Encoding } from "./encoding.js";
 import { BootstrapKey, FourierBootstrapKey } from "./bootstrap-key.js";
-import { KernelKeyswitchKey, KeyswitchKey } from "./keyswitch-key.js";
+import { KernelKeyswitchKey, KeyswitchKey, MAX_RESIDENT_KSK_BYTES } from "./keyswitch-key.js";
 import { LweBatch } from "./lwe-batch.js";
 import { lookupTable, manyLookupTable, type LookupTable } from "./lookup-table.js";
 import type { TfheParameters } from "./parameters.js";
@@ -57,9 +57,10 @@ export class ServerKey {
     this.params = p;
     // Residency: both keys if they fit, else the one that fits, else neither (streamed).
     const bskBytes = keys.bootstrapKey.data.length * 8, kskBytes = keys.keyswitchKey.data.length * 8;
-    const bothFit = bskBytes + kskBytes <= residentKeyBytes;
+    const kskFitsBlock = kskBytes <= MAX_RESIDENT_KSK_BYTES;
+    const bothFit = bskBytes + kskBytes <= residentKeyBytes && kskFitsBlock;
     const bskResident = bothFit || bskBytes <= residentKeyBytes;
-    const kskResident = bothFit || (!bskResident && kskBytes <= residentKeyBytes);
+    const kskResident = bothFit || (!bskResident && kskBytes <= residentKeyBytes && kskFitsBlock);
     this.bsk = FourierBootstrapKey.fromStandard(keys.bootstrapKey, { resident: bskResident });
     this.ksk = KernelKeyswitchKey.fromStandard(keys.keyswitchKey, { resident: kskResident });
     this.#stage = bskResident ? undefined : new WasmBuffer(this.bsk.ggswWords * 8, K);
@@ -133,8 +134,8 @@ export class ServerKey {
   #blindRotate(): void {
     const { lweDimension: n, glweDimension: k, polynomialSize: N, pbsBaseLog, pbsLevel } = this.params;
     const K = this.#acc.k;
-    if (this.bsk.buffer) {
-      K.k.blindRotate(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, this.bsk.buffer.ptr, n, k, N,
+    if (this.bsk.table) {
+      K.k.blindRotate(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, this.bsk.table.ptr, n, k, N,
         pbsBaseLog, pbsLevel, this.#scratch.ptr);
       return;
     }

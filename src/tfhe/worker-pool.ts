@@ -10,13 +10,15 @@ import type { Worker as NodeWorker } from "node:worker_threads";
 import { ParameterMismatchError } from "./errors.js";
 import { LweBatch } from "./lwe-batch.js";
 import { LookupTable } from "./lookup-table.js";
-import type { EvaluationKeys } from "./server-key.js";
+import type { EvaluationKeys, ServerKeyOptions } from "./server-key.js";
 import type { TfheParameters } from "./parameters.js";
 import type { WorkerError, WorkerInit, WorkerReply, WorkerRequest } from "./pbs-worker.js";
 
 export interface PbsWorkerPoolOptions {
   /** Worker threads (default: `os.availableParallelism()`). */
   readonly threads?: number;
+  /** Options of each worker's ServerKey (e.g. `residentKeyBytes`, to stream keys from host memory). */
+  readonly serverKey?: ServerKeyOptions;
 }
 
 /** Thrown when a worker thread dies, or when the pool is used after `close()`. */
@@ -132,6 +134,7 @@ export class PbsWorkerPool {
       const ksk = keys.keyswitchKey.data.slice().buffer as ArrayBuffer;
       const init: WorkerInit = {
         params: keys.params, bskShape: keys.bootstrapKey.shape, bsk, kskShape: keys.keyswitchKey.shape, ksk,
+        serverKey: { ...options.serverKey },
       };
       const w = new Worker(url, { workerData: init, transferList: [bsk, ksk] });
       started.push(new PoolWorker(i, w));

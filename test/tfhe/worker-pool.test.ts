@@ -64,6 +64,14 @@ test("PbsWorkerPool: a bad table or input rejects with a clear message; the pool
   assert.deepEqual(Array.from(client.decrypt(ok)), [3, 2, 1, 0]);
 });
 
+test("PbsWorkerPool forwards ServerKey options: keys streamed from host memory give the same results", async () => {
+  const { client, server } = keysFor(UNSAFE_TEST_PARAMS_TINY);
+  await using pool = await PbsWorkerPool.create(client.evaluationKeys(), { threads: 2, serverKey: { residentKeyBytes: 0 } });
+  const xs = [3, 0, 2, 1, 1, 2, 0];
+  const lut = server.lookupTable((x) => (x * x) % 4);
+  assert.deepEqual(Array.from(client.decrypt(await pool.bootstrap(client.encrypt(xs), lut))), xs.map((x) => (x * x) % 4));
+});
+
 test("PbsWorkerPool.create validates threads and rejects keys that do not match their parameters", async () => {
   const { client } = keysFor(UNSAFE_TEST_PARAMS_TINY);
   const keys = client.evaluationKeys();

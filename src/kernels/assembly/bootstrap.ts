@@ -33,16 +33,17 @@ export function modulusSwitch(out: usize, lwe: usize, n: i32, N: i32): void {
  *   ACC ← X^{-b̃}·(0,…,0,lut);  for i: ACC ← ACC + ExtProd(BSK_i, X^{ã_i}·ACC − ACC).
  * After it, the constant coefficient of ACC's phase is lut[phase] (negacyclically extended).
  * acc: (k+1)·N u64 (output), lut: N u64, lwe: n+1 u64 under the small key.
- * BSK layout: for i < n, row r = p·l + j ((k+1)·l rows), out poly o (k+1): N f64 in split Fourier form.
+ * bskTable: n u32 pointers, one per GGSW (the key is allocated in blocks, each below the allocator's 1 GiB
+ * limit). GGSW layout: row r = p·l + j ((k+1)·l rows), out poly o (k+1): N f64 in Fourier form.
  */
 export function blindRotate(
-  acc: usize, lut: usize, lwe: usize, bsk: usize,
+  acc: usize, lut: usize, lwe: usize, bskTable: usize,
   n: i32, k: i32, N: i32, baseLog: i32, levels: i32, scratch: usize,
 ): void {
   const aT = blindRotateInit(acc, lut, lwe, n, k, N, levels, scratch);
-  const ggswBytes = ((<usize>N) << 3) * <usize>((k + 1) * levels * (k + 1));
   for (let i = 0; i < n; i++) {
-    cmuxStep(acc, bsk + <usize>i * ggswBytes, load<i32>(aT + ((<usize>i) << 2)), k, N, baseLog, levels, scratch);
+    const ggsw = <usize>load<u32>(bskTable + ((<usize>i) << 2));
+    cmuxStep(acc, ggsw, load<i32>(aT + ((<usize>i) << 2)), k, N, baseLog, levels, scratch);
   }
 }
 
