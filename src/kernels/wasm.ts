@@ -104,7 +104,8 @@ export class Kernels {
   constructor(readonly k: KernelExports) {}
 
   alloc(bytes: number): number {
-    const ptr = this.k.alloc(Math.max(16, bytes));
+    // usize crosses the boundary as i32: addresses above 2 GiB come back negative without >>> 0.
+    const ptr = this.k.alloc(Math.max(16, bytes)) >>> 0;
     if (ptr === 0) throw new RangeError(`kernel memory exhausted allocating ${bytes} bytes`);
     return ptr;
   }

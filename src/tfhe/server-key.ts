@@ -139,7 +139,7 @@ export class ServerKey {
         pbsBaseLog, pbsLevel, this.#scratch.ptr);
       return;
     }
-    const aPtr = K.k.blindRotateInit(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, n, k, N, pbsLevel, this.#scratch.ptr);
+    const aPtr = K.k.blindRotateInit(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, n, k, N, pbsLevel, this.#scratch.ptr) >>> 0;
     const aT = K.i32(aPtr, n).slice();
     const host = this.bsk.host!, words = this.bsk.ggswWords, stage = this.#stage!;
     for (let i = 0; i < n; i++) {
