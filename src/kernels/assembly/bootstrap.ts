@@ -1,5 +1,5 @@
 // Programmable bootstrapping kernels (DESIGN.md: blind rotation, external product, sample extraction).
-import { fftForwardF64, fftForwardI64, fftBackwardAddTorus, fourierMulAcc } from "./fft";
+import { fftForwardF64, fftForwardI64, fftBackwardAddTorus, fourierMulAcc, fourierMul } from "./fft";
 import { decomposeStore2, decomposePolyF64 } from "./decompose";
 import { polyRotate } from "./polynomial";
 
@@ -74,14 +74,15 @@ export function cmuxStep(
   const digits = scratch;
   const f = digits + polyBytes * <usize>levels;
   const outF = f + polyBytes;
-  memory.fill(outF, 0, polyBytes * <usize>(k + 1));
   for (let p = 0; p <= k; p++) {
     rotateMinusDecompose(digits, acc + <usize>p * polyBytes, N, a, baseLog, levels);
     for (let j = 0; j < levels; j++) {
       fftForwardF64(digits + <usize>j * polyBytes, f, N);
       const row = ggsw + <usize>(p * levels + j) * <usize>(k + 1) * polyBytes;
+      // The first row initialises the Fourier accumulators (no zero fill, one pass less).
       for (let o = 0; o <= k; o++) {
-        fourierMulAcc(outF + <usize>o * polyBytes, f, row + <usize>o * polyBytes, N);
+        if (p == 0 && j == 0) fourierMul(outF + <usize>o * polyBytes, f, row + <usize>o * polyBytes, N);
+        else fourierMulAcc(outF + <usize>o * polyBytes, f, row + <usize>o * polyBytes, N);
       }
     }
   }
