@@ -34,7 +34,7 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
       names.add(r.name as string);
       assert.ok(Number.isInteger(r.n) && (r.n as number) >= 0, line);
       assert.ok(UNITS.has(r.unit as string), `unit of ${line}`);
-      for (const k of ["median_ms", "min_ms", "max_ms", "value"]) {
+      for (const k of ["median_ms", "min_ms", "max_ms", "value", "cpu_per_wall"]) {
         if (k in r) assert.ok(typeof r[k] === "number" && Number.isFinite(r[k]) && (r[k] as number) >= 0, `${k} of ${line}`);
       }
       if (r.error === undefined && r.skipped === undefined) {
