@@ -37,7 +37,8 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
       for (const k of ["median_ms", "min_ms", "max_ms", "value", "cpu_per_wall"]) {
         if (k in r) assert.ok(typeof r[k] === "number" && Number.isFinite(r[k]) && (r[k] as number) >= 0, `${k} of ${line}`);
       }
-      if (r.error === undefined && r.skipped === undefined) {
+      if (r.unit === "bytes" && r.error === undefined) assert.ok(r.source === "serialize" || r.source === "memory", `source of ${line}`);
+      if (r.error === undefined) {
         assert.ok("median_ms" in r || "value" in r, `no figure in ${line}`);
         if (r.unit === "ms") assert.ok((r.n as number) >= 1 && "median_ms" in r, line);
       }

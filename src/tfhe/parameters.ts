@@ -175,15 +175,13 @@ export function parameterFingerprint(p: TfheParameters): Uint8Array {
 // Named sets. The shapes and stds are TFHE-rs 0.10's classic KS-PBS Gaussian sets for p_fail ≈ 2^-64
 // (DESIGN.md table; "PARAM_MESSAGE_x_CARRY_y_KS_PBS_GAUSSIAN_2M64"). Their stds sit on the 132-bit
 // curve, so our 128-bit check passes with margin. TFHE-rs sized each for inputs of squared 2-norm ν²
-// (ν = its max noise level): `maxNorm2` below. Under our noise model (noise.ts, FFT coefficient 1) each
-// has log2 p_fail ≤ −64 at that maxNorm2 (our FFT term is below Concrete's fit, the other terms are the
-// same formulas, so we land within 0.8 bit of TFHE-rs's figure): −64.6, −64.0, −64.5, −64.6, −64.1,
-// −64.9, −64.4, −64.2 for 1..8 bits. They stay ≤ 2^-64 for FFT_NOISE_COEFFICIENT up to about
-// 10^6 (1 bit), 62, 87, 35, 420, 114, 229, 418 — each above Concrete's fit (2^-2.577·N/log2 N) at its N.
+// (ν = its max noise level): `maxNorm2` below. Under our noise model (noise.ts, with the measured FFT
+// coefficient) each has log2 p_fail ≤ −64 at that maxNorm2 (`umbra params` prints them; the test
+// "named sets: … p_fail ≤ 2^-64" enforces it). Our FFT error is below Concrete's fit for TFHE-rs's.
 // Memory (Fourier BSK / KSK, MB = 10^6 B): 1 bit 72/27, 2: 80/38, 3: 63/42, 4: 55/68, 5: 237/178,
 // 6: 514/386, 7: 1658/968, 8: 5841/3508. PARAM_MESSAGE_8 (N = 32768, l = 5) does not fit our 32-bit
-// WebAssembly memory (4 GiB): its BSK alone is 5.4 GiB and its KSK 3.3 GiB. Kept as the reference set;
-// `chooseParameters({ precision: 8, maxBootstrapKeyBytes })` finds sets that fit. The others are below
+// WebAssembly memory (4 GiB): its BSK alone is 5.4 GiB and its KSK 3.3 GiB, so ServerKey streams both
+// from host memory (server-key.ts; ≈ 15 GB of RAM in all). The others are below
 // 3 GiB (PARAM_MESSAGE_7: 1.5 GiB + 0.9 GiB).
 export interface NamedParameterSet {
   /** Total bits of message + carry. */
@@ -227,7 +225,8 @@ export const PARAM_MESSAGE_6 = named({ m: 1, c: 5, n: 981, k: 1, N: 8192, sl: 2.
 export const PARAM_MESSAGE_7 = named({ m: 1, c: 6, n: 1054, k: 1, N: 16384, sl: 7.984352743330102e-8, sg: SG_FLOOR, b: 11, l: 3, bks: 3, lks: 7 });
 /**
  * 8 bits (1+7): n=1114, k=1, N=32768, PBS 2^7×5, KS 2^2×12. ν² = 65025.
- * Too large for 32-bit WebAssembly memory: BSK 5.4 GiB (Fourier), KSK 3.3 GiB.
+ * Keys too large for 32-bit WebAssembly memory (BSK 5.4 GiB Fourier, KSK 3.3 GiB): ServerKey streams them
+ * from host memory.
  */
 export const PARAM_MESSAGE_8 = named({ m: 1, c: 7, n: 1114, k: 1, N: 32768, sl: 2.8356668849263424e-8, sg: SG_FLOOR, b: 7, l: 5, bks: 2, lks: 12 });
 

@@ -1,0 +1,93 @@
+// What a run measures: the options of runBenchmarks, the plan they select (sets, repetitions, batch
+// sizes per mode) and the context every section receives.
+import {
+  NAMED_PARAMETER_SETS, PARAM_MESSAGE_4, PARAM_MESSAGE_7, PARAM_MESSAGE_8, UNSAFE_TEST_PARAMS_TINY,
+  type ClientKey, type EvaluationKeys, type TfheParameters,
+} from "../src/tfhe/index.js";
+import type { BenchResult } from "./harness.js";
+
+export interface BenchOptions {
+  /** JSON lines on stdout (progress goes to stderr). */
+  readonly json: boolean;
+  /** Fewer repetitions; PARAM_MESSAGE_7 and PARAM_MESSAGE_8 left out. */
+  readonly quick: boolean;
+  /**
+   * @internal Test mode: UNSAFE_TEST_PARAMS_TINY only, 1–2 repetitions, small batches, the cheap part of the
+   * node-tfhe reference. Writes files only where `outDir` says.
+   */
+  readonly tiny?: boolean;
+  /** Where bench/results/latest.json and BENCHMARKS.md go (default: the package root). */
+  readonly outDir?: string;
+  /** Write the two files (default true; in tiny mode only when `outDir` is given). */
+  readonly write?: boolean;
+  /** Receives each output line (default: stdout). */
+  readonly out?: (line: string) => void;
+  /** Receives progress lines (default: stderr with --json, else stdout). */
+  readonly log?: (line: string) => void;
+  /** @internal Run one named set only (the child process that isolates a big set's memory). */
+  readonly onlySet?: string;
+}
+
+export type Mode = "full" | "quick" | "tiny";
+
+export interface Plan {
+  readonly mode: Mode;
+  /** Sets run in this process. */
+  readonly sets: readonly TfheParameters[];
+  /** Sets run in a child process at the end (memory isolation). */
+  readonly isolatedSets: readonly TfheParameters[];
+  readonly pbsReps: (p: TfheParameters) => number;
+  readonly ksReps: (p: TfheParameters) => number;
+  readonly keyReps: (p: TfheParameters) => number;
+  readonly cheapReps: number;
+  readonly batch: number;
+  /** The set of the encryption, throughput and node-tfhe sections. */
+  readonly main: TfheParameters;
+  /** Also time the encryption of one 8-bit value at PARAM_MESSAGE_8 (client key only). */
+  readonly encrypt8Bit: boolean;
+  readonly fftN: number;
+  readonly fftPairs: number;
+  readonly fftReps: number;
+  readonly throughputBatch: number;
+  readonly throughputReps: number;
+  readonly reference: "full" | "light";
+}
+
+/** Sets too big to share a process with the others: their keys take GiBs (PARAM_MESSAGE_8's are streamed). */
+const BIG_SETS: readonly TfheParameters[] = [PARAM_MESSAGE_7, PARAM_MESSAGE_8];
+
+export function makePlan(opts: BenchOptions): Plan {
+  if (opts.tiny) {
+    return {
+      mode: "tiny", sets: [UNSAFE_TEST_PARAMS_TINY], isolatedSets: [], pbsReps: () => 2, ksReps: () => 10, keyReps: () => 1,
+      cheapReps: 2, batch: 8, main: UNSAFE_TEST_PARAMS_TINY, encrypt8Bit: false, fftN: 2048, fftPairs: 20, fftReps: 2,
+      throughputBatch: 6, throughputReps: 1, reference: "light",
+    };
+  }
+  return {
+    mode: opts.quick ? "quick" : "full",
+    sets: NAMED_PARAMETER_SETS.map((s) => s.params).filter((p) => !BIG_SETS.includes(p)),
+    isolatedSets: opts.quick ? [] : BIG_SETS,
+    // PARAM_MESSAGE_8: several seconds per PBS and about a second per key switch (both keys streamed).
+    pbsReps: (p) => (p === PARAM_MESSAGE_8 ? 3 : p === PARAM_MESSAGE_7 ? 5 : 10),
+    ksReps: (p) => (p === PARAM_MESSAGE_8 ? 3 : 10),
+    keyReps: (p) => (opts.quick || p.polynomialSize * p.pbsLevel > 2048 ? 1 : 3),
+    cheapReps: opts.quick ? 20 : 50,
+    batch: 256,
+    main: PARAM_MESSAGE_4,
+    encrypt8Bit: true,
+    fftN: 2048, fftPairs: 1000, fftReps: 10,
+    throughputBatch: 64,
+    throughputReps: opts.quick ? 2 : 3,
+    reference: "full",
+  };
+}
+
+/** What each section gets: the plan, where results and progress go, and keys shared between sections. */
+export interface Ctx {
+  readonly plan: Plan;
+  readonly emit: (r: BenchResult) => void;
+  readonly log: (line: string) => void;
+  /** Keys of plan.main, kept from its PBS run for the other sections. */
+  mainKeys?: { client: ClientKey; keys: EvaluationKeys };
+}
