@@ -12,7 +12,7 @@ program.command("demo").description("run a real encrypted computation end to end
   if (!ok) process.exitCode = 1;
 });
 
-program.command("params").description("list the named parameter sets with their security and failure probability")
+program.command("params").description("list the named parameter sets: security, p_fail per PBS at the squared norm each is sized for, key sizes")
   .option("--json", "JSON lines")
   .action((opts: { json?: boolean }) => {
     for (const s of NAMED_PARAMETER_SETS) {
@@ -22,7 +22,8 @@ program.command("params").description("list the named parameter sets with their 
         name: p.name, bits: p.messageBits + p.carryBits, n: p.lweDimension, k: p.glweDimension, N: p.polynomialSize,
         pbs: `${p.pbsBaseLog}x${p.pbsLevel}`, ks: `${p.ksBaseLog}x${p.ksLevel}`,
         securityBits: Math.floor(Math.min(sec.lwe.bits, sec.glwe.bits)),
-        log2PFail: Number(pbsFailureProbability(p).log2.toFixed(1)),
+        maxNorm2: s.maxNorm2,
+        log2PFail: Number(pbsFailureProbability(p, s.maxNorm2).log2.toFixed(1)),
         bskMiB: Number((bootstrapKeyBytes(p) / 2 ** 20).toFixed(1)), kskMiB: Number((keyswitchKeyBytes(p) / 2 ** 20).toFixed(1)),
       };
       console.log(opts.json ? JSON.stringify(row) : Object.entries(row).map(([k, v]) => `${k}=${v}`).join("  "));

@@ -1,0 +1,27 @@
+// The `umbra` command: `params` and `demo` (what `npm start` runs) as a user sees them.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+
+test("umbra params --json lists every named set as secure with p_fail ≤ 2^-64", () => {
+  const rows = execFileSync(process.execPath, [cli, "params", "--json"], { encoding: "utf8" }).trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(rows.length, 8);
+  rows.forEach((r, i) => {
+    assert.equal(r.bits, i + 1);
+    assert.ok(r.securityBits >= 128, `${r.name}: ${r.securityBits} bits`);
+    assert.ok(r.log2PFail <= -64, `${r.name}: log2 p_fail ${r.log2PFail}`);
+  });
+});
+
+test("umbra demo runs a real encrypted computation and checks it", () => {
+  const out = execFileSync(process.execPath, [cli, "demo"], { encoding: "utf8" });
+  assert.match(out, /OK: the encrypted result matches the clear computation/);
+  assert.match(out, /security ≥ 1[2-9]\d bits/);
+});
+
+test("umbra with an unknown command fails with a message", () => {
+  assert.throws(() => execFileSync(process.execPath, [cli, "nope"], { encoding: "utf8", stdio: "pipe" }), /unknown command/);
+});
