@@ -63,10 +63,10 @@ export function mulScalar(a: LweBatch, w: number | ArrayLike<number>): LweBatch 
 
 /** Element-wise a + m for a clear integer m (or one per ciphertext), added to the body as Δ·m. */
 export function addPlain(a: LweBatch, m: number | ArrayLike<number>, encoding: Encoding = a.encoding): LweBatch {
+  if (typeof m !== "number" && m.length !== a.count) throw new RangeError(`addPlain: ${m.length} values for ${a.count} ciphertexts`);
   const out = a.data.slice();
   for (let i = 0; i < a.count; i++) {
     const v = typeof m === "number" ? m : m[i]!;
-    if (typeof m !== "number" && m.length !== a.count) throw new RangeError(`addPlain: ${m.length} values for ${a.count} ciphertexts`);
     const j = i * a.size + a.dimension;
     out[j] = BigInt.asUintN(64, out[j]! + encode(v, encoding));
   }
