@@ -4,26 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kernels } from "../../src/kernels/wasm.js";
+import { balancedDigits } from "../helpers/reference.js";
 import { GlweSecretKey, encryptGgsw, encryptGlwe, externalProduct, FFT_NOISE_COEFFICIENT } from "../../src/tfhe/index.js";
 
 const K = kernels();
 
-/** Balanced digits of a torus value (BigInt reference of the kernel's decomposition). */
-function digits(x: bigint, beta: number, l: number): bigint[] {
-  const total = BigInt(beta * l), shift = 64n - total, b = BigInt(beta);
-  let y = shift > 0n ? (x >> shift) + ((x >> (shift - 1n)) & 1n) : x;
-  y &= (1n << total) - 1n;
-  const out = new Array<bigint>(l);
-  let carry = 0n;
-  for (let j = l; j >= 1; j--) {
-    let d = (y & ((1n << b) - 1n)) + carry;
-    y >>= b;
-    carry = d >= 1n << (b - 1n) ? 1n : 0n;
-    d -= carry << b;
-    out[j - 1] = d;
-  }
-  return out;
-}
 
 function measuredCoefficient(k: number, N: number, beta: number, l: number): number {
   const key = GlweSecretKey.generate(k, N);
@@ -35,7 +20,7 @@ function measuredCoefficient(k: number, N: number, beta: number, l: number): num
   try {
     for (let p = 0; p <= k; p++) {
       const ds = Array.from({ length: l }, () => new BigUint64Array(N));
-      for (let i = 0; i < N; i++) digits(c.data[p * N + i]!, beta, l).forEach((d, j) => { ds[j]![i] = BigInt.asUintN(64, d); });
+      for (let i = 0; i < N; i++) balancedDigits(c.data[p * N + i]!, beta, l).forEach((d, j) => { ds[j]![i] = BigInt.asUintN(64, d); });
       for (let j = 0; j < l; j++) {
         K.u64(a, N).set(ds[j]!);
         for (let q = 0; q <= k; q++) {
