@@ -28,9 +28,11 @@ export interface KernelExports {
   sampleExtract(out: number, glwe: number, k: number, N: number, idx: number): void;
   externalProductScratchBytes(k: number, N: number, levels: number): number;
   externalProduct(out: number, ggsw: number, glwe: number, k: number, N: number, baseLog: number, levels: number, scratch: number): void;
-  keyswitch(out: number, inp: number, ksk: number, nIn: number, nOut: number, baseLog: number, levels: number): void;
-  keyswitchInit(out: number, inp: number, nIn: number, nOut: number): void;
-  keyswitchRange(out: number, inp: number, ksk: number, iStart: number, iEnd: number, nOut: number, baseLog: number, levels: number): void;
+  keyswitchRowWords32(nOut: number): number;
+  keyswitchInit32(acc: number, nOut: number): void;
+  keyswitchRange32(acc: number, inp: number, ksk: number, iStart: number, iEnd: number, nOut: number, baseLog: number, levels: number): void;
+  keyswitchFinish32(out: number, acc: number, inp: number, nIn: number, nOut: number): void;
+  keyswitchKeyTo32(dst: number, src: number, rows: number, nOut: number): void;
   addAssign(dst: number, src: number, len: number): void;
   subAssign(dst: number, src: number, len: number): void;
   scalarMulAssign(dst: number, len: number, w: bigint): void;

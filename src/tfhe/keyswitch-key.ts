@@ -75,54 +75,93 @@ export function generateKeyswitchKey(
 }
 
 /**
- * The key-switching key as the server uses it: copied into kernel memory when it fits, otherwise read from
- * host memory in chunks of whole input coefficients through a kernel staging buffer.
+ * The key-switching key as the server uses it: every word rounded to its top 32 bits (see the kernel's
+ * header: half the memory and native 32-bit SIMD multiplies), in padded rows. Resident in kernel memory
+ * as blocks of whole input coefficients (each far below the allocator's 1 GiB cap), or held in host memory
+ * and streamed through a staging buffer when it does not fit.
  */
 export class KernelKeyswitchKey {
-  readonly buffer: WasmBuffer | undefined;
-  readonly host: BigUint64Array | undefined;
+  /** Resident blocks: block b holds input coefficients [b·perBlock, min(nIn, (b+1)·perBlock)). */
+  readonly blocks: readonly WasmBuffer[];
+  /** Host copy of the 32-bit rows when streamed. */
+  readonly host: Uint32Array | undefined;
+  readonly #perBlock: number;
+  readonly #coefficientWords: number;
+  readonly #acc: WasmBuffer;
   readonly #stage: WasmBuffer | undefined;
-  readonly #coefficientsPerChunk: number;
 
-  private constructor(readonly shape: KeyswitchKeyShape, buffer: WasmBuffer | undefined, host: BigUint64Array | undefined) {
-    this.buffer = buffer;
+  private constructor(readonly shape: KeyswitchKeyShape, blocks: WasmBuffer[], host: Uint32Array | undefined, perBlock: number) {
+    const K = kernels();
+    this.blocks = blocks;
     this.host = host;
-    const rowWords = shape.levels * (shape.outputDimension + 1);
-    this.#coefficientsPerChunk = Math.max(1, Math.floor(STAGE_BYTES / (rowWords * 8)));
-    this.#stage = host ? new WasmBuffer(this.#coefficientsPerChunk * rowWords * 8, kernels()) : undefined;
+    this.#perBlock = perBlock;
+    this.#coefficientWords = shape.levels * K.k.keyswitchRowWords32(shape.outputDimension);
+    this.#acc = new WasmBuffer(K.k.keyswitchRowWords32(shape.outputDimension) * 4, K);
+    this.#stage = host ? new WasmBuffer(perBlock * this.#coefficientWords * 4, K) : undefined;
+  }
+
+  /** Bytes of the 32-bit form of a key of this shape. */
+  static bytes(shape: KeyswitchKeyShape): number {
+    return shape.inputDimension * shape.levels * kernels().k.keyswitchRowWords32(shape.outputDimension) * 4;
   }
 
   get resident(): boolean {
-    return this.buffer !== undefined;
+    return this.host === undefined;
   }
 
-  /**
-   * Resident copy (default, when it fits one kernel block) or host-memory streaming (the standard key's
-   * array is referenced, not copied).
-   */
+  /** Converts a standard key (u64 rows) to the server form, resident (default) or streamed from host memory. */
   static fromStandard(ksk: KeyswitchKey, { resident = true }: { resident?: boolean } = {}): KernelKeyswitchKey {
-    if (!resident || ksk.data.length * 8 > MAX_RESIDENT_KSK_BYTES) return new KernelKeyswitchKey(ksk.shape, undefined, ksk.data);
-    const buffer = new WasmBuffer(ksk.data.length * 8, kernels());
-    buffer.u64().set(ksk.data);
-    return new KernelKeyswitchKey(ksk.shape, buffer, undefined);
+    const K = kernels();
+    const { inputDimension: nIn, outputDimension: nOut, levels } = ksk.shape;
+    const coefficientWords = levels * K.k.keyswitchRowWords32(nOut);
+    const perBlock = Math.max(1, Math.min(nIn, Math.floor((resident ? BLOCK_BYTES : STAGE_BYTES) / (coefficientWords * 4))));
+    const blocks: WasmBuffer[] = [];
+    const host = resident ? undefined : new Uint32Array(nIn * coefficientWords);
+    const srcWords = levels * (nOut + 1);
+    const convert = Math.max(1, Math.floor(STAGE_BYTES / (srcWords * 8)));
+    try {
+      withKernelMemory([convert * srcWords * 8, convert * coefficientWords * 4], (_K, src, dst) => {
+        for (let i0 = 0; i0 < nIn; i0 += convert) {
+          const i1 = Math.min(nIn, i0 + convert);
+          K.u64(src!, (i1 - i0) * srcWords).set(ksk.data.subarray(i0 * srcWords, i1 * srcWords));
+          K.k.keyswitchKeyTo32(dst!, src!, (i1 - i0) * levels, nOut);
+          const rows = K.u32(dst!, (i1 - i0) * coefficientWords);
+          if (host) { host.set(rows, i0 * coefficientWords); continue; }
+          // Copy into the resident blocks, which may start and end anywhere within this conversion chunk.
+          for (let i = i0; i < i1;) {
+            const b = Math.floor(i / perBlock);
+            if (b === blocks.length) blocks.push(new WasmBuffer(Math.min(perBlock, nIn - b * perBlock) * coefficientWords * 4, K));
+            const end = Math.min(i1, (b + 1) * perBlock);
+            blocks[b]!.u32().set(K.u32(dst! + (i - i0) * coefficientWords * 4, (end - i) * coefficientWords), (i - b * perBlock) * coefficientWords);
+            i = end;
+          }
+        }
+      });
+    } catch (e) {
+      blocks.forEach((b) => b.free());
+      throw e;
+    }
+    return new KernelKeyswitchKey(ksk.shape, blocks, host, perBlock);
   }
 
   /** Key switch of the ciphertext at kernel pointer `inp` into `out` (kN → n). */
   applyAt(out: number, inp: number): void {
     const { inputDimension: nIn, outputDimension: nOut, baseLog, levels } = this.shape;
-    const K = kernels();
-    if (this.buffer) {
-      K.k.keyswitch(out, inp, this.buffer.ptr, nIn, nOut, baseLog, levels);
-      return;
+    const K = this.#acc.k;
+    const acc = this.#acc.ptr;
+    K.k.keyswitchInit32(acc, nOut);
+    for (let b = 0, i0 = 0; i0 < nIn; b++, i0 += this.#perBlock) {
+      const i1 = Math.min(nIn, i0 + this.#perBlock);
+      let rows: number;
+      if (this.host) {
+        rows = this.#stage!.ptr;
+        K.u32(rows, (i1 - i0) * this.#coefficientWords).set(this.host.subarray(i0 * this.#coefficientWords, i1 * this.#coefficientWords));
+      } else {
+        rows = this.blocks[b]!.ptr;
+      }
+      K.k.keyswitchRange32(acc, inp, rows, i0, i1, nOut, baseLog, levels);
     }
-    const rowWords = levels * (nOut + 1);
-    const stage = this.#stage!;
-    K.k.keyswitchInit(out, inp, nIn, nOut);
-    for (let i0 = 0; i0 < nIn; i0 += this.#coefficientsPerChunk) {
-      const i1 = Math.min(nIn, i0 + this.#coefficientsPerChunk);
-      K.u64(stage.ptr, (i1 - i0) * rowWords).set(this.host!.subarray(i0 * rowWords, i1 * rowWords));
-      K.k.keyswitchRange(out, inp, stage.ptr, i0, i1, nOut, baseLog, levels);
-    }
+    K.k.keyswitchFinish32(out, acc, inp, nIn, nOut);
   }
 
   /** Key-switches every ciphertext of the batch (kN → n). */
@@ -141,7 +180,8 @@ export class KernelKeyswitchKey {
   }
 
   free(): void {
-    this.buffer?.free();
+    this.blocks.forEach((b) => b.free());
+    this.#acc.free();
     this.#stage?.free();
   }
 
@@ -150,8 +190,8 @@ export class KernelKeyswitchKey {
   }
 }
 
-/** A resident key-switching key is one kernel block, and the TLSF allocator caps blocks at 1 GiB. */
-export const MAX_RESIDENT_KSK_BYTES = 2 ** 30 - 2 ** 20;
+/** Resident keys are allocated in blocks of at most this size (the TLSF allocator caps blocks at 1 GiB). */
+const BLOCK_BYTES = 256 << 20;
 
-/** Size of the staging buffer a streamed key-switching key goes through. */
+/** Size of the staging buffers a streamed or converted key goes through. */
 const STAGE_BYTES = 32 << 20;

@@ -54,16 +54,25 @@ export interface KeyswitchNoiseParams {
   readonly level: number;
   /** Noise std of the key-switching key (σ_lwe). */
   readonly noiseStd: number;
+  /**
+   * Output dimension n, when the server keeps the key rounded to its top 32 bits (what ServerKey does):
+   * adds the rounding term below. Omit for a full 64-bit key.
+   */
+  readonly outputDimension?: number;
 }
 
 /**
  * Variance added by an LWE key switch. Each of the n_in mask coefficients aᵢ is rounded to l·β bits
- * (error × input key bit: (B^-2l − q^-2)/12·1/2) and decomposed into l digits, each multiplying a KSK
- * ciphertext of noise σ² (digits: (B²+2)/12): n_in · [ l·σ²·(B²+2)/12 + (B^-2l − q^-2)/24 ].
+ * (error × input key bit: (B^-2l − q^-2)/12·1/2) and decomposed into l digits, each multiplying a KSK ciphertext of
+ * noise σ² (digits: (B²+2)/12): n_in · [ l·σ²·(B²+2)/12 + (B^-2l − q^-2)/24 ].
+ * A 32-bit server copy of the key adds, per digit, a rounding error uniform over 2^32/q in the body and
+ * in each of the n mask words (the latter multiplied by the output key): n_in·l·(B²+2)/12·(1 + n/2)·2^-64/12.
  */
-export function keyswitchVariance({ inputDimension, baseLog, level, noiseStd }: KeyswitchNoiseParams): number {
+export function keyswitchVariance({ inputDimension, baseLog, level, noiseStd, outputDimension }: KeyswitchNoiseParams): number {
   const keyTerm = level * noiseStd * noiseStd * digitSecondMoment(baseLog);
-  return inputDimension * (keyTerm + roundingVariance(baseLog, level) * BINARY_SECOND_MOMENT);
+  const storage = outputDimension === undefined ? 0
+    : level * digitSecondMoment(baseLog) * (1 + outputDimension * BINARY_SECOND_MOMENT) * 2 ** -64 / 12;
+  return inputDimension * (keyTerm + roundingVariance(baseLog, level) * BINARY_SECOND_MOMENT + storage);
 }
 
 export interface ModulusSwitchNoiseParams {
@@ -142,11 +151,12 @@ export function pbsOutputVariance(params: TfheParameters, fftCoefficient = FFT_N
   });
 }
 
-/** Key switch big → small key of a parameter set. */
+/** Key switch big → small key of a parameter set (with the server's 32-bit key copy). */
 export function pbsKeyswitchVariance(params: TfheParameters): number {
   return keyswitchVariance({
     inputDimension: params.glweDimension * params.polynomialSize,
     baseLog: params.ksBaseLog, level: params.ksLevel, noiseStd: params.lweNoiseStd,
+    outputDimension: params.lweDimension,
   });
 }
 

@@ -4,7 +4,7 @@
 import { kernels, WasmBuffer } from "../kernels/wasm.js";
 import type { Encoding } from "./encoding.js";
 import { BootstrapKey, FourierBootstrapKey } from "./bootstrap-key.js";
-import { KernelKeyswitchKey, KeyswitchKey, MAX_RESIDENT_KSK_BYTES } from "./keyswitch-key.js";
+import { KernelKeyswitchKey, KeyswitchKey } from "./keyswitch-key.js";
 import { LweBatch } from "./lwe-batch.js";
 import { lookupTable, manyLookupTable, type LookupTable } from "./lookup-table.js";
 import type { TfheParameters } from "./parameters.js";
@@ -56,11 +56,10 @@ export class ServerKey {
     K.k.fftInit(N);
     this.params = p;
     // Residency: both keys if they fit, else the one that fits, else neither (streamed).
-    const bskBytes = keys.bootstrapKey.data.length * 8, kskBytes = keys.keyswitchKey.data.length * 8;
-    const kskFitsBlock = kskBytes <= MAX_RESIDENT_KSK_BYTES;
-    const bothFit = bskBytes + kskBytes <= residentKeyBytes && kskFitsBlock;
+    const bskBytes = keys.bootstrapKey.data.length * 8, kskBytes = KernelKeyswitchKey.bytes(keys.keyswitchKey.shape);
+    const bothFit = bskBytes + kskBytes <= residentKeyBytes;
     const bskResident = bothFit || bskBytes <= residentKeyBytes;
-    const kskResident = bothFit || (!bskResident && kskBytes <= residentKeyBytes && kskFitsBlock);
+    const kskResident = bothFit || (!bskResident && kskBytes <= residentKeyBytes);
     this.bsk = FourierBootstrapKey.fromStandard(keys.bootstrapKey, { resident: bskResident });
     this.ksk = KernelKeyswitchKey.fromStandard(keys.keyswitchKey, { resident: kskResident });
     this.#stage = bskResident ? undefined : new WasmBuffer(this.bsk.ggswWords * 8, K);

@@ -1,5 +1,6 @@
-// The key-switch kernel against a BigInt reference: out = (0,…,0,b) − Σ_i Σ_j d_{i,j}·KSK_{i,j} with the
-// balanced digits d of each input coefficient, on random words (the arithmetic, not the cryptography).
+// The key-switch kernels against a BigInt reference: out = (0,…,0,b) − Σ_i Σ_j d_{i,j}·KSK_{i,j} with the
+// balanced digits d of each input coefficient and every KSK word rounded to its top 32 bits (the server's
+// form of the key), on random words (the arithmetic, not the cryptography).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -17,20 +18,29 @@ test("keyswitch kernel equals the BigInt reference for β = 1…8 and odd/even o
       const word = () => (rnd() << 40n) ^ (rnd() << 20n) ^ rnd();
       const inp = BigUint64Array.from({ length: nIn + 1 }, word);
       const ksk = BigUint64Array.from({ length: nIn * l * (nOut + 1) }, word);
-      const ref = new Array<bigint>(nOut + 1).fill(0n);
-      ref[nOut] = inp[nIn]!;
+      const hi = (x: bigint) => ((x + (1n << 31n)) >> 32n) & 0xffffffffn;
+      const acc = new Array<bigint>(nOut + 1).fill(0n);
       for (let i = 0; i < nIn; i++) {
         const ds = balancedDigits(inp[i]!, beta, l);
-        for (let j = 0; j < l; j++) for (let c = 0; c <= nOut; c++) ref[c] = ref[c]! - ds[j]! * ksk[(i * l + j) * (nOut + 1) + c]!;
+        for (let j = 0; j < l; j++) for (let c = 0; c <= nOut; c++) acc[c] = acc[c]! - ds[j]! * hi(ksk[(i * l + j) * (nOut + 1) + c]!);
       }
-      const [pin, pk, pout] = [K.alloc(inp.length * 8), K.alloc(ksk.length * 8), K.alloc((nOut + 1) * 8)];
+      const ref = acc.map((a, c) => BigInt.asUintN(64, (BigInt.asUintN(32, a) << 32n) + (c === nOut ? inp[nIn]! : 0n)));
+      const rowWords = K.k.keyswitchRowWords32(nOut);
+      assert.equal(rowWords % 4, 0);
+      const [pin, pk, pk32, pacc, pout] = [K.alloc(inp.length * 8), K.alloc(ksk.length * 8), K.alloc(nIn * l * rowWords * 4), K.alloc(rowWords * 4), K.alloc((nOut + 1) * 8)];
       try {
         K.u64(pin, inp.length).set(inp);
         K.u64(pk, ksk.length).set(ksk);
-        K.k.keyswitch(pout, pin, pk, nIn, nOut, beta, l);
-        assert.deepEqual(K.u64(pout, nOut + 1).slice(), BigUint64Array.from(ref, (x) => BigInt.asUintN(64, x)));
+        K.k.keyswitchKeyTo32(pk32, pk, nIn * l, nOut);
+        K.k.keyswitchInit32(pacc, nOut);
+        // In two ranges, as a key split into blocks is processed.
+        const mid = nIn >> 1;
+        K.k.keyswitchRange32(pacc, pin, pk32, 0, mid, nOut, beta, l);
+        K.k.keyswitchRange32(pacc, pin, pk32 + mid * l * rowWords * 4, mid, nIn, nOut, beta, l);
+        K.k.keyswitchFinish32(pout, pacc, pin, nIn, nOut);
+        assert.deepEqual(K.u64(pout, nOut + 1).slice(), BigUint64Array.from(ref));
       } finally {
-        [pin, pk, pout].forEach((p) => K.free(p));
+        [pin, pk, pk32, pacc, pout].forEach((p) => K.free(p));
       }
     }), { numRuns: 200 });
 });

@@ -63,7 +63,7 @@ test("key switch: measured variance matches keyswitchVariance", () => {
   const ct = client.encrypt(m);
   const ks = server.keyswitch(ct);
   const model = pbsKeyswitchVariance(params) + params.glweNoiseStd ** 2;
-  assert.equal(model, keyswitchVariance({ inputDimension: params.polynomialSize, baseLog: params.ksBaseLog, level: params.ksLevel, noiseStd: params.lweNoiseStd }) + params.glweNoiseStd ** 2);
+  assert.equal(model, keyswitchVariance({ inputDimension: params.polynomialSize, outputDimension: params.lweDimension, baseLog: params.ksBaseLog, level: params.ksLevel, noiseStd: params.lweNoiseStd }) + params.glweNoiseStd ** 2);
   const measured = variance(noises(lwePhases(client.lweKey, ks), m, client.encoding));
   assertClose(measured, model, tol(N_SAMPLES), "key switch");
 });

@@ -1,34 +1,35 @@
 // LWE key switching (DESIGN.md: KS→PBS order). KSK row (i, j) = LWE_s(s'_i · q/B^j); then
 //   out = (0, …, 0, b) − Σ_i Σ_j d_{i,j}·KSK_{i,j}, with d_{i,j} the balanced digits of a_i.
+// The server keeps only the top 32 bits of every KSK word (rounded): the result is used only through
+// its modulus switch to 2N ≤ 2^17, the rounding adds noise ≈ 2^-43 (noise.ts), and rounding public
+// ciphertexts cannot weaken them. Half the memory traffic, and i32x4 multiplies are native where 64-bit
+// lane multiplies are emulated: the sum Σ d·hi is computed mod 2^32 and lands in the top half.
+// Row layout (u32): n + 1 words padded with zeros to a multiple of 4 (`keyswitchRowWords32`).
 import { roundToLevels } from "./decompose";
 
-export function keyswitch(
-  out: usize, inp: usize, ksk: usize, nIn: i32, nOut: i32, baseLog: i32, levels: i32,
-): void {
-  keyswitchInit(out, inp, nIn, nOut);
-  keyswitchRange(out, inp, ksk, 0, nIn, nOut, baseLog, levels);
+/** u32 words of one 32-bit KSK row (n + 1 rounded up to a multiple of 4 for SIMD). */
+export function keyswitchRowWords32(nOut: i32): i32 {
+  return (nOut + 1 + 3) & ~3;
 }
 
-/** out = (0, …, 0, b): the start of a key switch. */
-export function keyswitchInit(out: usize, inp: usize, nIn: i32, nOut: i32): void {
-  memory.fill(out, 0, (<usize>(nOut + 1)) << 3);
-  store<u64>(out + ((<usize>nOut) << 3), load<u64>(inp + ((<usize>nIn) << 3)));
+/** Zeroes the 32-bit accumulator of a key switch. */
+export function keyswitchInit32(acc: usize, nOut: i32): void {
+  memory.fill(acc, 0, (<usize>keyswitchRowWords32(nOut)) << 2);
 }
 
 /**
- * Accumulates input coefficients [iStart, iEnd) into out; `ksk` points at the rows of iStart (so a key
- * larger than this module's memory can be streamed through in chunks).
+ * acc −= Σ_{i ∈ [iStart, iEnd)} Σ_j d_{i,j}·KSK32_{i,j} (mod 2^32); `ksk` points at the rows of iStart,
+ * so a key can live in several blocks or be streamed through a staging buffer in chunks.
  */
-export function keyswitchRange(
-  out: usize, inp: usize, ksk: usize, iStart: i32, iEnd: i32, nOut: i32, baseLog: i32, levels: i32,
+export function keyswitchRange32(
+  acc: usize, inp: usize, ksk: usize, iStart: i32, iEnd: i32, nOut: i32, baseLog: i32, levels: i32,
 ): void {
-  const dimOut = nOut + 1;
-  const rowBytes = (<usize>dimOut) << 3;
+  const rowWords = keyswitchRowWords32(nOut);
+  const rowBytes = (<usize>rowWords) << 2;
   const total = baseLog * levels;
   const B: i64 = <i64>1 << <i64>baseLog;
   const mask: u64 = <u64>B - 1;
   const halfB: i64 = B >> 1;
-  const vecEnd = dimOut & ~1;
   for (let i = iStart; i < iEnd; i++) {
     let y = roundToLevels(load<u64>(inp + ((<usize>i) << 3)), total);
     let carry: i64 = 0;
@@ -39,16 +40,34 @@ export function keyswitchRange(
       d -= carry << <i64>baseLog;
       if (d == 0) continue;
       const row = ksk + (<usize>((i - iStart) * levels + j - 1)) * rowBytes;
-      const dv = i64x2.splat(d);
-      let c = 0;
-      for (; c < vecEnd; c += 2) {
-        const o = (<usize>c) << 3;
-        v128.store(out + o, i64x2.sub(v128.load(out + o), i64x2.mul(dv, v128.load(row + o))));
-      }
-      for (; c < dimOut; c++) {
-        const o = (<usize>c) << 3;
-        store<i64>(out + o, load<i64>(out + o) - d * load<i64>(row + o));
+      const dv = i32x4.splat(<i32>d);
+      for (let c = 0; c < rowWords; c += 4) {
+        const o = (<usize>c) << 2;
+        v128.store(acc + o, i32x4.sub(v128.load(acc + o), i32x4.mul(dv, v128.load(row + o))));
       }
     }
+  }
+}
+
+/** out = (acc·2^32 for the mask, b + acc_n·2^32 for the body): the LWE under the output key. */
+export function keyswitchFinish32(out: usize, acc: usize, inp: usize, nIn: i32, nOut: i32): void {
+  for (let c = 0; c < nOut; c++) {
+    store<u64>(out + ((<usize>c) << 3), (<u64>load<u32>(acc + ((<usize>c) << 2))) << 32);
+  }
+  const b = load<u64>(inp + ((<usize>nIn) << 3));
+  store<u64>(out + ((<usize>nOut) << 3), b + ((<u64>load<u32>(acc + ((<usize>nOut) << 2))) << 32));
+}
+
+/** Rounds u64 KSK rows (n + 1 words each) to the padded 32-bit layout: hi = round(x / 2^32) mod 2^32. */
+export function keyswitchKeyTo32(dst: usize, src: usize, rows: i32, nOut: i32): void {
+  const rowWords = keyswitchRowWords32(nOut);
+  for (let r = 0; r < rows; r++) {
+    const s = src + ((<usize>r * <usize>(nOut + 1)) << 3);
+    const d = dst + ((<usize>r * <usize>rowWords) << 2);
+    for (let c = 0; c <= nOut; c++) {
+      const x = load<u64>(s + ((<usize>c) << 3));
+      store<u32>(d + ((<usize>c) << 2), <u32>((x + 0x80000000) >> 32));
+    }
+    for (let c = nOut + 1; c < rowWords; c++) store<u32>(d + ((<usize>c) << 2), 0);
   }
 }
