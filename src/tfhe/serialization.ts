@@ -24,10 +24,10 @@ import { CompactCiphertextList, CompactPublicKey } from "./public-key.js";
 import { SeededLweBatch } from "./seeded-lwe.js";
 import type { EvaluationKeys } from "./server-key.js";
 import type { Encoder } from "./serialization/codec.js";
-import { bootstrapKeyEncoder, parseBootstrapKey, parseSeededBootstrapKey, seededBootstrapKeyEncoder } from "./serialization/codec-bootstrap-key.js";
+import { bootstrapKeyCodec as bsk } from "./serialization/codec-bootstrap-key.js";
 import { clientKeyEncoder, parseClientKey } from "./serialization/codec-client-key.js";
 import { evaluationKeysEncoder, parseEvaluationKeys } from "./serialization/codec-evaluation-keys.js";
-import { keyswitchKeyEncoder, parseKeyswitchKey, parseSeededKeyswitchKey, seededKeyswitchKeyEncoder } from "./serialization/codec-keyswitch-key.js";
+import { keyswitchKeyCodec as ksk } from "./serialization/codec-keyswitch-key.js";
 import { lweBatchEncoder, parseLweBatch, parseSeededLweBatch, seededLweBatchEncoder } from "./serialization/codec-lwe.js";
 import { parametersEncoder, parseParameters, type ParametersDecodeOptions } from "./serialization/codec-parameters.js";
 import { compactListEncoder, compactPublicKeyEncoder, parseCompactList, parseCompactPublicKey } from "./serialization/codec-public-key.js";
@@ -60,10 +60,10 @@ function encoderOf(obj: Serializable): Encoder {
   if (obj === null || typeof obj !== "object") throw new TypeError("serialize: expected a key, ciphertext or parameter set");
   if (obj instanceof LweBatch) return lweBatchEncoder(obj);
   if (obj instanceof SeededLweBatch) return seededLweBatchEncoder(obj);
-  if (obj instanceof BootstrapKey) return bootstrapKeyEncoder(obj);
-  if (obj instanceof SeededBootstrapKey) return seededBootstrapKeyEncoder(obj);
-  if (obj instanceof KeyswitchKey) return keyswitchKeyEncoder(obj);
-  if (obj instanceof SeededKeyswitchKey) return seededKeyswitchKeyEncoder(obj);
+  if (obj instanceof BootstrapKey) return bsk.encoder(obj);
+  if (obj instanceof SeededBootstrapKey) return bsk.seededEncoder(obj);
+  if (obj instanceof KeyswitchKey) return ksk.encoder(obj);
+  if (obj instanceof SeededKeyswitchKey) return ksk.seededEncoder(obj);
   if (obj instanceof ClientKey) return clientKeyEncoder(obj);
   if (obj instanceof CompactPublicKey) return compactPublicKeyEncoder(obj);
   if (obj instanceof CompactCiphertextList) return compactListEncoder(obj);
@@ -112,57 +112,31 @@ export function peekHeader(bytes: Uint8Array): PeekedHeader {
   return peekHeaderWith(new ByteReader(bytes));
 }
 
-function decodeFor<T>(bytes: Uint8Array, kind: SerializedKind, params: TfheParameters, opts: DeserializeOptions | undefined,
-  parse: (p: TfheParameters) => Parser<T>): T {
-  return decodeObject(bytes, kind, parameterFingerprint(params), opts, parse(params));
+/** The typed deserializer of one kind: the header must name `kind` and carry the fingerprint of `params`. */
+function deserializerOf<T>(kind: SerializedKind, parse: (p: TfheParameters) => Parser<T>) {
+  return (bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): T =>
+    decodeObject(bytes, kind, parameterFingerprint(params), opts, parse(params));
 }
 
 /** An LWE ciphertext batch (dimension k·N or n of `params`). */
-export function deserializeLweBatch(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): LweBatch {
-  return decodeFor(bytes, SerializedKind.LweBatch, params, opts, parseLweBatch);
-}
-
+export const deserializeLweBatch = deserializerOf(SerializedKind.LweBatch, parseLweBatch);
 /** A seeded (compressed) LWE batch; `maxBytes` bounds its expanded size. */
-export function deserializeSeededLweBatch(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): SeededLweBatch {
-  return decodeFor(bytes, SerializedKind.SeededLweBatch, params, opts, parseSeededLweBatch);
-}
-
-export function deserializeBootstrapKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): BootstrapKey {
-  return decodeFor(bytes, SerializedKind.BootstrapKey, params, opts, parseBootstrapKey);
-}
-
-export function deserializeSeededBootstrapKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): SeededBootstrapKey {
-  return decodeFor(bytes, SerializedKind.SeededBootstrapKey, params, opts, parseSeededBootstrapKey);
-}
-
-export function deserializeKeyswitchKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): KeyswitchKey {
-  return decodeFor(bytes, SerializedKind.KeyswitchKey, params, opts, parseKeyswitchKey);
-}
-
-export function deserializeSeededKeyswitchKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): SeededKeyswitchKey {
-  return decodeFor(bytes, SerializedKind.SeededKeyswitchKey, params, opts, parseSeededKeyswitchKey);
-}
-
+export const deserializeSeededLweBatch = deserializerOf(SerializedKind.SeededLweBatch, parseSeededLweBatch);
+export const deserializeBootstrapKey = deserializerOf(SerializedKind.BootstrapKey, bsk.parse);
+/** A seeded bootstrapping key; `maxBytes` bounds its expanded size. */
+export const deserializeSeededBootstrapKey = deserializerOf(SerializedKind.SeededBootstrapKey, bsk.parseSeeded);
+export const deserializeKeyswitchKey = deserializerOf(SerializedKind.KeyswitchKey, ksk.parse);
+/** A seeded key-switching key; `maxBytes` bounds its expanded size. */
+export const deserializeSeededKeyswitchKey = deserializerOf(SerializedKind.SeededKeyswitchKey, ksk.parseSeeded);
 /** SECRET: a client key (the client's own storage). */
-export function deserializeClientKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): ClientKey {
-  return decodeFor(bytes, SerializedKind.ClientKey, params, opts, parseClientKey);
-}
-
-export function deserializeCompactPublicKey(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): CompactPublicKey {
-  return decodeFor(bytes, SerializedKind.CompactPublicKey, params, opts, parseCompactPublicKey);
-}
-
-export function deserializeCompactCiphertextList(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): CompactCiphertextList {
-  return decodeFor(bytes, SerializedKind.CompactCiphertextList, params, opts, parseCompactList);
-}
-
+export const deserializeClientKey = deserializerOf(SerializedKind.ClientKey, parseClientKey);
+export const deserializeCompactPublicKey = deserializerOf(SerializedKind.CompactPublicKey, parseCompactPublicKey);
+export const deserializeCompactCiphertextList = deserializerOf(SerializedKind.CompactCiphertextList, parseCompactList);
 /**
  * Evaluation keys as uploaded by a client (seeded form), expanded and ready for `new ServerKey(keys)`.
  * `maxBytes` bounds the expanded keys.
  */
-export function deserializeEvaluationKeys(bytes: Uint8Array, params: TfheParameters, opts?: DeserializeOptions): EvaluationKeys {
-  return decodeFor(bytes, SerializedKind.EvaluationKeys, params, opts, parseEvaluationKeys);
-}
+export const deserializeEvaluationKeys = deserializerOf(SerializedKind.EvaluationKeys, parseEvaluationKeys);
 
 /**
  * A parameter set. The shape is re-validated (INVALID_VALUE), the header fingerprint must be the

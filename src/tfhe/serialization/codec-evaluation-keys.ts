@@ -7,19 +7,15 @@ import { SeededBootstrapKey } from "../bootstrap-key.js";
 import { SeededKeyswitchKey } from "../keyswitch-key.js";
 import type { TfheParameters } from "../parameters.js";
 import type { EvaluationKeys } from "../server-key.js";
-import {
-  bskWords, checkBskShapeFor, readBskShape, seededBskWords, writeBskShape,
-} from "./codec-bootstrap-key.js";
-import {
-  checkKskShapeFor, kskWords, readKskShape, seededKskWords, writeKskShape,
-} from "./codec-keyswitch-key.js";
+import { bootstrapKeyCodec as bskCodec } from "./codec-bootstrap-key.js";
+import { keyswitchKeyCodec as kskCodec } from "./codec-keyswitch-key.js";
 import { SEED_BYTES, type Encoder } from "./codec.js";
 import type { Plan } from "./envelope.js";
 import { SerializedKind } from "./header.js";
 import type { Limits } from "./limits.js";
 import type { ByteReader } from "./reader.js";
 
-const FIELDS = 20 + 16;
+const FIELDS = bskCodec.shapeBytes + kskCodec.shapeBytes;
 
 export function evaluationKeysEncoder(keys: EvaluationKeys): Encoder {
   const { bootstrapKey: bsk, keyswitchKey: ksk } = keys;
@@ -29,15 +25,15 @@ export function evaluationKeysEncoder(keys: EvaluationKeys): Encoder {
   return {
     kind: SerializedKind.EvaluationKeys,
     params: keys.params,
-    bodyBytes: FIELDS + 2 * SEED_BYTES + (seededBskWords(bsk.shape) + seededKskWords(ksk.shape)) * 8,
+    bodyBytes: FIELDS + 2 * SEED_BYTES + (bskCodec.seededWords(bsk.shape) + kskCodec.seededWords(ksk.shape)) * 8,
     check(p) {
-      checkBskShapeFor(bsk.shape, p);
-      checkKskShapeFor(ksk.shape, p);
+      bskCodec.checkShapeFor(bsk.shape, p);
+      kskCodec.checkShapeFor(ksk.shape, p);
     },
     write(w) {
       // compress() copies the bodies out (one key at a time, to bound the peak memory).
-      writeBskShape(w, bsk.shape);
-      writeKskShape(w, ksk.shape);
+      bskCodec.writeShape(w, bsk.shape);
+      kskCodec.writeShape(w, ksk.shape);
       w.raw(bsk.seed!);
       w.raw(ksk.seed!);
       w.u64Array(bsk.compress().bodies);
@@ -48,12 +44,12 @@ export function evaluationKeysEncoder(keys: EvaluationKeys): Encoder {
 
 export function parseEvaluationKeys(p: TfheParameters) {
   return (r: ByteReader, _limits: Limits): Plan<EvaluationKeys> => {
-    const bs = readBskShape(r, p);
-    const ks = readKskShape(r, p);
-    const bWords = seededBskWords(bs), kWords = seededKskWords(ks);
+    const bs = bskCodec.readShape(r, p);
+    const ks = kskCodec.readShape(r, p);
+    const bWords = bskCodec.seededWords(bs), kWords = kskCodec.seededWords(ks);
     return {
       payloadBytes: 2 * SEED_BYTES + (bWords + kWords) * 8,
-      allocBytes: 2 * SEED_BYTES + (bWords + kWords + bskWords(bs) + kskWords(ks)) * 8,
+      allocBytes: 2 * SEED_BYTES + (bWords + kWords + bskCodec.words(bs) + kskCodec.words(ks)) * 8,
       build: (r) => {
         const bSeed = r.bytes(SEED_BYTES, "bootstrap key seed");
         const kSeed = r.bytes(SEED_BYTES, "keyswitch key seed");

@@ -1,7 +1,8 @@
-// LWE ciphertext batches, plain and seeded.
+// LWE ciphertext batches, plain and seeded. Both start with the same three fields:
 //   LweBatch:        u32 dimension | u32 count | u32 encoding bits | u64 × count·(dimension+1)
 //   SeededLweBatch:  u32 dimension | u32 count | u32 encoding bits | seed (32) | u64 × count (bodies)
 // The dimension must be k·N or n of the parameters; count ≤ maxCount; maxBytes bounds the plain size.
+import type { Encoding } from "../encoding.js";
 import { LweBatch } from "../lwe-batch.js";
 import type { TfheParameters } from "../parameters.js";
 import { SeededLweBatch } from "../seeded-lwe.js";
@@ -12,21 +13,45 @@ import type { Plan } from "./envelope.js";
 import { SerializedKind } from "./header.js";
 import { checkCount, type Limits } from "./limits.js";
 import type { ByteReader } from "./reader.js";
+import type { ByteWriter } from "./writer.js";
 
 const FIELDS = 12;
+
+/** The leading fields of both batch kinds. */
+interface BatchFields {
+  readonly dimension: number;
+  readonly count: number;
+  readonly encoding: Encoding;
+}
+
+function checkFieldsFor(b: BatchFields, p: TfheParameters): void {
+  checkLweDimensionFor(b.dimension, p);
+  checkEncodingFor(b.encoding);
+}
+
+function writeFields(w: ByteWriter, b: BatchFields): void {
+  w.u32(b.dimension);
+  w.u32(b.count);
+  w.u32(b.encoding.bits);
+}
+
+/** Reads and checks the leading fields; `what` names the batch in the maxCount message. */
+function readFields(r: ByteReader, p: TfheParameters, limits: Limits, what: string): BatchFields {
+  const dimension = r.u32("LWE dimension");
+  expectLweDimension(dimension, p);
+  const count = r.u32("ciphertext count");
+  checkCount(count, limits, what);
+  const encoding = readEncoding(r.u32("encoding bits"));
+  return { dimension, count, encoding };
+}
 
 export function lweBatchEncoder(b: LweBatch): Encoder {
   return {
     kind: SerializedKind.LweBatch,
     bodyBytes: FIELDS + b.data.length * 8,
-    check(p) {
-      checkLweDimensionFor(b.dimension, p);
-      checkEncodingFor(b.encoding);
-    },
+    check: (p) => checkFieldsFor(b, p),
     write(w) {
-      w.u32(b.dimension);
-      w.u32(b.count);
-      w.u32(b.encoding.bits);
+      writeFields(w, b);
       w.u64Array(b.data);
     },
   };
@@ -34,11 +59,7 @@ export function lweBatchEncoder(b: LweBatch): Encoder {
 
 export function parseLweBatch(p: TfheParameters) {
   return (r: ByteReader, limits: Limits): Plan<LweBatch> => {
-    const dimension = r.u32("LWE dimension");
-    expectLweDimension(dimension, p);
-    const count = r.u32("ciphertext count");
-    checkCount(count, limits, "LWE batch");
-    const encoding = readEncoding(r.u32("encoding bits"));
+    const { dimension, count, encoding } = readFields(r, p, limits, "LWE batch");
     const words = count * (dimension + 1);
     return {
       payloadBytes: words * 8,
@@ -53,14 +74,11 @@ export function seededLweBatchEncoder(b: SeededLweBatch): Encoder {
     kind: SerializedKind.SeededLweBatch,
     bodyBytes: FIELDS + SEED_BYTES + b.bodies.length * 8,
     check(p) {
-      checkLweDimensionFor(b.dimension, p);
-      checkEncodingFor(b.encoding);
+      checkFieldsFor(b, p);
       checkSeed(b.seed, "seeded LWE batch");
     },
     write(w) {
-      w.u32(b.dimension);
-      w.u32(b.count);
-      w.u32(b.encoding.bits);
+      writeFields(w, b);
       w.raw(b.seed);
       w.u64Array(b.bodies);
     },
@@ -69,11 +87,7 @@ export function seededLweBatchEncoder(b: SeededLweBatch): Encoder {
 
 export function parseSeededLweBatch(p: TfheParameters) {
   return (r: ByteReader, limits: Limits): Plan<SeededLweBatch> => {
-    const dimension = r.u32("LWE dimension");
-    expectLweDimension(dimension, p);
-    const count = r.u32("ciphertext count");
-    checkCount(count, limits, "seeded LWE batch");
-    const encoding = readEncoding(r.u32("encoding bits"));
+    const { dimension, count, encoding } = readFields(r, p, limits, "seeded LWE batch");
     return {
       payloadBytes: SEED_BYTES + count * 8,
       // Counted at its expanded size (what decompress() will need), like every seeded kind.

@@ -15,8 +15,15 @@ import { SerializedKind } from "./header.js";
 import { checkCount, type Limits } from "./limits.js";
 import type { ByteReader } from "./reader.js";
 
-function compactSize(p: TfheParameters): number {
-  const size = bigDimension(p);
+/** Encoder side: N' of a key or list (`what`) must be k·N. */
+function checkSizeFor(size: number, p: TfheParameters, what: string): void {
+  if (size !== bigDimension(p)) mismatch(`${what} size ${size} ≠ k·N = ${bigDimension(p)} of "${p.name}"`);
+}
+
+/** Reads N' of a key or list (`what`): it must be k·N, and k·N a power of two. */
+function readSize(r: ByteReader, p: TfheParameters, what: string): number {
+  const size = r.u32(`${what} size`);
+  expectField(size, bigDimension(p), `${what} size`);
   if (!isPowerOfTwo(size)) fail("LENGTH_MISMATCH", `these parameters have no compact public key (k·N = ${size} is not a power of two)`);
   return size;
 }
@@ -26,7 +33,7 @@ export function compactPublicKeyEncoder(pk: CompactPublicKey): Encoder {
     kind: SerializedKind.CompactPublicKey,
     bodyBytes: 4 + SEED_BYTES + pk.body.length * 8,
     check(p) {
-      if (pk.polynomialSize !== bigDimension(p)) mismatch(`public key size ${pk.polynomialSize} ≠ k·N = ${bigDimension(p)} of "${p.name}"`);
+      checkSizeFor(pk.polynomialSize, p, "public key");
       if (pk.noiseStd !== p.glweNoiseStd) mismatch(`public key noise std differs from σ_glwe of "${p.name}"`);
       checkSeed(pk.seed, "compact public key");
     },
@@ -40,9 +47,7 @@ export function compactPublicKeyEncoder(pk: CompactPublicKey): Encoder {
 
 export function parseCompactPublicKey(p: TfheParameters) {
   return (r: ByteReader, _limits: Limits): Plan<CompactPublicKey> => {
-    const size = r.u32("public key size");
-    expectField(size, bigDimension(p), "public key size");
-    compactSize(p);
+    const size = readSize(r, p, "public key");
     return {
       payloadBytes: SEED_BYTES + size * 8,
       allocBytes: SEED_BYTES + size * 8,
@@ -59,7 +64,7 @@ export function compactListEncoder(list: CompactCiphertextList): Encoder {
     kind: SerializedKind.CompactCiphertextList,
     bodyBytes: 12 + (list.mask.length + list.bodies.length) * 8,
     check(p) {
-      if (list.polynomialSize !== bigDimension(p)) mismatch(`compact list size ${list.polynomialSize} ≠ k·N = ${bigDimension(p)} of "${p.name}"`);
+      checkSizeFor(list.polynomialSize, p, "compact list");
       checkEncodingFor(list.encoding);
     },
     write(w) {
@@ -74,9 +79,7 @@ export function compactListEncoder(list: CompactCiphertextList): Encoder {
 
 export function parseCompactList(p: TfheParameters) {
   return (r: ByteReader, limits: Limits): Plan<CompactCiphertextList> => {
-    const size = r.u32("compact list size");
-    expectField(size, bigDimension(p), "compact list size");
-    compactSize(p);
+    const size = readSize(r, p, "compact list");
     const count = r.u32("compact list count");
     checkCount(count, limits, "compact list");
     if (count > size) fail("LENGTH_MISMATCH", `compact list count ${count} exceeds its ${size} coefficients`);
