@@ -23,16 +23,21 @@ export class LweSecretKey {
     return this.bits.length;
   }
 
-  /** The key as u64 words (what the kernels read). */
+  #words: BigUint64Array | undefined;
+
+  /** The key as u64 words (what the kernels read); built once, wiped with the key. Do not modify. */
   words(): BigUint64Array {
-    const w = new BigUint64Array(this.bits.length);
-    for (let i = 0; i < this.bits.length; i++) w[i] = BigInt(this.bits[i]!);
-    return w;
+    if (!this.#words) {
+      this.#words = new BigUint64Array(this.bits.length);
+      for (let i = 0; i < this.bits.length; i++) this.#words[i] = BigInt(this.bits[i]!);
+    }
+    return this.#words;
   }
 
   /** Overwrites the key material (best effort: JS gives no guarantee about other copies). */
   wipe(): void {
     this.bits.fill(0);
+    this.#words?.fill(0n);
   }
 
   toJSON(): never {
