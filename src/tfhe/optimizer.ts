@@ -150,8 +150,9 @@ function search(input: SearchInput): Best | undefined {
     for (let lKs = 1; lKs <= MAX_KS_LEVEL; lKs++) {
       let bestV = Infinity;
       let bestB = 0;
-      for (let b = 1; b * lKs <= 64; b++) {
-        const v = keyswitchVariance({ inputDimension: 1, baseLog: b, level: lKs, noiseStd: s });
+      for (let b = 1; b * lKs <= 64 && b <= 32; b++) {
+        // With the server's 32-bit key copy (its rounding term), as ServerKey runs it.
+        const v = keyswitchVariance({ inputDimension: 1, outputDimension: MIN_N + i * N_STEP, baseLog: b, level: lKs, noiseStd: s });
         if (v < bestV) { bestV = v; bestB = b; }
       }
       ksVar[i * MAX_KS_LEVEL + lKs - 1] = bestV;

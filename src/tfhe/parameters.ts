@@ -63,12 +63,13 @@ function validateShape(p: TfheParameters): TfheParameters {
   }
   std(p, "lweNoiseStd");
   std(p, "glweNoiseStd");
-  int(p, "pbsBaseLog", 1, 64);
+  // Digits must stay exact through the kernels (f64 conversion; 32-bit key-switch lanes): β ≤ 32.
+  int(p, "pbsBaseLog", 1, 32);
   int(p, "pbsLevel", 1, 64);
   if (p.pbsBaseLog * p.pbsLevel > 64) {
     throw new RangeError(`parameters.pbsLevel: pbsBaseLog·pbsLevel must be ≤ 64, got ${p.pbsBaseLog}·${p.pbsLevel}`);
   }
-  int(p, "ksBaseLog", 1, 64);
+  int(p, "ksBaseLog", 1, 32);
   int(p, "ksLevel", 1, 64);
   if (p.ksBaseLog * p.ksLevel > 64) {
     throw new RangeError(`parameters.ksLevel: ksBaseLog·ksLevel must be ≤ 64, got ${p.ksBaseLog}·${p.ksLevel}`);

@@ -1,6 +1,8 @@
 // Programmable bootstrapping kernels (DESIGN.md: blind rotation, external product, sample extraction).
-import { fftForwardF64, fftForwardI64, fftBackwardAddTorus, fourierMulAcc, fourierMul } from "./fft";
-import { decomposeStore2, decomposePolyF64 } from "./decompose";
+import {
+  fftForwardF64, fftForwardI64, fftBackwardAddTorus, fourierMulAcc, fourierMul, fftForwardRotatedDigits, fourierMacK1,
+} from "./fft";
+import { decomposePolyF64 } from "./decompose";
 import { polyRotate } from "./polynomial";
 
 /** Bytes of scratch memory `blindRotate` needs. */
@@ -71,13 +73,25 @@ export function cmuxStep(
 ): void {
   if (a == 0) return;
   const polyBytes = (<usize>N) << 3;
-  const digits = scratch;
-  const f = digits + polyBytes * <usize>levels;
-  const outF = f + polyBytes;
+  // The digits of X^a·ACC_p − ACC_p go straight into the Fourier domain (fused rotation, decomposition
+  // and first FFT pass), one buffer per level.
+  if (k == 1 && levels <= 3) {
+    // All 2l Fourier digit polynomials fit the scratch (l + 3 polynomials): one in-place product pass
+    // leaves the two Fourier outputs in the first two buffers.
+    const F = scratch;
+    fftForwardRotatedDigits(acc, a, N, baseLog, levels, F);
+    fftForwardRotatedDigits(acc + polyBytes, a, N, baseLog, levels, F + polyBytes * <usize>levels);
+    fourierMacK1(F, ggsw, levels << 1, N);
+    fftBackwardAddTorus(F, acc, N);
+    fftBackwardAddTorus(F + polyBytes, acc + polyBytes, N);
+    return;
+  }
+  const digitsF = scratch;
+  const outF = digitsF + polyBytes * <usize>(levels + 1);
   for (let p = 0; p <= k; p++) {
-    rotateMinusDecompose(digits, acc + <usize>p * polyBytes, N, a, baseLog, levels);
+    fftForwardRotatedDigits(acc + <usize>p * polyBytes, a, N, baseLog, levels, digitsF);
     for (let j = 0; j < levels; j++) {
-      fftForwardF64(digits + <usize>j * polyBytes, f, N);
+      const f = digitsF + <usize>j * polyBytes;
       const row = ggsw + <usize>(p * levels + j) * <usize>(k + 1) * polyBytes;
       // The first row initialises the Fourier accumulators (no zero fill, one pass less).
       for (let o = 0; o <= k; o++) {
@@ -88,41 +102,6 @@ export function cmuxStep(
   }
   for (let o = 0; o <= k; o++) {
     fftBackwardAddTorus(outF + <usize>o * polyBytes, acc + <usize>o * polyBytes, N);
-  }
-}
-
-// Digits of X^s·src − src (s in (0, 2N)), fused: the rotated difference never goes to memory.
-// Coefficient c of X^s·P is P[c − s] for c ≥ s and −P[c − s + N] for c < s (s < N; X^N = −1 otherwise).
-function rotateMinusDecompose(digits: usize, src: usize, N: i32, shift: i32, baseLog: i32, levels: i32): void {
-  let s = shift;
-  let neg = false;
-  if (s >= N) { s -= N; neg = true; }
-  const stride = (<usize>N) << 3;
-  const zero = i64x2.splat(0);
-  let c = 0;
-  // c < s: −P[c − s + N] (negated once more if neg); pairs never straddle s when s is even.
-  const head = s & ~1;
-  for (; c < head; c += 2) {
-    const o = (<usize>c) << 3;
-    let r = v128.load(src + ((<usize>(c - s + N)) << 3));
-    if (!neg) r = i64x2.sub(zero, r);
-    decomposeStore2(i64x2.sub(r, v128.load(src + o)), digits, o, stride, baseLog, levels);
-  }
-  if (s & 1) {
-    // The pair (s − 1, s) straddles the boundary: build it lane by lane.
-    const o = (<usize>c) << 3;
-    let r0 = 0 - load<u64>(src + ((<usize>(c - s + N)) << 3));
-    let r1 = load<u64>(src);
-    if (neg) { r0 = 0 - r0; r1 = 0 - r1; }
-    const r = i64x2.replace_lane(i64x2.splat(<i64>r0), 1, <i64>r1);
-    decomposeStore2(i64x2.sub(r, v128.load(src + o)), digits, o, stride, baseLog, levels);
-    c += 2;
-  }
-  for (; c < N; c += 2) {
-    const o = (<usize>c) << 3;
-    let r = v128.load(src + ((<usize>(c - s)) << 3));
-    if (neg) r = i64x2.sub(zero, r);
-    decomposeStore2(i64x2.sub(r, v128.load(src + o)), digits, o, stride, baseLog, levels);
   }
 }
 

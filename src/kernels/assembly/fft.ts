@@ -25,6 +25,8 @@
 // entries, so the layout only has to agree between forward, product and backward, which it does for all N.
 // Sizes N < 32 take a scalar radix-2 path with the same block layout (N = 2: [re, im]).
 
+import { decompOffset, digitF64, digitMask, digitAdj, magicF64, decomposePolyF64 } from "./decompose";
+
 const MAX_LOG_N: i32 = 17;
 // Per log2(N):
 //  firstTab: per j < H/2, the twists of vectors j and j + H/2 as f64x2 [re_j, im_j, re_{j+H/2}, im_{j+H/2}]
@@ -214,6 +216,20 @@ const OUT_TO_I64 = 1;
 // ---------------------------------------------------------------------------------------------------
 // Forward passes. Vector k of a Fourier polynomial f: real parts at f + 32k, imaginary parts at f + 32k + 16.
 
+// Twist + radix-2 DIF butterfly of vectors j (a0) and j + h (a1), split re / im, with the table entry at tp;
+// stores vector j at d and vector j + h at d + hd.
+@inline function firstButterfly(d: usize, hd: usize, tp: usize, a0r: v128, a0i: v128, a1r: v128, a1i: v128): void {
+  const c0r = v128.load(tp), c0i = v128.load(tp, 16), c1r = v128.load(tp, 32), c1i = v128.load(tp, 48);
+  const x0r = cmr(a0r, a0i, c0r, c0i), x0i = cmi(a0r, a0i, c0r, c0i);
+  const x1r = cmr(a1r, a1i, c1r, c1i), x1i = cmi(a1r, a1i, c1r, c1i);
+  const wr = v128.load(tp, 64), wi = v128.load(tp, 80);
+  v128.store(d, f64x2.add(x0r, x1r));
+  v128.store(d, f64x2.add(x0i, x1i), 16);
+  const dr = f64x2.sub(x0r, x1r), di = f64x2.sub(x0i, x1i);
+  v128.store(d + hd, cmr(dr, di, wr, wi));
+  v128.store(d + hd, cmi(dr, di, wr, wi), 16);
+}
+
 // First pass: twist + radix-2 DIF stage (vectors j, j + h, h = H/2, twiddle e^{-2πij/H}).
 function forwardFirst<T>(src: usize, dst: usize, N: i32, lg: i32): void {
   const M = N >> 1, h = M >> 2;
@@ -223,18 +239,140 @@ function forwardFirst<T>(src: usize, dst: usize, N: i32, lg: i32): void {
   let tp = firstTab[lg];
   const end = src + hs;
   for (let s = src, d = dst; s < end; s += 16, d += 32) {
-    const a0r = loadIn<T>(s), a0i = loadIn<T>(s + mb);
-    const a1r = loadIn<T>(s + hs), a1i = loadIn<T>(s + hs + mb);
-    const c0r = v128.load(tp), c0i = v128.load(tp, 16), c1r = v128.load(tp, 32), c1i = v128.load(tp, 48);
-    const x0r = cmr(a0r, a0i, c0r, c0i), x0i = cmi(a0r, a0i, c0r, c0i);
-    const x1r = cmr(a1r, a1i, c1r, c1i), x1i = cmi(a1r, a1i, c1r, c1i);
-    const wr = v128.load(tp, 64), wi = v128.load(tp, 80);
+    firstButterfly(d, hd, tp,
+      loadIn<T>(s), loadIn<T>(s + mb), loadIn<T>(s + hs), loadIn<T>(s + hs + mb));
     tp += 96;
-    v128.store(d, f64x2.add(x0r, x1r));
-    v128.store(d, f64x2.add(x0i, x1i), 16);
-    const dr = f64x2.sub(x0r, x1r), di = f64x2.sub(x0i, x1i);
-    v128.store(d + hd, cmr(dr, di, wr, wi));
-    v128.store(d + hd, cmi(dr, di, wr, wi), 16);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fused first pass of the blind rotation: the digits of X^a·P − P (P: N u64), twisted and through the
+// radix-2 stage, written straight into the l Fourier buffers (no digit polynomial in memory).
+// The first pass reads the coefficient pairs c, c + N/2 (vector j = c/2: real, imaginary) and c + N/4,
+// c + 3N/4 (vector j + h) for c < N/4: four streams. Coefficient i of X^s·P is P[i − s] for i ≥ s and
+// −P[i − s + N] for i < s (s < N; for s ≥ N, X^N = −1 negates it). Over c ∈ [0, N/4) only the stream whose
+// quarter contains s changes side, at c = s mod N/4, so the range splits into two segments in which every
+// stream reads a fixed base with a fixed sign, and one boundary pair (s odd) built lane by lane.
+
+// Stream at coefficient offset o over the segment starting at c0: base rp such that the rotated pair at c
+// is at rp + 8c, and sign mask (all ones: negate).
+@inline function streamBase(src: usize, o: i32, c0: i32, s: i32, N: i32): usize {
+  return src + ((<usize>(o - s + (c0 + o < s ? N : 0))) << 3);
+}
+@inline function streamSign(o: i32, c0: i32, s: i32, neg: bool): v128 {
+  return i64x2.splat((c0 + o < s) != neg ? -1 : 0);
+}
+// (X^s·P − P) at the pair starting at coefficient i, lane by lane (any i, s < N).
+function rotatedPairScalar(src: usize, i: i32, s: i32, N: i32, neg: bool): v128 {
+  let v0: u64, v1: u64;
+  if (i >= s) v0 = load<u64>(src + ((<usize>(i - s)) << 3)); else v0 = 0 - load<u64>(src + ((<usize>(i - s + N)) << 3));
+  if (i + 1 >= s) v1 = load<u64>(src + ((<usize>(i + 1 - s)) << 3)); else v1 = 0 - load<u64>(src + ((<usize>(i + 1 - s + N)) << 3));
+  if (neg) { v0 = 0 - v0; v1 = 0 - v1; }
+  return i64x2.sub(i64x2.replace_lane(i64x2.splat(<i64>v0), 1, <i64>v1), v128.load(src + ((<usize>i) << 3)));
+}
+
+// Digits of the four offset vectors x' = x + decompOffset, levels 1..l, through firstButterfly into out + (j−1)·stride.
+@inline function rotatedDigitsStore(
+  d: usize, hd: usize, tp: usize, stride: usize, baseLog: i32, levels: i32,
+  x0: v128, x1: v128, x2: v128, x3: v128, mask: v128, adj: v128, magicF: v128,
+): void {
+  firstButterfly(d, hd, tp,
+    digitF64(x0, 1, baseLog, mask, adj, magicF), digitF64(x1, 1, baseLog, mask, adj, magicF),
+    digitF64(x2, 1, baseLog, mask, adj, magicF), digitF64(x3, 1, baseLog, mask, adj, magicF));
+  if (levels > 1) for (let j = 2; j <= levels; j++) {
+    firstButterfly(d + <usize>(j - 1) * stride, hd, tp,
+      digitF64(x0, j, baseLog, mask, adj, magicF), digitF64(x1, j, baseLog, mask, adj, magicF),
+      digitF64(x2, j, baseLog, mask, adj, magicF), digitF64(x3, j, baseLog, mask, adj, magicF));
+  }
+}
+
+// One segment [c0, c1) (even bounds) of the fused first pass.
+@inline function rotatedFirstSegment(
+  src: usize, out: usize, N: i32, lg: i32, s: i32, neg: bool, c0: i32, c1: i32, baseLog: i32, levels: i32,
+  off: v128, mask: v128, adj: v128, magicF: v128,
+): void {
+  const Q = N >> 2;
+  const stride = (<usize>N) << 3, hd = (<usize>N) << 2;
+  // Streams: a0r at c, a0i at c + N/2, a1r at c + N/4, a1i at c + 3N/4.
+  const r0 = streamBase(src, 0, c0, s, N), m0 = streamSign(0, c0, s, neg);
+  const r1 = streamBase(src, 2 * Q, c0, s, N), m1 = streamSign(2 * Q, c0, s, neg);
+  const r2 = streamBase(src, Q, c0, s, N), m2 = streamSign(Q, c0, s, neg);
+  const r3 = streamBase(src, 3 * Q, c0, s, N), m3 = streamSign(3 * Q, c0, s, neg);
+  const o1 = (<usize>(2 * Q)) << 3, o2 = (<usize>Q) << 3, o3 = (<usize>(3 * Q)) << 3;
+  // Each stream's rotated pointer is its own induction variable: loop-invariant bases added to the loop
+  // index are recomputed inside the loop by V8.
+  const c0b = (<usize>c0) << 3;
+  let q0 = r0 + c0b, q1 = r1 + c0b, q2 = r2 + c0b, q3 = r3 + c0b;
+  let tp = firstTab[lg] + c0b * 6; // vector c/2: table entry 96·(c/2) = 48c
+  let d = out + (c0b << 1);        // vector c/2: Fourier offset 32·(c/2) = 16c
+  const end = src + ((<usize>c1) << 3);
+  for (let p = src + c0b; p < end; p += 16) {
+    let v = v128.load(q0);
+    const x0 = i64x2.add(i64x2.sub(i64x2.sub(v128.xor(v, m0), m0), v128.load(p)), off);
+    v = v128.load(q1);
+    const x1 = i64x2.add(i64x2.sub(i64x2.sub(v128.xor(v, m1), m1), v128.load(p + o1)), off);
+    v = v128.load(q2);
+    const x2 = i64x2.add(i64x2.sub(i64x2.sub(v128.xor(v, m2), m2), v128.load(p + o2)), off);
+    v = v128.load(q3);
+    const x3 = i64x2.add(i64x2.sub(i64x2.sub(v128.xor(v, m3), m3), v128.load(p + o3)), off);
+    rotatedDigitsStore(d, hd, tp, stride, baseLog, levels, x0, x1, x2, x3, mask, adj, magicF);
+    q0 += 16; q1 += 16; q2 += 16; q3 += 16;
+    tp += 96; d += 32;
+  }
+}
+
+@inline function rotatedFirst(src: usize, a: i32, N: i32, lg: i32, baseLog: i32, levels: i32, out: usize): void {
+  let s = a;
+  let neg = false;
+  if (s >= N) { s -= N; neg = true; }
+  const Q = N >> 2;
+  const b = s & (Q - 1); // the stream whose quarter holds s switches from −P[·+N] to P[·] at c = b
+  const off = i64x2.splat(decompOffset(baseLog, levels));
+  const mask = digitMask(baseLog), adj = digitAdj(baseLog), magicF = magicF64();
+  rotatedFirstSegment(src, out, N, lg, s, neg, 0, b & ~1, baseLog, levels, off, mask, adj, magicF);
+  if (b & 1) {
+    const c = b - 1;
+    const x0 = i64x2.add(rotatedPairScalar(src, c, s, N, neg), off);
+    const x1 = i64x2.add(rotatedPairScalar(src, c + 2 * Q, s, N, neg), off);
+    const x2 = i64x2.add(rotatedPairScalar(src, c + Q, s, N, neg), off);
+    const x3 = i64x2.add(rotatedPairScalar(src, c + 3 * Q, s, N, neg), off);
+    rotatedDigitsStore(out + ((<usize>c) << 4), (<usize>N) << 2, firstTab[lg] + <usize>c * 48, (<usize>N) << 3,
+      baseLog, levels, x0, x1, x2, x3, mask, adj, magicF);
+  }
+  rotatedFirstSegment(src, out, N, lg, s, neg, (b + 1) & ~1, Q, baseLog, levels, off, mask, adj, magicF);
+}
+
+/**
+ * Forward FFTs of the gadget digits of X^a·P − P (P: N u64, a ∈ [0, 2N)), level j (1 = most significant)
+ * into out + (j−1)·N f64: the same values as rotating, decomposing (decomposePolyF64) and fftForwardF64 per
+ * level, in one pass over P for the decomposition, twist and first radix-2 stage.
+ */
+export function fftForwardRotatedDigits(src: usize, a: i32, N: i32, baseLog: i32, levels: i32, out: usize): void {
+  const lg = log2i(N);
+  const stride = (<usize>N) << 3;
+  if (N < 32) {
+    const tmp = aliasScratch(stride * <usize>(levels + 1));
+    const dig = tmp + stride;
+    let s = a;
+    let neg = false;
+    if (s >= N) { s -= N; neg = true; }
+    for (let i = 0; i < N; i++) {
+      let v: u64 = i >= s ? load<u64>(src + ((<usize>(i - s)) << 3)) : 0 - load<u64>(src + ((<usize>(i - s + N)) << 3));
+      if (neg) v = 0 - v;
+      store<u64>(tmp + ((<usize>i) << 3), v - load<u64>(src + ((<usize>i) << 3)));
+    }
+    decomposePolyF64(tmp, dig, N, baseLog, levels);
+    for (let j = 0; j < levels; j++) smallForward<f64>(dig + <usize>j * stride, out + <usize>j * stride, N, lg);
+    return;
+  }
+  // (Copies specialised to constant β and l measured no faster: the digit extraction is one shift per level.)
+  rotatedFirst(src, a, N, lg, baseLog, levels, out);
+  const H = N >> 2, L = lg - 2;
+  for (let j = 0; j < levels; j++) {
+    const f = out + <usize>j * stride;
+    forwardMiddle(f, H, H >> 3);
+    if (L & 1) forwardLast4(f, H, combTab[lg]);
+    else forwardLast8(f, H, combTab[lg]);
   }
 }
 
@@ -711,4 +849,58 @@ export function fourierMul(out: usize, a: usize, b: usize, N: i32): void {
   const br = v128.load(b + o), bi = v128.load(b + o, 16);
   v128.store(out + o, cmr(ar, ai, br, bi));
   v128.store(out + o, cmi(ar, ai, br, bi), 16);
+}
+
+/**
+ * The Fourier products of an external product with k = 1, in place: with R Fourier digit polynomials
+ * F_r at f + r·N f64 and GGSW rows g_{r,o} at ggsw + (2r + o)·N f64, F_0 ← Σ_r F_r ⊙ g_{r,0} and
+ * F_1 ← Σ_r F_r ⊙ g_{r,1} (summed in order r = 0, 1, …, as fourierMul then fourierMulAcc), one pass.
+ */
+export function fourierMacK1(f: usize, ggsw: usize, R: i32, N: i32): void {
+  if (N < 8) { // one or two blocks (N = 2: [re, im]): per row
+    const tmp = aliasScratch((<usize>N) << 4);
+    const pb = (<usize>N) << 3;
+    fourierMul(tmp, f, ggsw, N);
+    fourierMul(tmp + pb, f, ggsw + pb, N);
+    for (let r = 1; r < R; r++) {
+      const g = ggsw + <usize>(2 * r) * pb;
+      fourierMulAcc(tmp, f + <usize>r * pb, g, N);
+      fourierMulAcc(tmp + pb, f + <usize>r * pb, g + pb, N);
+    }
+    memory.copy(f, tmp, pb << 1);
+    return;
+  }
+  if (R == 2) macK1(f, ggsw, 2, N, true);
+  else macK1(f, ggsw, R, N, false);
+}
+
+@inline function macK1(f: usize, ggsw: usize, R: i32, N: i32, two: bool): void {
+  const pb = (<usize>N) << 3;
+  const f1 = f + pb, g1 = ggsw + pb, g2 = g1 + pb, g3 = g2 + pb;
+  const end = f + pb;
+  for (let p = f, o: usize = 0; p < end; p += 32, o += 32) {
+    let ar = v128.load(p), ai = v128.load(p, 16);
+    let br = v128.load(ggsw + o), bi = v128.load(ggsw + o, 16);
+    let s0r = cmr(ar, ai, br, bi), s0i = cmi(ar, ai, br, bi);
+    br = v128.load(g1 + o); bi = v128.load(g1 + o, 16);
+    let s1r = cmr(ar, ai, br, bi), s1i = cmi(ar, ai, br, bi);
+    if (two) {
+      ar = v128.load(f1 + o); ai = v128.load(f1 + o, 16);
+      br = v128.load(g2 + o); bi = v128.load(g2 + o, 16);
+      s0r = f64x2.add(s0r, cmr(ar, ai, br, bi)); s0i = f64x2.add(s0i, cmi(ar, ai, br, bi));
+      br = v128.load(g3 + o); bi = v128.load(g3 + o, 16);
+      s1r = f64x2.add(s1r, cmr(ar, ai, br, bi)); s1i = f64x2.add(s1i, cmi(ar, ai, br, bi));
+    } else {
+      for (let r = 1; r < R; r++) {
+        const fr = f + <usize>r * pb + o, gr = ggsw + <usize>(2 * r) * pb + o;
+        ar = v128.load(fr); ai = v128.load(fr, 16);
+        br = v128.load(gr); bi = v128.load(gr, 16);
+        s0r = f64x2.add(s0r, cmr(ar, ai, br, bi)); s0i = f64x2.add(s0i, cmi(ar, ai, br, bi));
+        br = v128.load(gr + pb); bi = v128.load(gr + pb, 16);
+        s1r = f64x2.add(s1r, cmr(ar, ai, br, bi)); s1i = f64x2.add(s1i, cmi(ar, ai, br, bi));
+      }
+    }
+    v128.store(p, s0r); v128.store(p, s0i, 16);
+    v128.store(f1 + o, s1r); v128.store(f1 + o, s1i, 16);
+  }
 }
