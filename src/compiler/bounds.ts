@@ -1,0 +1,272 @@
+// Bound inference from an inputset: run the clear interpreter on every sample, keep each node's min/max,
+// widen by the margin, derive bit widths, build every encrypted lookup's table over its input range, and
+// track Σw² (the squared 2-norm of the weights applied to fresh ciphertexts since the last lookup), which
+// together with the lookup precision drives the choice of parameters.
+import { BoundsError, EvaluationError, GraphError, InputOutOfRangeError } from "./errors.js";
+import { type Graph, type LutTable, type Node, nodeName } from "./ir.js";
+import { bindInputs, evaluateAll } from "./interpreter.js";
+import * as k from "./tensor-ops.js";
+import { squaredNorms } from "./norms.js";
+import { sizeOf } from "./shape.js";
+import type { Tensor, TensorLike } from "./tensor.js";
+
+export interface Margin {
+  /** Widen each range by this fraction of its span on both sides (default 0). */
+  readonly relative?: number;
+  /** Widen each range by this many units on both sides (default 0). */
+  readonly absolute?: number;
+}
+
+export interface BoundsOptions {
+  readonly margin?: Margin;
+  /** Widest lookup input the parameters can take (default 8); wider inputs must be rounded first. */
+  readonly maxLutBits?: number;
+}
+
+export const DEFAULT_MAX_LUT_BITS = 8;
+
+export interface NodeBounds {
+  /** Range after the margin: what the circuit is built for. */
+  readonly min: number;
+  readonly max: number;
+  /** Range seen on the inputset. */
+  readonly measuredMin: number;
+  readonly measuredMax: number;
+  /** Width of [min, max]: unsigned when min ≥ 0, else two's complement. */
+  readonly bits: number;
+  readonly signed: boolean;
+  /** Low bits known to be zero from the structure (after round(x, lsbs), for instance). */
+  readonly zeroLsbs: number;
+  /** Max over elements of Σw² of fresh encrypted sources since the last lookup; 0 for clear nodes. */
+  readonly norm2: number;
+}
+
+export interface LutBounds {
+  readonly node: number;
+  /** Table domain: inputMin, inputMin + step, …, inputMax. */
+  readonly inputMin: number;
+  readonly inputMax: number;
+  readonly step: number;
+  /** Precision of the lookup: width of the domain counted in steps. */
+  readonly inputBits: number;
+  readonly signed: boolean;
+  /** Σw² of the lookup's input. */
+  readonly norm2: number;
+  readonly table: LutTable;
+}
+
+export interface Bounds {
+  readonly nodes: readonly NodeBounds[];
+  /** Encrypted lookups (clear ones are plain function calls and need no table). */
+  readonly luts: readonly LutBounds[];
+  readonly maxLutBits: number;
+  readonly maxLutInputBits: number;
+  readonly maxLutNorm2: number;
+  /** Max Σw² over all encrypted nodes (outputs included: it bounds the noise of lookup-free circuits). */
+  readonly maxNorm2: number;
+}
+
+/** Smallest width holding [min, max]: unsigned if min ≥ 0, else two's complement. */
+export function bitWidth(min: number, max: number): { bits: number; signed: boolean } {
+  if (!(Number.isSafeInteger(min) && Number.isSafeInteger(max) && min <= max)) throw new RangeError(`bitWidth: bad range [${min}, ${max}]`);
+  let bits = 1;
+  if (min >= 0) {
+    while (2 ** bits <= max) bits++;
+    return { bits, signed: false };
+  }
+  while (min < -(2 ** (bits - 1)) || max > 2 ** (bits - 1) - 1) bits++;
+  return { bits, signed: true };
+}
+
+/** The representable range of a width, the inverse of bitWidth. */
+export function rangeOfWidth(bits: number, signed: boolean): [number, number] {
+  return signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
+}
+
+// Loops rather than Math.min(...xs): spreading a large table overflows the call stack.
+function minOf(xs: ArrayLike<number>): number {
+  let m = Infinity;
+  for (let i = 0; i < xs.length; i++) m = Math.min(m, xs[i]!);
+  return m;
+}
+
+function maxOf(xs: ArrayLike<number>, start = -Infinity): number {
+  let m = start;
+  for (let i = 0; i < xs.length; i++) m = Math.max(m, xs[i]!);
+  return m;
+}
+
+function trailingZeros(v: number): number {
+  if (v === 0) return Infinity;
+  let z = 0;
+  let a = Math.abs(v);
+  while (a % 2 === 0) {
+    a /= 2;
+    z++;
+  }
+  return z;
+}
+
+/** Low bits every value of the node is known to have zero, from the ops alone (not from the samples). */
+function zeroLsbsOf(graph: Graph): number[] {
+  const z: number[] = [];
+  const cap = (v: number) => Math.min(v, 52);
+  for (const n of graph.nodes) {
+    const a = n.args.map((i) => z[i]!);
+    switch (n.kind) {
+      case "input": case "lut": z.push(0); break;
+      case "constant": z.push(cap(n.value.reduce((m, v) => Math.min(m, trailingZeros(v)), Infinity))); break;
+      case "round": z.push(Math.max(a[0]!, n.lsbs)); break;
+      case "mul": case "matmul": z.push(cap(a[0]! + a[1]!)); break;
+      // Sums, differences and moves of multiples of 2^z stay multiples of 2^z.
+      default: z.push(Math.min(...a));
+    }
+  }
+  return z;
+}
+
+function validateOptions(options: BoundsOptions): { relative: number; absolute: number; maxLutBits: number } {
+  const relative = options.margin?.relative ?? 0;
+  const absolute = options.margin?.absolute ?? 0;
+  const maxLutBits = options.maxLutBits ?? DEFAULT_MAX_LUT_BITS;
+  if (!(Number.isFinite(relative) && relative >= 0)) throw new RangeError(`margin.relative = ${relative} must be a finite number ≥ 0`);
+  if (!(Number.isFinite(absolute) && absolute >= 0)) throw new RangeError(`margin.absolute = ${absolute} must be a finite number ≥ 0`);
+  if (!(Number.isInteger(maxLutBits) && maxLutBits >= 1 && maxLutBits <= 24)) throw new RangeError(`maxLutBits = ${maxLutBits} must be an integer in [1, 24]`);
+  return { relative, absolute, maxLutBits };
+}
+
+export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLike | Tensor)[])[], options: BoundsOptions = {}): Bounds {
+  const { relative, absolute, maxLutBits } = validateOptions(options);
+  if (inputset.length === 0) throw new GraphError("the inputset is empty: bounds need at least one sample");
+  const count = graph.nodes.length;
+  const lo = new Array<number>(count).fill(Infinity);
+  const hi = new Array<number>(count).fill(-Infinity);
+  // Nodes computed from constants alone have the same value on every sample: keep it (exact weights).
+  const constantOnly: boolean[] = [];
+  for (const n of graph.nodes) constantOnly.push(n.kind === "constant" || (n.kind !== "input" && n.args.every((a) => constantOnly[a])));
+  const constants: (Float64Array | undefined)[] = [];
+  inputset.forEach((sample, s) => {
+    if (!Array.isArray(sample)) throw new GraphError(`inputset sample ${s} must be an array (one value per input)`);
+    const values = evaluateAll(graph, sample);
+    values.forEach((v, id) => {
+      for (const x of v.data) {
+        if (x < lo[id]!) lo[id] = x;
+        if (x > hi[id]!) hi[id] = x;
+      }
+      if (s === 0 && constantOnly[id]) constants[id] = v.data;
+    });
+  });
+
+  const zeros = zeroLsbsOf(graph);
+  const widen = (min: number, max: number): [number, number] => {
+    const d = relative * (max - min) + absolute;
+    return [Math.floor(min - d), Math.ceil(max + d)];
+  };
+
+  const ranges: { min: number; max: number }[] = [];
+  const luts: { -readonly [K in keyof LutBounds]: LutBounds[K] }[] = [];
+  for (const n of graph.nodes) {
+    let [min, max] = constantOnly[n.id] ? [lo[n.id]!, hi[n.id]!] : widen(lo[n.id]!, hi[n.id]!);
+    if (n.kind === "lut" && n.encrypted) {
+      const lut = buildTable(n, ranges[n.args[0]!]!, zeros[n.args[0]!]!, maxLutBits);
+      luts.push(lut);
+      // The table covers the whole (margined) domain, so its values bound the output exactly.
+      [min, max] = [minOf(lut.table.values), maxOf(lut.table.values)];
+    }
+    ranges.push({ min, max });
+  }
+  // Weights of clear operands: exact for constants, the (margined) range for values known only at run time.
+  const norm2 = squaredNorms(graph, (id) => {
+    if (constantOnly[id]) return Array.from(constants[id]!, (v) => ({ lo: v, hi: v }));
+    return new Array(sizeOf(graph.nodes[id]!.shape)).fill({ lo: ranges[id]!.min, hi: ranges[id]!.max });
+  });
+  for (const l of luts) l.norm2 = norm2[graph.nodes[l.node]!.args[0]!]!;
+  const nodes: NodeBounds[] = graph.nodes.map((n) => ({
+    ...ranges[n.id]!, measuredMin: lo[n.id]!, measuredMax: hi[n.id]!, ...bitWidth(ranges[n.id]!.min, ranges[n.id]!.max),
+    zeroLsbs: zeros[n.id]!, norm2: norm2[n.id]!,
+  }));
+  return {
+    nodes, luts, maxLutBits,
+    maxLutInputBits: maxOf(luts.map((l) => l.inputBits), 0),
+    maxLutNorm2: maxOf(luts.map((l) => l.norm2), 0),
+    maxNorm2: maxOf(nodes.map((b) => b.norm2), 0),
+  };
+}
+
+/** Fewest low bits to round away so that [min, max] fits maxLutBits (rounding up may add a top value). */
+function suggestLsbs(min: number, max: number, zeroLsbs: number, maxLutBits: number): number {
+  for (let l = zeroLsbs + 1; l <= 52; l++) {
+    const step = 2 ** l;
+    if (bitWidth(k.roundLsbs(min, l) / step, k.roundLsbs(max, l) / step).bits <= maxLutBits) return l;
+  }
+  return 52;
+}
+
+/** The table of an encrypted lookup over its (margined) input range, aligned to the known zero low bits. */
+function buildTable(n: Extract<Node, { kind: "lut" }>, input: { min: number; max: number }, zeroLsbs: number, maxLutBits: number): { -readonly [K in keyof LutBounds]: LutBounds[K] } {
+  const step = 2 ** zeroLsbs;
+  const dmin = Math.floor(input.min / step) * step;
+  const dmax = Math.ceil(input.max / step) * step;
+  const { bits, signed } = bitWidth(dmin / step, dmax / step);
+  if (bits > maxLutBits) {
+    const what = `${nodeName(n)} ${n.label}: its input %${n.args[0]} ranges over [${dmin}, ${dmax}]` +
+      (step > 1 ? ` in steps of ${step}` : "") + `, ${bits} bits${signed ? " (signed)" : ""}`;
+    throw new BoundsError(`${what}, above maxLutBits = ${maxLutBits}; shrink it before the lookup with ` +
+      `round(x, ${suggestLsbs(input.min, input.max, zeroLsbs, maxLutBits)}) (or rescale the computation feeding it)`, n.id);
+  }
+  const values = new Float64Array((dmax - dmin) / step + 1);
+  for (let i = 0; i < values.length; i++) {
+    const v = dmin + i * step;
+    const r = n.fn(v);
+    if (!Number.isSafeInteger(r)) {
+      throw new EvaluationError(`${nodeName(n)} ${n.label}: f(${v}) = ${r} is not a safe integer (the table covers [${dmin}, ${dmax}]; round in f)`, n.id);
+    }
+    values[i] = r;
+  }
+  return { node: n.id, inputMin: dmin, inputMax: dmax, step, inputBits: bits, signed, norm2: 0, table: { min: dmin, step, values } };
+}
+
+/** Lookup tables by node id, for `attachTables`. */
+export function tablesOf(bounds: Bounds): Map<number, LutTable> {
+  return new Map(bounds.luts.map((l) => [l.node, l.table]));
+}
+
+/**
+ * Run-time guard: throws InputOutOfRangeError when an input lies outside its inputset range (with the
+ * margin), or when an intermediate value leaves its lookup table or its bit width, naming input or node.
+ */
+export function checkInRange(graph: Graph, bounds: Bounds, inputs: readonly (TensorLike | Tensor)[]): void {
+  if (bounds.nodes.length !== graph.nodes.length) throw new GraphError("these bounds belong to another graph");
+  const bound = bindInputs(graph, inputs);
+  graph.inputs.forEach((id, i) => {
+    const node = graph.nodes[id] as Extract<Node, { kind: "input" }>;
+    const { min, max } = bounds.nodes[id]!;
+    bound[i]!.data.forEach((v, j) => {
+      if (v < min || v > max) {
+        throw new InputOutOfRangeError(
+          `input "${node.name}" element ${j} = ${v} is outside [${min}, ${max}], the range of the inputset (with margin); ` +
+          "add such values to the inputset or widen the margin", node.name, v);
+      }
+    });
+  });
+  const values = evaluateAll(graph, bound);
+  const tables = new Map(bounds.luts.map((l) => [l.node, l]));
+  graph.nodes.forEach((node) => {
+    const lut = tables.get(node.id);
+    if (lut !== undefined) {
+      for (const v of values[node.args[0]!]!.data) {
+        if (v < lut.inputMin || v > lut.inputMax) {
+          throw new InputOutOfRangeError(`${nodeName(node)}: lookup input ${v} is outside its table [${lut.inputMin}, ${lut.inputMax}]`, nodeName(node), v);
+        }
+      }
+    }
+    if (!node.encrypted) return;
+    const b = bounds.nodes[node.id]!;
+    const [rmin, rmax] = rangeOfWidth(b.bits, b.signed);
+    for (const v of values[node.id]!.data) {
+      if (v < rmin || v > rmax) {
+        throw new InputOutOfRangeError(`${nodeName(node)}: value ${v} does not fit its ${b.signed ? "i" : "u"}${b.bits} width [${rmin}, ${rmax}]`, nodeName(node), v);
+      }
+    }
+  });
+}

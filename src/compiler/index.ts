@@ -1,0 +1,19 @@
+// umbra/compiler — trace plain TS functions on integer tensors into a verified DAG, measure bounds on an
+// inputset, and run circuits in the clear (the reference for simulation and FHE execution).
+export { compile, Circuit, type CompileOptions, type Sample } from "./compile.js";
+export { trace, Tracer, type Operand, type SliceSpec, type InputSpec, type TraceFn } from "./tracer.js";
+export { lut, round, relu, abs, clip, minimum, maximum, matmul, concat } from "./functions.js";
+export {
+  verify, deriveNode, nodeName, liveNodes, MAX_ROUND_LSBS,
+  type Graph, type Node, type NodeOf, type NodeKind, type OpAttrs, type Visibility, type LutTable,
+} from "./ir.js";
+export { eliminateDeadNodes, attachTables } from "./passes.js";
+export { evaluate, evaluateAll, bindInputs } from "./interpreter.js";
+export {
+  inferBounds, checkInRange, bitWidth, rangeOfWidth, tablesOf, DEFAULT_MAX_LUT_BITS,
+  type Bounds, type BoundsOptions, type NodeBounds, type LutBounds, type Margin,
+} from "./bounds.js";
+export { describe, graphText } from "./describe.js";
+export { type Tensor, type TensorLike, toTensor, toNested } from "./tensor.js";
+export { type Shape, broadcastShapes, sizeOf, formatShape } from "./shape.js";
+export { GraphError, BoundsError, InputOutOfRangeError, EvaluationError } from "./errors.js";

@@ -1,0 +1,78 @@
+// The clear reference interpreter: every other execution mode (simulation, FHE) is tested against it.
+// Values are exact integers; any result that is not a safe integer is an error naming the node.
+import { EvaluationError, GraphError, InputOutOfRangeError } from "./errors.js";
+import { type Graph, type Node, nodeName } from "./ir.js";
+import * as k from "./tensor-ops.js";
+import { type Tensor, type TensorLike, firstUnsafe, clearNegativeZeros, toTensor } from "./tensor.js";
+
+/** Converts positional input values (in `graph.inputs` order) to tensors of the input shapes. */
+export function bindInputs(graph: Graph, inputs: readonly (TensorLike | Tensor)[]): Tensor[] {
+  if (inputs.length !== graph.inputs.length) {
+    throw new GraphError(`expected ${graph.inputs.length} input(s), got ${inputs.length}`);
+  }
+  return graph.inputs.map((id, i) => {
+    const node = graph.nodes[id]!;
+    return toTensor(inputs[i]!, { what: nodeName(node), shape: node.shape });
+  });
+}
+
+function lookup(node: Extract<Node, { kind: "lut" }>, v: number): number {
+  const t = node.table;
+  if (t === undefined) {
+    const r = node.fn(v);
+    if (!Number.isSafeInteger(r)) {
+      throw new EvaluationError(`${nodeName(node)} ${node.label}: f(${v}) = ${r} is not a safe integer (round it in f, e.g. Math.round)`, node.id);
+    }
+    return r;
+  }
+  const i = (v - t.min) / t.step;
+  if (!Number.isInteger(i) || i < 0 || i >= t.values.length) {
+    const hi = t.min + (t.values.length - 1) * t.step;
+    throw new InputOutOfRangeError(
+      `${nodeName(node)} ${node.label}: input ${v} is outside the table [${t.min}, ${hi}] (step ${t.step}) built from the inputset`,
+      nodeName(node), v);
+  }
+  return t.values[i]!;
+}
+
+function evalNode(node: Node, args: readonly Tensor[], input: () => Tensor): Tensor {
+  const [a, b] = args as [Tensor, Tensor];
+  switch (node.kind) {
+    case "input": return input();
+    case "constant": return { shape: node.shape, data: node.value };
+    case "add": return k.zip(a, b, (x, y) => x + y);
+    case "sub": return k.zip(a, b, (x, y) => x - y);
+    case "mul": return k.zip(a, b, (x, y) => x * y);
+    case "neg": return k.map(a, (x) => -x);
+    case "matmul": return k.matmul(a, b);
+    case "sum": return k.sum(a, node.axis);
+    case "reshape": return k.reshape(a, node.shape);
+    case "broadcast": return k.broadcastTo(a, node.shape);
+    case "slice": return k.slice(a, node.starts, node.stops, node.steps);
+    case "concat": return k.concat(args, node.axis);
+    case "lut": return k.map(a, (x) => lookup(node, x));
+    case "round": return k.map(a, (x) => k.roundLsbs(x, node.lsbs));
+  }
+}
+
+/** Values of every node, indexed by node id. */
+export function evaluateAll(graph: Graph, inputs: readonly (TensorLike | Tensor)[]): Tensor[] {
+  const bound = bindInputs(graph, inputs);
+  const values: Tensor[] = [];
+  for (const node of graph.nodes) {
+    const v = evalNode(node, node.args.map((a) => values[a]!), () => bound[graph.inputs.indexOf(node.id)]!);
+    const bad = firstUnsafe(v.data);
+    if (bad >= 0) {
+      throw new EvaluationError(`${nodeName(node)}: element ${bad} = ${v.data[bad]} is not a safe integer (|v| must stay below 2^53)`, node.id);
+    }
+    if (node.kind !== "input" && node.kind !== "constant") clearNegativeZeros(v.data);
+    values.push(v);
+  }
+  return values;
+}
+
+/** Output values of the graph on one set of inputs (positional, in `graph.inputs` order). */
+export function evaluate(graph: Graph, inputs: readonly (TensorLike | Tensor)[]): Tensor[] {
+  const values = evaluateAll(graph, inputs);
+  return graph.outputs.map((id) => values[id]!);
+}
