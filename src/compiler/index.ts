@@ -17,3 +17,10 @@ export { describe, graphText } from "./describe.js";
 export { type Tensor, type TensorLike, toTensor, toNested } from "./tensor.js";
 export { type Shape, broadcastShapes, sizeOf, formatShape } from "./shape.js";
 export { GraphError, BoundsError, InputOutOfRangeError, EvaluationError } from "./errors.js";
+export {
+  planEncoding, lookupPolynomial, residueOf, liftResidue, MAX_LOOKUP_CIRCUIT_BITS, MAX_LINEAR_CIRCUIT_BITS,
+  type CircuitEncoding, type LookupPlan,
+} from "./encoding.js";
+export { chooseCircuitParameters, DEFAULT_P_FAIL, type CircuitParameters, type ParameterOptions } from "./params.js";
+export { simulateGraph, prng, type SimulateOptions } from "./simulate.js";
+export { CircuitServer, generateKeys, encryptInputs, decryptOutputs, type CircuitKeys, type ServerValue } from "./fhe.js";

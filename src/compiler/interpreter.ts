@@ -35,7 +35,7 @@ function lookup(node: Extract<Node, { kind: "lut" }>, v: number): number {
   return t.values[i]!;
 }
 
-function evalNode(node: Node, args: readonly Tensor[], input: () => Tensor): Tensor {
+export function evalNode(node: Node, args: readonly Tensor[], input: () => Tensor): Tensor {
   const [a, b] = args as [Tensor, Tensor];
   switch (node.kind) {
     case "input": return input();

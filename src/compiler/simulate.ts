@@ -1,0 +1,66 @@
+// Simulation: the FHE evaluation in the clear. Linear ops are exact integers (the torus keeps them mod 2p,
+// which only matters at lookups and outputs, where they are reduced the same way); each PBS reads its
+// index mod 2p (negacyclic above p, as the blind rotation does) and fails with the predicted probability:
+// a failure moves the index one box up or down, which is what noise crossing half a box does (for a flat
+// f the value may not change). Outputs are lifted to their range mod 2p like decryption.
+import { pbsFailureProbability } from "../tfhe/index.js";
+import { type CircuitEncoding, liftResidue, lookupAt, mod } from "./encoding.js";
+import type { Bounds } from "./bounds.js";
+import { evalNode } from "./interpreter.js";
+import type { Graph } from "./ir.js";
+import type { CircuitParameters } from "./params.js";
+import type { Tensor } from "./tensor.js";
+
+export interface SimulateOptions {
+  /** Seed of the failure PRNG (default: random). */
+  readonly seed?: number;
+  /** Overrides the per-PBS failure probability (default: the model's, per lookup, at its Σw²). */
+  readonly pFail?: number;
+}
+
+/** A small seedable PRNG (mulberry32): uniform in [0, 1). */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Evaluates the circuit on bound input tensors, with lookup failures at the model's rate. */
+export function simulateGraph(
+  graph: Graph, bounds: Bounds, enc: CircuitEncoding, cp: CircuitParameters, inputs: readonly Tensor[],
+  options: SimulateOptions = {},
+): Tensor[] {
+  const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  const p2 = 2 * 2 ** enc.bits;
+  const values: (Tensor | undefined)[] = [];
+  for (const n of graph.nodes) {
+    if (!enc.live.has(n.id)) { values.push(undefined); continue; }
+    const args = n.args.map((a) => values[a]!);
+    const plan = enc.lookups.get(n.id);
+    if (plan === undefined) {
+      values.push(evalNode(n, args, () => inputs[graph.inputs.indexOf(n.id)]!));
+      continue;
+    }
+    const q = options.pFail ?? pbsFailureProbability(cp.params, plan.norm2).probability;
+    const x = args[0]!.data;
+    const out = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      let index = mod(x[i]! - plan.lo, p2);
+      if (q > 0 && random() < q) index += random() < 0.5 ? -1 : 1;
+      const v = lookupAt(plan, index, enc.bits);
+      out[i] = plan.kind === "round" ? x[i]! - v : v;
+    }
+    values.push({ shape: n.shape, data: out });
+  }
+  return graph.outputs.map((id) => {
+    const t = values[id]!;
+    if (!graph.nodes[id]!.encrypted) return t;
+    const lo = bounds.nodes[id]!.min;
+    return { shape: t.shape, data: Float64Array.from(t.data, (v) => liftResidue(mod(v, p2), lo, enc.bits)) };
+  });
+}
