@@ -1,0 +1,18 @@
+// The README's compiler example, run for real: if this breaks, the README is wrong.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compile, relu } from "../../src/compiler/index.js";
+
+test("README compiler example: run, simulate and FHE agree", () => {
+  const W = [[1, -2], [3, 1], [-1, 2]];
+  const inputset = [[[0, 0, 0]], [[3, 3, 3]], [[1, 2, 3]], [[3, 0, 1]], [[0, 3, 2]]];
+  const circuit = compile((x) => relu(x.matmul(W)), { x: "encrypted" }, inputset);
+  try {
+    const clear = circuit.run([1, 2, 3]);
+    assert.deepEqual(Array.from(clear[0]!.data), [4, 6]);
+    assert.deepEqual(Array.from(circuit.simulate([1, 2, 3])[0]!.data), [4, 6]);
+    assert.deepEqual(Array.from(circuit.encryptRunDecrypt([1, 2, 3])[0]!.data), [4, 6]);
+  } finally {
+    circuit.dispose();
+  }
+});
