@@ -799,56 +799,42 @@ export function fftBackwardToI64(f: usize, dst: usize, N: i32): void {
 
 /** Pointwise product acc += a ⊙ b of two Fourier polynomials (N f64 each, blocks [re, re, im, im]). */
 export function fourierMulAcc(acc: usize, a: usize, b: usize, N: i32): void {
-  if (N < 4) {
-    const ar = load<f64>(a), ai = load<f64>(a, 8), br = load<f64>(b), bi = load<f64>(b, 8);
-    store<f64>(acc, load<f64>(acc) + (ar * br - ai * bi));
-    store<f64>(acc, load<f64>(acc, 8) + (ar * bi + ai * br), 8);
-    return;
-  }
-  const end = a + ((<usize>N) << 3);
-  if (N & 4) { // N = 4: one block
-    macBlock(acc, a, b, 0);
-    return;
-  }
-  for (; a < end; a += 64) { // two blocks per iteration
-    macBlock(acc, a, b, 0);
-    macBlock(acc, a, b, 32);
-    b += 64; acc += 64;
-  }
-}
-
-@inline function macBlock(acc: usize, a: usize, b: usize, o: usize): void {
-  const ar = v128.load(a + o), ai = v128.load(a + o, 16);
-  const br = v128.load(b + o), bi = v128.load(b + o, 16);
-  v128.store(acc + o, f64x2.add(v128.load(acc + o), cmr(ar, ai, br, bi)));
-  v128.store(acc + o, f64x2.add(v128.load(acc + o, 16), cmi(ar, ai, br, bi)), 16);
+  pointwise(acc, a, b, N, true);
 }
 
 /** Pointwise product out = a ⊙ b (out may alias a or b). */
 export function fourierMul(out: usize, a: usize, b: usize, N: i32): void {
+  pointwise(out, a, b, N, false);
+}
+
+// One body for both products: `accumulate` is a constant at each inlined call site, so each export
+// compiles to its own branch-free loop.
+@inline function pointwise(out: usize, a: usize, b: usize, N: i32, accumulate: bool): void {
   if (N < 4) {
     const ar = load<f64>(a), ai = load<f64>(a, 8), br = load<f64>(b), bi = load<f64>(b, 8);
-    store<f64>(out, ar * br - ai * bi);
-    store<f64>(out, ar * bi + ai * br, 8);
+    const re = ar * br - ai * bi, im = ar * bi + ai * br;
+    store<f64>(out, accumulate ? load<f64>(out) + re : re);
+    store<f64>(out, accumulate ? load<f64>(out, 8) + im : im, 8);
     return;
   }
   const end = a + ((<usize>N) << 3);
   if (N & 4) { // N = 4: one block
-    mulBlock(out, a, b, 0);
+    productBlock(out, a, b, 0, accumulate);
     return;
   }
   for (; a < end; a += 64) { // two blocks per iteration
-    mulBlock(out, a, b, 0);
-    mulBlock(out, a, b, 32);
+    productBlock(out, a, b, 0, accumulate);
+    productBlock(out, a, b, 32, accumulate);
     b += 64; out += 64;
   }
 }
 
-@inline function mulBlock(out: usize, a: usize, b: usize, o: usize): void {
+@inline function productBlock(out: usize, a: usize, b: usize, o: usize, accumulate: bool): void {
   const ar = v128.load(a + o), ai = v128.load(a + o, 16);
   const br = v128.load(b + o), bi = v128.load(b + o, 16);
-  v128.store(out + o, cmr(ar, ai, br, bi));
-  v128.store(out + o, cmi(ar, ai, br, bi), 16);
+  const re = cmr(ar, ai, br, bi), im = cmi(ar, ai, br, bi);
+  v128.store(out + o, accumulate ? f64x2.add(v128.load(out + o), re) : re);
+  v128.store(out + o, accumulate ? f64x2.add(v128.load(out + o, 16), im) : im, 16);
 }
 
 /**
