@@ -25,6 +25,7 @@ import { SeededLweBatch } from "./seeded-lwe.js";
 import type { EvaluationKeys } from "./server-key.js";
 import type { Encoder } from "./serialization/codec.js";
 import { bootstrapKeyCodec as bsk } from "./serialization/codec-bootstrap-key.js";
+import { type Bundle, bundleEncoder, parseBundle } from "./serialization/codec-bundle.js";
 import { clientKeyEncoder, parseClientKey } from "./serialization/codec-client-key.js";
 import { evaluationKeysEncoder, parseEvaluationKeys } from "./serialization/codec-evaluation-keys.js";
 import { keyswitchKeyCodec as ksk } from "./serialization/codec-keyswitch-key.js";
@@ -40,6 +41,7 @@ export { DeserializationError, type DeserializationErrorCode } from "./serializa
 export { FORMAT_VERSION, SerializedKind, type SerializedKindName, type PeekedHeader } from "./serialization/header.js";
 export { DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT, type DeserializeOptions } from "./serialization/limits.js";
 export type { ParametersDecodeOptions } from "./serialization/codec-parameters.js";
+export { MAX_PARTS, MAX_TYPE_BYTES, type Bundle } from "./serialization/codec-bundle.js";
 
 /** Everything `serialize` accepts. */
 export type Serializable =
@@ -145,4 +147,29 @@ export const deserializeEvaluationKeys = deserializerOf(SerializedKind.Evaluatio
  */
 export function deserializeParameters(bytes: Uint8Array, opts?: DeserializeOptions & ParametersDecodeOptions): TfheParameters {
   return decodeObject(bytes, SerializedKind.Parameters, null, opts, parseParameters(opts));
+}
+
+/**
+ * Serializes a bundle — a higher layer's artifact (type tag, JSON, parts that are serialized core objects)
+ * — in the core's frame, under the fingerprint of `params`.
+ */
+export function serializeBundle(bundle: Bundle, params: TfheParameters): Uint8Array {
+  const enc = bundleEncoder(bundle);
+  return encodeObject(enc.kind, parameterFingerprint(params), enc.bodyBytes, (w) => enc.write(w));
+}
+
+/**
+ * Decodes a bundle of type `type` (WRONG_KIND otherwise). With `params`, the header must carry their
+ * fingerprint (PARAMS_MISMATCH); with null, the caller checks the returned `fingerprint` itself (e.g.
+ * against parameters stored in a part). Parts are views of `bytes`; `maxBytes` bounds the JSON.
+ */
+export function deserializeBundle(
+  bytes: Uint8Array, type: string, params: TfheParameters | null, opts?: DeserializeOptions,
+): Bundle & { readonly fingerprint: Uint8Array } {
+  const parse = parseBundle(type);
+  return decodeObject(bytes, SerializedKind.Bundle, params === null ? null : parameterFingerprint(params), opts,
+    (r, limits, fingerprint) => {
+      const plan = parse(r, limits);
+      return { ...plan, build: (r2) => ({ ...plan.build(r2), fingerprint }) };
+    });
 }

@@ -12,7 +12,7 @@ import {
   PARAM_MESSAGE_4, SeededBootstrapKey, SeededKeyswitchKey, SeededLweBatch, deserializeBootstrapKey,
   deserializeClientKey, deserializeCompactCiphertextList, deserializeCompactPublicKey, deserializeEvaluationKeys,
   deserializeKeyswitchKey, deserializeLweBatch, deserializeParameters, deserializeSeededBootstrapKey,
-  deserializeSeededKeyswitchKey, deserializeSeededLweBatch, serialize, unsafeTestOnlyParameters,
+  deserializeSeededKeyswitchKey, deserializeSeededLweBatch, serialize, deserializeBundle, serializeBundle, type Bundle, unsafeTestOnlyParameters,
   type Serializable, type TfheParameters,
 } from "../../src/tfhe/index.js";
 import { _recomputeChecksum } from "../../src/tfhe/serialization/checksum.js";
@@ -137,7 +137,7 @@ function mutate(r: Rng, m: InPlace, fieldsEnd: number): Uint8Array {
 function editField(r: Rng, m: InPlace, fieldsEnd: number): void {
   const y = r.float();
   if (y < 0.08) m.setU16(4, r.float() < 0.5 ? 1 + r.below(3) : r.below(65536)); // version
-  else if (y < 0.16) m.setU16(6, r.float() < 0.7 ? r.below(13) : r.below(65536)); // kind
+  else if (y < 0.16) m.setU16(6, r.float() < 0.7 ? r.below(14) : r.below(65536)); // kind
   else if (y < 0.24) m.setByte(8 + r.below(8), r.below(256)); // fingerprint
   else if (y < 0.28) m.setByte(r.below(4), r.below(256)); // magic
   else {
@@ -272,6 +272,19 @@ const targets: Target[] = [
       return serialize(o as TfheParameters);
     },
   },
+  {
+    name: "Bundle", fieldsEnd: 16 + 12 + 8 * 2,
+    decode: (b) => deserializeBundle(b, "umbra.test/1", FUZZ),
+    bases: [serializeBundle({
+      type: "umbra.test/1", json: { shape: [2, 3], names: ["x", "ü"], w: [-1.5, 0, 12] },
+      parts: [serialize(client.encrypt([1, 2]), FUZZ), serialize(FUZZ)],
+    }, FUZZ)],
+    reencode: (o) => {
+      const b = o as Bundle;
+      assert.ok(b.type === "umbra.test/1" && Array.isArray(b.parts) && b.parts.every((p) => p instanceof Uint8Array));
+      return serializeBundle(b, FUZZ);
+    },
+  },
 ];
 
 targets.forEach((target, i) => {
@@ -285,7 +298,7 @@ test("fuzz: every decoder on inputs of every other kind and on random bytes", ()
   for (let i = 0; i < 300; i++) {
     const len = r.below(200);
     const b = Uint8Array.from({ length: len }, () => r.below(256));
-    if (len >= 8 && r.float() < 0.7) b.set([0x55, 0x4d, 0x42, 0x52, 1, 0, 1 + r.below(11), 0]);
+    if (len >= 8 && r.float() < 0.7) b.set([0x55, 0x4d, 0x42, 0x52, 1, 0, 1 + r.below(12), 0]);
     inputs.push(r.float() < 0.5 && len >= 4 ? _recomputeChecksum(b) : b);
   }
   for (const input of inputs) {

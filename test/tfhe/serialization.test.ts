@@ -9,7 +9,7 @@ import {
   SerializedKind, UNSAFE_TEST_PARAMS_SMALL, UNSAFE_TEST_PARAMS_TINY, deserializeBootstrapKey, deserializeClientKey,
   deserializeCompactCiphertextList, deserializeCompactPublicKey, deserializeEvaluationKeys, deserializeKeyswitchKey,
   deserializeLweBatch, deserializeParameters, deserializeSeededBootstrapKey, deserializeSeededKeyswitchKey,
-  deserializeSeededLweBatch, parameterFingerprint, peekHeader, serialize, serializedSize, unsafeTestOnlyParameters,
+  deserializeSeededLweBatch, deserializeBundle, serializeBundle, parameterFingerprint, peekHeader, serialize, serializedSize, unsafeTestOnlyParameters,
   type DeserializationErrorCode, type DeserializeOptions, type Serializable, type TfheParameters,
 } from "../../src/tfhe/index.js";
 import { _recomputeChecksum, crc32 } from "../../src/tfhe/serialization/checksum.js";
@@ -411,4 +411,40 @@ test("PARAM_MESSAGE_4: uploaded evaluation keys and ciphertexts bootstrap correc
   assert.ok(sizes.kskSeeded * 500 < sizes.ksk); // one word per row instead of n + 1
   assert.equal(sizes.evaluationKeys, 16 + 36 + 64 + (sizes.bskSeeded - 16 - 20 - 32 - 4) + (sizes.kskSeeded - 16 - 16 - 32 - 4) + 4);
   assert.ok(sizes.compactList16 < 2 * 2048 * 8 && sizes.compactList16 * 7 < sizes.lwe16);
+});
+
+test("bundles: round trip with parts, type and fingerprint checks, canonical JSON, limits", () => {
+  const { client } = keysFor(P);
+  const ct = serialize(client.encrypt([1, 2, 3]), P);
+  const json = { inputs: [{ name: "x", shape: [3] }], weights: [-2, 0.5, 7], ok: true, none: null };
+  const bytes = serializeBundle({ type: "umbra.circuit.test/1", json, parts: [ct, serialize(P)] }, P);
+  assert.equal(peekHeader(bytes).kind, SerializedKind.Bundle);
+  const b = deserializeBundle(bytes, "umbra.circuit.test/1", P);
+  assert.deepEqual(b.json, json);
+  assert.equal(b.parts.length, 2);
+  assert.deepEqual(b.parts[0], ct);
+  assert.deepEqual(client.decrypt(deserializeLweBatch(b.parts[0]!, P)), Uint32Array.of(1, 2, 3));
+  assert.deepEqual(b.fingerprint, parameterFingerprint(P));
+  // Without expected parameters the caller gets the fingerprint to check itself.
+  assert.deepEqual(deserializeBundle(bytes, "umbra.circuit.test/1", null).fingerprint, parameterFingerprint(P));
+  expectCode(() => deserializeBundle(bytes, "umbra.circuit.other/1", P), "WRONG_KIND");
+  expectCode(() => deserializeBundle(bytes, "umbra.circuit.test/1", UNSAFE_TEST_PARAMS_SMALL), "PARAMS_MISMATCH");
+  expectCode(() => deserializeBundle(ct, "umbra.circuit.test/1", P), "WRONG_KIND");
+  expectCode(() => deserializeBundle(bytes, "umbra.circuit.test/1", P, { maxBytes: 10 }), "TOO_LARGE");
+  for (const len of [0, 15, 16, 27, 40, bytes.length - 1]) {
+    expectCode(() => deserializeBundle(bytes.subarray(0, len), "umbra.circuit.test/1", P), "TRUNCATED", `length ${len}`);
+  }
+  // A part length that does not add up to the bytes present.
+  expectCode(() => deserializeBundle(withU32(bytes, 28, u32At(bytes, 28) + 1), "umbra.circuit.test/1", P), "TRUNCATED");
+  expectCode(() => deserializeBundle(withU32(bytes, 28, u32At(bytes, 28) - 1), "umbra.circuit.test/1", P), "LENGTH_MISMATCH");
+  expectCode(() => deserializeBundle(withU32(bytes, 24, 5000), "umbra.circuit.test/1", P), "TOO_LARGE");
+  // Non-canonical JSON (a space where JSON.stringify writes none) is rejected, as is invalid JSON.
+  const spaced = serializeBundle({ type: "umbra.circuit.test/1", json: [10, 2], parts: [] }, P);
+  const at = Buffer.from(spaced).indexOf("[10,2]") + 2;
+  const edit = (v: number): Uint8Array => { const c = spaced.slice(); c[at] = v; return _recomputeChecksum(c); };
+  expectCode(() => deserializeBundle(edit(0x20), "umbra.circuit.test/1", P), "INVALID_VALUE");
+  expectCode(() => deserializeBundle(edit(0x7b), "umbra.circuit.test/1", P), "INVALID_VALUE");
+  assert.deepEqual(deserializeBundle(edit(0x35), "umbra.circuit.test/1", P).json, [15, 2]);
+  assert.throws(() => serializeBundle({ type: "Bad Type", json: 1, parts: [] }, P), RangeError);
+  assert.throws(() => serializeBundle({ type: "umbra.x/1", json: undefined, parts: [] }, P), TypeError);
 });

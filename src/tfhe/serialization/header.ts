@@ -27,6 +27,8 @@ export const SerializedKind = Object.freeze({
   CompactPublicKey: 9,
   CompactCiphertextList: 10,
   EvaluationKeys: 11,
+  /** A higher layer's artifact: type tag, JSON and parts (codec-bundle.ts). */
+  Bundle: 12,
 } as const);
 export type SerializedKind = (typeof SerializedKind)[keyof typeof SerializedKind];
 export type SerializedKindName = keyof typeof SerializedKind;
