@@ -49,8 +49,10 @@ interface Pending {
 }
 
 class PoolWorker {
-  readonly pending = new Map<number, Pending>();
+  readonly pending = new Map<number, Pending & { readonly weight: number }>();
   dead: Error | undefined;
+  /** Ciphertexts in flight on this worker: new chunks go to the least loaded worker. */
+  load = 0;
 
   constructor(readonly index: number, readonly worker: NodeWorker) {
     worker.on("message", (m: WorkerReply) => {
@@ -58,6 +60,7 @@ class PoolWorker {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
+      this.load -= p.weight;
       this.#idle();
       if (m.ok) p.resolve(m);
       else p.reject(rebuildError(this.index, m.error));
@@ -69,7 +72,9 @@ class PoolWorker {
   run(req: WorkerRequest, transfer: ArrayBuffer[]): Promise<Extract<WorkerReply, { kind: "result"; ok: true }>> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      this.pending.set(req.id, { resolve, reject });
+      const weight = Math.max(1, req.batch.count);
+      this.pending.set(req.id, { resolve, reject, weight });
+      this.load += weight;
       // Keep the process alive only while work is in flight: a forgotten pool does not hang Node.
       if (this.pending.size === 1) this.worker.ref();
       this.worker.postMessage(req, transfer);
@@ -84,6 +89,7 @@ class PoolWorker {
     this.dead ??= e;
     for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
+    this.load = Infinity; // never chosen again while a live worker remains
   }
 }
 
@@ -109,6 +115,11 @@ export class PbsWorkerPool {
   /** Number of worker threads. */
   get threads(): number {
     return this.#workers.length;
+  }
+
+  /** Ciphertexts in flight per worker (a live view of the load balancing). */
+  get inFlight(): readonly number[] {
+    return this.#workers.map((w) => (w.dead ? 0 : w.load));
   }
 
   /**
@@ -181,8 +192,9 @@ export class PbsWorkerPool {
     if (this.#closed) throw new WorkerPoolError("the PBS worker pool is closed");
     if (!(batch instanceof LweBatch)) throw new TypeError("batch must be an LweBatch");
     if (!(lut instanceof LookupTable)) throw new TypeError("lut must be a LookupTable");
-    // Contiguous chunks whose sizes differ by at most one; an empty batch still goes to one worker so that
-    // a bad table is rejected the same way.
+    // Contiguous chunks whose sizes differ by at most one, each sent to the least loaded worker (so that
+    // concurrent calls, e.g. the lookups of one circuit layer, spread over the pool); an empty batch
+    // still goes to one worker so that a bad table is rejected the same way.
     const chunks = Math.max(1, Math.min(this.#workers.length, batch.count));
     const base = Math.floor(batch.count / chunks), extra = batch.count % chunks;
     const jobs: Promise<Extract<WorkerReply, { kind: "result"; ok: true }>>[] = [];
@@ -195,7 +207,8 @@ export class PbsWorkerPool {
         batch: { dimension: batch.dimension, count: end - start, data, encoding: batch.encoding },
         lut: { polynomial: lut.polynomial, inputEncoding: lut.inputEncoding, outputEncoding: lut.outputEncoding, offsets: [...lut.offsets] },
       };
-      jobs.push(this.#workers[c]!.run(req, [data]));
+      const target = this.#workers.reduce((best, w) => (w.load < best.load ? w : best));
+      jobs.push(target.run(req, [data]));
       start = end;
     }
     const results = await Promise.all(jobs);

@@ -33,6 +33,14 @@ test("PbsWorkerPool: 2 threads, batch of 20, same results as the single-thread S
   assert.deepEqual(Array.from(client.decrypt(one)), [f(xs[5]!)]);
   assert.equal(none.count, 0);
 
+  // Concurrent single-ciphertext calls go to the least loaded worker: 4 calls spread 2 + 2, not 4 on one.
+  assert.deepEqual(pool.inFlight, [0, 0]);
+  const singles = [0, 1, 2, 3].map((i) => pool.bootstrap(ct.at(i), lut));
+  assert.deepEqual(pool.inFlight, [2, 2]);
+  const singleOut = await Promise.all(singles);
+  assert.deepEqual(singleOut.map((b) => client.decrypt(b)[0]), xs.slice(0, 4).map(f));
+  assert.deepEqual(pool.inFlight, [0, 0]);
+
   // Many-LUT: two functions of 1-bit inputs.
   const bits = xs.map((x) => x & 1);
   const outs = await pool.bootstrapMany(client.encrypt(bits), server.manyLookupTable([(x) => x, (x) => x + 2], 1));
