@@ -13,8 +13,10 @@ import { bindInputs } from "./interpreter.js";
 import { type CircuitEncoding, planEncoding } from "./encoding.js";
 import { type CircuitParameters, type ParameterOptions, chooseCircuitParameters } from "./params.js";
 import { type SimulateOptions, simulateGraph } from "./simulate.js";
-import { type CircuitKeys, CircuitServer, decryptOutputs, encryptInputs, generateKeys } from "./fhe.js";
-import { ServerKey } from "../tfhe/index.js";
+import { type CircuitKeys, CircuitClient } from "./client.js";
+import { CircuitServer } from "./server.js";
+import type { ServerValue } from "./evaluator.js";
+import type { PbsWorkerPool, ServerKey } from "../tfhe/index.js";
 
 export interface CompileOptions extends BoundsOptions, ParameterOptions {
   /** Input shapes; by default taken from the first inputset sample. */
@@ -26,8 +28,10 @@ export type Sample = readonly (TensorLike | Tensor)[];
 export class Circuit {
   #encoding: CircuitEncoding | undefined;
   #parameters: CircuitParameters | undefined;
-  #keys: CircuitKeys | undefined;
+  #client: CircuitClient | undefined;
   #server: CircuitServer | undefined;
+  #serverKey: ServerKey | undefined;
+  #pool: Promise<PbsWorkerPool> | undefined;
 
   constructor(
     /** The traced graph with lookup tables attached. */
@@ -46,23 +50,72 @@ export class Circuit {
     return (this.#parameters ??= chooseCircuitParameters(this.encoding, this.options));
   }
 
-  /** Fresh keys for this circuit's parameters (also cached for encryptRunDecrypt). */
-  keygen(): CircuitKeys {
-    this.#server?.server?.free();
-    this.#server = undefined;
-    this.#keys = generateKeys(this.parameters);
-    return this.#keys;
+  /** The client half: parameters, input/output encodings, keygen, encrypt, decrypt (serializable). */
+  get client(): CircuitClient {
+    if (this.#client === undefined) {
+      const { params, bits, linearOnly } = this.parameters;
+      const b = this.bounds.nodes;
+      this.#client = new CircuitClient({
+        params, bits, linearOnly,
+        inputs: this.graph.inputs.map((id) => {
+          const n = this.graph.nodes[id]!;
+          return { name: n.kind === "input" ? n.name : `%${id}`, shape: n.shape, encrypted: n.encrypted, min: b[id]!.min, max: b[id]!.max };
+        }),
+        outputs: this.graph.outputs.map((id) => ({
+          shape: this.graph.nodes[id]!.shape, encrypted: this.graph.nodes[id]!.encrypted, min: b[id]!.min, max: b[id]!.max,
+        })),
+      });
+    }
+    return this.#client;
   }
 
-  /** Real FHE: keygen (cached), encrypt the encrypted inputs, evaluate with evaluation keys, decrypt. */
-  encryptRunDecrypt(...inputs: Sample): Tensor[] {
+  /** The server half: the graph and lookup plans, evaluated with evaluation keys only (serializable). */
+  get server(): CircuitServer {
+    const { params, bits, linearOnly } = this.parameters;
+    return (this.#server ??= new CircuitServer({ params, bits, linearOnly, graph: this.graph, lookups: this.encoding.lookups }));
+  }
+
+  /** Fresh keys for this circuit's parameters (kept by `client`, used by encryptRunDecrypt). */
+  keygen(): CircuitKeys {
+    this.#releaseServerSide();
+    return this.client.keygen();
+  }
+
+  #keys(): CircuitKeys {
+    try {
+      return this.client.keys;
+    } catch {
+      return this.keygen();
+    }
+  }
+
+  /** Encrypts (range-checked), as the client would; ciphertexts expanded for in-process evaluation. */
+  #encrypt(inputs: Sample): ServerValue[] {
     checkInRange(this.graph, this.bounds, inputs);
-    const keys = this.#keys ?? this.keygen();
-    this.#server ??= new CircuitServer(this.graph, this.encoding,
-      keys.evaluationKeys === undefined ? undefined : new ServerKey(keys.evaluationKeys));
-    const bits = this.encoding.bits;
-    const encrypted = encryptInputs(keys.client, this.graph, bits, bindInputs(this.graph, inputs));
-    return decryptOutputs(keys.client, this.graph, this.bounds, bits, this.#server.run(encrypted));
+    this.#keys();
+    return this.client.encryptValues(...bindInputs(this.graph, inputs)).map((v) => ("encrypted" in v
+      ? ("decompress" in v.encrypted ? v.encrypted.decompress() : v.encrypted) : v));
+  }
+
+  /** Real FHE in one thread: keygen (cached), encrypt, evaluate with evaluation keys only, decrypt. */
+  encryptRunDecrypt(...inputs: Sample): Tensor[] {
+    const values = this.#encrypt(inputs);
+    const keys = this.client.keys;
+    if (keys.evaluationKeys !== undefined) this.#serverKey ??= this.server.loadKeys(keys.evaluationKeys);
+    return this.client.decryptValues(this.server.runValues(values, this.#serverKey));
+  }
+
+  /**
+   * Real FHE with the lookups of each layer batched on a pool of worker threads (Node; created on first
+   * use with `threads` workers, default: one per core; closed by `close()`).
+   */
+  async encryptRunDecryptAsync(inputs: Sample, options: { readonly threads?: number } = {}): Promise<Tensor[]> {
+    const values = this.#encrypt(inputs);
+    const keys = this.client.keys;
+    if (keys.evaluationKeys === undefined) return this.client.decryptValues(this.server.runValues(values, undefined));
+    const ek = keys.evaluationKeys;
+    this.#pool ??= this.server.createPool(ek, options.threads === undefined ? {} : { threads: options.threads });
+    return this.client.decryptValues(await this.server.runValuesOnPool(values, await this.#pool));
   }
 
   /** Clear evaluation with each PBS failing at the predicted rate (default options). */
@@ -76,11 +129,25 @@ export class Circuit {
     return simulateGraph(this.graph, this.bounds, this.encoding, this.parameters, bindInputs(this.graph, inputs), options);
   }
 
-  /** Frees the server key's kernel memory (keys are regenerated on next use). */
+  #releaseServerSide(): void {
+    this.#serverKey?.free();
+    this.#serverKey = undefined;
+    const pool = this.#pool;
+    this.#pool = undefined;
+    void pool?.then((p) => p.close(), () => undefined);
+  }
+
+  /** Frees the server key's kernel memory and stops the worker pool (keys are regenerated on next use). */
   dispose(): void {
-    this.#server?.server?.free();
-    this.#server = undefined;
-    this.#keys = undefined;
+    this.#releaseServerSide();
+    this.#client = undefined;
+  }
+
+  /** `dispose`, waiting for the worker pool to stop. */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.dispose();
+    if (pool !== undefined) await (await pool.catch(() => undefined))?.close();
   }
 
   /** Clear execution; throws InputOutOfRangeError when a value leaves the range the circuit was built for. */

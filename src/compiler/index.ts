@@ -23,4 +23,8 @@ export {
 } from "./encoding.js";
 export { chooseCircuitParameters, DEFAULT_P_FAIL, type CircuitParameters, type ParameterOptions } from "./params.js";
 export { simulateGraph, prng, type SimulateOptions } from "./simulate.js";
-export { CircuitServer, generateKeys, encryptInputs, decryptOutputs, type CircuitKeys, type ServerValue } from "./fhe.js";
+export { Evaluator, type EvaluationPlan, type ServerValue } from "./evaluator.js";
+export { CircuitClient, CLIENT_TYPE, type CircuitKeys, type ClientSpec, type ClientInputSpec, type ClientOutputSpec } from "./client.js";
+export { CircuitServer, SERVER_TYPE, type ServerSpec } from "./server.js";
+export { serializeValues, deserializeValues, VALUES_TYPE, type WireValue, type ValueSpec } from "./values.js";
+export { graphToJson, graphFromJson, MAX_GRAPH_NODES } from "./graph-codec.js";

@@ -16,7 +16,7 @@ export { LookupTable, lookupTable, manyLookupTable } from "./lookup-table.js";
 export { BootstrapKey, SeededBootstrapKey, FourierBootstrapKey, generateBootstrapKey } from "./bootstrap-key.js";
 export { KeyswitchKey, SeededKeyswitchKey, KernelKeyswitchKey, generateKeyswitchKey } from "./keyswitch-key.js";
 export { ClientKey } from "./client-key.js";
-export { ServerKey, type EvaluationKeys } from "./server-key.js";
+export { ServerKey, type EvaluationKeys, type ServerKeyOptions } from "./server-key.js";
 export { CompactPublicKey, CompactCiphertextList } from "./public-key.js";
 export { newSeed, randomBytes, SeededStream } from "./random.js";
 export { PbsWorkerPool, WorkerPoolError, type PbsWorkerPoolOptions } from "./worker-pool.js"; // Node-only (worker_threads, loaded lazily)

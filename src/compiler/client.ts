@@ -1,0 +1,172 @@
+// The client half of a compiled circuit (Concrete's ClientSpecs + Client): parameters, the input and output
+// encodings, key generation, encryption of arguments and decryption of results. It holds the secret key
+// and never sends it: what leaves the client is the serialized evaluation keys and encrypted arguments.
+// Serialized as a bundle ("umbra.circuit.client/1"): JSON with the input/output specs, one part with the
+// parameters (re-checked for 128-bit security when decoded).
+import {
+  ClientKey, DeserializationError, type DeserializeOptions, deserializeBundle, deserializeParameters,
+  type EvaluationKeys, LweBatch, parameterFingerprint, serialize, serializeBundle, type TfheParameters,
+} from "../tfhe/index.js";
+import { InputOutOfRangeError } from "./errors.js";
+import { liftResidue, MAX_LINEAR_CIRCUIT_BITS, residueOf } from "./encoding.js";
+import { isShape, type Shape, sizeOf } from "./shape.js";
+import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
+import { deserializeValues, serializeValues, type WireValue } from "./values.js";
+
+export const CLIENT_TYPE = "umbra.circuit.client/1";
+
+export interface ClientInputSpec {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly encrypted: boolean;
+  /** The range the circuit was built for (the inputset's, with the margin). */
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface ClientOutputSpec {
+  readonly shape: Shape;
+  readonly encrypted: boolean;
+  /** The output's range: decryption lifts residues mod 2p into [min, min + 2p). */
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface ClientSpec {
+  readonly params: TfheParameters;
+  /** The circuit's message space: values mod 2^(bits+1). */
+  readonly bits: number;
+  /** True when the circuit has no lookups (no evaluation keys). */
+  readonly linearOnly: boolean;
+  readonly inputs: readonly ClientInputSpec[];
+  readonly outputs: readonly ClientOutputSpec[];
+}
+
+/** Keys made by `CircuitClient.keygen`: the secret key stays here; the evaluation keys go to the server. */
+export interface CircuitKeys {
+  /** SECRET: never leaves the client. */
+  readonly client: ClientKey;
+  /** Bootstrapping + key-switching keys; undefined for lookup-free circuits (they need none). */
+  readonly evaluationKeys: EvaluationKeys | undefined;
+}
+
+function invalid(message: string): never {
+  throw new DeserializationError("INVALID_VALUE", message);
+}
+
+export class CircuitClient {
+  #keys: CircuitKeys | undefined;
+
+  constructor(readonly spec: ClientSpec) {}
+
+  get params(): TfheParameters {
+    return this.spec.params;
+  }
+
+  /** Fresh secret and evaluation keys (kept by this client; the secret key never leaves it). */
+  keygen(): CircuitKeys {
+    const client = ClientKey.generate(this.spec.params);
+    this.#keys = { client, evaluationKeys: this.spec.linearOnly ? undefined : client.evaluationKeys() };
+    return this.#keys;
+  }
+
+  /** Uses an existing secret key (e.g. restored from the client's own storage) instead of keygen(). */
+  useKey(client: ClientKey): void {
+    if (!(client instanceof ClientKey)) throw new TypeError("useKey expects a ClientKey");
+    const a = parameterFingerprint(client.params), b = parameterFingerprint(this.spec.params);
+    if (a.some((x, i) => x !== b[i])) throw new RangeError("this key belongs to other parameters than the circuit's");
+    this.#keys = { client, evaluationKeys: this.spec.linearOnly ? undefined : client.evaluationKeys() };
+  }
+
+  get keys(): CircuitKeys {
+    if (this.#keys === undefined) throw new Error("no keys yet: call keygen() (or useKey) first");
+    return this.#keys;
+  }
+
+  /** What the server needs, as bytes (seeded keys); undefined for lookup-free circuits. */
+  serializedEvaluationKeys(): Uint8Array | undefined {
+    const ek = this.keys.evaluationKeys;
+    return ek === undefined ? undefined : serialize(ek);
+  }
+
+  /**
+   * Checks each input against its spec (shape; range, InputOutOfRangeError naming the input) and encrypts
+   * the encrypted ones (seeded: 72 bytes per value). Clear inputs travel in the clear.
+   */
+  encryptValues(...inputs: readonly (TensorLike | Tensor)[]): WireValue[] {
+    const { spec } = this;
+    if (inputs.length !== spec.inputs.length) throw new RangeError(`expected ${spec.inputs.length} input(s), got ${inputs.length}`);
+    const client = this.keys.client;
+    return spec.inputs.map((s, i) => {
+      const t = toTensor(inputs[i]!, { what: `input "${s.name}"`, shape: s.shape });
+      t.data.forEach((v, j) => {
+        if (v < s.min || v > s.max) {
+          throw new InputOutOfRangeError(`input "${s.name}" element ${j} = ${v} is outside [${s.min}, ${s.max}], the range of the inputset (with margin)`, s.name, v);
+        }
+      });
+      return s.encrypted ? { shape: s.shape, encrypted: client.encryptCompressed(t.data, { bits: spec.bits }) } : t;
+    });
+  }
+
+  /** `encryptValues`, serialized: the request body for the server. */
+  encrypt(...inputs: readonly (TensorLike | Tensor)[]): Uint8Array {
+    return serializeValues(this.encryptValues(...inputs), this.spec.params);
+  }
+
+  /** Decrypts the server's serialized results (shapes and counts checked against the outputs). */
+  decrypt(results: Uint8Array, opts?: DeserializeOptions): Tensor[] {
+    const { spec } = this;
+    return this.decryptValues(deserializeValues(results, spec.params, spec.outputs, { bits: spec.bits }, opts).map((v) => v.value));
+  }
+
+  /** Decrypts decoded results: round(phase/Δ) mod 2p, lifted into each output's range. */
+  decryptValues(values: readonly (LweBatch | Tensor)[]): Tensor[] {
+    const { spec } = this;
+    if (values.length !== spec.outputs.length) throw new RangeError(`expected ${spec.outputs.length} output(s), got ${values.length}`);
+    const client = this.keys.client;
+    return values.map((value, o) => {
+      const out = spec.outputs[o]!;
+      if (!(value instanceof LweBatch)) return value;
+      if (!out.encrypted || value.count !== sizeOf(out.shape)) throw new RangeError(`output ${o}: expected ${out.encrypted ? `${sizeOf(out.shape)} ciphertexts` : "a clear value"}`);
+      return { shape: out.shape, data: Float64Array.from(client.phases(value), (ph) => liftResidue(residueOf(ph, spec.bits), out.min, spec.bits)) };
+    });
+  }
+
+  serialize(): Uint8Array {
+    const { params, ...rest } = this.spec;
+    return serializeBundle({ type: CLIENT_TYPE, json: rest, parts: [serialize(params)] }, params);
+  }
+
+  /** Decodes a client spec: DeserializationError on any malformed field; the parameters must be ≥ 128-bit. */
+  static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitClient {
+    const b = deserializeBundle(bytes, CLIENT_TYPE, null, opts);
+    if (b.parts.length !== 1) invalid("client spec: expected one part (the parameters)");
+    const params = deserializeParameters(b.parts[0]!, opts);
+    const fp = parameterFingerprint(params);
+    if (fp.some((x, i) => x !== b.fingerprint[i])) throw new DeserializationError("PARAMS_MISMATCH", "client spec: header and parameters disagree");
+    return new CircuitClient({ params, ...parseSpecJson(b.json) });
+  }
+}
+
+function parseRangeSpec(v: unknown, where: string): ClientOutputSpec {
+  const o = v as Partial<Record<keyof ClientOutputSpec, unknown>> | null;
+  if (typeof o !== "object" || o === null || !isShape(o.shape) || typeof o.encrypted !== "boolean") invalid(`${where}: bad shape or encrypted flag`);
+  if (!Number.isSafeInteger(o.min) || !Number.isSafeInteger(o.max) || (o.min as number) > (o.max as number)) invalid(`${where}: bad range`);
+  return { shape: o.shape, encrypted: o.encrypted, min: o.min as number, max: o.max as number };
+}
+
+function parseSpecJson(json: unknown): Omit<ClientSpec, "params"> {
+  const o = json as { bits?: unknown; linearOnly?: unknown; inputs?: unknown; outputs?: unknown } | null;
+  if (typeof o !== "object" || o === null) invalid("client spec must be an object");
+  if (!Number.isInteger(o.bits) || (o.bits as number) < 1 || (o.bits as number) > MAX_LINEAR_CIRCUIT_BITS) invalid("client spec: bad bits");
+  if (typeof o.linearOnly !== "boolean") invalid("client spec: bad linearOnly");
+  if (!Array.isArray(o.inputs) || !Array.isArray(o.outputs) || o.outputs.length === 0) invalid("client spec: bad inputs/outputs");
+  const inputs = o.inputs.map((v: unknown, i) => {
+    const name = (v as { name?: unknown } | null)?.name;
+    if (typeof name !== "string" || name.length === 0) invalid(`input ${i}: bad name`);
+    return { name, ...parseRangeSpec(v, `input "${name}"`) };
+  });
+  if (new Set(inputs.map((i) => i.name)).size !== inputs.length) invalid("client spec: duplicate input names");
+  const outputs = o.outputs.map((v: unknown, i) => parseRangeSpec(v, `output ${i}`));
+  return { bits: o.bits as number, linearOnly: o.linearOnly, inputs, outputs };
+}

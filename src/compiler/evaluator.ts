@@ -1,0 +1,209 @@
+// Server-side evaluation of a circuit on ciphertexts, with evaluation keys only (no secret key can reach
+// this code: it takes a ServerKey or a PbsWorkerPool). Linear ops run on batches with the core's lwe-ops
+// (broadcasting and moves are gathers of ciphertexts); each lookup is an offset by −lo then one PBS per
+// element with the lookup's table (encoding.ts).
+// Two schedules: `run` (one thread, node by node) and `runOnPool`, which evaluates the graph layer by
+// layer — a layer is every lookup whose inputs are ready — and sends all lookups of a layer to the
+// worker pool at once, so that small lookups of independent nodes run in parallel.
+import {
+  add, addPlain, type LookupTable, LweBatch, matmul, mulScalar, neg, type PbsWorkerPool, type ServerKey, sub, sum,
+  trivialEncrypt,
+} from "../tfhe/index.js";
+import { type LookupPlan, lookupPolynomial } from "./encoding.js";
+import { GraphError } from "./errors.js";
+import { evalNode } from "./interpreter.js";
+import { type Graph, type Node, nodeName } from "./ir.js";
+import { broadcastMap, sizeOf } from "./shape.js";
+import * as k from "./tensor-ops.js";
+import type { Tensor } from "./tensor.js";
+
+/** A value at run time on the server: ciphertexts for encrypted nodes, clear tensors otherwise. */
+export type ServerValue = LweBatch | Tensor;
+
+/** What evaluation needs of the encoding: the message space, the lookup plans, the nodes to evaluate. */
+export interface EvaluationPlan {
+  readonly bits: number;
+  readonly lookups: ReadonlyMap<number, LookupPlan>;
+  readonly live: ReadonlySet<number>;
+}
+
+const iota = (n: number): Float64Array => Float64Array.from({ length: n }, (_, i) => i);
+const isLookup = (n: Node): boolean => n.kind === "lut" || n.kind === "round";
+
+/** Evaluates a graph on encrypted inputs. Lookup tables are built once per distinct table and N. */
+export class Evaluator {
+  readonly #tables = new Map<string, LookupTable>();
+
+  constructor(readonly graph: Graph, readonly plan: EvaluationPlan) {}
+
+  /** One thread: every lookup on `server`, node by node. */
+  run(inputs: readonly ServerValue[], server: ServerKey | undefined): ServerValue[] {
+    this.#needKeys(server);
+    const values = this.#start(inputs);
+    for (const n of this.graph.nodes) {
+      if (values[n.id] !== undefined || !this.plan.live.has(n.id)) continue;
+      if (isLookup(n) && n.encrypted) {
+        const [plan, x] = this.#lookupInput(n, values);
+        values[n.id] = this.#lookupOutput(n, x, server!.bootstrap(addPlain(x, -plan.lo, { bits: this.plan.bits }), this.#table(n.id, server!.params.polynomialSize)));
+      } else {
+        values[n.id] = this.#node(n, values);
+      }
+    }
+    return this.graph.outputs.map((id) => values[id]!);
+  }
+
+  /** Layer by layer: the lookups of a layer go to the pool together (the pool spreads them over its workers). */
+  async runOnPool(inputs: readonly ServerValue[], pool: PbsWorkerPool): Promise<ServerValue[]> {
+    this.#needKeys(pool);
+    const values = this.#start(inputs);
+    const pending = this.graph.nodes.filter((n) => values[n.id] === undefined && this.plan.live.has(n.id));
+    while (pending.length > 0) {
+      // One pass in topological order computes everything that needs no pending lookup; the lookups
+      // whose inputs are ready form the layer.
+      const layer: Node[] = [];
+      for (let i = 0; i < pending.length;) {
+        const n = pending[i]!;
+        if (!n.args.every((a) => values[a] !== undefined)) { i++; continue; }
+        pending.splice(i, 1);
+        if (isLookup(n) && n.encrypted) layer.push(n);
+        else values[n.id] = this.#node(n, values);
+      }
+      if (layer.length === 0) {
+        if (pending.length > 0) throw new GraphError(`${nodeName(pending[0]!)}: its arguments are never computed`);
+        break;
+      }
+      const outs = await Promise.all(layer.map((n) => {
+        const [plan, x] = this.#lookupInput(n, values);
+        return pool.bootstrap(addPlain(x, -plan.lo, { bits: this.plan.bits }), this.#table(n.id, pool.params.polynomialSize));
+      }));
+      layer.forEach((n, i) => { values[n.id] = this.#lookupOutput(n, values[n.args[0]!] as LweBatch, outs[i]!); });
+    }
+    return this.graph.outputs.map((id) => values[id]!);
+  }
+
+  #needKeys(keys: ServerKey | PbsWorkerPool | undefined): void {
+    if (this.plan.lookups.size > 0 && keys === undefined) throw new GraphError("this circuit has lookups: it needs evaluation keys");
+  }
+
+  /** The value array with the inputs in place. */
+  #start(inputs: readonly ServerValue[]): (ServerValue | undefined)[] {
+    const { graph } = this;
+    if (inputs.length !== graph.inputs.length) throw new GraphError(`expected ${graph.inputs.length} input(s), got ${inputs.length}`);
+    const values: (ServerValue | undefined)[] = new Array<ServerValue | undefined>(graph.nodes.length);
+    graph.inputs.forEach((id, i) => { values[id] = inputs[i]!; });
+    return values;
+  }
+
+  #lookupInput(n: Node, values: readonly (ServerValue | undefined)[]): [LookupPlan, LweBatch] {
+    const plan = this.plan.lookups.get(n.id);
+    if (plan === undefined) throw new GraphError(`${nodeName(n)}: no lookup plan`);
+    return [plan, values[n.args[0]!] as LweBatch];
+  }
+
+  /** A lut is the PBS output; round(x) is x minus the PBS's low-bit correction. */
+  #lookupOutput(n: Node, x: LweBatch, out: LweBatch): LweBatch {
+    return n.kind === "round" ? sub(x, out) : out;
+  }
+
+  /** One test polynomial per distinct table (lookups with equal index → value maps share it). */
+  #table(id: number, polynomialSize: number): LookupTable {
+    const plan = this.plan.lookups.get(id)!;
+    const key = `${polynomialSize}:${plan.values.join(",")}`;
+    let t = this.#tables.get(key);
+    if (t === undefined) {
+      t = lookupPolynomial(plan, this.plan.bits, polynomialSize);
+      this.#tables.set(key, t);
+    }
+    return t;
+  }
+
+  /** Any node but an encrypted lookup: clear nodes by the interpreter, encrypted ones on ciphertexts. */
+  #node(n: Node, values: readonly (ServerValue | undefined)[]): ServerValue {
+    const args = n.args.map((a) => values[a]!);
+    if (!n.encrypted) return evalNode(n, args as Tensor[], () => { throw new GraphError(`${nodeName(n)}: unbound input`); });
+    return this.#linear(n, args);
+  }
+
+  #shapeOf(id: number): readonly number[] {
+    return this.graph.nodes[id]!.shape;
+  }
+
+  #trivial(t: Tensor, dimension: number): LweBatch {
+    return trivialEncrypt(dimension, t.data, { bits: this.plan.bits });
+  }
+
+  #linear(n: Node, args: readonly ServerValue[]): LweBatch {
+    const [a, b] = args;
+    const enc = { bits: this.plan.bits };
+    switch (n.kind) {
+      case "add": case "sub": case "mul": {
+        const ma = broadcastMap(this.#shapeOf(n.args[0]!), n.shape), mb = broadcastMap(this.#shapeOf(n.args[1]!), n.shape);
+        if (a instanceof LweBatch && b instanceof LweBatch) {
+          return n.kind === "add" ? add(a.gather(ma), b.gather(mb)) : sub(a.gather(ma), b.gather(mb));
+        }
+        const [c, cm, t, tm, encFirst] = a instanceof LweBatch
+          ? [a, ma, b as Tensor, mb, true] : [b as LweBatch, mb, a as Tensor, ma, false];
+        const clear = Array.from(tm, (i) => t.data[i]!);
+        const g = c.gather(cm);
+        if (n.kind === "mul") return mulScalar(g, clear);
+        if (n.kind === "add") return addPlain(g, clear, enc);
+        return encFirst ? addPlain(g, clear.map((v) => -v), enc) : addPlain(neg(g), clear, enc);
+      }
+      case "neg": return neg(a as LweBatch);
+      case "matmul": return this.#matmul(n, a!, b!);
+      case "sum": {
+        const x = a as LweBatch;
+        if (n.axis === null) return sum(x);
+        const shape = this.#shapeOf(n.args[0]!);
+        const len = shape[n.axis]!, inner = sizeOf(shape.slice(n.axis + 1));
+        const parts: LweBatch[] = [];
+        for (let o = 0; o < sizeOf(n.shape); o++) {
+          const outer = Math.floor(o / inner), r = o % inner;
+          parts.push(sum(x.gather(Array.from({ length: len }, (_, t) => (outer * len + t) * inner + r))));
+        }
+        return LweBatch.concat(parts);
+      }
+      case "reshape": return a as LweBatch;
+      case "broadcast": {
+        const idx = k.broadcastTo({ shape: this.#shapeOf(n.args[0]!), data: iota(sizeOf(this.#shapeOf(n.args[0]!))) }, n.shape);
+        return (a as LweBatch).gather(idx.data);
+      }
+      case "slice": {
+        const idx = k.slice({ shape: this.#shapeOf(n.args[0]!), data: iota(sizeOf(this.#shapeOf(n.args[0]!))) }, n.starts, n.stops, n.steps);
+        return (a as LweBatch).gather(idx.data);
+      }
+      case "concat": {
+        const dim = (args.find((v) => v instanceof LweBatch) as LweBatch).dimension;
+        const batches = args.map((v) => (v instanceof LweBatch ? v : this.#trivial(v, dim)));
+        let offset = 0;
+        const idx = n.args.map((id, p) => {
+          const t = { shape: this.#shapeOf(id), data: iota(batches[p]!.count).map((i) => i + offset) };
+          offset += batches[p]!.count;
+          return t;
+        });
+        return LweBatch.concat(batches).gather(k.concat(idx, n.axis).data);
+      }
+      case "lut": case "round": case "input": case "constant": throw new GraphError(`${nodeName(n)}: not a linear op`);
+    }
+  }
+
+  /** Clear × encrypted products: one lwe matmul per row of an encrypted left side, or per column of a right one. */
+  #matmul(n: Node, a: ServerValue, b: ServerValue): LweBatch {
+    const sa = this.#shapeOf(n.args[0]!), sb = this.#shapeOf(n.args[1]!);
+    const m = sa.length === 2 ? sa[0]! : 1, kk = sa[sa.length - 1]!, cols = sb.length === 2 ? sb[1]! : 1;
+    if (a instanceof LweBatch) {
+      const W = (b as Tensor).data;
+      const rows: LweBatch[] = [];
+      for (let i = 0; i < m; i++) rows.push(matmul(a.gather(Array.from({ length: kk }, (_, l) => i * kk + l)), W, cols));
+      return LweBatch.concat(rows);
+    }
+    const A = (a as Tensor).data, x = b as LweBatch;
+    const AT = new Float64Array(kk * m);
+    for (let i = 0; i < m; i++) for (let l = 0; l < kk; l++) AT[l * m + i] = A[i * kk + l]!;
+    const perColumn: LweBatch[] = [];
+    for (let j = 0; j < cols; j++) perColumn.push(matmul(x.gather(Array.from({ length: kk }, (_, l) => l * cols + j)), AT, m));
+    // perColumn holds element (i, j) at j·m + i; reorder to row-major i·cols + j.
+    const order = Array.from({ length: m * cols }, (_, o) => (o % cols) * m + Math.floor(o / cols));
+    return LweBatch.concat(perColumn).gather(order);
+  }
+}

@@ -1,0 +1,180 @@
+// The server half of a compiled circuit (Concrete's Server): the graph, the message space and the lookup
+// plans, evaluated with evaluation keys only. It has no way to take a secret key: keys come in as
+// serialized evaluation keys (a client key's bytes are WRONG_KIND) or as EvaluationKeys objects (a
+// ClientKey object is refused), arguments as serialized values, results go out the same way.
+// Serialized as a bundle ("umbra.circuit.server/1"): JSON with the graph and the lookup plans, one part
+// with the parameters (re-checked for 128-bit security when decoded).
+import {
+  BootstrapKey, ClientKey, DeserializationError, type DeserializeOptions, deserializeBundle, deserializeEvaluationKeys,
+  deserializeParameters, type EvaluationKeys, KeyswitchKey, ParameterMismatchError, parameterFingerprint, PbsWorkerPool,
+  type PbsWorkerPoolOptions, serialize, serializeBundle, ServerKey, type ServerKeyOptions, type TfheParameters,
+} from "../tfhe/index.js";
+import { type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS } from "./encoding.js";
+import { type EvaluationPlan, Evaluator, type ServerValue } from "./evaluator.js";
+import { graphFromJson, graphToJson } from "./graph-codec.js";
+import { type Graph, liveNodes, nodeName } from "./ir.js";
+import type { Tensor } from "./tensor.js";
+import { deserializeValues, serializeValues, type ValueSpec, type WireValue } from "./values.js";
+
+export const SERVER_TYPE = "umbra.circuit.server/1";
+
+export interface ServerSpec {
+  readonly params: TfheParameters;
+  readonly bits: number;
+  readonly linearOnly: boolean;
+  readonly graph: Graph;
+  /** Encrypted lookups by node id (those that contribute to an output). */
+  readonly lookups: ReadonlyMap<number, LookupPlan>;
+}
+
+function invalid(message: string): never {
+  throw new DeserializationError("INVALID_VALUE", message);
+}
+
+function sameParams(a: TfheParameters, b: TfheParameters): boolean {
+  const x = parameterFingerprint(a), y = parameterFingerprint(b);
+  return x.every((v, i) => v === y[i]);
+}
+
+export class CircuitServer {
+  readonly #evaluator: Evaluator;
+  readonly #inputs: ValueSpec[];
+  readonly #outputs: ValueSpec[];
+
+  constructor(readonly spec: ServerSpec) {
+    const plan: EvaluationPlan = { bits: spec.bits, lookups: spec.lookups, live: liveNodes(spec.graph) };
+    this.#evaluator = new Evaluator(spec.graph, plan);
+    const specOf = (id: number): ValueSpec => ({ shape: spec.graph.nodes[id]!.shape, encrypted: spec.graph.nodes[id]!.encrypted });
+    this.#inputs = spec.graph.inputs.map(specOf);
+    this.#outputs = spec.graph.outputs.map(specOf);
+  }
+
+  get params(): TfheParameters {
+    return this.spec.params;
+  }
+
+  /**
+   * The ServerKey for uploaded evaluation keys (serialized, as `CircuitClient.serializedEvaluationKeys`
+   * gives them, or decoded); undefined for lookup-free circuits. Never takes a secret key.
+   */
+  loadKeys(keys: Uint8Array | EvaluationKeys, opts: DeserializeOptions & ServerKeyOptions = {}): ServerKey | undefined {
+    const ek = this.#evaluationKeys(keys, opts);
+    if (this.spec.linearOnly) return undefined;
+    return new ServerKey(ek, opts);
+  }
+
+  /** A worker pool (Node worker threads) holding these evaluation keys, for `runOnPool`. */
+  async createPool(keys: Uint8Array | EvaluationKeys, options: PbsWorkerPoolOptions & DeserializeOptions = {}): Promise<PbsWorkerPool> {
+    if (this.spec.linearOnly) throw new RangeError("this circuit has no lookups: it needs no keys and no pool");
+    return PbsWorkerPool.create(this.#evaluationKeys(keys, options), options);
+  }
+
+  #evaluationKeys(keys: Uint8Array | EvaluationKeys, opts: DeserializeOptions): EvaluationKeys {
+    if ((keys as unknown) instanceof ClientKey) throw new TypeError("the server takes evaluation keys only, never a client (secret) key");
+    const ek = keys instanceof Uint8Array ? deserializeEvaluationKeys(keys, this.spec.params, opts) : keys;
+    if (!(ek?.bootstrapKey instanceof BootstrapKey) || !(ek.keyswitchKey instanceof KeyswitchKey)) {
+      throw new TypeError("expected evaluation keys (bootstrapping and key-switching keys)");
+    }
+    if (!sameParams(ek.params, this.spec.params)) throw new ParameterMismatchError("these evaluation keys belong to other parameters than the circuit's");
+    return ek;
+  }
+
+  #checkKeys(keys: ServerKey | PbsWorkerPool | undefined): void {
+    if (keys === undefined) return;
+    if (!(keys instanceof ServerKey) && !(keys instanceof PbsWorkerPool)) {
+      throw new TypeError("expected a ServerKey or a PbsWorkerPool (the server never takes a secret key)");
+    }
+    if (!sameParams(keys.params, this.spec.params)) throw new ParameterMismatchError("the server key belongs to other parameters than the circuit's");
+  }
+
+  /** Decodes a request: shapes, counts and encodings checked against the circuit's inputs. */
+  #args(args: Uint8Array, opts?: DeserializeOptions): ServerValue[] {
+    return deserializeValues(args, this.spec.params, this.#inputs, { bits: this.spec.bits }, opts).map((v) => v.value);
+  }
+
+  #results(values: readonly ServerValue[]): Uint8Array {
+    const wire: WireValue[] = values.map((v, o) => ("dimension" in v ? { shape: this.#outputs[o]!.shape, encrypted: v } : v as Tensor));
+    return serializeValues(wire, this.spec.params);
+  }
+
+  /** Evaluates serialized arguments (one thread) and returns the serialized results. */
+  run(args: Uint8Array, keys: ServerKey | undefined, opts?: DeserializeOptions): Uint8Array {
+    this.#checkKeys(keys);
+    return this.#results(this.#evaluator.run(this.#args(args, opts), keys));
+  }
+
+  /** `run` with the lookups of each layer batched on a worker pool. */
+  async runOnPool(args: Uint8Array, pool: PbsWorkerPool, opts?: DeserializeOptions): Promise<Uint8Array> {
+    this.#checkKeys(pool);
+    return this.#results(await this.#evaluator.runOnPool(this.#args(args, opts), pool));
+  }
+
+  /** In-process evaluation on decoded values (ciphertext batches and clear tensors). */
+  runValues(values: readonly ServerValue[], keys: ServerKey | undefined): ServerValue[] {
+    this.#checkKeys(keys);
+    return this.#evaluator.run(values, keys);
+  }
+
+  runValuesOnPool(values: readonly ServerValue[], pool: PbsWorkerPool): Promise<ServerValue[]> {
+    this.#checkKeys(pool);
+    return this.#evaluator.runOnPool(values, pool);
+  }
+
+  serialize(): Uint8Array {
+    const { params, bits, linearOnly, graph, lookups } = this.spec;
+    const plans = [...lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) }));
+    return serializeBundle({ type: SERVER_TYPE, json: { bits, linearOnly, graph: graphToJson(graph), lookups: plans }, parts: [serialize(params)] }, params);
+  }
+
+  /** Decodes a server spec: the graph is re-verified, every lookup plan checked against it. */
+  static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitServer {
+    const b = deserializeBundle(bytes, SERVER_TYPE, null, opts);
+    if (b.parts.length !== 1) invalid("server spec: expected one part (the parameters)");
+    const params = deserializeParameters(b.parts[0]!, opts);
+    const fp = parameterFingerprint(params);
+    if (fp.some((x, i) => x !== b.fingerprint[i])) throw new DeserializationError("PARAMS_MISMATCH", "server spec: header and parameters disagree");
+    const o = b.json as { bits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown } | null;
+    if (typeof o !== "object" || o === null) invalid("server spec must be an object");
+    if (typeof o.linearOnly !== "boolean") invalid("server spec: bad linearOnly");
+    const maxBits = o.linearOnly ? MAX_LINEAR_CIRCUIT_BITS : MAX_LOOKUP_CIRCUIT_BITS;
+    if (!Number.isInteger(o.bits) || (o.bits as number) < 1 || (o.bits as number) > maxBits) invalid("server spec: bad bits");
+    const bits = o.bits as number;
+    const graph = graphFromJson(o.graph);
+    const lookups = parseLookups(o.lookups, graph, bits);
+    if (o.linearOnly !== (lookups.size === 0)) invalid("server spec: linearOnly disagrees with the lookups");
+    if (!o.linearOnly && 2 ** bits > params.polynomialSize) invalid("server spec: message space larger than the polynomial size");
+    return new CircuitServer({ params, bits, linearOnly: o.linearOnly, graph, lookups });
+  }
+}
+
+function parseLookups(json: unknown, graph: Graph, bits: number): Map<number, LookupPlan> {
+  if (!Array.isArray(json)) invalid("server spec: lookups must be an array");
+  const live = liveNodes(graph), p = 2 ** bits;
+  const plans = new Map<number, LookupPlan>();
+  for (const v of json as unknown[]) {
+    const l = v as Partial<Record<keyof LookupPlan, unknown>> | null;
+    if (typeof l !== "object" || l === null || !Number.isInteger(l.node)) invalid("lookup plan: bad node");
+    const n = graph.nodes[l.node as number];
+    if (n === undefined || (n.kind !== "lut" && n.kind !== "round") || !n.encrypted || !live.has(n.id) || plans.has(n.id)) {
+      invalid(`lookup plan for %${String(l.node)}: not a live encrypted lookup (or listed twice)`);
+    }
+    const where = `lookup plan for ${nodeName(n)}`;
+    if (l.kind !== n.kind || l.input !== n.args[0]) invalid(`${where}: kind or input disagrees with the graph`);
+    const [lo, hi] = [l.lo, l.hi];
+    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || (lo as number) > (hi as number) || (hi as number) - (lo as number) >= p) {
+      invalid(`${where}: bad input range`);
+    }
+    if (typeof l.norm2 !== "number" || !(l.norm2 >= 0)) invalid(`${where}: bad norm2`);
+    if (!Array.isArray(l.values) || l.values.length !== p || !l.values.every((x) => Number.isSafeInteger(x))) {
+      invalid(`${where}: the table must hold ${p} integers`);
+    }
+    plans.set(n.id, {
+      node: n.id, kind: n.kind, input: n.args[0]!, lo: lo as number, hi: hi as number, norm2: l.norm2,
+      values: Float64Array.from(l.values as number[]),
+    });
+  }
+  for (const n of graph.nodes) {
+    if ((n.kind === "lut" || n.kind === "round") && n.encrypted && live.has(n.id) && !plans.has(n.id)) invalid(`${nodeName(n)}: no lookup plan`);
+  }
+  return plans;
+}

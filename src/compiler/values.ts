@@ -1,0 +1,87 @@
+// The wire format of a circuit's arguments and results: one bundle ("umbra.circuit.values/1") holding,
+// in order, each value as a clear tensor (in the JSON) or a ciphertext batch (a part: a serialized
+// LweBatch, or a SeededLweBatch for uploads, 72 bytes per value instead of 8·(kN + 1)). Decoding checks
+// the shapes and counts against what the receiver expects before it expands any seeded batch.
+import {
+  DeserializationError, deserializeBundle, deserializeLweBatch, deserializeSeededLweBatch, type DeserializeOptions,
+  LweBatch, peekHeader, SeededLweBatch, serialize, serializeBundle, SerializedKind, type TfheParameters,
+} from "../tfhe/index.js";
+import { formatShape, isShape, sameShape, type Shape, sizeOf } from "./shape.js";
+import { firstUnsafe, type Tensor } from "./tensor.js";
+
+export const VALUES_TYPE = "umbra.circuit.values/1";
+
+/** A value on the wire: ciphertexts (plain or seeded) or a clear tensor. */
+export type WireValue = { readonly shape: Shape; readonly encrypted: LweBatch | SeededLweBatch } | Tensor;
+
+/** What the receiver expects at one position: the shape, and whether it is encrypted. */
+export interface ValueSpec {
+  readonly shape: Shape;
+  readonly encrypted: boolean;
+}
+
+function invalid(message: string): never {
+  throw new DeserializationError("INVALID_VALUE", message);
+}
+
+export function serializeValues(values: readonly WireValue[], params: TfheParameters): Uint8Array {
+  const json: unknown[] = [];
+  const parts: Uint8Array[] = [];
+  for (const v of values) {
+    if ("encrypted" in v) {
+      if (v.encrypted.count !== sizeOf(v.shape)) throw new RangeError(`${v.encrypted.count} ciphertexts for shape ${formatShape(v.shape)}`);
+      json.push({ shape: [...v.shape], encrypted: true });
+      parts.push(serialize(v.encrypted, params));
+    } else {
+      json.push({ shape: [...v.shape], encrypted: false, data: Array.from(v.data) });
+    }
+  }
+  return serializeBundle({ type: VALUES_TYPE, json: { values: json }, parts }, params);
+}
+
+/**
+ * Decodes values for `specs` (count, shapes and encryptedness must match: LENGTH_MISMATCH / INVALID_VALUE).
+ * Seeded batches are expanded after every check; `opts` bounds each part (maxBytes, maxCount).
+ */
+export function deserializeValues(
+  bytes: Uint8Array, params: TfheParameters, specs: readonly ValueSpec[], cipher: { readonly bits: number }, opts?: DeserializeOptions,
+): { readonly shape: Shape; readonly value: LweBatch | Tensor }[] {
+  const bundle = deserializeBundle(bytes, VALUES_TYPE, params, opts);
+  const list = (bundle.json as { values?: unknown } | null)?.values;
+  if (!Array.isArray(list)) invalid("values: expected { values: [...] }");
+  if (list.length !== specs.length) throw new DeserializationError("LENGTH_MISMATCH", `expected ${specs.length} value(s), got ${list.length}`);
+  const encryptedCount = specs.filter((s) => s.encrypted).length;
+  if (bundle.parts.length !== encryptedCount) throw new DeserializationError("LENGTH_MISMATCH", `expected ${encryptedCount} ciphertext part(s), got ${bundle.parts.length}`);
+  let part = 0;
+  // First pass: every check; second: decode (so nothing is expanded for a request that fails late).
+  const plan = list.map((v: unknown, i) => {
+    const spec = specs[i]!;
+    const o = v as { shape?: unknown; encrypted?: unknown; data?: unknown } | null;
+    if (typeof o !== "object" || o === null || !isShape(o.shape)) invalid(`value ${i}: bad shape`);
+    if (!sameShape(o.shape, spec.shape)) invalid(`value ${i}: shape ${formatShape(o.shape)}, expected ${formatShape(spec.shape)}`);
+    if (o.encrypted !== spec.encrypted) invalid(`value ${i}: expected ${spec.encrypted ? "an encrypted" : "a clear"} value`);
+    if (!spec.encrypted) {
+      const data = o.data;
+      if (!Array.isArray(data) || data.length !== sizeOf(spec.shape)) invalid(`value ${i}: expected ${sizeOf(spec.shape)} clear elements`);
+      const t = Float64Array.from(data as unknown[], (x) => (typeof x === "number" ? x : NaN));
+      if (firstUnsafe(t) >= 0) invalid(`value ${i}: clear elements must be safe integers`);
+      return { shape: spec.shape, clear: t };
+    }
+    const bytesOf = bundle.parts[part++]!;
+    const kind = peekHeader(bytesOf).kind;
+    if (kind !== SerializedKind.LweBatch && kind !== SerializedKind.SeededLweBatch) {
+      throw new DeserializationError("WRONG_KIND", `value ${i}: expected an LWE ciphertext batch`);
+    }
+    return { shape: spec.shape, bytes: bytesOf, seeded: kind === SerializedKind.SeededLweBatch };
+  });
+  return plan.map((p, i) => {
+    if ("clear" in p) return { shape: p.shape, value: { shape: p.shape, data: p.clear! } };
+    const batch = p.seeded ? deserializeSeededLweBatch(p.bytes!, params, opts) : deserializeLweBatch(p.bytes!, params, opts);
+    if (batch.count !== sizeOf(p.shape)) throw new DeserializationError("LENGTH_MISMATCH", `value ${i}: ${batch.count} ciphertexts for shape ${formatShape(p.shape)}`);
+    // Circuit values live under the big key (k·N) in the circuit's one message space.
+    const kN = params.glweDimension * params.polynomialSize;
+    if (batch.dimension !== kN) throw new DeserializationError("LENGTH_MISMATCH", `value ${i}: LWE dimension ${batch.dimension}, expected k·N = ${kN}`);
+    if (batch.encoding.bits !== cipher.bits) invalid(`value ${i}: encoded with ${batch.encoding.bits} bits, the circuit uses ${cipher.bits}`);
+    return { shape: p.shape, value: batch instanceof SeededLweBatch ? batch.decompress() : batch };
+  });
+}
