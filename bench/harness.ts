@@ -2,7 +2,7 @@
 // medians, result constructors, and the emitter that prints each result as it is produced.
 import { fmtBytes, fmtMs, fmtNum, round } from "./format.js";
 
-export type Section = "pbs" | "keygen" | "encrypt" | "sizes" | "fft" | "throughput" | "reference" | "compare";
+export type Section = "pbs" | "keygen" | "encrypt" | "sizes" | "fft" | "throughput" | "compiler" | "reference" | "compare";
 
 export interface BenchResult {
   readonly name: string;
@@ -19,6 +19,10 @@ export interface BenchResult {
   readonly batch?: number;
   /** Throughput items: process CPU time (all threads) ÷ wall time over the measured runs. */
   readonly cpu_per_wall?: number;
+  /** Compiler items: the circuit's message bits (p = 2^bits). */
+  readonly bits?: number;
+  /** Compiler items: PBS per run of the circuit. */
+  readonly pbs_count?: number;
   /** For sizes: "serialize" (bytes of serialize(), or its exact serializedSize()) or "memory". */
   readonly source?: "serialize" | "memory";
   readonly error?: string;

@@ -51,7 +51,16 @@ export interface Plan {
   readonly throughputBatch: number;
   readonly throughputReps: number;
   readonly reference: "full" | "light";
+  /** Measured compiles per compiler program (each pays the optimizer's search). */
+  readonly compileReps: number;
+  /** Compiler programs run under FHE (keygen + encryptRunDecrypt); the others are only compiled. */
+  readonly compilerFhe: readonly CompilerProgram[];
+  /** Measured encryptRunDecrypt runs per program (after a first, unmeasured run). */
+  readonly compilerFheReps: number;
 }
+
+/** The compiler benchmark's programs (bench/sections/compiler.ts). */
+export type CompilerProgram = "dot8" | "lut4" | "lut6" | "mlp";
 
 /** Sets too big to share a process with the others: their keys take GiBs (PARAM_MESSAGE_8's are streamed). */
 const BIG_SETS: readonly TfheParameters[] = [PARAM_MESSAGE_7, PARAM_MESSAGE_8];
@@ -62,6 +71,8 @@ export function makePlan(opts: BenchOptions): Plan {
       mode: "tiny", sets: [UNSAFE_TEST_PARAMS_TINY], isolatedSets: [], pbsReps: () => 2, ksReps: () => 10, keyReps: () => 1,
       cheapReps: 2, batch: 8, main: UNSAFE_TEST_PARAMS_TINY, encrypt8Bit: false, fftN: 2048, fftPairs: 20, fftReps: 2,
       throughputBatch: 6, throughputReps: 1, reference: "light",
+      // Real parameters even here (the compiler has no test-only path): all but the 6-bit lookup (its keys take seconds).
+      compileReps: 2, compilerFhe: ["dot8", "lut4", "mlp"], compilerFheReps: 2,
     };
   }
   return {
@@ -80,6 +91,9 @@ export function makePlan(opts: BenchOptions): Plan {
     throughputBatch: 64,
     throughputReps: opts.quick ? 2 : 3,
     reference: "full",
+    compileReps: opts.quick ? 3 : 5,
+    compilerFhe: ["dot8", "lut4", "lut6", "mlp"],
+    compilerFheReps: opts.quick ? 3 : 5,
   };
 }
 

@@ -7,6 +7,7 @@ import { fmtBytes, fmtMs, fmtNum } from "./format.js";
 import { orderKeys, valueOf, type BenchResult } from "./harness.js";
 import type { MachineDescription } from "./machine.js";
 import type { Mode } from "./plan.js";
+import { COMPILER_PROGRAMS } from "./sections/compiler.js";
 import { HL_NOTE, SHORTINT_SET } from "./sections/node-tfhe.js";
 
 export interface BenchReport {
@@ -134,6 +135,23 @@ export function renderMarkdown(report: BenchReport): string {
   out.push("- CPU time ÷ wall time near the worker count means the workers did run in parallel; a 2-worker speedup " +
     "well below 2× then comes from the cores themselves (two vCPUs may be SMT siblings of one physical core) or " +
     "from other work on the machine (see the load average above).");
+  out.push("");
+
+  out.push("## Compiler", "");
+  out.push("Programs compiled by `compile` (src/compiler) and run at the parameters it chose for them (≥ 128-bit " +
+    "security, p_fail ≤ 2^-64 per PBS, or per output decryption without lookups). Compile: trace + bounds on the " +
+    "inputset + encoding + parameter choice, each run paying the optimizer's search (not its cache). FHE: " +
+    "`encryptRunDecrypt` (encrypt, evaluate, decrypt) with keys made before, the first run (which builds the " +
+    "server key) left out. Clear: `run` on the same circuit.", "");
+  const progs = Object.entries(COMPILER_PROGRAMS).filter(([p]) => by.has(`compiler/compile/${p}`));
+  out.push(table(["program", "bits", "PBS", "parameters", "compile", "keygen", "FHE", "clear"], progs.map(([p]) => {
+    const c = by.get(`compiler/compile/${p}`)!;
+    return [p, c.bits !== undefined ? String(c.bits) : "—", c.pbs_count !== undefined ? String(c.pbs_count) : "—", c.params ?? "—",
+      lat(`compiler/compile/${p}`), lat(`compiler/keygen/${p}`), lat(`compiler/fhe/${p}`), lat(`compiler/clear/${p}`)];
+  })), "");
+  for (const [p, prog] of progs) out.push(`- ${p}: ${prog.what}.`);
+  for (const r of results.filter((r) => r.section === "compiler" && r.error)) out.push(`- ${r.name}: failed — ${r.error}`);
+  if (progs.some(([p]) => !by.has(`compiler/fhe/${p}`))) out.push("- \"—\": not run in this mode.");
   out.push("");
 
   out.push("## Same-run reference: node-tfhe", "");

@@ -1,5 +1,6 @@
 // umbra's benchmarks: PBS latency per named parameter set, key switching, key generation, encryption and
-// decryption, key and ciphertext sizes, FFT throughput, multi-core PBS throughput (PbsWorkerPool), and a
+// decryption, key and ciphertext sizes, FFT throughput, multi-core PBS throughput (PbsWorkerPool), the
+// compiler (compile time, keygen, FHE and clear latency of four programs at the parameters it chose), and a
 // same-run reference: Zama's node-tfhe (TFHE-rs compiled to WebAssembly; keygen, encryption, decryption
 // and serialization only — that build has no homomorphic operations).
 //
@@ -18,6 +19,7 @@ import { runIsolated } from "./isolate.js";
 import { describeMachine, loadAverage, packageRoot } from "./machine.js";
 import { makePlan, type BenchOptions, type Ctx } from "./plan.js";
 import { writeReport, type BenchReport } from "./report.js";
+import { benchCompiler } from "./sections/compiler.js";
 import { benchEncryption, benchEncryption8Bit } from "./sections/encryption.js";
 import { benchFft } from "./sections/fft.js";
 import { benchReference } from "./sections/node-tfhe.js";
@@ -53,6 +55,7 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
   if (plan.encrypt8Bit) benchEncryption8Bit(ctx);
   await benchThroughput(ctx);
   ctx.mainKeys = undefined;
+  benchCompiler(ctx);
   benchReference(ctx);
   for (const p of plan.isolatedSets) {
     log(`${p.name}: in a child process (fresh kernel memory; this takes a few minutes)`);

@@ -49,7 +49,15 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
       "decrypt/1/UNSAFE_TEST_PARAMS_TINY", "size/bsk/UNSAFE_TEST_PARAMS_TINY", "size/ciphertext-seeded/UNSAFE_TEST_PARAMS_TINY",
       "throughput/UNSAFE_TEST_PARAMS_TINY/1-worker", "throughput/UNSAFE_TEST_PARAMS_TINY/2-workers",
       "throughput/UNSAFE_TEST_PARAMS_TINY/ratio-2-vs-1-workers", "node-tfhe/load",
+      "compiler/compile/dot8", "compiler/compile/lut4", "compiler/compile/lut6", "compiler/compile/mlp",
+      "compiler/keygen/dot8", "compiler/fhe/dot8", "compiler/clear/dot8", "compiler/keygen/lut4", "compiler/fhe/lut4",
+      "compiler/fhe/mlp",
     ]) assert.ok(names.has(want), `missing ${want}`);
+    // The compiler's programs compile and run at real parameters: no failure, bits and PBS count recorded.
+    for (const r of report.results.filter((r) => r.section === "compiler")) assert.equal(r.error, undefined, `${r.name}: ${r.error}`);
+    const lut4 = report.results.find((r) => r.name === "compiler/fhe/lut4")!;
+    assert.ok(lut4.pbs_count === 4 && lut4.bits === 4 && lut4.params !== undefined, JSON.stringify(lut4));
+    assert.equal(report.results.find((r) => r.name === "compiler/compile/dot8")!.pbs_count, 0);
     // Whatever happened to node-tfhe (loaded or not), it is recorded rather than thrown.
     const load = report.results.find((r) => r.name === "node-tfhe/load")!;
     assert.ok(load.error !== undefined || (load.median_ms !== undefined && names.has("node-tfhe/encrypt/FheUint8")));
@@ -66,8 +74,9 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
     const md = readFileSync(join(dir, "BENCHMARKS.md"), "utf8");
     assert.equal(md, renderMarkdown(report));
     for (const h of ["# umbra benchmarks", "## Programmable bootstrapping latency", "## Key generation", "## Sizes", "## FFT",
-      "## Multi-core PBS throughput", "## Same-run reference: node-tfhe"]) assert.ok(md.includes(h), `missing heading ${h}`);
+      "## Multi-core PBS throughput", "## Compiler", "## Same-run reference: node-tfhe"]) assert.ok(md.includes(h), `missing heading ${h}`);
     assert.ok(md.includes(String(json.machine.cpu)));
+    assert.match(md, /\| lut4 \| 4 \| 4 \| optimized-p4-/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -261,11 +261,22 @@ export function checkInRange(graph: Graph, bounds: Bounds, inputs: readonly (Ten
       }
     }
     if (!node.encrypted) return;
+    // The message space holds each node's whole bit width (encoding.ts), so a value inside its width
+    // decrypts right even outside the measured range; a value beyond the width would wrap.
     const b = bounds.nodes[node.id]!;
     const [rmin, rmax] = rangeOfWidth(b.bits, b.signed);
     for (const v of values[node.id]!.data) {
       if (v < rmin || v > rmax) {
         throw new InputOutOfRangeError(`${nodeName(node)}: value ${v} does not fit its ${b.signed ? "i" : "u"}${b.bits} width [${rmin}, ${rmax}]`, nodeName(node), v);
+      }
+    }
+    // round's correction is a lookup over its input's measured range [min, max] (encoding.ts).
+    if (node.kind === "round") {
+      const x = bounds.nodes[node.args[0]!]!;
+      for (const v of values[node.args[0]!]!.data) {
+        if (v < x.min || v > x.max) {
+          throw new InputOutOfRangeError(`${nodeName(node)}: input ${v} is outside [${x.min}, ${x.max}], the range its lookup was built for`, nodeName(node), v);
+        }
       }
     }
   });

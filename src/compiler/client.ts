@@ -27,7 +27,7 @@ export interface ClientInputSpec {
 export interface ClientOutputSpec {
   readonly shape: Shape;
   readonly encrypted: boolean;
-  /** The output's range: decryption lifts residues mod 2p into [min, min + 2p). */
+  /** The output's decoding range (its bit width): decryption lifts residues mod 2p into [min, min + 2p). */
   readonly min: number;
   readonly max: number;
 }

@@ -10,7 +10,7 @@ import type { Shape } from "./shape.js";
 import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
 import { type InputSpec, type TraceFn, trace } from "./tracer.js";
 import { bindInputs } from "./interpreter.js";
-import { type CircuitEncoding, planEncoding } from "./encoding.js";
+import { type CircuitEncoding, decodeRange, planEncoding } from "./encoding.js";
 import { type CircuitParameters, type ParameterOptions, chooseCircuitParameters } from "./params.js";
 import { type SimulateOptions, simulateGraph } from "./simulate.js";
 import { type CircuitKeys, CircuitClient } from "./client.js";
@@ -61,9 +61,11 @@ export class Circuit {
           const n = this.graph.nodes[id]!;
           return { name: n.kind === "input" ? n.name : `%${id}`, shape: n.shape, encrypted: n.encrypted, min: b[id]!.min, max: b[id]!.max };
         }),
-        outputs: this.graph.outputs.map((id) => ({
-          shape: this.graph.nodes[id]!.shape, encrypted: this.graph.nodes[id]!.encrypted, min: b[id]!.min, max: b[id]!.max,
-        })),
+        // Outputs decode into their whole bit width (encoding.ts).
+        outputs: this.graph.outputs.map((id) => {
+          const [min, max] = decodeRange(b[id]!);
+          return { shape: this.graph.nodes[id]!.shape, encrypted: this.graph.nodes[id]!.encrypted, min, max };
+        }),
       });
     }
     return this.#client;

@@ -4,9 +4,10 @@
 // index v − lo ∈ [0, p); the table maps index i to f(i + lo), encoded mod 2p (negative values wrap).
 // `round(x, lsbs)` is one lookup computing the low-bit correction c(x) = x − round(x), then x − c(x)
 // (the model bounds/norms use: Σw² of x plus one fresh source). Outputs decrypt to round(phase/Δ) mod 2p,
-// lifted to the unique integer of the node's [lo, hi] with that residue (hi − lo < 2p).
+// lifted to the unique integer of the node's bit-width range with that residue (the width's span ≤ 2p),
+// so any value the run-time guard accepts (it checks widths) decrypts right, measured range or not.
 import { encode, LookupTable } from "../tfhe/index.js";
-import type { Bounds } from "./bounds.js";
+import { type Bounds, type NodeBounds, rangeOfWidth } from "./bounds.js";
 import { BoundsError } from "./errors.js";
 import { type Graph, liveNodes, nodeName } from "./ir.js";
 import { sizeOf } from "./shape.js";
@@ -63,8 +64,10 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
   };
   for (const n of graph.nodes) {
     if (!live.has(n.id) || !n.encrypted) continue;
-    const { min, max } = bounds.nodes[n.id]!;
-    need(ceilLog2(max - min + 1) - 1, n.id, `its value ranges over [${min}, ${max}]`);
+    // Values live mod 2p and decode into their node's whole bit width (decodeRange): values inside the
+    // width but outside the measured range still decrypt right. A w-bit width needs 2p ≥ 2^w.
+    const [min, max] = decodeRange(bounds.nodes[n.id]!);
+    need(ceilLog2(max - min + 1) - 1, n.id, `its ${bounds.nodes[n.id]!.signed ? "i" : "u"}${bounds.nodes[n.id]!.bits} width spans [${min}, ${max}]`);
     if (n.kind !== "lut" && n.kind !== "round") continue;
     const x = n.args[0]!;
     let lo: number, hi: number;
@@ -113,6 +116,11 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
   let maxLookupNorm2 = 0;
   for (const l of lookups.values()) maxLookupNorm2 = Math.max(maxLookupNorm2, l.norm2);
   return { bits, widestNode, lookups, pbsCount, maxLookupNorm2, maxOutputNorm2, outputCount, live };
+}
+
+/** The range a node's values decode into: its whole bit width (rangeOfWidth), which holds [min, max]. */
+export function decodeRange(b: NodeBounds): [number, number] {
+  return rangeOfWidth(b.bits, b.signed);
 }
 
 /** x mod m in [0, m). */

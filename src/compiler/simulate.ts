@@ -4,7 +4,7 @@
 // a failure moves the index one box up or down, which is what noise crossing half a box does (for a flat
 // f the value may not change). Outputs are lifted to their range mod 2p like decryption.
 import { pbsFailureProbability } from "../tfhe/index.js";
-import { type CircuitEncoding, liftResidue, lookupAt, mod } from "./encoding.js";
+import { type CircuitEncoding, decodeRange, liftResidue, lookupAt, mod } from "./encoding.js";
 import type { Bounds } from "./bounds.js";
 import { evalNode } from "./interpreter.js";
 import type { Graph } from "./ir.js";
@@ -60,7 +60,7 @@ export function simulateGraph(
   return graph.outputs.map((id) => {
     const t = values[id]!;
     if (!graph.nodes[id]!.encrypted) return t;
-    const lo = bounds.nodes[id]!.min;
+    const [lo] = decodeRange(bounds.nodes[id]!);
     return { shape: t.shape, data: Float64Array.from(t.data, (v) => liftResidue(mod(v, p2), lo, enc.bits)) };
   });
 }

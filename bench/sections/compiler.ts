@@ -1,0 +1,146 @@
+// The compiler (src/compiler): per program, the time to compile (trace + bounds + encoding + the optimizer's
+// parameter choice), then at the parameters it chose: key generation, FHE latency of encryptRunDecrypt
+// (keygen excluded) and the clear Circuit.run for reference. Real parameters in every mode.
+import {
+  compile, DEFAULT_P_FAIL, lut, prng, relu, toNested, type Circuit, type Sample, type Tensor, type TraceFn,
+} from "../../src/compiler/index.js";
+import { round } from "../format.js";
+import { errorText, latency, median, sample } from "../harness.js";
+import type { CompilerProgram, Ctx } from "../plan.js";
+
+interface Program {
+  /** One line for BENCHMARKS.md. */
+  readonly what: string;
+  readonly fn: TraceFn;
+  /** Bounds come from these; the FHE runs take their inputs from it too (so they stay within the bounds). */
+  readonly inputset: readonly Sample[];
+}
+
+const W_DOT = Array.from({ length: 30 }, (_, i) => ((i * 5 + 2) % 7) - 3); // every value of [-3, 3]
+const W1 = [[1, -1, 2, 0], [0, 1, -1, 1], [-1, 1, 1, -1], [1, 0, -1, 1]];
+const W2 = [[1, -1], [-1, 1], [1, 1], [0, -1]];
+
+/** All-lo and all-hi vectors, `extremes`, then 30 random vectors (deterministic). */
+function inputsetOf(n: number, lo: number, hi: number, seed: number, extremes: readonly number[][] = []): Sample[] {
+  const r = prng(seed);
+  const random = Array.from({ length: 30 }, () => Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1))));
+  return [new Array<number>(n).fill(lo), new Array<number>(n).fill(hi), ...extremes, ...random].map((x) => [x]);
+}
+
+export const COMPILER_PROGRAMS: Readonly<Record<CompilerProgram, Program>> = {
+  dot8: {
+    what: "x · w: x encrypted, 30 values in [0, 255]; w clear, fixed, in [-3, 3]; no lookup",
+    fn: (x) => x.dot(W_DOT),
+    // The largest and the smallest dot product: the message space covers every 8-bit input.
+    inputset: inputsetOf(30, 0, 255, 1, [W_DOT.map((w) => (w > 0 ? 255 : 0)), W_DOT.map((w) => (w < 0 ? 255 : 0))]),
+  },
+  lut4: {
+    what: "x² mod 16 on x encrypted, 4 values in [0, 15]: one 4-bit lookup per value",
+    fn: (x) => lut(x, (v) => (v * v) % 16),
+    inputset: inputsetOf(4, 0, 15, 2),
+  },
+  lut6: {
+    what: "x² mod 64 on x encrypted, 4 values in [0, 63]: one 6-bit lookup per value",
+    fn: (x) => lut(x, (v) => (v * v) % 64),
+    inputset: inputsetOf(4, 0, 63, 3),
+  },
+  mlp: {
+    what: "relu(x · W1) · W2: x encrypted, 4 values in [0, 3]; W1 4×4 and W2 4×2 clear, in [-1, 2]",
+    fn: (x) => relu(x.matmul(W1)).matmul(W2),
+    inputset: inputsetOf(4, 0, 3, 4),
+  },
+};
+
+let freshCount = 0;
+/**
+ * A p_fail a hair below the default, new at every call: the optimizer caches its choice per target, and a
+ * measured compile should pay the search as compiling a new program does.
+ */
+const freshPFail = (): number => DEFAULT_P_FAIL * (1 - ++freshCount * 2 ** -30);
+
+const same = (a: readonly Tensor[], b: readonly Tensor[]): boolean =>
+  JSON.stringify(a.map(toNested)) === JSON.stringify(b.map(toNested));
+
+export function benchCompiler(ctx: Ctx): void {
+  for (const [name, prog] of Object.entries(COMPILER_PROGRAMS) as [CompilerProgram, Program][]) {
+    let stage = "compile";
+    let circuit: Circuit | undefined;
+    try {
+      ctx.log(`compiler: ${name}`);
+      benchCompile(ctx, name, prog);
+      const c = circuit = compile(prog.fn, { x: "encrypted" }, prog.inputset); // default p_fail
+      if (ctx.plan.compilerFhe.includes(name)) {
+        stage = "keygen";
+        benchKeygen(ctx, name, c);
+        stage = "fhe";
+        benchFhe(ctx, name, prog, c);
+      }
+      stage = "clear";
+      const x = prog.inputset[2]!;
+      ctx.emit(latency(`compiler/clear/${name}`, "compiler", sample(() => { c.run(...x); }, ctx.plan.cheapReps),
+        { note: "Circuit.run: the same circuit evaluated in the clear" }));
+    } catch (e) {
+      ctx.emit({ name: `compiler/${stage}/${name}`, section: "compiler", error: errorText(e), n: 0, unit: "ms" });
+    } finally {
+      circuit?.dispose();
+    }
+  }
+}
+
+function benchCompile(ctx: Ctx, name: CompilerProgram, prog: Program): void {
+  const phases: [number[], number[], number[]] = [[], [], []];
+  let circuit!: Circuit;
+  const samples = sample(() => {
+    const t0 = performance.now();
+    circuit = compile(prog.fn, { x: "encrypted" }, prog.inputset, { pFail: freshPFail() });
+    const t1 = performance.now();
+    void circuit.encoding;
+    const t2 = performance.now();
+    void circuit.parameters;
+    const t3 = performance.now();
+    phases[0].push(t1 - t0);
+    phases[1].push(t2 - t1);
+    phases[2].push(t3 - t2);
+  }, ctx.plan.compileReps);
+  const warm = phases.map((p) => round(median(p.slice(1)))); // without the warm-up run
+  const cp = circuit.parameters;
+  ctx.emit(latency(`compiler/compile/${name}`, "compiler", samples, {
+    params: cp.params.name, bits: circuit.encoding.bits, pbs_count: circuit.encoding.pbsCount,
+    note: `trace + bounds ${warm[0]} ms, encoding ${warm[1]} ms, parameters ${warm[2]} ms (medians); ` +
+      (cp.linearOnly ? "no lookup: the smallest named set that decrypts the outputs" : "the optimizer's search, not its cache") +
+      `; predicted p_fail ${cp.log2PFail < -999 ? "< 2^-999" : `2^${round(cp.log2PFail, 3)}`} per ${cp.linearOnly ? "output" : "PBS"}`,
+  }));
+}
+
+function benchKeygen(ctx: Ctx, name: CompilerProgram, circuit: Circuit): void {
+  const cp = circuit.parameters;
+  ctx.emit(latency(`compiler/keygen/${name}`, "compiler", sample(() => { circuit.keygen(); }, ctx.plan.keyReps(cp.params), 0), {
+    params: cp.params.name,
+    note: cp.linearOnly ? "client key only (no lookup: no evaluation keys)" : "client key + evaluation keys (BSK + KSK)",
+  }));
+}
+
+/** Latency of encryptRunDecrypt with the keys of benchKeygen, each result checked against Circuit.run. */
+function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit): void {
+  const { plan, emit } = ctx;
+  const cp = circuit.parameters;
+  const inputs = prog.inputset.slice(2);
+  let k = 0, wrong = 0;
+  const once = (): void => {
+    const x = inputs[k++ % inputs.length]!;
+    if (!same(circuit.encryptRunDecrypt(...x), circuit.run(...x))) wrong++;
+  };
+  const t = performance.now();
+  once(); // builds the server key (Fourier conversion of the BSK): not part of the latency
+  const first = performance.now() - t;
+  const runs = sample(once, plan.compilerFheReps, 0);
+  const pbs = circuit.encoding.pbsCount;
+  emit(latency(`compiler/fhe/${name}`, "compiler", runs, {
+    params: cp.params.name, bits: circuit.encoding.bits, pbs_count: pbs,
+    note: [
+      `encrypt + evaluate + decrypt, keys made before; first run ${round(first)} ms (builds the server key)`,
+      pbs > 0 ? `≈ ${round(median(runs) / pbs)} ms per PBS` : "",
+      wrong > 0 ? `WARNING: wrong results in ${wrong} of ${runs.length + 1} runs` : "",
+    ].filter((s) => s !== "").join("; "),
+  }));
+}
