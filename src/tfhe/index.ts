@@ -3,6 +3,7 @@ export * from "./parameters.js";
 export * from "./security.js";
 export * from "./noise.js";
 export { chooseParameters, estimateCost, type ChooseParametersOptions, type CostEstimate } from "./optimizer.js";
+export { estimateLatency, LATENCY_MODEL, type LatencyEstimate } from "./latency.js";
 export { type Encoding, encode, decode, deltaOf, plaintextModulus, noiseOf } from "./encoding.js";
 export { ParameterMismatchError } from "./errors.js";
 export { LweSecretKey, GlweSecretKey } from "./secret-key.js";
@@ -21,7 +22,7 @@ export { CompactPublicKey, CompactCiphertextList } from "./public-key.js";
 export { newSeed, randomBytes, SeededStream } from "./random.js";
 export { PbsWorkerPool, WorkerPoolError, type PbsWorkerPoolOptions } from "./worker-pool.js"; // Node-only (worker_threads, loaded lazily)
 export {
-  serialize, serializedSize, peekHeader, deserializeLweBatch, deserializeSeededLweBatch, deserializeBootstrapKey,
+  serialize, serializedSize, serializedSizes, type SerializedSizes, peekHeader, deserializeLweBatch, deserializeSeededLweBatch, deserializeBootstrapKey,
   deserializeSeededBootstrapKey, deserializeKeyswitchKey, deserializeSeededKeyswitchKey, deserializeClientKey,
   deserializeCompactPublicKey, deserializeCompactCiphertextList, deserializeEvaluationKeys, deserializeParameters,
   DeserializationError, FORMAT_VERSION, SerializedKind, DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT,

@@ -27,9 +27,9 @@ import type { Encoder } from "./serialization/codec.js";
 import { bootstrapKeyCodec as bsk } from "./serialization/codec-bootstrap-key.js";
 import { type Bundle, bundleEncoder, parseBundle } from "./serialization/codec-bundle.js";
 import { clientKeyEncoder, parseClientKey } from "./serialization/codec-client-key.js";
-import { evaluationKeysEncoder, parseEvaluationKeys } from "./serialization/codec-evaluation-keys.js";
+import { evaluationKeysBodyBytes, evaluationKeysEncoder, parseEvaluationKeys } from "./serialization/codec-evaluation-keys.js";
 import { keyswitchKeyCodec as ksk } from "./serialization/codec-keyswitch-key.js";
-import { lweBatchEncoder, parseLweBatch, parseSeededLweBatch, seededLweBatchEncoder } from "./serialization/codec-lwe.js";
+import { lweBatchBodyBytes, lweBatchEncoder, parseLweBatch, parseSeededLweBatch, seededLweBatchEncoder } from "./serialization/codec-lwe.js";
 import { parametersEncoder, parseParameters, type ParametersDecodeOptions } from "./serialization/codec-parameters.js";
 import { compactListEncoder, compactPublicKeyEncoder, parseCompactList, parseCompactPublicKey } from "./serialization/codec-public-key.js";
 import { assertBytes, decodeObject, encodeObject, framedSize, type Parser } from "./serialization/envelope.js";
@@ -98,6 +98,34 @@ export function serialize(obj: Serializable, params?: TfheParameters): Uint8Arra
   }
   enc.check(p);
   return encodeObject(enc.kind, fingerprint, enc.bodyBytes, (w) => enc.write(w));
+}
+
+/** Serialized sizes, in bytes, of what a parameter set implies (no key is generated). */
+export interface SerializedSizes {
+  /** The client's upload: both evaluation keys, seeded. */
+  readonly evaluationKeys: number;
+  readonly bootstrapKey: number;
+  readonly seededBootstrapKey: number;
+  readonly keyswitchKey: number;
+  readonly seededKeyswitchKey: number;
+  /** One ciphertext under the big key (k·N), plain and seeded; add `perExtraCiphertext` per more in a batch. */
+  readonly ciphertext: number;
+  readonly seededCiphertext: number;
+  readonly perExtraCiphertext: number;
+  readonly perExtraSeededCiphertext: number;
+}
+
+export function serializedSizes(p: TfheParameters): SerializedSizes {
+  const kN = p.glweDimension * p.polynomialSize;
+  const one = lweBatchBodyBytes(kN, 1), two = lweBatchBodyBytes(kN, 2);
+  const b = bsk.bodyBytesFor(p), k = ksk.bodyBytesFor(p);
+  return {
+    evaluationKeys: framedSize(evaluationKeysBodyBytes(p)),
+    bootstrapKey: framedSize(b.plain), seededBootstrapKey: framedSize(b.seeded),
+    keyswitchKey: framedSize(k.plain), seededKeyswitchKey: framedSize(k.seeded),
+    ciphertext: framedSize(one.plain), seededCiphertext: framedSize(one.seeded),
+    perExtraCiphertext: two.plain - one.plain, perExtraSeededCiphertext: two.seeded - one.seeded,
+  };
 }
 
 /** The exact length of `serialize(obj)` in bytes, without serializing. */

@@ -3,7 +3,7 @@
 // and resets the noise to the PBS output variance (noise.ts).
 import { kernels, WasmBuffer } from "../kernels/wasm.js";
 import type { Encoding } from "./encoding.js";
-import { BootstrapKey, FourierBootstrapKey } from "./bootstrap-key.js";
+import { BootstrapKey, bootstrapKeyShape, FourierBootstrapKey, ggswWords } from "./bootstrap-key.js";
 import { KernelKeyswitchKey, KeyswitchKey } from "./keyswitch-key.js";
 import { LweBatch } from "./lwe-batch.js";
 import { lookupTable, manyLookupTable, type LookupTable } from "./lookup-table.js";
@@ -69,6 +69,20 @@ export class ServerKey {
     this.#acc = new WasmBuffer((k + 1) * N * 8, K);
     this.#lut = new WasmBuffer(N * 8, K);
     this.#out = new WasmBuffer((k * N + 1) * 8, K);
+  }
+
+  /**
+   * Bytes of the keys a ServerKey for `p` holds (resident in kernel memory, or in host memory when
+   * streamed): the Fourier bootstrapping key (f64) and the 32-bit key-switching key.
+   */
+  static memoryBytes(p: TfheParameters): { readonly bootstrapKey: number; readonly keyswitchKey: number } {
+    const bs = bootstrapKeyShape(p);
+    return {
+      bootstrapKey: bs.lweDimension * ggswWords(bs) * 8,
+      keyswitchKey: KernelKeyswitchKey.bytes({
+        inputDimension: p.glweDimension * p.polynomialSize, outputDimension: p.lweDimension, baseLog: p.ksBaseLog, levels: p.ksLevel,
+      }),
+    };
   }
 
   /** Dimension of ciphertexts between bootstraps (the big key, kN). */

@@ -9,7 +9,7 @@ import {
   SerializedKind, UNSAFE_TEST_PARAMS_SMALL, UNSAFE_TEST_PARAMS_TINY, deserializeBootstrapKey, deserializeClientKey,
   deserializeCompactCiphertextList, deserializeCompactPublicKey, deserializeEvaluationKeys, deserializeKeyswitchKey,
   deserializeLweBatch, deserializeParameters, deserializeSeededBootstrapKey, deserializeSeededKeyswitchKey,
-  deserializeSeededLweBatch, deserializeBundle, serializeBundle, parameterFingerprint, peekHeader, serialize, serializedSize, unsafeTestOnlyParameters,
+  deserializeSeededLweBatch, deserializeBundle, serializeBundle, serializedSizes, parameterFingerprint, peekHeader, serialize, serializedSize, unsafeTestOnlyParameters,
   type DeserializationErrorCode, type DeserializeOptions, type Serializable, type TfheParameters,
 } from "../../src/tfhe/index.js";
 import { _recomputeChecksum, crc32 } from "../../src/tfhe/serialization/checksum.js";
@@ -447,4 +447,25 @@ test("bundles: round trip with parts, type and fingerprint checks, canonical JSO
   assert.deepEqual(deserializeBundle(edit(0x35), "umbra.circuit.test/1", P).json, [15, 2]);
   assert.throws(() => serializeBundle({ type: "Bad Type", json: 1, parts: [] }, P), RangeError);
   assert.throws(() => serializeBundle({ type: "umbra.x/1", json: undefined, parts: [] }, P), TypeError);
+});
+
+test("serializedSizes and ServerKey.memoryBytes agree with real objects, without generating keys", () => {
+  for (const p of [P, UNSAFE_TEST_PARAMS_SMALL]) {
+    const { client } = keysFor(p);
+    const ek = client.evaluationKeys();
+    const sizes = serializedSizes(p);
+    assert.equal(sizes.evaluationKeys, serialize(ek).length, `${p.name} evaluation keys`);
+    assert.equal(sizes.seededBootstrapKey, serialize(ek.bootstrapKey.compress(), p).length);
+    assert.equal(sizes.bootstrapKey, serialize(new BootstrapKey(ek.bootstrapKey.shape, ek.bootstrapKey.data), p).length);
+    assert.equal(sizes.seededKeyswitchKey, serialize(ek.keyswitchKey.compress(), p).length);
+    assert.equal(sizes.keyswitchKey, serialize(new KeyswitchKey(ek.keyswitchKey.shape, ek.keyswitchKey.data), p).length);
+    for (const count of [1, 3]) {
+      const xs = Array.from({ length: count }, (_, i) => i % 2);
+      assert.equal(sizes.ciphertext + (count - 1) * sizes.perExtraCiphertext, serialize(client.encrypt(xs), p).length);
+      assert.equal(sizes.seededCiphertext + (count - 1) * sizes.perExtraSeededCiphertext, serialize(client.encryptCompressed(xs), p).length);
+    }
+    const mem = ServerKey.memoryBytes(p);
+    assert.equal(mem.bootstrapKey, ek.bootstrapKey.data.length * 8, "Fourier BSK: one f64 per standard-domain word");
+    assert.ok(mem.keyswitchKey >= ek.keyswitchKey.data.length * 4 && mem.keyswitchKey < ek.keyswitchKey.data.length * 8, "32-bit KSK rows (padded)");
+  }
 });

@@ -17,6 +17,11 @@ import type { ByteReader } from "./reader.js";
 
 const FIELDS = bskCodec.shapeBytes + kskCodec.shapeBytes;
 
+/** Body bytes of the evaluation keys `p` implies (seeded form). */
+export function evaluationKeysBodyBytes(p: TfheParameters): number {
+  return bskCodec.bodyBytesFor(p).seeded + kskCodec.bodyBytesFor(p).seeded - bskCodec.shapeBytes - kskCodec.shapeBytes + FIELDS;
+}
+
 export function evaluationKeysEncoder(keys: EvaluationKeys): Encoder {
   const { bootstrapKey: bsk, keyswitchKey: ksk } = keys;
   if (!bsk.seed || !ksk.seed) {

@@ -17,6 +17,11 @@ import type { ByteWriter } from "./writer.js";
 
 const FIELDS = 12;
 
+/** Body bytes of a batch of `count` ciphertexts of `dimension`: plain and seeded. */
+export function lweBatchBodyBytes(dimension: number, count: number): { plain: number; seeded: number } {
+  return { plain: FIELDS + count * (dimension + 1) * 8, seeded: FIELDS + SEED_BYTES + count * 8 };
+}
+
 /** The leading fields of both batch kinds. */
 interface BatchFields {
   readonly dimension: number;

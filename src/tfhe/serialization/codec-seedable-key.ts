@@ -138,5 +138,11 @@ export function seedableKeyCodec<S extends Record<keyof S, number>, K extends Pl
     };
   }
 
-  return { shapeBytes, words, seededWords, checkShapeFor, writeShape, readShape, encoder, parse, seededEncoder, parseSeeded };
+  /** Body bytes of the key `p` implies: plain (without a stored seed) and seeded. */
+  function bodyBytesFor(p: TfheParameters): { plain: number; seeded: number } {
+    const s = expectedShape(p);
+    return { plain: shapeBytes + 4 + words(s) * 8, seeded: shapeBytes + SEED_BYTES + seededWords(s) * 8 };
+  }
+
+  return { shapeBytes, words, seededWords, checkShapeFor, writeShape, readShape, encoder, parse, seededEncoder, parseSeeded, bodyBytesFor };
 }
