@@ -16,6 +16,7 @@ import { type SimulateOptions, simulateGraph } from "./simulate.js";
 import { type CircuitKeys, CircuitClient } from "./client.js";
 import { CircuitServer } from "./server.js";
 import type { ServerValue } from "./evaluator.js";
+import { circuitStatistics, type CircuitStatistics, type MeasuredLatency, statisticsText } from "./statistics.js";
 import type { PbsWorkerPool, ServerKey } from "../tfhe/index.js";
 
 export interface CompileOptions extends BoundsOptions, ParameterOptions {
@@ -32,6 +33,7 @@ export class Circuit {
   #server: CircuitServer | undefined;
   #serverKey: ServerKey | undefined;
   #pool: Promise<PbsWorkerPool> | undefined;
+  #measured: MeasuredLatency | undefined;
 
   constructor(
     /** The traced graph with lookup tables attached. */
@@ -101,10 +103,16 @@ export class Circuit {
 
   /** Real FHE in one thread: keygen (cached), encrypt, evaluate with evaluation keys only, decrypt. */
   encryptRunDecrypt(...inputs: Sample): Tensor[] {
+    const t0 = performance.now();
     const values = this.#encrypt(inputs);
     const keys = this.client.keys;
     if (keys.evaluationKeys !== undefined) this.#serverKey ??= this.server.loadKeys(keys.evaluationKeys);
-    return this.client.decryptValues(this.server.runValues(values, this.#serverKey));
+    const t1 = performance.now();
+    const out = this.server.runValues(values, this.#serverKey);
+    const t2 = performance.now();
+    const result = this.client.decryptValues(out);
+    this.#measured = { encryptMs: t1 - t0, evaluateMs: t2 - t1, decryptMs: performance.now() - t2, threads: 1 };
+    return result;
   }
 
   /**
@@ -112,12 +120,19 @@ export class Circuit {
    * use with `threads` workers, default: one per core; closed by `close()`).
    */
   async encryptRunDecryptAsync(inputs: Sample, options: { readonly threads?: number } = {}): Promise<Tensor[]> {
+    const t0 = performance.now();
     const values = this.#encrypt(inputs);
-    const keys = this.client.keys;
-    if (keys.evaluationKeys === undefined) return this.client.decryptValues(this.server.runValues(values, undefined));
-    const ek = keys.evaluationKeys;
+    const encryptMs = performance.now() - t0;
+    const ek = this.client.keys.evaluationKeys;
+    if (ek === undefined) return this.client.decryptValues(this.server.runValues(values, undefined));
     this.#pool ??= this.server.createPool(ek, options.threads === undefined ? {} : { threads: options.threads });
-    return this.client.decryptValues(await this.server.runValuesOnPool(values, await this.#pool));
+    const pool = await this.#pool;
+    const t1 = performance.now();
+    const out = await this.server.runValuesOnPool(values, pool);
+    const t2 = performance.now();
+    const result = this.client.decryptValues(out);
+    this.#measured = { encryptMs, evaluateMs: t2 - t1, decryptMs: performance.now() - t2, threads: pool.threads };
+    return result;
   }
 
   /** Clear evaluation with each PBS failing at the predicted rate (default options). */
@@ -129,6 +144,11 @@ export class Circuit {
   simulateWith(options: SimulateOptions, ...inputs: Sample): Tensor[] {
     checkInRange(this.graph, this.bounds, inputs);
     return simulateGraph(this.graph, this.bounds, this.encoding, this.parameters, bindInputs(this.graph, inputs), options);
+  }
+
+  /** PBS count and layers, parameters, key and ciphertext sizes, estimated and last measured latency. */
+  get statistics(): CircuitStatistics {
+    return circuitStatistics(this.graph, this.encoding, this.parameters, this.#measured);
   }
 
   #releaseServerSide(): void {
@@ -158,8 +178,16 @@ export class Circuit {
     return evaluate(this.graph, inputs);
   }
 
+  /** The graph summary (ops, widths, Σw², lookups), then the statistics — or why parameters cannot be chosen. */
   describe(): string {
-    return describe(this.graph, this.bounds);
+    let cost: string[];
+    try {
+      cost = statisticsText(this.statistics);
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      cost = [`parameters: none (${e.name}: ${e.message})`];
+    }
+    return `${describe(this.graph, this.bounds)}\n${cost.join("\n")}`;
   }
 
   text(): string {

@@ -1,0 +1,143 @@
+// What a compiled circuit costs: PBS count and lookup layers, the parameters and their security and failure
+// probability, key and ciphertext sizes, the latency the core's model estimates (one thread, and layer-
+// batched on a pool), and the latency last measured. `Circuit.statistics` returns it; describe() prints it.
+import {
+  checkSecurity, estimateLatency, serializedSizes, ServerKey, type TfheParameters,
+} from "../tfhe/index.js";
+import type { CircuitEncoding } from "./encoding.js";
+import type { Graph } from "./ir.js";
+import type { CircuitParameters } from "./params.js";
+import { sizeOf } from "./shape.js";
+
+/** Timings of the last FHE run (milliseconds). */
+export interface MeasuredLatency {
+  readonly encryptMs: number;
+  readonly evaluateMs: number;
+  readonly decryptMs: number;
+  /** 1 for encryptRunDecrypt, the pool's size for encryptRunDecryptAsync. */
+  readonly threads: number;
+}
+
+export interface CircuitStatistics {
+  readonly pbsCount: number;
+  /** PBS per lookup layer (lookups whose inputs are ready together; a pool runs a layer at once). */
+  readonly lookupLayers: readonly number[];
+  readonly bits: number;
+  readonly parameters: TfheParameters;
+  readonly securityBits: number;
+  readonly log2PFailPerPbs: number;
+  /** log2 of the failure probability of a whole run (union bound over the PBS, or the outputs). */
+  readonly log2PFailPerRun: number;
+  readonly sizes: {
+    /** The client's upload of evaluation keys (0 for lookup-free circuits). */
+    readonly evaluationKeys: number;
+    /** What the server holds for them (Fourier BSK + 32-bit KSK). */
+    readonly serverKeyMemory: number;
+    /** Encrypted arguments as uploaded (seeded) and results as returned. */
+    readonly arguments: number;
+    readonly results: number;
+  };
+  readonly estimatedMs: {
+    /** Per KS + PBS, on the reference machine (see the core's latency.ts). */
+    readonly perPbs: number;
+    readonly oneThread: number;
+    /** Layer-batched on a pool of `threads`: Σ over layers of ⌈PBS / threads⌉ × perPbs. */
+    readonly pool: (threads: number) => number;
+  };
+  readonly measured: MeasuredLatency | undefined;
+}
+
+/** Lookup depth of each node (number of lookups on its longest path, itself included). */
+export function lookupLayers(graph: Graph, enc: CircuitEncoding): number[] {
+  const depth = new Array<number>(graph.nodes.length).fill(0);
+  const layers: number[] = [];
+  for (const n of graph.nodes) {
+    if (!enc.live.has(n.id)) continue;
+    const d = n.args.reduce((m, a) => Math.max(m, depth[a]!), 0) + (enc.lookups.has(n.id) ? 1 : 0);
+    depth[n.id] = d;
+    if (enc.lookups.has(n.id)) layers[d - 1] = (layers[d - 1] ?? 0) + sizeOf(n.shape);
+  }
+  return Array.from(layers, (c) => c ?? 0);
+}
+
+function log2Union(log2Each: number, count: number): number {
+  return Math.min(0, log2Each + Math.log2(Math.max(1, count)));
+}
+
+export function circuitStatistics(
+  graph: Graph, enc: CircuitEncoding, cp: CircuitParameters, measured: MeasuredLatency | undefined,
+): CircuitStatistics {
+  const p = cp.params;
+  const sizes = serializedSizes(p);
+  const encrypted = (ids: readonly number[]): number =>
+    ids.reduce((s, id) => s + (graph.nodes[id]!.encrypted ? sizeOf(graph.nodes[id]!.shape) : 0), 0);
+  const batches = (ids: readonly number[], first: number, extra: number): number => ids.reduce((s, id) => {
+    const n = graph.nodes[id]!;
+    return n.encrypted ? s + first + (sizeOf(n.shape) - 1) * extra : s;
+  }, 0);
+  const mem = ServerKey.memoryBytes(p);
+  const layers = lookupLayers(graph, enc);
+  const perPbs = cp.linearOnly ? 0 : estimateLatency(p).totalMs;
+  const security = checkSecurity(p);
+  return {
+    pbsCount: enc.pbsCount,
+    lookupLayers: layers,
+    bits: cp.bits,
+    parameters: p,
+    securityBits: Math.min(security.lwe.bits, security.glwe.bits),
+    log2PFailPerPbs: cp.log2PFail,
+    log2PFailPerRun: log2Union(cp.log2PFail, cp.linearOnly ? encrypted(graph.outputs) : enc.pbsCount),
+    sizes: {
+      evaluationKeys: cp.linearOnly ? 0 : sizes.evaluationKeys,
+      serverKeyMemory: cp.linearOnly ? 0 : mem.bootstrapKey + mem.keyswitchKey,
+      arguments: batches(graph.inputs, sizes.seededCiphertext, sizes.perExtraSeededCiphertext),
+      results: batches(graph.outputs, sizes.ciphertext, sizes.perExtraCiphertext),
+    },
+    estimatedMs: {
+      perPbs,
+      oneThread: perPbs * enc.pbsCount,
+      pool: (threads) => perPbs * layers.reduce((s, c) => s + Math.ceil(c / Math.max(1, threads)), 0),
+    },
+    measured,
+  };
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB"];
+  let v = n / 1024, u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+const ms = (v: number): string => (v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(0)} ms`);
+
+/** The statistics as describe() prints them. */
+export function statisticsText(s: CircuitStatistics): string[] {
+  const p = s.parameters;
+  const lines = [
+    `parameters: ${p.name} (n = ${p.lweDimension}, k = ${p.glweDimension}, N = ${p.polynomialSize}, ` +
+      `PBS 2^${p.pbsBaseLog} × ${p.pbsLevel}, KS 2^${p.ksBaseLog} × ${p.ksLevel}); ${s.securityBits.toFixed(0)}-bit security; ` +
+      `message space ${s.bits} bits (values mod 2^${s.bits + 1})`,
+    s.pbsCount > 0
+      ? `failure probability: 2^${s.log2PFailPerPbs.toFixed(1)} per PBS, 2^${s.log2PFailPerRun.toFixed(1)} per run`
+      : `failure probability: 2^${s.log2PFailPerPbs.toFixed(1)} per output decryption, 2^${s.log2PFailPerRun.toFixed(1)} per run`,
+    `PBS: ${s.pbsCount}${s.lookupLayers.length > 0 ? ` in ${s.lookupLayers.length} layer(s) [${s.lookupLayers.join(", ")}]` : ""}`,
+    s.sizes.evaluationKeys > 0
+      ? `keys: evaluation keys ${bytes(s.sizes.evaluationKeys)} to upload (seeded), ${bytes(s.sizes.serverKeyMemory)} held by the server`
+      : "keys: none on the server (no lookups)",
+    `ciphertexts: arguments ${bytes(s.sizes.arguments)} up (seeded), results ${bytes(s.sizes.results)} down`,
+  ];
+  if (s.pbsCount > 0) {
+    lines.push(`estimated latency (reference machine, see BENCHMARKS.md): ${ms(s.estimatedMs.perPbs)} per PBS; ` +
+      `${ms(s.estimatedMs.oneThread)} on one thread, ${ms(s.estimatedMs.pool(2))} on 2 workers, ${ms(s.estimatedMs.pool(8))} on 8`);
+  } else {
+    lines.push("estimated latency: linear operations only (well under a millisecond per ciphertext)");
+  }
+  const m = s.measured;
+  lines.push(m === undefined
+    ? "measured latency: not run in FHE yet"
+    : `measured latency (last run, ${m.threads} thread${m.threads > 1 ? "s" : ""}): ` +
+      `encrypt ${ms(m.encryptMs)}, evaluate ${ms(m.evaluateMs)}, decrypt ${ms(m.decryptMs)}`);
+  return lines;
+}
