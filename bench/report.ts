@@ -142,12 +142,13 @@ export function renderMarkdown(report: BenchReport): string {
     "security, p_fail ≤ 2^-64 per PBS, or per output decryption without lookups). Compile: trace + bounds on the " +
     "inputset + encoding + parameter choice, each run paying the optimizer's search (not its cache). FHE: " +
     "`encryptRunDecrypt` (encrypt, evaluate, decrypt) with keys made before, the first run (which builds the " +
-    "server key) left out. Clear: `run` on the same circuit.", "");
+    "server key) left out. FHE, 2 workers: `encryptRunDecryptAsync` with the lookups of each layer spread over " +
+    "a pool of 2 worker threads. Clear: `run` on the same circuit.", "");
   const progs = Object.entries(COMPILER_PROGRAMS).filter(([p]) => by.has(`compiler/compile/${p}`));
-  out.push(table(["program", "bits", "PBS", "parameters", "compile", "keygen", "FHE", "clear"], progs.map(([p]) => {
+  out.push(table(["program", "bits", "PBS", "parameters", "compile", "keygen", "FHE", "FHE, 2 workers", "clear"], progs.map(([p]) => {
     const c = by.get(`compiler/compile/${p}`)!;
     return [p, c.bits !== undefined ? String(c.bits) : "—", c.pbs_count !== undefined ? String(c.pbs_count) : "—", c.params ?? "—",
-      lat(`compiler/compile/${p}`), lat(`compiler/keygen/${p}`), lat(`compiler/fhe/${p}`), lat(`compiler/clear/${p}`)];
+      lat(`compiler/compile/${p}`), lat(`compiler/keygen/${p}`), lat(`compiler/fhe/${p}`), lat(`compiler/fhe-2-workers/${p}`), lat(`compiler/clear/${p}`)];
   })), "");
   for (const [p, prog] of progs) out.push(`- ${p}: ${prog.what}.`);
   for (const r of results.filter((r) => r.section === "compiler" && r.error)) out.push(`- ${r.name}: failed — ${r.error}`);

@@ -55,7 +55,7 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
   if (plan.encrypt8Bit) benchEncryption8Bit(ctx);
   await benchThroughput(ctx);
   ctx.mainKeys = undefined;
-  benchCompiler(ctx);
+  await benchCompiler(ctx);
   benchReference(ctx);
   for (const p of plan.isolatedSets) {
     log(`${p.name}: in a child process (fresh kernel memory; this takes a few minutes)`);

@@ -51,7 +51,7 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
       "throughput/UNSAFE_TEST_PARAMS_TINY/ratio-2-vs-1-workers", "node-tfhe/load",
       "compiler/compile/dot8", "compiler/compile/lut4", "compiler/compile/lut6", "compiler/compile/mlp",
       "compiler/keygen/dot8", "compiler/fhe/dot8", "compiler/clear/dot8", "compiler/keygen/lut4", "compiler/fhe/lut4",
-      "compiler/fhe/mlp",
+      "compiler/fhe/mlp", "compiler/fhe-2-workers/lut4", "compiler/fhe-2-workers/mlp",
     ]) assert.ok(names.has(want), `missing ${want}`);
     // The compiler's programs compile and run at real parameters: no failure, bits and PBS count recorded.
     for (const r of report.results.filter((r) => r.section === "compiler")) assert.equal(r.error, undefined, `${r.name}: ${r.error}`);

@@ -5,7 +5,7 @@ import {
   compile, DEFAULT_P_FAIL, lut, prng, relu, toNested, type Circuit, type Sample, type Tensor, type TraceFn,
 } from "../../src/compiler/index.js";
 import { round } from "../format.js";
-import { errorText, latency, median, sample } from "../harness.js";
+import { errorText, latency, median, sample, sampleAsync } from "../harness.js";
 import type { CompilerProgram, Ctx } from "../plan.js";
 
 interface Program {
@@ -61,7 +61,7 @@ const freshPFail = (): number => DEFAULT_P_FAIL * (1 - ++freshCount * 2 ** -30);
 const same = (a: readonly Tensor[], b: readonly Tensor[]): boolean =>
   JSON.stringify(a.map(toNested)) === JSON.stringify(b.map(toNested));
 
-export function benchCompiler(ctx: Ctx): void {
+export async function benchCompiler(ctx: Ctx): Promise<void> {
   for (const [name, prog] of Object.entries(COMPILER_PROGRAMS) as [CompilerProgram, Program][]) {
     let stage = "compile";
     let circuit: Circuit | undefined;
@@ -74,6 +74,10 @@ export function benchCompiler(ctx: Ctx): void {
         benchKeygen(ctx, name, c);
         stage = "fhe";
         benchFhe(ctx, name, prog, c);
+        if (c.encoding.pbsCount > 0) {
+          stage = "fhe-2-workers";
+          await benchFhePool(ctx, name, prog, c);
+        }
       }
       stage = "clear";
       const x = prog.inputset[2]!;
@@ -82,7 +86,7 @@ export function benchCompiler(ctx: Ctx): void {
     } catch (e) {
       ctx.emit({ name: `compiler/${stage}/${name}`, section: "compiler", error: errorText(e), n: 0, unit: "ms" });
     } finally {
-      circuit?.dispose();
+      await circuit?.close();
     }
   }
 }
@@ -135,12 +139,36 @@ function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circu
   const first = performance.now() - t;
   const runs = sample(once, plan.compilerFheReps, 0);
   const pbs = circuit.encoding.pbsCount;
+  const estimated = circuit.statistics.estimatedMs.oneThread;
   emit(latency(`compiler/fhe/${name}`, "compiler", runs, {
     params: cp.params.name, bits: circuit.encoding.bits, pbs_count: pbs,
     note: [
       `encrypt + evaluate + decrypt, keys made before; first run ${round(first)} ms (builds the server key)`,
-      pbs > 0 ? `≈ ${round(median(runs) / pbs)} ms per PBS` : "",
+      pbs > 0 ? `≈ ${round(median(runs) / pbs)} ms per PBS; statistics' estimate ${round(estimated)} ms` : "",
       wrong > 0 ? `WARNING: wrong results in ${wrong} of ${runs.length + 1} runs` : "",
     ].filter((s) => s !== "").join("; "),
+  }));
+}
+
+/** encryptRunDecryptAsync on a pool of 2 workers: the lookups of each layer spread over both. */
+async function benchFhePool(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit): Promise<void> {
+  const inputs = prog.inputset.slice(2);
+  let k = 0, wrong = 0;
+  const once = async (): Promise<void> => {
+    const x = inputs[k++ % inputs.length]!;
+    if (!same(await circuit.encryptRunDecryptAsync(x, { threads: 2 }), circuit.run(...x))) wrong++;
+  };
+  const t = performance.now();
+  await once(); // starts the pool (each worker builds its server key): not part of the latency
+  const first = performance.now() - t;
+  const runs = await sampleAsync(once, ctx.plan.compilerFheReps, 0);
+  const s = circuit.statistics;
+  ctx.emit(latency(`compiler/fhe-2-workers/${name}`, "compiler", runs, {
+    params: s.parameters.name, bits: s.bits, pbs_count: s.pbsCount,
+    note: [
+      `encryptRunDecryptAsync on 2 worker threads, lookups layer by layer [${s.lookupLayers.join(", ")}]; ` +
+        `first run ${round(first)} ms (starts the pool); statistics' estimate ${round(s.estimatedMs.pool(2))} ms`,
+      wrong > 0 ? `WARNING: wrong results in ${wrong} of ${runs.length + 1} runs` : "",
+    ].filter((x) => x !== "").join("; "),
   }));
 }
