@@ -18,7 +18,10 @@ test("umbra params --json lists every named set as secure with p_fail ≤ 2^-64"
 
 test("umbra demo runs a real encrypted computation and checks it", () => {
   const out = execFileSync(process.execPath, [cli, "demo"], { encoding: "utf8" });
-  assert.match(out, /OK: the encrypted result matches the clear computation/);
+  assert.match(out, /OK: the encrypted results match the clear computation/);
+  assert.match(out, /core: the encrypted result matches/);
+  assert.match(out, /compiler: score = relu.*compiled in \d+ ms/);
+  assert.match(out, /client: score (\d+), approved (yes|no) \(clear: \1, \2\)/);
   assert.match(out, /security ≥ 1[2-9]\d bits/);
 });
 

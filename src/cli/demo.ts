@@ -6,6 +6,7 @@ import {
   ClientKey, ServerKey, PARAM_MESSAGE_4, add, mulScalar, checkSecurity, pbsFailureProbability,
   serialize, deserializeEvaluationKeys, deserializeSeededLweBatch, deserializeLweBatch,
 } from "../tfhe/index.js";
+import { runCircuitDemo } from "./demo-circuit.js";
 
 export interface DemoOptions {
   readonly log?: (line: string) => void;
@@ -47,7 +48,12 @@ export function runDemo({ log = console.log }: DemoOptions = {}): { ok: boolean 
   const got = Array.from(client.decrypt(deserializeLweBatch(outBytes, params)));
   const want = x.map((xi, i) => f(2 * xi + y[i]!));
   log(`client: decrypted [${got}], expected [${want}]`);
-  const ok = got.every((v, i) => v === want[i]);
-  log(ok ? "OK: the encrypted result matches the clear computation" : "MISMATCH");
+  const pbsOk = got.every((v, i) => v === want[i]);
+  log(pbsOk ? "core: the encrypted result matches the clear computation" : "core: MISMATCH");
+
+  // --- the same split for a compiled function ---
+  const circuitOk = runCircuitDemo(log).ok;
+  const ok = pbsOk && circuitOk;
+  log(ok ? "OK: the encrypted results match the clear computation" : "MISMATCH");
   return { ok };
 }
