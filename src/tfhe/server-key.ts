@@ -4,7 +4,7 @@
 import { kernels, WasmBuffer } from "../kernels/wasm.js";
 import type { Encoding } from "./encoding.js";
 import { BootstrapKey, bootstrapKeyShape, FourierBootstrapKey, ggswWords } from "./bootstrap-key.js";
-import { KernelKeyswitchKey, KeyswitchKey } from "./keyswitch-key.js";
+import { KEYSWITCH_BATCH, KernelKeyswitchKey, KeyswitchKey } from "./keyswitch-key.js";
 import { LweBatch } from "./lwe-batch.js";
 import { lookupTable, manyLookupTable, type LookupTable } from "./lookup-table.js";
 import type { TfheParameters } from "./parameters.js";
@@ -64,8 +64,9 @@ export class ServerKey {
     this.ksk = KernelKeyswitchKey.fromStandard(keys.keyswitchKey, { resident: kskResident });
     this.#stage = bskResident ? undefined : new WasmBuffer(this.bsk.ggswWords * 8, K);
     this.#scratch = new WasmBuffer(K.k.blindRotateScratchBytes(n, k, N, p.pbsLevel), K);
-    this.#bigIn = new WasmBuffer((k * N + 1) * 8, K);
-    this.#small = new WasmBuffer((n + 1) * 8, K);
+    // Inputs are key-switched KEYSWITCH_BATCH at a time (one pass over the KSK), then blind-rotated one by one.
+    this.#bigIn = new WasmBuffer(KEYSWITCH_BATCH * (k * N + 1) * 8, K);
+    this.#small = new WasmBuffer(KEYSWITCH_BATCH * (n + 1) * 8, K);
     this.#acc = new WasmBuffer((k + 1) * N * 8, K);
     this.#lut = new WasmBuffer(N * 8, K);
     this.#out = new WasmBuffer((k * N + 1) * 8, K);
@@ -120,13 +121,17 @@ export class ServerKey {
     const big = k * N + 1;
     const outs = lut.offsets.map(() => new BigUint64Array(batch.count * big));
     K.u64(this.#lut.ptr, N).set(lut.polynomial);
-    for (let c = 0; c < batch.count; c++) {
-      K.u64(this.#bigIn.ptr, big).set(batch.data.subarray(c * big, (c + 1) * big));
-      this.ksk.applyAt(this.#small.ptr, this.#bigIn.ptr);
-      this.#blindRotate();
-      for (let t = 0; t < lut.offsets.length; t++) {
-        K.k.sampleExtract(this.#out.ptr, this.#acc.ptr, k, N, lut.offsets[t]!);
-        outs[t]!.set(K.u64(this.#out.ptr, big), c * big);
+    const small = this.params.lweDimension + 1;
+    for (let c0 = 0; c0 < batch.count; c0 += KEYSWITCH_BATCH) {
+      const m = Math.min(KEYSWITCH_BATCH, batch.count - c0);
+      K.u64(this.#bigIn.ptr, m * big).set(batch.data.subarray(c0 * big, (c0 + m) * big));
+      this.ksk.applyBatchAt(this.#small.ptr, this.#bigIn.ptr, m);
+      for (let c = c0; c < c0 + m; c++) {
+        this.#blindRotate(this.#small.ptr + (c - c0) * small * 8);
+        for (let t = 0; t < lut.offsets.length; t++) {
+          K.k.sampleExtract(this.#out.ptr, this.#acc.ptr, k, N, lut.offsets[t]!);
+          outs[t]!.set(K.u64(this.#out.ptr, big), c * big);
+        }
       }
     }
     return outs.map((d) => new LweBatch(k * N, batch.count, d, lut.outputEncoding));
@@ -143,16 +148,16 @@ export class ServerKey {
     return this.bootstrap(batch, this.lookupTable(f, outputEncoding));
   }
 
-  // ACC ← BlindRotate(#small, #lut); resident key: one kernel call; streamed key: one GGSW at a time.
-  #blindRotate(): void {
+  // ACC ← BlindRotate(small LWE at `input`, #lut); resident key: one kernel call; streamed: one GGSW at a time.
+  #blindRotate(input: number): void {
     const { lweDimension: n, glweDimension: k, polynomialSize: N, pbsBaseLog, pbsLevel } = this.params;
     const K = this.#acc.k;
     if (this.bsk.table) {
-      K.k.blindRotate(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, this.bsk.table.ptr, n, k, N,
+      K.k.blindRotate(this.#acc.ptr, this.#lut.ptr, input, this.bsk.table.ptr, n, k, N,
         pbsBaseLog, pbsLevel, this.#scratch.ptr);
       return;
     }
-    const aPtr = K.k.blindRotateInit(this.#acc.ptr, this.#lut.ptr, this.#small.ptr, n, k, N, pbsLevel, this.#scratch.ptr) >>> 0;
+    const aPtr = K.k.blindRotateInit(this.#acc.ptr, this.#lut.ptr, input, n, k, N, pbsLevel, this.#scratch.ptr) >>> 0;
     const aT = K.i32(aPtr, n).slice();
     const host = this.bsk.host!, words = this.bsk.ggswWords, stage = this.#stage!;
     for (let i = 0; i < n; i++) {

@@ -49,6 +49,53 @@ export function keyswitchRange32(
   }
 }
 
+/**
+ * keyswitchRange32 for `count` ciphertexts at once (inputs at `inp` with a stride of nIn + 1 words,
+ * accumulators at `acc` with a stride of one padded row): each KSK row is read from memory once and
+ * applied to every ciphertext while it sits in L1. A single key switch streams the whole key (34 MB at
+ * PARAM_MESSAGE_4) and is bound by memory bandwidth; a batch divides that traffic by `count`.
+ * `digits` is scratch for count·levels i32.
+ */
+export function keyswitchRangeBatch32(
+  acc: usize, inp: usize, count: i32, nIn: i32, ksk: usize, iStart: i32, iEnd: i32, nOut: i32, baseLog: i32, levels: i32,
+  digits: usize,
+): void {
+  const rowWords = keyswitchRowWords32(nOut);
+  const rowBytes = (<usize>rowWords) << 2;
+  const inStride = (<usize>(nIn + 1)) << 3;
+  const total = baseLog * levels;
+  const B: i64 = <i64>1 << <i64>baseLog;
+  const mask: u64 = <u64>B - 1;
+  const halfB: i64 = B >> 1;
+  for (let i = iStart; i < iEnd; i++) {
+    // Balanced digits of coefficient i of every ciphertext (as keyswitchRange32), level j at j − 1.
+    for (let b = 0; b < count; b++) {
+      let y = roundToLevels(load<u64>(inp + (<usize>b) * inStride + ((<usize>i) << 3)), total);
+      let carry: i64 = 0;
+      for (let j = levels; j >= 1; j--) {
+        let d = <i64>(y & mask) + carry;
+        y >>= <u64>baseLog;
+        carry = <i64>(d >= halfB);
+        d -= carry << <i64>baseLog;
+        store<i32>(digits + ((<usize>(b * levels + j - 1)) << 2), <i32>d);
+      }
+    }
+    for (let j = 1; j <= levels; j++) {
+      const row = ksk + (<usize>((i - iStart) * levels + j - 1)) * rowBytes;
+      for (let b = 0; b < count; b++) {
+        const d = load<i32>(digits + ((<usize>(b * levels + j - 1)) << 2));
+        if (d == 0) continue;
+        const dv = i32x4.splat(d);
+        const a = acc + (<usize>b) * rowBytes;
+        for (let c = 0; c < rowWords; c += 4) {
+          const o = (<usize>c) << 2;
+          v128.store(a + o, i32x4.sub(v128.load(a + o), i32x4.mul(dv, v128.load(row + o))));
+        }
+      }
+    }
+  }
+}
+
 /** out = (acc·2^32 for the mask, b + acc_n·2^32 for the body): the LWE under the output key. */
 export function keyswitchFinish32(out: usize, acc: usize, inp: usize, nIn: i32, nOut: i32): void {
   for (let c = 0; c < nOut; c++) {
