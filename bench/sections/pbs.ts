@@ -2,6 +2,7 @@
 // extraction, one ciphertext), key-switch latency, then the sizes. Keys that exceed the server key's
 // kernel-memory budget (PARAM_MESSAGE_8) are streamed from host memory by ServerKey itself.
 import { ServerKey, type ClientKey, type EvaluationKeys, type TfheParameters } from "../../src/tfhe/index.js";
+import { KEYSWITCH_BATCH } from "../../src/tfhe/keyswitch-key.js";
 import { round } from "../format.js";
 import { latency, sample } from "../harness.js";
 import type { Ctx } from "../plan.js";
@@ -54,6 +55,11 @@ function benchPbs(ctx: Ctx, p: TfheParameters, client: ClientKey, keys: Evaluati
       ].filter((x) => x !== "").join("; "),
     }));
     emit(latency(`keyswitch/${p.name}`, "pbs", sample(() => { server.keyswitch(ct); }, plan.ksReps(p)), { params: p.name }));
+    // A batch shares one pass over the key (KEYSWITCH_BATCH ciphertexts per pass): time per ciphertext.
+    const eight = client.encrypt(new Array<number>(KEYSWITCH_BATCH).fill(m));
+    emit(latency(`keyswitch-batch/${p.name}`, "pbs", sample(() => { server.keyswitch(eight); }, plan.ksReps(p)).map((v) => v / KEYSWITCH_BATCH), {
+      params: p.name, note: `per ciphertext, in a batch of ${KEYSWITCH_BATCH} (one pass over the key-switching key)`,
+    }));
   } finally {
     server.free();
   }

@@ -15,7 +15,7 @@ export { GlweCiphertext, encryptGlwe, encryptGlwePlaintext, decryptGlwe, glwePha
 export { GgswCiphertext, type GgswShape, encryptGgsw, externalProduct, cmux } from "./ggsw.js";
 export { LookupTable, lookupTable, manyLookupTable } from "./lookup-table.js";
 export { BootstrapKey, SeededBootstrapKey, FourierBootstrapKey, generateBootstrapKey } from "./bootstrap-key.js";
-export { KeyswitchKey, SeededKeyswitchKey, KernelKeyswitchKey, generateKeyswitchKey } from "./keyswitch-key.js";
+export { KeyswitchKey, SeededKeyswitchKey, KernelKeyswitchKey, generateKeyswitchKey, KEYSWITCH_BATCH } from "./keyswitch-key.js";
 export { ClientKey } from "./client-key.js";
 export { ServerKey, type EvaluationKeys, type ServerKeyOptions } from "./server-key.js";
 export { CompactPublicKey, CompactCiphertextList } from "./public-key.js";
