@@ -6,7 +6,8 @@
 // (the model bounds/norms use: Σw² of x plus one fresh source). Outputs decrypt to round(phase/Δ) mod 2p,
 // lifted to the unique integer of the node's bit-width range with that residue (the width's span ≤ 2p),
 // so any value the run-time guard accepts (it checks widths) decrypts right, measured range or not.
-import { encode, LookupTable } from "../tfhe/index.js";
+import type { LookupTable } from "../tfhe/index.js";
+import { fuseLookups, groupPolynomial, type LookupGroup } from "./fusion.js";
 import { type Bounds, type NodeBounds, rangeOfWidth } from "./bounds.js";
 import { BoundsError } from "./errors.js";
 import { type Graph, liveNodes, nodeName } from "./ir.js";
@@ -39,7 +40,9 @@ export interface CircuitEncoding {
   readonly widestNode: number;
   /** Encrypted lookups (lut and round nodes) that contribute to an output, by node id. */
   readonly lookups: ReadonlyMap<number, LookupPlan>;
-  /** PBS count of one run (one per element of each lookup). */
+  /** The lookups grouped for evaluation (fusion.ts): each group is one PBS per element. */
+  readonly groups: readonly LookupGroup[];
+  /** PBS count of one run (one per element of each lookup group). */
   readonly pbsCount: number;
   /** Max Σw² at lookup inputs (0 without lookups). */
   readonly maxLookupNorm2: number;
@@ -58,7 +61,7 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
   const live = liveNodes(graph);
   const luts = new Map(bounds.luts.map((l) => [l.node, l]));
   const lookups = new Map<number, LookupPlan>();
-  let bits = 1, widestNode = -1, widestWhat = "", pbsCount = 0;
+  let bits = 1, widestNode = -1, widestWhat = "";
   const need = (b: number, node: number, what: string) => {
     if (b > bits) { bits = b; widestNode = node; widestWhat = what; }
   };
@@ -79,7 +82,6 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
       [lo, hi] = [bounds.nodes[x]!.min, bounds.nodes[x]!.max];
     }
     need(ceilLog2(hi - lo + 1), n.id, `its lookup input %${x} ranges over [${lo}, ${hi}]`);
-    pbsCount += sizeOf(n.shape);
     lookups.set(n.id, { node: n.id, kind: n.kind, input: x, lo, hi, norm2: bounds.nodes[x]!.norm2, values: new Float64Array(0) });
   }
   const limit = lookups.size > 0 ? MAX_LOOKUP_CIRCUIT_BITS : MAX_LINEAR_CIRCUIT_BITS;
@@ -115,7 +117,9 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
   }
   let maxLookupNorm2 = 0;
   for (const l of lookups.values()) maxLookupNorm2 = Math.max(maxLookupNorm2, l.norm2);
-  return { bits, widestNode, lookups, pbsCount, maxLookupNorm2, maxOutputNorm2, outputCount, live };
+  const groups = fuseLookups(lookups, bits);
+  const pbsCount = groups.reduce((s, g) => s + sizeOf(graph.nodes[g.members[0]!.node]!.shape), 0);
+  return { bits, widestNode, lookups, groups, pbsCount, maxLookupNorm2, maxOutputNorm2, outputCount, live };
 }
 
 /** The range a node's values decode into: its whole bit width (rangeOfWidth), which holds [min, max]. */
@@ -136,18 +140,9 @@ export function lookupAt(l: LookupPlan, index: number, bits: number): number {
   return i < p ? l.values[i]! : -l.values[i - p]!;
 }
 
-/** The test polynomial of a lookup: box b of N/p coefficients holds Δ·value(b) mod 2^64 (centred boxes). */
+/** The test polynomial of one lookup on its own (no fusion): box b of N/p coefficients holds Δ·value(b). */
 export function lookupPolynomial(l: LookupPlan, bits: number, polynomialSize: number): LookupTable {
-  const p = 2 ** bits, N = polynomialSize, enc = { bits };
-  if (p > N) throw new RangeError(`a ${bits}-bit lookup needs N ≥ ${p}, got N = ${N}`);
-  const box = N / p, half = box >> 1;
-  const boxes = Array.from(l.values, (v) => encode(v, enc));
-  const poly = new BigUint64Array(N);
-  for (let j = 0; j < N; j++) {
-    const b = Math.floor((j + half) / box);
-    poly[j] = b < p ? boxes[b]! : BigInt.asUintN(64, -boxes[0]!);
-  }
-  return new LookupTable(poly, enc, enc, [0]);
+  return groupPolynomial({ members: [l], input: l.input, lo: l.lo, inputBits: bits }, bits, polynomialSize);
 }
 
 /** round(phase / Δ) mod 2p: the residue of the value (the padding bit kept, unlike the core's decode). */

@@ -9,7 +9,8 @@ import {
   add, addPlain, type LookupTable, LweBatch, matmul, mulScalar, neg, type PbsWorkerPool, type ServerKey, sub, sum,
   trivialEncrypt,
 } from "../tfhe/index.js";
-import { type LookupPlan, lookupPolynomial } from "./encoding.js";
+import type { LookupPlan } from "./encoding.js";
+import { fuseLookups, groupPolynomial, type LookupGroup } from "./fusion.js";
 import { GraphError } from "./errors.js";
 import { evalNode } from "./interpreter.js";
 import { type Graph, type Node, nodeName } from "./ir.js";
@@ -30,21 +31,25 @@ export interface EvaluationPlan {
 const iota = (n: number): Float64Array => Float64Array.from({ length: n }, (_, i) => i);
 const isLookup = (n: Node): boolean => n.kind === "lut" || n.kind === "round";
 
-/** Evaluates a graph on encrypted inputs. Lookup tables are built once per distinct table and N. */
+/** Evaluates a graph on encrypted inputs. Lookup tables are built once per distinct group table and N. */
 export class Evaluator {
   readonly #tables = new Map<string, LookupTable>();
+  /** The fused lookup groups (fusion.ts), by member node id. */
+  readonly #groupOf = new Map<number, LookupGroup>();
 
-  constructor(readonly graph: Graph, readonly plan: EvaluationPlan) {}
+  constructor(readonly graph: Graph, readonly plan: EvaluationPlan) {
+    for (const g of fuseLookups(plan.lookups, plan.bits)) for (const m of g.members) this.#groupOf.set(m.node, g);
+  }
 
-  /** One thread: every lookup on `server`, node by node. */
+  /** One thread: every lookup group on `server`, node by node. */
   run(inputs: readonly ServerValue[], server: ServerKey | undefined): ServerValue[] {
     this.#needKeys(server);
     const values = this.#start(inputs);
     for (const n of this.graph.nodes) {
       if (values[n.id] !== undefined || !this.plan.live.has(n.id)) continue;
       if (isLookup(n) && n.encrypted) {
-        const [plan, x] = this.#lookupInput(n, values);
-        values[n.id] = this.#lookupOutput(n, x, server!.bootstrap(addPlain(x, -plan.lo, { bits: this.plan.bits }), this.#table(n.id, server!.params.polynomialSize)));
+        const [g, x, table] = this.#groupInput(n, values, server!.params.polynomialSize);
+        this.#groupOutputs(g, x, server!.bootstrapMany(x.shifted, table), values);
       } else {
         values[n.id] = this.#node(n, values);
       }
@@ -58,25 +63,26 @@ export class Evaluator {
     const values = this.#start(inputs);
     const pending = this.graph.nodes.filter((n) => values[n.id] === undefined && this.plan.live.has(n.id));
     while (pending.length > 0) {
-      // One pass in topological order computes everything that needs no pending lookup; the lookups
-      // whose inputs are ready form the layer.
-      const layer: Node[] = [];
+      // One pass in topological order computes everything that needs no pending lookup; the lookup groups
+      // whose input is ready form the layer.
+      const layer = new Set<LookupGroup>();
       for (let i = 0; i < pending.length;) {
         const n = pending[i]!;
         if (!n.args.every((a) => values[a] !== undefined)) { i++; continue; }
         pending.splice(i, 1);
-        if (isLookup(n) && n.encrypted) layer.push(n);
+        if (isLookup(n) && n.encrypted) layer.add(this.#group(n));
         else values[n.id] = this.#node(n, values);
       }
-      if (layer.length === 0) {
+      if (layer.size === 0) {
         if (pending.length > 0) throw new GraphError(`${nodeName(pending[0]!)}: its arguments are never computed`);
         break;
       }
-      const outs = await Promise.all(layer.map((n) => {
-        const [plan, x] = this.#lookupInput(n, values);
-        return pool.bootstrap(addPlain(x, -plan.lo, { bits: this.plan.bits }), this.#table(n.id, pool.params.polynomialSize));
+      const groups = [...layer];
+      const outs = await Promise.all(groups.map((g) => {
+        const [, x, table] = this.#groupInput(this.graph.nodes[g.members[0]!.node]!, values, pool.params.polynomialSize);
+        return pool.bootstrapMany(x.shifted, table).then((o) => [x, o] as const);
       }));
-      layer.forEach((n, i) => { values[n.id] = this.#lookupOutput(n, values[n.args[0]!] as LweBatch, outs[i]!); });
+      groups.forEach((g, i) => this.#groupOutputs(g, outs[i]![0], outs[i]![1], values));
     }
     return this.graph.outputs.map((id) => values[id]!);
   }
@@ -94,24 +100,30 @@ export class Evaluator {
     return values;
   }
 
-  #lookupInput(n: Node, values: readonly (ServerValue | undefined)[]): [LookupPlan, LweBatch] {
-    const plan = this.plan.lookups.get(n.id);
-    if (plan === undefined) throw new GraphError(`${nodeName(n)}: no lookup plan`);
-    return [plan, values[n.args[0]!] as LweBatch];
+  #group(n: Node): LookupGroup {
+    const g = this.#groupOf.get(n.id);
+    if (g === undefined) throw new GraphError(`${nodeName(n)}: no lookup plan`);
+    return g;
   }
 
-  /** A lut is the PBS output; round(x) is x minus the PBS's low-bit correction. */
-  #lookupOutput(n: Node, x: LweBatch, out: LweBatch): LweBatch {
-    return n.kind === "round" ? sub(x, out) : out;
+  /** The group of lookup `n`, its input and the input offset by −lo (the PBS index), and its test polynomial. */
+  #groupInput(n: Node, values: readonly (ServerValue | undefined)[], polynomialSize: number): [LookupGroup, { readonly x: LweBatch; readonly shifted: LweBatch }, LookupTable] {
+    const g = this.#group(n);
+    const x = values[g.input] as LweBatch;
+    return [g, { x, shifted: addPlain(x, -g.lo, { bits: this.plan.bits }) }, this.#table(g, polynomialSize)];
   }
 
-  /** One test polynomial per distinct table (lookups with equal index → value maps share it). */
-  #table(id: number, polynomialSize: number): LookupTable {
-    const plan = this.plan.lookups.get(id)!;
-    const key = `${polynomialSize}:${plan.values.join(",")}`;
+  /** Output t of the PBS is member t: a lut is that output; round(x) is x minus its low-bit correction. */
+  #groupOutputs(g: LookupGroup, input: { readonly x: LweBatch }, outs: readonly LweBatch[], values: (ServerValue | undefined)[]): void {
+    g.members.forEach((m, t) => { values[m.node] = m.kind === "round" ? sub(input.x, outs[t]!) : outs[t]!; });
+  }
+
+  /** One test polynomial per distinct group table (groups with equal index → value maps share it). */
+  #table(g: LookupGroup, polynomialSize: number): LookupTable {
+    const key = `${polynomialSize}:${g.inputBits}:${g.members.map((m) => m.values.join(",")).join(";")}`;
     let t = this.#tables.get(key);
     if (t === undefined) {
-      t = lookupPolynomial(plan, this.plan.bits, polynomialSize);
+      t = groupPolynomial(g, this.plan.bits, polynomialSize);
       this.#tables.set(key, t);
     }
     return t;

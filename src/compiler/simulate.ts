@@ -6,6 +6,7 @@
 import { pbsFailureProbability } from "../tfhe/index.js";
 import { type CircuitEncoding, decodeRange, liftResidue, lookupAt, mod } from "./encoding.js";
 import type { Bounds } from "./bounds.js";
+import type { LookupGroup } from "./fusion.js";
 import { evalNode } from "./interpreter.js";
 import type { Graph } from "./ir.js";
 import type { CircuitParameters } from "./params.js";
@@ -38,6 +39,8 @@ export function simulateGraph(
   const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   const p2 = 2 * 2 ** enc.bits;
   const values: (Tensor | undefined)[] = [];
+  const groupOf = new Map(enc.groups.flatMap((g) => g.members.map((m) => [m.node, g] as const)));
+  const drawn = new Map<LookupGroup, Int8Array>();
   for (const n of graph.nodes) {
     if (!enc.live.has(n.id)) { values.push(undefined); continue; }
     const args = n.args.map((a) => values[a]!);
@@ -46,13 +49,19 @@ export function simulateGraph(
       values.push(evalNode(n, args, () => inputs[graph.inputs.indexOf(n.id)]!));
       continue;
     }
-    const q = options.pFail ?? pbsFailureProbability(cp.params, plan.norm2).probability;
     const x = args[0]!.data;
+    // One draw per PBS: the lookups of a fused group (fusion.ts) share their blind rotation, so they fail
+    // together (each reading its own table one box off).
+    const group = groupOf.get(n.id)!;
+    let shifts = drawn.get(group);
+    if (shifts === undefined) {
+      const q = options.pFail ?? pbsFailureProbability(cp.params, plan.norm2).probability;
+      shifts = Int8Array.from(x, () => (q > 0 && random() < q ? (random() < 0.5 ? -1 : 1) : 0));
+      drawn.set(group, shifts);
+    }
     const out = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) {
-      let index = mod(x[i]! - plan.lo, p2);
-      if (q > 0 && random() < q) index += random() < 0.5 ? -1 : 1;
-      const v = lookupAt(plan, index, enc.bits);
+      const v = lookupAt(plan, mod(x[i]! - plan.lo, p2) + shifts[i]!, enc.bits);
       out[i] = plan.kind === "round" ? x[i]! - v : v;
     }
     values.push({ shape: n.shape, data: out });

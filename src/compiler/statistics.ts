@@ -20,6 +20,8 @@ export interface MeasuredLatency {
 
 export interface CircuitStatistics {
   readonly pbsCount: number;
+  /** Lookup nodes that share a blind rotation with another (fused into many-LUT groups, fusion.ts). */
+  readonly fusedLookups: number;
   /** PBS per lookup layer (lookups whose inputs are ready together; a pool runs a layer at once). */
   readonly lookupLayers: readonly number[];
   readonly bits: number;
@@ -47,15 +49,16 @@ export interface CircuitStatistics {
   readonly measured: MeasuredLatency | undefined;
 }
 
-/** Lookup depth of each node (number of lookups on its longest path, itself included). */
+/** PBS per lookup layer: a group's layer is its lookup depth (lookup groups on the longest path to it). */
 export function lookupLayers(graph: Graph, enc: CircuitEncoding): number[] {
   const depth = new Array<number>(graph.nodes.length).fill(0);
+  const firstOf = new Set(enc.groups.map((g) => g.members[0]!.node));
   const layers: number[] = [];
   for (const n of graph.nodes) {
     if (!enc.live.has(n.id)) continue;
     const d = n.args.reduce((m, a) => Math.max(m, depth[a]!), 0) + (enc.lookups.has(n.id) ? 1 : 0);
     depth[n.id] = d;
-    if (enc.lookups.has(n.id)) layers[d - 1] = (layers[d - 1] ?? 0) + sizeOf(n.shape);
+    if (firstOf.has(n.id)) layers[d - 1] = (layers[d - 1] ?? 0) + sizeOf(n.shape);
   }
   return Array.from(layers, (c) => c ?? 0);
 }
@@ -81,6 +84,7 @@ export function circuitStatistics(
   const security = checkSecurity(p);
   return {
     pbsCount: enc.pbsCount,
+    fusedLookups: enc.groups.reduce((s, g) => s + (g.members.length > 1 ? g.members.length : 0), 0),
     lookupLayers: layers,
     bits: cp.bits,
     parameters: p,
@@ -122,7 +126,8 @@ export function statisticsText(s: CircuitStatistics): string[] {
     s.pbsCount > 0
       ? `failure probability: 2^${s.log2PFailPerPbs.toFixed(1)} per PBS, 2^${s.log2PFailPerRun.toFixed(1)} per run`
       : `failure probability: 2^${s.log2PFailPerPbs.toFixed(1)} per output decryption, 2^${s.log2PFailPerRun.toFixed(1)} per run`,
-    `PBS: ${s.pbsCount}${s.lookupLayers.length > 0 ? ` in ${s.lookupLayers.length} layer(s) [${s.lookupLayers.join(", ")}]` : ""}`,
+    `PBS: ${s.pbsCount}${s.lookupLayers.length > 0 ? ` in ${s.lookupLayers.length} layer(s) [${s.lookupLayers.join(", ")}]` : ""}` +
+      (s.fusedLookups > 0 ? `; ${s.fusedLookups} lookups share blind rotations with others (many-LUT)` : ""),
     s.sizes.evaluationKeys > 0
       ? `keys: evaluation keys ${bytes(s.sizes.evaluationKeys)} to upload (seeded), ${bytes(s.sizes.serverKeyMemory)} held by the server`
       : "keys: none on the server (no lookups)",

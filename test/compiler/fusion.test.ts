@@ -1,0 +1,73 @@
+// Lookup fusion (fusion.ts): lookups of one encrypted node share a blind rotation through the core's
+// many-LUT. Grouping rules, then FHE at real parameters: the fused circuit equals the clear one in one
+// thread, on the worker pool and through the client/server artifacts, with the PBS count divided.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  type Circuit, CircuitClient, CircuitServer, compile, fuseLookups, lut, round, toNested, type LookupPlan,
+} from "../../src/compiler/index.js";
+
+const circuits: Circuit[] = [];
+after(async () => { for (const c of circuits) await c.close(); });
+
+function plan(node: number, input: number, lo: number, hi: number, kind: "lut" | "round" = "lut"): LookupPlan {
+  return { node, kind, input, lo, hi, norm2: 1, values: new Float64Array(16) };
+}
+
+test("fuseLookups: same input and offset fuse up to p / pIn per group; others stay alone", () => {
+  const plans = new Map([
+    [3, plan(3, 1, 0, 3)], [4, plan(4, 1, 0, 2, "round")], [5, plan(5, 1, -1, 2)], [6, plan(6, 2, 0, 3)],
+    [7, plan(7, 1, 0, 3)], [8, plan(8, 1, 0, 1)], [9, plan(9, 1, 0, 3)],
+  ]);
+  const groups = fuseLookups(plans, 4); // p = 16, inputs of node 1 from 0: [0, 4) → pIn = 4, capacity 4
+  const members = groups.map((g) => g.members.map((m) => m.node));
+  assert.deepEqual(members, [[3, 4, 7, 8], [5], [6], [9]]);
+  assert.equal(groups[0]!.inputBits, 2);
+  assert.equal(groups[1]!.inputBits, 4, "a singleton uses the whole table");
+  // A wide range leaves no room: no fusion.
+  assert.deepEqual(fuseLookups(new Map([[3, plan(3, 1, 0, 9)], [4, plan(4, 1, 0, 9)]]), 4).map((g) => g.members.length), [1, 1]);
+});
+
+test("FHE: four lookups of one input fuse into one PBS per element; one thread, pool and client/server agree with run", async () => {
+  const inputset = [[[0, 1, 2, 3]], [[3, 2, 1, 0]], [[1, 1, 3, 0]]];
+  const c = compile((x) => [
+    lut(x, (v) => v * v), lut(x, (v) => 3 - v), x.gt(1), round(x, 1),
+    x.mul(7), // widens the message space to 4 bits: room for 4 tables of 2-bit inputs
+  ], { x: "encrypted" }, inputset);
+  circuits.push(c);
+  assert.equal(c.encoding.bits, 4);
+  assert.equal(c.encoding.lookups.size, 4);
+  assert.equal(c.encoding.groups.length, 1);
+  assert.equal(c.encoding.pbsCount, 4, "4 elements × 1 PBS, not × 4");
+  assert.equal(c.statistics.fusedLookups, 4);
+  assert.match(c.describe(), /4 lookups share blind rotations/);
+  const xs = [[0, 1, 2, 3], [3, 3, 0, 1], [2, 0, 1, 2]];
+  for (const x of xs) {
+    const want = c.run(x).map(toNested);
+    assert.deepEqual(want[0], x.map((v) => v * v));
+    assert.deepEqual(c.encryptRunDecrypt(x).map(toNested), want, `FHE ${x}`);
+    assert.deepEqual(c.simulateWith({ seed: 5 }, x).map(toNested), want, `simulate ${x}`);
+  }
+  assert.deepEqual((await c.encryptRunDecryptAsync([xs[1]!], { threads: 2 })).map(toNested), c.run(xs[1]!).map(toNested));
+  // The server half recomputes the same groups from the lookup plans.
+  const client = CircuitClient.deserialize(c.client.serialize());
+  const server = CircuitServer.deserialize(c.server.serialize());
+  client.keygen();
+  const keys = server.loadKeys(client.serializedEvaluationKeys()!);
+  try {
+    assert.deepEqual(client.decrypt(server.run(client.encrypt(xs[2]!), keys)).map(toNested), c.run(xs[2]!).map(toNested));
+  } finally {
+    keys?.free();
+  }
+});
+
+test("simulate: members of a fused group fail together (forced p_fail = 1 moves every output off its table value)", () => {
+  const inputset = [[[0, 1, 2, 3]], [[3, 2, 1, 0]]];
+  const c = compile((x) => [lut(x, (v) => v), lut(x, (v) => v + 4), x.mul(7)], { x: "encrypted" }, inputset);
+  circuits.push(c);
+  assert.equal(c.encoding.groups.length, 1);
+  const [a, b] = c.simulateWith({ seed: 9, pFail: 1 }, [1, 2, 1, 2]).map(toNested) as [number[], number[]];
+  // Both tables are v ↦ v + const, so a shared shift s gives a = x + s and b = x + 4 + s: b − a stays 4.
+  assert.deepEqual(b.map((v, i) => v - a[i]!), [4, 4, 4, 4]);
+  assert.notDeepEqual(a, [1, 2, 1, 2]);
+});
