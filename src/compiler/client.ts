@@ -3,10 +3,8 @@
 // and never sends it: what leaves the client is the serialized evaluation keys and encrypted arguments.
 // Serialized as a bundle ("umbra.circuit.client/1"): JSON with the input/output specs, one part with the
 // parameters (re-checked for 128-bit security when decoded).
-import {
-  ClientKey, DeserializationError, type DeserializeOptions, deserializeBundle, deserializeParameters,
-  type EvaluationKeys, LweBatch, parameterFingerprint, serialize, serializeBundle, type TfheParameters,
-} from "../tfhe/index.js";
+import { ClientKey, type DeserializeOptions, type EvaluationKeys, LweBatch, serialize, type TfheParameters } from "../tfhe/index.js";
+import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
 import { InputOutOfRangeError } from "./errors.js";
 import { liftResidue, MAX_LINEAR_CIRCUIT_BITS, residueOf } from "./encoding.js";
 import { isShape, type Shape, sizeOf } from "./shape.js";
@@ -50,10 +48,6 @@ export interface CircuitKeys {
   readonly evaluationKeys: EvaluationKeys | undefined;
 }
 
-function invalid(message: string): never {
-  throw new DeserializationError("INVALID_VALUE", message);
-}
-
 export class CircuitClient {
   #keys: CircuitKeys | undefined;
 
@@ -73,8 +67,7 @@ export class CircuitClient {
   /** Uses an existing secret key (e.g. restored from the client's own storage) instead of keygen(). */
   useKey(client: ClientKey): void {
     if (!(client instanceof ClientKey)) throw new TypeError("useKey expects a ClientKey");
-    const a = parameterFingerprint(client.params), b = parameterFingerprint(this.spec.params);
-    if (a.some((x, i) => x !== b[i])) throw new RangeError("this key belongs to other parameters than the circuit's");
+    if (!sameParameters(client.params, this.spec.params)) throw new RangeError("this key belongs to other parameters than the circuit's");
     this.#keys = { client, evaluationKeys: this.spec.linearOnly ? undefined : client.evaluationKeys() };
   }
 
@@ -134,17 +127,13 @@ export class CircuitClient {
 
   serialize(): Uint8Array {
     const { params, ...rest } = this.spec;
-    return serializeBundle({ type: CLIENT_TYPE, json: rest, parts: [serialize(params)] }, params);
+    return encodeArtifact(CLIENT_TYPE, rest, params);
   }
 
   /** Decodes a client spec: DeserializationError on any malformed field; the parameters must be ≥ 128-bit. */
   static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitClient {
-    const b = deserializeBundle(bytes, CLIENT_TYPE, null, opts);
-    if (b.parts.length !== 1) invalid("client spec: expected one part (the parameters)");
-    const params = deserializeParameters(b.parts[0]!, opts);
-    const fp = parameterFingerprint(params);
-    if (fp.some((x, i) => x !== b.fingerprint[i])) throw new DeserializationError("PARAMS_MISMATCH", "client spec: header and parameters disagree");
-    return new CircuitClient({ params, ...parseSpecJson(b.json) });
+    const { params, json } = decodeArtifact(bytes, CLIENT_TYPE, "client spec", opts);
+    return new CircuitClient({ params, ...parseSpecJson(json) });
   }
 }
 

@@ -2,7 +2,7 @@
 // a function cannot be serialized, and after compile() every encrypted lookup has one. Decoding checks
 // every field's type, rebuilds the nodes and runs `verify`, so a decoded graph is as safe as a traced one;
 // any problem is DeserializationError("INVALID_VALUE") naming the node.
-import { DeserializationError } from "../tfhe/index.js";
+import { invalid } from "./artifact.js";
 import { GraphError } from "./errors.js";
 import { type Graph, type LutTable, type Node, type OpAttrs, verify } from "./ir.js";
 
@@ -13,9 +13,6 @@ export const MAX_TENSOR_ELEMENTS = 2 ** 24;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-function invalid(message: string): never {
-  throw new DeserializationError("INVALID_VALUE", message);
-}
 
 const ints = (a: readonly number[] | Float64Array): number[] => Array.from(a);
 

@@ -5,10 +5,10 @@
 // Serialized as a bundle ("umbra.circuit.server/1"): JSON with the graph and the lookup plans, one part
 // with the parameters (re-checked for 128-bit security when decoded).
 import {
-  BootstrapKey, ClientKey, DeserializationError, type DeserializeOptions, deserializeBundle, deserializeEvaluationKeys,
-  deserializeParameters, type EvaluationKeys, KeyswitchKey, ParameterMismatchError, parameterFingerprint, PbsWorkerPool,
-  type PbsWorkerPoolOptions, serialize, serializeBundle, ServerKey, type ServerKeyOptions, type TfheParameters,
+  BootstrapKey, ClientKey, type DeserializeOptions, deserializeEvaluationKeys, type EvaluationKeys, KeyswitchKey,
+  ParameterMismatchError, PbsWorkerPool, type PbsWorkerPoolOptions, ServerKey, type ServerKeyOptions, type TfheParameters,
 } from "../tfhe/index.js";
+import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
 import { type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS } from "./encoding.js";
 import { type EvaluationPlan, Evaluator, type ServerValue } from "./evaluator.js";
 import { graphFromJson, graphToJson } from "./graph-codec.js";
@@ -25,15 +25,6 @@ export interface ServerSpec {
   readonly graph: Graph;
   /** Encrypted lookups by node id (those that contribute to an output). */
   readonly lookups: ReadonlyMap<number, LookupPlan>;
-}
-
-function invalid(message: string): never {
-  throw new DeserializationError("INVALID_VALUE", message);
-}
-
-function sameParams(a: TfheParameters, b: TfheParameters): boolean {
-  const x = parameterFingerprint(a), y = parameterFingerprint(b);
-  return x.every((v, i) => v === y[i]);
 }
 
 export class CircuitServer {
@@ -75,7 +66,7 @@ export class CircuitServer {
     if (!(ek?.bootstrapKey instanceof BootstrapKey) || !(ek.keyswitchKey instanceof KeyswitchKey)) {
       throw new TypeError("expected evaluation keys (bootstrapping and key-switching keys)");
     }
-    if (!sameParams(ek.params, this.spec.params)) throw new ParameterMismatchError("these evaluation keys belong to other parameters than the circuit's");
+    if (!sameParameters(ek.params, this.spec.params)) throw new ParameterMismatchError("these evaluation keys belong to other parameters than the circuit's");
     return ek;
   }
 
@@ -84,7 +75,7 @@ export class CircuitServer {
     if (!(keys instanceof ServerKey) && !(keys instanceof PbsWorkerPool)) {
       throw new TypeError("expected a ServerKey or a PbsWorkerPool (the server never takes a secret key)");
     }
-    if (!sameParams(keys.params, this.spec.params)) throw new ParameterMismatchError("the server key belongs to other parameters than the circuit's");
+    if (!sameParameters(keys.params, this.spec.params)) throw new ParameterMismatchError("the server key belongs to other parameters than the circuit's");
   }
 
   /** Decodes a request: shapes, counts and encodings checked against the circuit's inputs. */
@@ -123,17 +114,13 @@ export class CircuitServer {
   serialize(): Uint8Array {
     const { params, bits, linearOnly, graph, lookups } = this.spec;
     const plans = [...lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) }));
-    return serializeBundle({ type: SERVER_TYPE, json: { bits, linearOnly, graph: graphToJson(graph), lookups: plans }, parts: [serialize(params)] }, params);
+    return encodeArtifact(SERVER_TYPE, { bits, linearOnly, graph: graphToJson(graph), lookups: plans }, params);
   }
 
   /** Decodes a server spec: the graph is re-verified, every lookup plan checked against it. */
   static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitServer {
-    const b = deserializeBundle(bytes, SERVER_TYPE, null, opts);
-    if (b.parts.length !== 1) invalid("server spec: expected one part (the parameters)");
-    const params = deserializeParameters(b.parts[0]!, opts);
-    const fp = parameterFingerprint(params);
-    if (fp.some((x, i) => x !== b.fingerprint[i])) throw new DeserializationError("PARAMS_MISMATCH", "server spec: header and parameters disagree");
-    const o = b.json as { bits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown } | null;
+    const { params, json } = decodeArtifact(bytes, SERVER_TYPE, "server spec", opts);
+    const o = json as { bits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown } | null;
     if (typeof o !== "object" || o === null) invalid("server spec must be an object");
     if (typeof o.linearOnly !== "boolean") invalid("server spec: bad linearOnly");
     const maxBits = o.linearOnly ? MAX_LINEAR_CIRCUIT_BITS : MAX_LOOKUP_CIRCUIT_BITS;

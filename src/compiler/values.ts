@@ -6,6 +6,7 @@ import {
   DeserializationError, deserializeBundle, deserializeLweBatch, deserializeSeededLweBatch, type DeserializeOptions,
   LweBatch, peekHeader, SeededLweBatch, serialize, serializeBundle, SerializedKind, type TfheParameters,
 } from "../tfhe/index.js";
+import { invalid } from "./artifact.js";
 import { formatShape, isShape, sameShape, type Shape, sizeOf } from "./shape.js";
 import { firstUnsafe, type Tensor } from "./tensor.js";
 
@@ -20,9 +21,6 @@ export interface ValueSpec {
   readonly encrypted: boolean;
 }
 
-function invalid(message: string): never {
-  throw new DeserializationError("INVALID_VALUE", message);
-}
 
 export function serializeValues(values: readonly WireValue[], params: TfheParameters): Uint8Array {
   const json: unknown[] = [];

@@ -30,8 +30,7 @@ export interface KernelExports {
   externalProduct(out: number, ggsw: number, glwe: number, k: number, N: number, baseLog: number, levels: number, scratch: number): void;
   keyswitchRowWords32(nOut: number): number;
   keyswitchInit32(acc: number, nOut: number): void;
-  keyswitchRange32(acc: number, inp: number, ksk: number, iStart: number, iEnd: number, nOut: number, baseLog: number, levels: number): void;
-  keyswitchRangeBatch32(acc: number, inp: number, count: number, nIn: number, ksk: number, iStart: number, iEnd: number, nOut: number,
+  keyswitchRange32(acc: number, inp: number, count: number, nIn: number, ksk: number, iStart: number, iEnd: number, nOut: number,
     baseLog: number, levels: number, digits: number): void;
   keyswitchFinish32(out: number, acc: number, inp: number, nIn: number, nOut: number): void;
   keyswitchKeyTo32(dst: number, src: number, rows: number, nOut: number): void;

@@ -153,7 +153,7 @@ export class KernelKeyswitchKey {
 
   /**
    * Key switch of `count` ≤ KEYSWITCH_BATCH contiguous ciphertexts at `inp` into contiguous outputs at
-   * `out`. One pass over the key serves the whole batch (see keyswitchRangeBatch32); the results are
+   * `out`. One pass over the key serves the whole batch (see keyswitchRange32); the results are
    * bit-identical to one-by-one key switches (sums mod 2^32 in another order).
    */
   applyBatchAt(out: number, inp: number, count: number): void {
@@ -171,8 +171,7 @@ export class KernelKeyswitchKey {
       } else {
         rows = this.blocks[b]!.ptr;
       }
-      if (count === 1) K.k.keyswitchRange32(acc, inp, rows, i0, i1, nOut, baseLog, levels);
-      else K.k.keyswitchRangeBatch32(acc, inp, count, nIn, rows, i0, i1, nOut, baseLog, levels, this.#digits.ptr);
+      K.k.keyswitchRange32(acc, inp, count, nIn, rows, i0, i1, nOut, baseLog, levels, this.#digits.ptr);
     }
     for (let c = 0; c < count; c++) {
       K.k.keyswitchFinish32(out + c * (nOut + 1) * 8, acc + c * rowBytes, inp + c * (nIn + 1) * 8, nIn, nOut);

@@ -27,7 +27,7 @@ test("keyswitch kernel equals the BigInt reference for β = 1…8 and odd/even o
       const ref = acc.map((a, c) => BigInt.asUintN(64, (BigInt.asUintN(32, a) << 32n) + (c === nOut ? inp[nIn]! : 0n)));
       const rowWords = K.k.keyswitchRowWords32(nOut);
       assert.equal(rowWords % 4, 0);
-      const [pin, pk, pk32, pacc, pout] = [K.alloc(inp.length * 8), K.alloc(ksk.length * 8), K.alloc(nIn * l * rowWords * 4), K.alloc(rowWords * 4), K.alloc((nOut + 1) * 8)];
+      const [pin, pk, pk32, pacc, pout, pdig] = [K.alloc(inp.length * 8), K.alloc(ksk.length * 8), K.alloc(nIn * l * rowWords * 4), K.alloc(rowWords * 4), K.alloc((nOut + 1) * 8), K.alloc(l * 4)];
       try {
         K.u64(pin, inp.length).set(inp);
         K.u64(pk, ksk.length).set(ksk);
@@ -35,17 +35,17 @@ test("keyswitch kernel equals the BigInt reference for β = 1…8 and odd/even o
         K.k.keyswitchInit32(pacc, nOut);
         // In two ranges, as a key split into blocks is processed.
         const mid = nIn >> 1;
-        K.k.keyswitchRange32(pacc, pin, pk32, 0, mid, nOut, beta, l);
-        K.k.keyswitchRange32(pacc, pin, pk32 + mid * l * rowWords * 4, mid, nIn, nOut, beta, l);
+        K.k.keyswitchRange32(pacc, pin, 1, nIn, pk32, 0, mid, nOut, beta, l, pdig);
+        K.k.keyswitchRange32(pacc, pin, 1, nIn, pk32 + mid * l * rowWords * 4, mid, nIn, nOut, beta, l, pdig);
         K.k.keyswitchFinish32(pout, pacc, pin, nIn, nOut);
         assert.deepEqual(K.u64(pout, nOut + 1).slice(), BigUint64Array.from(ref));
       } finally {
-        [pin, pk, pk32, pacc, pout].forEach((p) => K.free(p));
+        [pin, pk, pk32, pacc, pout, pdig].forEach((p) => K.free(p));
       }
     }), { numRuns: 200 });
 });
 
-test("batched keyswitch kernel: each of `count` ciphertexts equals its single key switch (bit-identical)", () => {
+test("keyswitch kernel on a batch: each of `count` ciphertexts equals its own key switch (bit-identical)", () => {
   fc.assert(fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 12 }),
     fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 2 ** 31 }), (beta, l, nIn, nOut, count, seed) => {
       let s = seed;
@@ -62,13 +62,13 @@ test("batched keyswitch kernel: each of `count` ciphertexts equals its single ke
         K.k.keyswitchKeyTo32(pk32, pk, nIn * l, nOut);
         for (let c = 0; c < count; c++) K.k.keyswitchInit32(pacc + c * rowWords * 4, nOut);
         const mid = nIn >> 1; // two ranges, as a key split into blocks
-        K.k.keyswitchRangeBatch32(pacc, pin, count, nIn, pk32, 0, mid, nOut, beta, l, pdig);
-        K.k.keyswitchRangeBatch32(pacc, pin, count, nIn, pk32 + mid * l * rowWords * 4, mid, nIn, nOut, beta, l, pdig);
+        K.k.keyswitchRange32(pacc, pin, count, nIn, pk32, 0, mid, nOut, beta, l, pdig);
+        K.k.keyswitchRange32(pacc, pin, count, nIn, pk32 + mid * l * rowWords * 4, mid, nIn, nOut, beta, l, pdig);
         for (let c = 0; c < count; c++) {
           K.k.keyswitchFinish32(pout + c * (nOut + 1) * 8, pacc + c * rowWords * 4, pin + c * (nIn + 1) * 8, nIn, nOut);
           // The single-ciphertext kernel on the same input (its accumulator reused).
           K.k.keyswitchInit32(pacc, nOut);
-          K.k.keyswitchRange32(pacc, pin + c * (nIn + 1) * 8, pk32, 0, nIn, nOut, beta, l);
+          K.k.keyswitchRange32(pacc, pin + c * (nIn + 1) * 8, 1, nIn, pk32, 0, nIn, nOut, beta, l, pdig);
           K.k.keyswitchFinish32(pone, pacc, pin + c * (nIn + 1) * 8, nIn, nOut);
           assert.deepEqual(K.u64(pout + c * (nOut + 1) * 8, nOut + 1).slice(), K.u64(pone, nOut + 1).slice(), `ciphertext ${c} of ${count}`);
         }

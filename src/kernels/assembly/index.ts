@@ -9,6 +9,6 @@ export {
   blindRotateScratchBytes, fftForwardManyI64, modulusSwitch, blindRotate, blindRotateInit, cmuxStep, sampleExtract,
   externalProductScratchBytes, externalProduct,
 } from "./bootstrap";
-export { keyswitchRowWords32, keyswitchInit32, keyswitchRange32, keyswitchRangeBatch32, keyswitchFinish32, keyswitchKeyTo32 } from "./keyswitch";
+export { keyswitchRowWords32, keyswitchInit32, keyswitchRange32, keyswitchFinish32, keyswitchKeyTo32 } from "./keyswitch";
 export { addAssign, subAssign, scalarMulAssign, mulAddAssign, matmul, dot, batchPhase, batchSetBody } from "./lwe";
 export { chacha20Blocks } from "./chacha20";

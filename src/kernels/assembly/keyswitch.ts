@@ -18,45 +18,14 @@ export function keyswitchInit32(acc: usize, nOut: i32): void {
 }
 
 /**
- * acc −= Σ_{i ∈ [iStart, iEnd)} Σ_j d_{i,j}·KSK32_{i,j} (mod 2^32); `ksk` points at the rows of iStart,
- * so a key can live in several blocks or be streamed through a staging buffer in chunks.
+ * For each of `count` ciphertexts (inputs at `inp` with a stride of nIn + 1 words, accumulators at `acc`
+ * with a stride of one padded row): acc −= Σ_{i ∈ [iStart, iEnd)} Σ_j d_{i,j}·KSK32_{i,j} (mod 2^32).
+ * `ksk` points at the rows of iStart, so a key can live in several blocks or be streamed through a staging
+ * buffer in chunks. Each KSK row is read from memory once and applied to every ciphertext while it sits in
+ * L1: one key switch streams the whole key (34 MB at PARAM_MESSAGE_4) and is bound by memory bandwidth; a
+ * batch divides that traffic by `count`. `digits` is scratch for count·levels i32.
  */
 export function keyswitchRange32(
-  acc: usize, inp: usize, ksk: usize, iStart: i32, iEnd: i32, nOut: i32, baseLog: i32, levels: i32,
-): void {
-  const rowWords = keyswitchRowWords32(nOut);
-  const rowBytes = (<usize>rowWords) << 2;
-  const total = baseLog * levels;
-  const B: i64 = <i64>1 << <i64>baseLog;
-  const mask: u64 = <u64>B - 1;
-  const halfB: i64 = B >> 1;
-  for (let i = iStart; i < iEnd; i++) {
-    let y = roundToLevels(load<u64>(inp + ((<usize>i) << 3)), total);
-    let carry: i64 = 0;
-    for (let j = levels; j >= 1; j--) {
-      let d = <i64>(y & mask) + carry;
-      y >>= <u64>baseLog;
-      carry = <i64>(d >= halfB);
-      d -= carry << <i64>baseLog;
-      if (d == 0) continue;
-      const row = ksk + (<usize>((i - iStart) * levels + j - 1)) * rowBytes;
-      const dv = i32x4.splat(<i32>d);
-      for (let c = 0; c < rowWords; c += 4) {
-        const o = (<usize>c) << 2;
-        v128.store(acc + o, i32x4.sub(v128.load(acc + o), i32x4.mul(dv, v128.load(row + o))));
-      }
-    }
-  }
-}
-
-/**
- * keyswitchRange32 for `count` ciphertexts at once (inputs at `inp` with a stride of nIn + 1 words,
- * accumulators at `acc` with a stride of one padded row): each KSK row is read from memory once and
- * applied to every ciphertext while it sits in L1. A single key switch streams the whole key (34 MB at
- * PARAM_MESSAGE_4) and is bound by memory bandwidth; a batch divides that traffic by `count`.
- * `digits` is scratch for count·levels i32.
- */
-export function keyswitchRangeBatch32(
   acc: usize, inp: usize, count: i32, nIn: i32, ksk: usize, iStart: i32, iEnd: i32, nOut: i32, baseLog: i32, levels: i32,
   digits: usize,
 ): void {

@@ -1,0 +1,30 @@
+// What the compiler's serialized artifacts share: a bundle of the core's format whose one part is the
+// parameter set (re-checked for 128-bit security when decoded) and whose header carries its fingerprint,
+// and the error every malformed field raises (DeserializationError "INVALID_VALUE").
+import {
+  DeserializationError, type DeserializeOptions, deserializeBundle, deserializeParameters, parameterFingerprint,
+  serialize, serializeBundle, type TfheParameters,
+} from "../tfhe/index.js";
+
+export function invalid(message: string): never {
+  throw new DeserializationError("INVALID_VALUE", message);
+}
+
+export function sameParameters(a: TfheParameters, b: TfheParameters): boolean {
+  const x = parameterFingerprint(a), y = parameterFingerprint(b);
+  return x.every((v, i) => v === y[i]);
+}
+
+export function encodeArtifact(type: string, json: unknown, params: TfheParameters): Uint8Array {
+  return serializeBundle({ type, json, parts: [serialize(params)] }, params);
+}
+
+/** The parameters and the JSON of an artifact of `type`; `what` names it in errors. */
+export function decodeArtifact(bytes: Uint8Array, type: string, what: string, opts?: DeserializeOptions): { params: TfheParameters; json: unknown } {
+  const b = deserializeBundle(bytes, type, null, opts);
+  if (b.parts.length !== 1) invalid(`${what}: expected one part (the parameters)`);
+  const params = deserializeParameters(b.parts[0]!, opts);
+  const fp = parameterFingerprint(params);
+  if (fp.some((x, i) => x !== b.fingerprint[i])) throw new DeserializationError("PARAMS_MISMATCH", `${what}: header and parameters disagree`);
+  return { params, json: b.json };
+}
