@@ -115,8 +115,8 @@ export function deriveNode(
       const s = broadcastShapes(a.shape, b.shape);
       if (s === null) fail(`shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} do not broadcast`);
       if (op.kind === "mul" && a.encrypted && b.encrypted) {
-        fail("both operands are encrypted; only multiplication by a clear value is supported " +
-          "(for a square use a lookup: lut(x, v => v * v))");
+        fail("both operands are encrypted: a mul node takes one clear operand (Tracer.mul lowers encrypted × " +
+          "encrypted products to lookups)");
       }
       return { shape: s!, encrypted: anyEnc };
     }

@@ -71,20 +71,45 @@ export class Tracer {
   sub(other: Operand): Tracer {
     return this.binary("sub", other);
   }
-  /** Multiplication by a clear value (constant or clear input); encrypted × encrypted is rejected. */
+  /**
+   * Element-wise product. By a clear value it is one linear op; encrypted × encrypted costs two lookups
+   * per element: x·y = ⌊(x+y)²/4⌋ − ⌊(x−y)²/4⌋ (exact: x + y and x − y have the same parity, so their
+   * squares agree mod 4), and x·x is one lookup.
+   */
   mul(other: Operand): Tracer {
-    return this.binary("mul", other);
+    const o = this.builder.operand(other);
+    if (!(this.encrypted && o.encrypted)) return this.binary("mul", o);
+    if (o.id === this.id) return this.lut((v) => v * v, "square");
+    const quarterSquare = (v: number): number => Math.floor((v * v) / 4);
+    return this.add(o).lut(quarterSquare, "⌊v²/4⌋").sub(this.sub(o).lut(quarterSquare, "⌊v²/4⌋"));
   }
   neg(): Tracer {
     return this.builder.push({ kind: "neg" }, [this]);
   }
-  /** this @ other, with one side clear (NumPy rules for ranks 1 and 2). */
+  /**
+   * this @ other (NumPy rules for ranks 1 and 2). With one side clear it is one linear op; with both
+   * encrypted it is the element-wise products (two lookups each, see `mul`) summed over the inner axis.
+   */
   matmul(other: Operand): Tracer {
-    return this.binary("matmul", other);
+    const o = this.builder.operand(other);
+    if (!(this.encrypted && o.encrypted)) return this.binary("matmul", o);
+    return this.encryptedMatmul(o);
   }
   /** Dot product of vectors, or the matrix product for ranks ≤ 2 (as NumPy's dot). */
   dot(other: Operand): Tracer {
-    return this.binary("matmul", other);
+    return this.matmul(other);
+  }
+
+  private encryptedMatmul(o: Tracer): Tracer {
+    const [a, b] = [this.shape, o.shape];
+    const ka = a[a.length - 1], kb = b.length === 2 ? b[0] : b[0];
+    if (a.length < 1 || a.length > 2 || b.length < 1 || b.length > 2 || ka !== kb) {
+      throw new GraphError(`matmul of %${this.id}: shapes ${formatShape(a)} and ${formatShape(b)} do not multiply (ranks 1–2, inner dimensions equal)`);
+    }
+    if (a.length === 1 && b.length === 1) return this.mul(o).sum();
+    if (a.length === 2 && b.length === 1) return this.mul(o).sum(1);
+    if (a.length === 1) return this.reshape([ka!, 1]).mul(o).sum(0);
+    return this.reshape([a[0]!, ka!, 1]).mul(o.reshape([1, ka!, b[1]!])).sum(1);
   }
   /** Sum over one axis (negative counts from the end), or over everything to a scalar. */
   sum(axis?: number): Tracer {
