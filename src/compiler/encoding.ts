@@ -117,7 +117,7 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
   }
   let maxLookupNorm2 = 0;
   for (const l of lookups.values()) maxLookupNorm2 = Math.max(maxLookupNorm2, l.norm2);
-  const groups = fuseLookups(lookups, bits);
+  const groups = fuseLookups(graph, lookups, bits);
   const pbsCount = groups.reduce((s, g) => s + sizeOf(graph.nodes[g.members[0]!.node]!.shape), 0);
   return { bits, widestNode, lookups, groups, pbsCount, maxLookupNorm2, maxOutputNorm2, outputCount, live };
 }

@@ -38,7 +38,7 @@ export class Evaluator {
   readonly #groupOf = new Map<number, LookupGroup>();
 
   constructor(readonly graph: Graph, readonly plan: EvaluationPlan) {
-    for (const g of fuseLookups(plan.lookups, plan.bits)) for (const m of g.members) this.#groupOf.set(m.node, g);
+    for (const g of fuseLookups(graph, plan.lookups, plan.bits)) for (const m of g.members) this.#groupOf.set(m.node, g);
   }
 
   /** One thread: every lookup group on `server`, node by node. */

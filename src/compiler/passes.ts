@@ -30,3 +30,32 @@ export function attachTables(graph: Graph, tables: ReadonlyMap<number, LutTable>
   verify(out);
   return out;
 }
+
+/**
+ * Merges encrypted lookups that compute the same thing: same input node and same table (lut), or same
+ * input and shift (round). Besides saving PBS, this keeps the noise accounting right: a blind rotation is
+ * deterministic, so two copies of one lookup have the same noise, fully correlated, while Σw² counts
+ * distinct lookups as independent sources (measured: distinct tables on one input are uncorrelated).
+ */
+export function mergeDuplicateLookups(graph: Graph): { graph: Graph; merged: number } {
+  const replace = new Map<number, number>();
+  const seen = new Map<string, number>();
+  const nodes = graph.nodes.map((node): Node => {
+    const n = { ...node, args: node.args.map((a) => replace.get(a) ?? a) } as Node;
+    let key: string | undefined;
+    if (n.encrypted && n.kind === "lut" && n.table !== undefined) {
+      key = `lut ${n.args[0]} ${n.table.min} ${n.table.step} ${n.table.values.join(",")}`;
+    } else if (n.encrypted && n.kind === "round") {
+      key = `round ${n.args[0]} ${n.lsbs}`;
+    }
+    if (key !== undefined) {
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, n.id);
+      else replace.set(n.id, first);
+    }
+    return n;
+  });
+  if (replace.size === 0) return { graph, merged: 0 };
+  const out = eliminateDeadNodes({ nodes, inputs: graph.inputs, outputs: graph.outputs.map((o) => replace.get(o) ?? o) });
+  return { graph: out, merged: replace.size };
+}

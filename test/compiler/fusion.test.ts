@@ -4,7 +4,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  type Circuit, CircuitClient, CircuitServer, compile, fuseLookups, lut, round, toNested, type LookupPlan,
+  type Circuit, CircuitClient, CircuitServer, compile, fuseLookups, type Graph, lut, type LookupPlan, type Node, relu, round, toNested,
 } from "../../src/compiler/index.js";
 
 const circuits: Circuit[] = [];
@@ -14,18 +14,34 @@ function plan(node: number, input: number, lo: number, hi: number, kind: "lut" |
   return { node, kind, input, lo, hi, norm2: 1, values: new Float64Array(16) };
 }
 
+/** A graph with lookup nodes at ids 3..9 reading input 0 or 1, optionally combined by an add at the end. */
+function graphOf(combine: readonly [number, number][] = []): Graph {
+  const nodes: Node[] = [
+    { id: 0, kind: "input", name: "x", visibility: "encrypted", args: [], shape: [2], encrypted: true },
+    { id: 1, kind: "input", name: "y", visibility: "encrypted", args: [], shape: [2], encrypted: true },
+    { id: 2, kind: "add", args: [0, 1], shape: [2], encrypted: true },
+  ];
+  const table = { min: 0, step: 1, values: new Float64Array(4) };
+  for (let id = 3; id <= 9; id++) nodes.push({ id, kind: "lut", fn: (v) => v, label: "f", table, args: [id === 6 ? 2 : 1], shape: [2], encrypted: true });
+  for (const [a, b] of combine) nodes.push({ id: nodes.length, kind: "add", args: [a, b], shape: [2], encrypted: true });
+  return { nodes, inputs: [0, 1], outputs: nodes.slice(3).map((n) => n.id) };
+}
+
 test("fuseLookups: same input and offset fuse up to p / pIn per group; others stay alone", () => {
   const plans = new Map([
     [3, plan(3, 1, 0, 3)], [4, plan(4, 1, 0, 2, "round")], [5, plan(5, 1, -1, 2)], [6, plan(6, 2, 0, 3)],
     [7, plan(7, 1, 0, 3)], [8, plan(8, 1, 0, 1)], [9, plan(9, 1, 0, 3)],
   ]);
-  const groups = fuseLookups(plans, 4); // p = 16, inputs of node 1 from 0: [0, 4) → pIn = 4, capacity 4
+  const groups = fuseLookups(graphOf(), plans, 4); // p = 16, inputs of node 1 from 0: [0, 4) → pIn = 4, capacity 4
   const members = groups.map((g) => g.members.map((m) => m.node));
   assert.deepEqual(members, [[3, 4, 7, 8], [5], [6], [9]]);
   assert.equal(groups[0]!.inputBits, 2);
   assert.equal(groups[1]!.inputBits, 4, "a singleton uses the whole table");
   // A wide range leaves no room: no fusion.
-  assert.deepEqual(fuseLookups(new Map([[3, plan(3, 1, 0, 9)], [4, plan(4, 1, 0, 9)]]), 4).map((g) => g.members.length), [1, 1]);
+  assert.deepEqual(fuseLookups(graphOf(), new Map([[3, plan(3, 1, 0, 9)], [4, plan(4, 1, 0, 9)]]), 4).map((g) => g.members.length), [1, 1]);
+  // Lookups whose outputs are added (correlated noise if fused) go to different groups; the others still fuse.
+  const apart = fuseLookups(graphOf([[3, 7]]), plans, 4).map((g) => g.members.map((m) => m.node));
+  assert.deepEqual(apart, [[3, 4, 8, 9], [5], [6], [7]]);
 });
 
 test("FHE: four lookups of one input fuse into one PBS per element; one thread, pool and client/server agree with run", async () => {
@@ -59,6 +75,20 @@ test("FHE: four lookups of one input fuse into one PBS per element; one thread, 
   } finally {
     keys?.free();
   }
+});
+
+test("lookups combined later are not fused; identical lookups are merged into one (compile-time CSE)", () => {
+  const inputset = [[[0, 1, 2, 3]], [[3, 2, 1, 0]]];
+  const c = compile((x) => [lut(x, (v) => v).add(lut(x, (v) => 3 - v)), lut(x, (v) => v * 2), x.mul(7)], { x: "encrypted" }, inputset);
+  circuits.push(c);
+  // v and 3 − v are added: apart. v·2 may join either (first fit: with v).
+  assert.deepEqual(c.encoding.groups.map((g) => g.members.length).sort(), [1, 2]);
+  // relu written twice on the same value is one lookup (a PBS is deterministic: two copies are one source).
+  const d = compile((x) => relu(x).add(relu(x)), { x: "encrypted" }, [[[-2, 1]], [[3, -1]]]);
+  circuits.push(d);
+  assert.equal(d.graph.nodes.filter((n) => n.kind === "lut").length, 1);
+  assert.equal(d.bounds.nodes[d.graph.outputs[0]!]!.norm2, 4, "relu + relu = 2·relu: Σw² = 4");
+  assert.deepEqual(d.encryptRunDecrypt([3, -2]).map(toNested), [[6, 0]]);
 });
 
 test("simulate: members of a fused group fail together (forced p_fail = 1 moves every output off its table value)", () => {
