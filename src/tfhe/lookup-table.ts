@@ -4,6 +4,9 @@
 // rounds to m; the last half box wraps negacyclically to the front of box 0, hence holds −f(0).
 // Many-LUT (several functions from one blind rotation, as TFHE-rs's many-LUT): when the input is known to
 // be < p_in with c·p_in ≤ p, box b = m + t·p_in holds f_t(m) and output t is the coefficient t·p_in·N/p.
+// The outputs' noises come from one accumulator and are correlated (measured |ρ| ≈ 0.2 at PARAM_MESSAGE_4,
+// sign depending on their distance), unlike outputs of separate blind rotations: a linear combination of
+// them is not bounded by Σw²·σ² (the compiler never fuses lookups whose outputs it combines).
 import { encode, type Encoding } from "./encoding.js";
 
 export class LookupTable {
