@@ -56,16 +56,29 @@ test("fresh encryption and linear combinations: variance σ² and Σw²σ² (rea
   assertClose(variance(noises(client.phases(lin), m.map((x) => x), enc)), 13 * sigma2, tol(N_SAMPLES), "3·c1 − 2·c2");
 });
 
-test("key switch: measured variance matches keyswitchVariance", () => {
+test("key switch: measured variance matches keyswitchVariance (4 keys)", () => {
+  // With one key the KSK's noise is one fixed draw: the variance over samples is Σ_rows E[d²]·e_row², whose
+  // sum over the M = kN·l_ks rows varies from key to key (relative std √(2/M) = 3% at these parameters,
+  // measured 0.93–1.07 over 12 keys). Averaging 4 keys and counting that term in the tolerance keeps the
+  // check tight and not flaky.
   const params = UNSAFE_TEST_PARAMS_TINY;
-  const { client, server } = keysFor(params);
-  const m = new Array<number>(N_SAMPLES).fill(0).map((_, i) => i % 4);
-  const ct = client.encrypt(m);
-  const ks = server.keyswitch(ct);
+  const keys = 4;
   const model = pbsKeyswitchVariance(params) + params.glweNoiseStd ** 2;
   assert.equal(model, keyswitchVariance({ inputDimension: params.polynomialSize, outputDimension: params.lweDimension, baseLog: params.ksBaseLog, level: params.ksLevel, noiseStd: params.lweNoiseStd }) + params.glweNoiseStd ** 2);
-  const measured = variance(noises(lwePhases(client.lweKey, ks), m, client.encoding));
-  assertClose(measured, model, tol(N_SAMPLES), "key switch");
+  let sum = 0;
+  for (let k = 0; k < keys; k++) {
+    const client = ClientKey.generate(params);
+    const server = new ServerKey(client.evaluationKeys());
+    try {
+      const m = new Array<number>(N_SAMPLES).fill(0).map((_, i) => i % 4);
+      const ks = server.keyswitch(client.encrypt(m));
+      sum += variance(noises(lwePhases(client.lweKey, ks), m, client.encoding));
+    } finally {
+      server.free();
+    }
+  }
+  const rows = params.glweDimension * params.polynomialSize * params.ksLevel;
+  assertClose(sum / keys, model, 5 * Math.sqrt((2 / (N_SAMPLES - 1) + 2 / rows) / keys), "key switch");
 });
 
 /** PBS output noise samples: every coefficient of the accumulator of a few blind rotations. */
