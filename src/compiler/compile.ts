@@ -5,7 +5,7 @@ import { describe, graphText } from "./describe.js";
 import { GraphError } from "./errors.js";
 import type { Graph } from "./ir.js";
 import { evaluate } from "./interpreter.js";
-import { attachTables, mergeDuplicateLookups } from "./passes.js";
+import { attachTables, fuseLookupChains, mergeDuplicateLookups } from "./passes.js";
 import type { Shape } from "./shape.js";
 import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
 import { type InputSpec, type TraceFn, trace } from "./tracer.js";
@@ -207,8 +207,14 @@ function shapesFromSample(spec: InputSpec, sample: Sample | undefined): Record<s
 /** Traces `fn` with inputs named and ordered as `spec`, and fits bounds and lookup tables to `inputset`. */
 export function compile(fn: TraceFn, spec: InputSpec, inputset: readonly Sample[], options: CompileOptions = {}): Circuit {
   const shapes = options.shapes ?? shapesFromSample(spec, inputset[0]);
-  const traced = trace(fn, spec, shapes);
+  let traced = trace(fn, spec, shapes);
   let bounds = inferBounds(traced, inputset, options);
+  // Chains of lookups become one lookup (composed table) where the inner input fits the lookup limit.
+  const chained = fuseLookupChains(traced, (x) => bounds.nodes[x]!.bits <= bounds.maxLutBits);
+  if (chained !== traced) {
+    traced = chained;
+    bounds = inferBounds(traced, inputset, options);
+  }
   let graph = attachTables(traced, tablesOf(bounds));
   // Identical lookups are merged (one PBS, one noise source); bounds are then measured on the merged graph.
   const cse = mergeDuplicateLookups(graph);

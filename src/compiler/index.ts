@@ -7,7 +7,7 @@ export {
   verify, deriveNode, nodeName, liveNodes, MAX_ROUND_LSBS,
   type Graph, type Node, type NodeOf, type NodeKind, type OpAttrs, type Visibility, type LutTable,
 } from "./ir.js";
-export { eliminateDeadNodes, attachTables, mergeDuplicateLookups } from "./passes.js";
+export { eliminateDeadNodes, attachTables, mergeDuplicateLookups, fuseLookupChains } from "./passes.js";
 export { evaluate, evaluateAll, bindInputs } from "./interpreter.js";
 export {
   inferBounds, checkInRange, bitWidth, rangeOfWidth, tablesOf, DEFAULT_MAX_LUT_BITS,

@@ -1,5 +1,7 @@
 // Graph rewrites. Each returns a new graph and verifies it, as every pass must.
-import { type Graph, type LutTable, type Node, liveNodes, verify } from "./ir.js";
+import { EvaluationError } from "./errors.js";
+import { type Graph, type LutTable, type Node, liveNodes, nodeName, verify } from "./ir.js";
+import { roundLsbs } from "./tensor-ops.js";
 
 /** Drops nodes that no output depends on and renumbers the rest (order preserved, so still topological). */
 export function eliminateDeadNodes(graph: Graph): Graph {
@@ -58,4 +60,52 @@ export function mergeDuplicateLookups(graph: Graph): { graph: Graph; merged: num
   if (replace.size === 0) return { graph, merged: 0 };
   const out = eliminateDeadNodes({ nodes, inputs: graph.inputs, outputs: graph.outputs.map((o) => replace.get(o) ?? o) });
   return { graph: out, merged: replace.size };
+}
+
+/** The function a lookup node computes element-wise (before tables are attached), and its name. */
+function univariate(n: Node): { f: (v: number) => number; label: string } | undefined {
+  if (n.kind === "lut") return { f: n.fn, label: n.label };
+  if (n.kind === "round") {
+    const lsbs = n.lsbs;
+    return { f: (v) => roundLsbs(v, lsbs), label: `round(${lsbs})` };
+  }
+  return undefined;
+}
+
+/**
+ * Fuses chains of encrypted lookups into one: g(f(x)) — lut or round, with f's result used by g alone —
+ * becomes one lookup of x with the composed table. One PBS instead of two, exactly the same values, and
+ * fresh noise once. In this compiler a round before a lookup costs a PBS at its input's precision anyway
+ * (one message space per circuit), so `relu(round(acc, k))` becomes a single lookup on `acc`.
+ * Runs on a traced graph, before tables are attached. `allowed(x)` says whether a lookup directly on node x
+ * is possible (its range within the lookup limit); when it is not, the chain is kept (the inner round is
+ * what makes the outer lookup possible).
+ */
+export function fuseLookupChains(graph: Graph, allowed: (x: number) => boolean = () => true): Graph {
+  const uses = new Array<number>(graph.nodes.length).fill(0);
+  for (const n of graph.nodes) for (const a of n.args) uses[a]!++;
+  for (const o of graph.outputs) uses[o]! += 1;
+  const nodes = [...graph.nodes];
+  let fused = 0;
+  for (const n of graph.nodes) {
+    const outer = univariate(nodes[n.id]!);
+    if (!n.encrypted || outer === undefined) continue;
+    const innerNode = nodes[n.args[0]!]!;
+    const inner = univariate(innerNode);
+    if (!innerNode.encrypted || inner === undefined || uses[innerNode.id] !== 1 || !allowed(innerNode.args[0]!)) continue;
+    const [f, g] = [inner.f, outer.f];
+    const fn = (v: number): number => {
+      const u = f(v);
+      if (!Number.isSafeInteger(u)) {
+        throw new EvaluationError(`${nodeName(innerNode)} ${inner.label}: f(${v}) = ${u} is not a safe integer (round it in f, e.g. Math.round)`, innerNode.id);
+      }
+      return g(u);
+    };
+    const x = innerNode.args[0]!;
+    nodes[n.id] = { id: n.id, kind: "lut", fn, label: `${outer.label}∘${inner.label}`, args: [x], shape: n.shape, encrypted: true };
+    uses[innerNode.id] = 0;
+    uses[x]!++;
+    fused++;
+  }
+  return fused === 0 ? graph : eliminateDeadNodes({ nodes, inputs: graph.inputs, outputs: graph.outputs });
 }

@@ -19,7 +19,7 @@ test("with bounds, types carry bit widths: %5 = add(%3, %4) : i6[4]", () => {
   const c = compile((x) => {
     const s = x.slice([1, 3]);
     return [lut(round(x.mul(-3).add([1, 2, 3, 4]), 2), (v) => v >> 2, "shr"), Tracer.concat([s, s])];
-  }, { x: "encrypted" }, [[[0, 1, 2, 3]], [[5, 6, 7, 9]]]);
+  }, { x: "encrypted" }, [[[0, 1, 2, 3]], [[5, 6, 7, 9]]], { maxLutBits: 5 }); // i6 > 5 bits: round then lookup stay apart
   assert.equal(c.text(), [
     '%0 = input("x", encrypted) : u4[4]',
     "%1 = slice(%0, 1:3) : u3[2]",
@@ -33,6 +33,10 @@ test("with bounds, types carry bit widths: %5 = add(%3, %4) : i6[4]", () => {
     "return %7, %8",
   ].join("\n"));
   assert.equal(graphText(c.graph, c.bounds), c.text());
+  // With the default limit (8 bits) the round and the lookup are one lookup of the sum (composed table).
+  const fused = compile((x) => lut(round(x.mul(-3).add([1, 2, 3, 4]), 2), (v) => v >> 2, "shr"), { x: "encrypted" }, [[[0, 1, 2, 3]], [[5, 6, 7, 9]]]);
+  assert.match(fused.text(), /%5 = lut\(%4, shr∘round\(2\), table=\[-23\.\.1\]\) : i4\[4\]\nreturn %5$/);
+  assert.deepEqual(fused.run([5, 6, 7, 9]), c.run([5, 6, 7, 9]).slice(0, 1));
 });
 
 test("describe summarises ops, lookups, widths and Σw²", () => {

@@ -91,6 +91,26 @@ test("lookups combined later are not fused; identical lookups are merged into on
   assert.deepEqual(d.encryptRunDecrypt([3, -2]).map(toNested), [[6, 0]]);
 });
 
+test("chains of lookups compose into one: relu(round(acc)) and lut(lut(x)) are one PBS per element; FHE = clear", () => {
+  const W = [[1, -2], [2, 1], [-1, 3]];
+  const inputset = Array.from({ length: 27 }, (_, i) => [[i % 3, Math.floor(i / 3) % 3, Math.floor(i / 9)]]);
+  const c = compile((x) => [relu(round(x.matmul(W), 1)), lut(lut(x, (v) => v + 1), (v) => (v * v) % 7)], { x: "encrypted" }, inputset);
+  circuits.push(c);
+  const kinds = c.graph.nodes.filter((n) => n.kind === "lut" || n.kind === "round").map((n) => n.kind === "lut" ? n.label : "round");
+  assert.deepEqual(kinds, ["relu∘round(1)", "f∘f"]);
+  assert.equal(c.encoding.pbsCount, 2 + 3);
+  for (const x of [[2, 0, 1], [0, 2, 2], [1, 1, 0]]) {
+    const acc = [0, 1].map((j) => x.reduce((s, v, i) => s + v * W[i]![j]!, 0));
+    const want = [acc.map((a) => Math.max(Math.floor((a + 1) / 2) * 2, 0)), x.map((v) => ((v + 1) * (v + 1)) % 7)];
+    assert.deepEqual(c.run(x).map(toNested), want);
+    assert.deepEqual(c.encryptRunDecrypt(x).map(toNested), want, `FHE ${x}`);
+  }
+  // An inner lookup with another use stays: its value is needed on its own.
+  const d = compile((x) => { const y = lut(x, (v) => v + 1); return [y, lut(y, (v) => v * 2)]; }, { x: "encrypted" }, inputset);
+  circuits.push(d);
+  assert.equal(d.graph.nodes.filter((n) => n.kind === "lut").length, 2);
+});
+
 test("simulate: members of a fused group fail together (forced p_fail = 1 moves every output off its table value)", () => {
   const inputset = [[[0, 1, 2, 3]], [[3, 2, 1, 0]]];
   const c = compile((x) => [lut(x, (v) => v), lut(x, (v) => v + 4), x.mul(7)], { x: "encrypted" }, inputset);
