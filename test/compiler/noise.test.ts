@@ -26,10 +26,14 @@ function errors(c: Circuit, out: LweBatch, want: Float64Array): Float64Array {
 }
 
 const ratios: string[] = [];
-function assertClose(measured: number, model: number, tol: number, what: string): void {
+function assertWithin(measured: number, model: number, lo: number, hi: number, what: string): void {
   const r = measured / model;
   ratios.push(`${what}: ${r.toFixed(3)}`);
-  assert.ok(Math.abs(r - 1) <= tol, `${what}: measured ${measured.toExponential(3)}, model ${model.toExponential(3)} (ratio ${r.toFixed(3)}, ±${tol})`);
+  assert.ok(r >= lo && r <= hi, `${what}: measured ${measured.toExponential(3)}, model ${model.toExponential(3)} (ratio ${r.toFixed(3)}, allowed [${lo}, ${hi}])`);
+}
+
+function assertClose(measured: number, model: number, tol: number, what: string): void {
+  assertWithin(measured, model, 1 - tol, 1 + tol, what);
 }
 
 after(() => { console.log(`# measured / model: ${ratios.join("; ")}`); });
@@ -82,13 +86,15 @@ test("after lookups: measured variance = Σw² · PBS output variance; combined 
     }
     const want = c.run(x).map((t) => t.data);
     const pbs = pbsOutputVariance(c.parameters.params);
-    // n = 512: the estimator's relative std is 6.3%. Against the model, ±35% covers it (5σ) and the fit of
-    // the FFT term (measured 0.8–1.0 here). Independence is checked against the measured variances, where
-    // the model's error cancels: ±25% is 4σ.
+    // n = 512 rotations, one sample each. A rotation's noise scale itself varies (heavy tails), so the
+    // estimator's spread is ≈ 8% rather than √(2/n) = 6.3%. The model is kept conservative (its FFT term;
+    // measured 0.8–1.0 here): the check that matters is that it does not underestimate, so the band is
+    // [0.5, 1.3]. Independence is checked against the measured variances, where the model's error
+    // cancels: ±25%.
     const va = variance(errors(c, outs[0]!, want[0]!)), vb = variance(errors(c, outs[1]!, want[1]!));
-    assertClose(va, pbs, 0.35, "lut a");
-    assertClose(vb, pbs, 0.35, "lut b");
-    assertClose(variance(errors(c, outs[3]!, want[3]!)), pbs, 0.35, "lut d (fused with a)");
+    assertWithin(va, pbs, 0.5, 1.3, "lut a");
+    assertWithin(vb, pbs, 0.5, 1.3, "lut b");
+    assertWithin(variance(errors(c, outs[3]!, want[3]!)), pbs, 0.5, 1.3, "lut d (fused with a)");
     assertClose(variance(errors(c, outs[2]!, want[2]!)), 9 * va + 4 * vb, 0.25, "3a − 2b vs 9·var(a) + 4·var(b)");
   } finally {
     c.dispose();
