@@ -71,6 +71,11 @@ export class CircuitClient {
     this.#keys = { client, evaluationKeys: this.spec.linearOnly ? undefined : client.evaluationKeys() };
   }
 
+  /** True once keygen() or useKey() has run. */
+  get hasKeys(): boolean {
+    return this.#keys !== undefined;
+  }
+
   get keys(): CircuitKeys {
     if (this.#keys === undefined) throw new Error("no keys yet: call keygen() (or useKey) first");
     return this.#keys;

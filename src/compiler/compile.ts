@@ -86,11 +86,7 @@ export class Circuit {
   }
 
   #keys(): CircuitKeys {
-    try {
-      return this.client.keys;
-    } catch {
-      return this.keygen();
-    }
+    return this.client.hasKeys ? this.client.keys : this.keygen();
   }
 
   /** Encrypts (range-checked), as the client would; ciphertexts expanded for in-process evaluation. */
