@@ -1,10 +1,13 @@
-// Bound inference from an inputset: run the clear interpreter on every sample, keep each node's min/max,
-// widen by the margin, derive bit widths, build every encrypted lookup's table over its input range, and
-// track Σw² (the squared 2-norm of the weights applied to fresh ciphertexts since the last lookup), which
-// together with the lookup precision drives the choice of parameters.
+// Bounds of a traced graph. The inputset fixes what the client accepts (an encrypted input's whole bit width,
+// a clear input's range, both after the margin); the range analysis (intervals.ts) derives every other
+// node's range from those, soundly, and builds each encrypted lookup's table over its input's whole
+// derived range. Bit widths follow, and Σw² (the squared 2-norm of the weights applied to fresh
+// ciphertexts since the last lookup), which with the lookup precision drives the choice of parameters.
+// The inputset's own per-node ranges are kept as `measuredMin/Max`, for describe().
 import { BoundsError, EvaluationError, GraphError, InputOutOfRangeError } from "./errors.js";
 import { type Graph, type LutTable, type Node, nodeName } from "./ir.js";
 import { bindInputs, evaluateAll } from "./interpreter.js";
+import { type Interval, type NodeRanges, RangeAnalysis } from "./intervals.js";
 import * as k from "./tensor-ops.js";
 import { squaredNorms } from "./norms.js";
 import { sizeOf } from "./shape.js";
@@ -83,13 +86,7 @@ export function rangeOfWidth(bits: number, signed: boolean): [number, number] {
   return signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
 }
 
-// Loops rather than Math.min(...xs): spreading a large table overflows the call stack.
-function minOf(xs: ArrayLike<number>): number {
-  let m = Infinity;
-  for (let i = 0; i < xs.length; i++) m = Math.min(m, xs[i]!);
-  return m;
-}
-
+// A loop rather than Math.max(...xs): spreading a large table overflows the call stack.
 function maxOf(xs: ArrayLike<number>, start = -Infinity): number {
   let m = start;
   for (let i = 0; i < xs.length; i++) m = Math.max(m, xs[i]!);
@@ -117,6 +114,7 @@ function zeroLsbsOf(graph: Graph): number[] {
       case "input": case "lut": z.push(0); break;
       case "constant": z.push(cap(n.value.reduce((m, v) => Math.min(m, trailingZeros(v)), Infinity))); break;
       case "round": z.push(Math.max(a[0]!, n.lsbs)); break;
+      case "bound": z.push(a[0]!); break;
       case "mul": case "matmul": z.push(cap(a[0]! + a[1]!)); break;
       // Sums, differences and moves of multiples of 2^z stay multiples of 2^z.
       default: z.push(Math.min(...a));
@@ -141,56 +139,90 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
   const count = graph.nodes.length;
   const lo = new Array<number>(count).fill(Infinity);
   const hi = new Array<number>(count).fill(-Infinity);
-  // Nodes computed from constants alone have the same value on every sample: keep it (exact weights).
-  const constantOnly: boolean[] = [];
-  for (const n of graph.nodes) constantOnly.push(n.kind === "constant" || (n.kind !== "input" && n.args.every((a) => constantOnly[a])));
-  const constants: (Float64Array | undefined)[] = [];
   inputset.forEach((sample, s) => {
     if (!Array.isArray(sample)) throw new GraphError(`inputset sample ${s} must be an array (one value per input)`);
-    const values = evaluateAll(graph, sample);
-    values.forEach((v, id) => {
+    evaluateAll(graph, sample).forEach((v, id) => {
       for (const x of v.data) {
         if (x < lo[id]!) lo[id] = x;
         if (x > hi[id]!) hi[id] = x;
       }
-      if (s === 0 && constantOnly[id]) constants[id] = v.data;
     });
   });
 
   const zeros = zeroLsbsOf(graph);
-  const widen = (min: number, max: number): [number, number] => {
-    const d = relative * (max - min) + absolute;
-    return [Math.floor(min - d), Math.ceil(max + d)];
-  };
-
-  const ranges: { min: number; max: number }[] = [];
   const luts: { -readonly [K in keyof LutBounds]: LutBounds[K] }[] = [];
-  for (const n of graph.nodes) {
-    let [min, max] = constantOnly[n.id] ? [lo[n.id]!, hi[n.id]!] : widen(lo[n.id]!, hi[n.id]!);
-    if (n.kind === "lut" && n.encrypted) {
-      const lut = buildTable(n, ranges[n.args[0]!]!, zeros[n.args[0]!]!, maxLutBits);
+  // The inputset fixes only what the client accepts: an encrypted input's whole bit width (of its range
+  // with the margin), a clear input's range with the margin (checked in the clear on both sides). Every
+  // other range follows soundly from those (intervals.ts), so no accepted input can leave a table.
+  const analysis = new RangeAnalysis(graph, {
+    input: (n) => {
+      const d = relative * (hi[n.id]! - lo[n.id]!) + absolute;
+      const [min, max] = [Math.floor(lo[n.id]! - d), Math.ceil(hi[n.id]! + d)];
+      if (!n.encrypted) return { lo: min, hi: max };
+      const { bits, signed } = bitWidth(min, max);
+      const [wlo, whi] = rangeOfWidth(bits, signed);
+      return { lo: wlo, hi: whi };
+    },
+    lookup: (n, input) => {
+      if (!n.encrypted) return clearLookupRanges(n, input);
+      const lut = buildTable(n, input, zeros[n.args[0]!]!, maxLutBits);
       luts.push(lut);
-      // The table covers the whole (margined) domain, so its values bound the output exactly.
-      [min, max] = [minOf(lut.table.values), maxOf(lut.table.values)];
-    }
-    ranges.push({ min, max });
-  }
-  // Weights of clear operands: exact for constants, the (margined) range for values known only at run time.
-  const norm2 = squaredNorms(graph, (id) => {
-    if (constantOnly[id]) return Array.from(constants[id]!, (v) => ({ lo: v, hi: v }));
-    return new Array(sizeOf(graph.nodes[id]!.shape)).fill({ lo: ranges[id]!.min, hi: ranges[id]!.max });
+      return elementRanges(input, (v) => lut.table.values[(v - lut.inputMin) / lut.step]!, lut.step);
+    },
   });
+  const ranges = analysis.ranges;
+  // Weights of clear operands, per element: exact for constants, the element's sound range otherwise.
+  const norm2 = squaredNorms(graph, (id) => Array.from(ranges[id]!.lo, (l, i) => ({ lo: l, hi: ranges[id]!.hi[i]! })));
   for (const l of luts) l.norm2 = norm2[graph.nodes[l.node]!.args[0]!]!;
-  const nodes: NodeBounds[] = graph.nodes.map((n) => ({
-    ...ranges[n.id]!, measuredMin: lo[n.id]!, measuredMax: hi[n.id]!, ...bitWidth(ranges[n.id]!.min, ranges[n.id]!.max),
-    zeroLsbs: zeros[n.id]!, norm2: norm2[n.id]!,
-  }));
+  const nodes: NodeBounds[] = graph.nodes.map((n) => {
+    const { min, max } = ranges[n.id]!;
+    return { min, max, measuredMin: lo[n.id]!, measuredMax: hi[n.id]!, ...bitWidth(min, max), zeroLsbs: zeros[n.id]!, norm2: norm2[n.id]! };
+  });
   return {
     nodes, luts, maxLutBits,
     maxLutInputBits: maxOf(luts.map((l) => l.inputBits), 0),
     maxLutNorm2: maxOf(luts.map((l) => l.norm2), 0),
     maxNorm2: maxOf(nodes.map((b) => b.norm2), 0),
   };
+}
+
+/** Largest domain a clear lookup is tabulated over to bound its outputs. */
+const MAX_CLEAR_LOOKUP_DOMAIN = 2 ** 20;
+
+/** Per-element output ranges of f over each element's input range (stepping by `step`), shared per range. */
+function elementRanges(input: NodeRanges, f: (v: number) => number, step: number): Interval[] {
+  const cache = new Map<string, Interval>();
+  return Array.from(input.lo, (l, i) => {
+    const h = input.hi[i]!;
+    const key = `${l}:${h}`;
+    let r = cache.get(key);
+    if (r === undefined) {
+      let min = Infinity, max = -Infinity;
+      for (let v = Math.floor(l / step) * step; v <= h; v += step) {
+        const y = f(v);
+        if (y < min) min = y;
+        if (y > max) max = y;
+      }
+      r = { lo: min, hi: max };
+      cache.set(key, r);
+    }
+    return r;
+  });
+}
+
+/** Output ranges of a lookup on clear values: f tabulated over its input's range (bounded domain). */
+function clearLookupRanges(n: Extract<Node, { kind: "lut" }>, input: NodeRanges): Interval[] {
+  if (input.max - input.min + 1 > MAX_CLEAR_LOOKUP_DOMAIN) {
+    throw new BoundsError(`${nodeName(n)} ${n.label}: its clear input ranges over [${input.min}, ${input.max}], too wide ` +
+      `to bound f (at most ${MAX_CLEAR_LOOKUP_DOMAIN} values); clip the input first`, n.id);
+  }
+  return elementRanges(input, (v) => {
+    const r = n.fn(v);
+    if (!Number.isSafeInteger(r)) {
+      throw new EvaluationError(`${nodeName(n)} ${n.label}: f(${v}) = ${r} is not a safe integer (round in f)`, n.id);
+    }
+    return r;
+  }, 1);
 }
 
 /** Fewest low bits to round away so that [min, max] fits maxLutBits (rounding up may add a top value). */
@@ -203,7 +235,7 @@ function suggestLsbs(min: number, max: number, zeroLsbs: number, maxLutBits: num
 }
 
 /** The table of an encrypted lookup over its (margined) input range, aligned to the known zero low bits. */
-function buildTable(n: Extract<Node, { kind: "lut" }>, input: { min: number; max: number }, zeroLsbs: number, maxLutBits: number): { -readonly [K in keyof LutBounds]: LutBounds[K] } {
+function buildTable(n: Extract<Node, { kind: "lut" }>, input: { readonly min: number; readonly max: number }, zeroLsbs: number, maxLutBits: number): { -readonly [K in keyof LutBounds]: LutBounds[K] } {
   const step = 2 ** zeroLsbs;
   const dmin = Math.floor(input.min / step) * step;
   const dmax = Math.ceil(input.max / step) * step;
@@ -243,8 +275,9 @@ export function checkInRange(graph: Graph, bounds: Bounds, inputs: readonly (Ten
     const { min, max } = bounds.nodes[id]!;
     bound[i]!.data.forEach((v, j) => {
       if (v < min || v > max) {
-        throw new InputOutOfRangeError(
-          `input "${node.name}" element ${j} = ${v} is outside [${min}, ${max}], the range of the inputset (with margin); ` +
+        const what = node.encrypted
+          ? "the bit width of the inputset's range (with the margin)" : "the inputset's range of this clear input (with the margin)";
+        throw new InputOutOfRangeError(`input "${node.name}" element ${j} = ${v} is outside [${min}, ${max}], ${what}; ` +
           "add such values to the inputset or widen the margin", node.name, v);
       }
     });

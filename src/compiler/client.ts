@@ -17,7 +17,10 @@ export interface ClientInputSpec {
   readonly name: string;
   readonly shape: Shape;
   readonly encrypted: boolean;
-  /** The range the circuit was built for (the inputset's, with the margin). */
+  /**
+   * The range the circuit accepts and is correct for: an encrypted input's whole bit width (of the
+   * inputset's range with the margin), a clear input's inputset range with the margin.
+   */
   readonly min: number;
   readonly max: number;
 }
@@ -99,7 +102,7 @@ export class CircuitClient {
       const t = toTensor(inputs[i]!, { what: `input "${s.name}"`, shape: s.shape });
       t.data.forEach((v, j) => {
         if (v < s.min || v > s.max) {
-          throw new InputOutOfRangeError(`input "${s.name}" element ${j} = ${v} is outside [${s.min}, ${s.max}], the range of the inputset (with margin)`, s.name, v);
+          throw new InputOutOfRangeError(`input "${s.name}" element ${j} = ${v} is outside [${s.min}, ${s.max}], the range this circuit accepts`, s.name, v);
         }
       });
       return s.encrypted ? { shape: s.shape, encrypted: client.encryptCompressed(t.data, { bits: spec.bits }) } : t;

@@ -76,7 +76,8 @@ export class Circuit {
   /** The server half: the graph and lookup plans, evaluated with evaluation keys only (serializable). */
   get server(): CircuitServer {
     const { params, bits, linearOnly } = this.parameters;
-    return (this.#server ??= new CircuitServer({ params, bits, linearOnly, graph: this.graph, lookups: this.encoding.lookups }));
+    const inputRanges = this.graph.inputs.map((id) => ({ min: this.bounds.nodes[id]!.min, max: this.bounds.nodes[id]!.max }));
+    return (this.#server ??= new CircuitServer({ params, bits, linearOnly, graph: this.graph, lookups: this.encoding.lookups, inputRanges }));
   }
 
   /** Fresh keys for this circuit's parameters (kept by `client`, used by encryptRunDecrypt). */

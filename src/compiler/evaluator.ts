@@ -175,7 +175,7 @@ export class Evaluator {
         }
         return LweBatch.concat(parts);
       }
-      case "reshape": return a as LweBatch;
+      case "reshape": case "bound": return a as LweBatch;
       case "broadcast": {
         const idx = k.broadcastTo({ shape: this.#shapeOf(n.args[0]!), data: iota(sizeOf(this.#shapeOf(n.args[0]!))) }, n.shape);
         return (a as LweBatch).gather(idx.data);

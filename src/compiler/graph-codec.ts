@@ -4,7 +4,7 @@
 // any problem is DeserializationError("INVALID_VALUE") naming the node.
 import { invalid } from "./artifact.js";
 import { GraphError } from "./errors.js";
-import { type Graph, type LutTable, type Node, type OpAttrs, verify } from "./ir.js";
+import { BOUND_OPS, type BoundOp, type Graph, type LutTable, type Node, type OpAttrs, verify } from "./ir.js";
 
 /** Upper bound on the nodes of a decoded graph. */
 export const MAX_GRAPH_NODES = 1_000_000;
@@ -24,6 +24,7 @@ function attrsToJson(n: Node): Record<string, Json> {
     case "slice": return { starts: [...n.starts], stops: [...n.stops], steps: [...n.steps] };
     case "concat": return { axis: n.axis };
     case "round": return { lsbs: n.lsbs };
+    case "bound": return { op: n.op };
     case "lut": {
       if (n.table === undefined) throw new GraphError(`%${n.id} (lut): no table; compile the circuit before serializing it`);
       return { label: n.label, table: { min: n.table.min, step: n.table.step, values: ints(n.table.values) } };
@@ -87,6 +88,7 @@ function attrsFromJson(o: Record<string, unknown>, where: string): OpAttrs {
     };
     case "concat": return { kind, axis: field(o, "axis", where, isInt, "an integer") };
     case "round": return { kind, lsbs: field(o, "lsbs", where, isInt, "an integer") };
+    case "bound": return { kind, op: field(o, "op", where, (v): v is BoundOp => BOUND_OPS.includes(v as BoundOp), `one of ${BOUND_OPS.join(", ")}`) };
     case "lut": {
       const t = field(o, "table", where, isObject, "an object");
       const table: LutTable = {

@@ -1,7 +1,14 @@
 // The clear reference interpreter: every other execution mode (simulation, FHE) is tested against it.
 // Values are exact integers; any result that is not a safe integer is an error naming the node.
 import { EvaluationError, GraphError, InputOutOfRangeError } from "./errors.js";
-import { type Graph, type Node, nodeName } from "./ir.js";
+import { type BoundOp, type Graph, type Node, nodeName } from "./ir.js";
+
+/** The bivariate functions of `bound` nodes. */
+export const BOUND_FNS: Readonly<Record<BoundOp, (x: number, y: number) => number>> = {
+  mul: (x, y) => x * y + 0,
+  min: (x, y) => Math.min(x, y),
+  max: (x, y) => Math.max(x, y),
+};
 import * as k from "./tensor-ops.js";
 import { type Tensor, type TensorLike, firstUnsafe, clearNegativeZeros, toTensor } from "./tensor.js";
 
@@ -52,6 +59,14 @@ export function evalNode(node: Node, args: readonly Tensor[], input: () => Tenso
     case "concat": return k.concat(args, node.axis);
     case "lut": return k.map(a, (x) => lookup(node, x));
     case "round": return k.map(a, (x) => k.roundLsbs(x, node.lsbs));
+    case "bound": {
+      // The lowering must be exact: check it here, where it is cheap (the clear reference).
+      const f = BOUND_FNS[node.op];
+      const direct = k.zip(b, args[2]!, f);
+      const i = a.data.findIndex((v, j) => v !== direct.data[j]);
+      if (i >= 0) throw new EvaluationError(`${nodeName(node)}: the lowered ${node.op} gives ${a.data[i]} where ${node.op}(x, y) = ${direct.data[i]}`, node.id);
+      return a;
+    }
   }
 }
 

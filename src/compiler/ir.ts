@@ -36,7 +36,20 @@ export type OpAttrs =
       readonly label: string;
       readonly table?: LutTable;
     }
-  | { readonly kind: "round"; readonly lsbs: number };
+  | { readonly kind: "round"; readonly lsbs: number }
+  | {
+      /**
+       * The identity on its first argument, which the tracer lowered from `op(x, y)` on the other two
+       * (x·y by quarter squares, max as y + relu(x − y), ...). It costs nothing at run time; it tells the
+       * range analysis the exact range of op over x's and y's ranges, which the lowered form loses.
+       */
+      readonly kind: "bound";
+      readonly op: BoundOp;
+    };
+
+/** Bivariate ops whose range the `bound` node restores. */
+export type BoundOp = "mul" | "min" | "max";
+export const BOUND_OPS: readonly BoundOp[] = ["mul", "min", "max"];
 
 export type NodeKind = OpAttrs["kind"];
 
@@ -62,7 +75,7 @@ export const MAX_ROUND_LSBS = 52;
 
 const ARITY: Record<NodeKind, number | "many"> = {
   input: 0, constant: 0, add: 2, sub: 2, mul: 2, matmul: 2, neg: 1, sum: 1, reshape: 1, broadcast: 1,
-  slice: 1, concat: "many", lut: 1, round: 1,
+  slice: 1, concat: "many", lut: 1, round: 1, bound: 3,
 };
 
 /** `%3 (add)`, or `%0 (input "x")`: how errors name a node. */
@@ -144,6 +157,13 @@ export function deriveNode(
         if (bad >= 0) fail(`table value ${bad} = ${t.values[bad]} is not a safe integer`);
       }
       return { shape: args[0]!.shape, encrypted: anyEnc };
+    }
+    case "bound": {
+      if (!BOUND_OPS.includes(op.op)) fail(`unknown bound op ${String(op.op)}`);
+      const [v, x, y] = args as [Pick<Node, "shape" | "encrypted">, Pick<Node, "shape" | "encrypted">, Pick<Node, "shape" | "encrypted">];
+      const s = broadcastShapes(x.shape, y.shape);
+      if (s === null || !sameShape(s, v.shape)) fail(`${op.op}(x, y) of shapes ${formatShape(x.shape)} and ${formatShape(y.shape)} is not the value's shape ${formatShape(v.shape)}`);
+      return { shape: v.shape, encrypted: v.encrypted };
     }
     case "sum": {
       const a = args[0]!.shape;

@@ -124,7 +124,7 @@ function combine(
         return acc;
       });
     }
-    case "reshape": return a!;
+    case "reshape": case "bound": return a!;
     case "broadcast": return gather(a!, k.broadcastTo(indices(n.args[0]!), n.shape).data);
     case "slice": return gather(a!, k.slice(indices(n.args[0]!), n.starts, n.stops, n.steps).data);
     case "concat": {

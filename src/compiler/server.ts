@@ -5,13 +5,14 @@
 // Serialized as a bundle ("umbra.circuit.server/1"): JSON with the graph and the lookup plans, one part
 // with the parameters (re-checked for 128-bit security when decoded).
 import {
-  BootstrapKey, ClientKey, type DeserializeOptions, deserializeEvaluationKeys, type EvaluationKeys, KeyswitchKey,
+  BootstrapKey, ClientKey, type DeserializeOptions, deserializeEvaluationKeys, type EvaluationKeys, KeyswitchKey, LweBatch,
   ParameterMismatchError, PbsWorkerPool, type PbsWorkerPoolOptions, ServerKey, type ServerKeyOptions, type TfheParameters,
 } from "../tfhe/index.js";
 import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
 import { type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS } from "./encoding.js";
 import { type EvaluationPlan, Evaluator, type ServerValue } from "./evaluator.js";
 import { graphFromJson, graphToJson } from "./graph-codec.js";
+import { InputOutOfRangeError } from "./errors.js";
 import { type Graph, liveNodes, nodeName } from "./ir.js";
 import type { Tensor } from "./tensor.js";
 import { deserializeValues, serializeValues, type ValueSpec, type WireValue } from "./values.js";
@@ -25,6 +26,11 @@ export interface ServerSpec {
   readonly graph: Graph;
   /** Encrypted lookups by node id (those that contribute to an output). */
   readonly lookups: ReadonlyMap<number, LookupPlan>;
+  /**
+   * The accepted range of each input, in input order. The server checks clear inputs against it (it sees
+   * them); every range in the graph, hence every lookup table, was derived from these.
+   */
+  readonly inputRanges: readonly { readonly min: number; readonly max: number }[];
 }
 
 export class CircuitServer {
@@ -78,9 +84,25 @@ export class CircuitServer {
     if (!sameParameters(keys.params, this.spec.params)) throw new ParameterMismatchError("the server key belongs to other parameters than the circuit's");
   }
 
-  /** Decodes a request: shapes, counts and encodings checked against the circuit's inputs. */
+  /** Decodes a request: shapes, counts and encodings checked against the circuit's inputs, clear values' ranges. */
   #args(args: Uint8Array, opts?: DeserializeOptions): ServerValue[] {
-    return deserializeValues(args, this.spec.params, this.#inputs, { bits: this.spec.bits }, opts).map((v) => v.value);
+    return this.#checkClear(deserializeValues(args, this.spec.params, this.#inputs, { bits: this.spec.bits }, opts).map((v) => v.value));
+  }
+
+  /** Clear inputs outside their accepted range would make results wrong: refuse them (InputOutOfRangeError). */
+  #checkClear(values: readonly ServerValue[]): ServerValue[] {
+    values.forEach((v, i) => {
+      if (v instanceof LweBatch) return;
+      const { min, max } = this.spec.inputRanges[i]!;
+      const node = this.spec.graph.nodes[this.spec.graph.inputs[i]!]!;
+      const name = node.kind === "input" ? node.name : nodeName(node);
+      (v as Tensor).data.forEach((x, j) => {
+        if (!(x >= min && x <= max)) {
+          throw new InputOutOfRangeError(`clear input "${name}" element ${j} = ${x} is outside [${min}, ${max}], the range this circuit accepts`, name, x);
+        }
+      });
+    });
+    return values as ServerValue[];
   }
 
   #results(values: readonly ServerValue[]): Uint8Array {
@@ -103,24 +125,24 @@ export class CircuitServer {
   /** In-process evaluation on decoded values (ciphertext batches and clear tensors). */
   runValues(values: readonly ServerValue[], keys: ServerKey | undefined): ServerValue[] {
     this.#checkKeys(keys);
-    return this.#evaluator.run(values, keys);
+    return this.#evaluator.run(this.#checkClear(values), keys);
   }
 
   runValuesOnPool(values: readonly ServerValue[], pool: PbsWorkerPool): Promise<ServerValue[]> {
     this.#checkKeys(pool);
-    return this.#evaluator.runOnPool(values, pool);
+    return this.#evaluator.runOnPool(this.#checkClear(values), pool);
   }
 
   serialize(): Uint8Array {
-    const { params, bits, linearOnly, graph, lookups } = this.spec;
+    const { params, bits, linearOnly, graph, lookups, inputRanges } = this.spec;
     const plans = [...lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) }));
-    return encodeArtifact(SERVER_TYPE, { bits, linearOnly, graph: graphToJson(graph), lookups: plans }, params);
+    return encodeArtifact(SERVER_TYPE, { bits, linearOnly, graph: graphToJson(graph), lookups: plans, inputRanges }, params);
   }
 
   /** Decodes a server spec: the graph is re-verified, every lookup plan checked against it. */
   static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitServer {
     const { params, json } = decodeArtifact(bytes, SERVER_TYPE, "server spec", opts);
-    const o = json as { bits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown } | null;
+    const o = json as { bits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; inputRanges?: unknown } | null;
     if (typeof o !== "object" || o === null) invalid("server spec must be an object");
     if (typeof o.linearOnly !== "boolean") invalid("server spec: bad linearOnly");
     const maxBits = o.linearOnly ? MAX_LINEAR_CIRCUIT_BITS : MAX_LOOKUP_CIRCUIT_BITS;
@@ -130,8 +152,20 @@ export class CircuitServer {
     const lookups = parseLookups(o.lookups, graph, bits);
     if (o.linearOnly !== (lookups.size === 0)) invalid("server spec: linearOnly disagrees with the lookups");
     if (!o.linearOnly && 2 ** bits > params.polynomialSize) invalid("server spec: message space larger than the polynomial size");
-    return new CircuitServer({ params, bits, linearOnly: o.linearOnly, graph, lookups });
+    const inputRanges = parseInputRanges(o.inputRanges, graph);
+    return new CircuitServer({ params, bits, linearOnly: o.linearOnly, graph, lookups, inputRanges });
   }
+}
+
+function parseInputRanges(json: unknown, graph: Graph): { min: number; max: number }[] {
+  if (!Array.isArray(json) || json.length !== graph.inputs.length) invalid("server spec: inputRanges must hold one range per input");
+  return (json as unknown[]).map((v, i) => {
+    const r = v as { min?: unknown; max?: unknown } | null;
+    if (typeof r !== "object" || r === null || !Number.isSafeInteger(r.min) || !Number.isSafeInteger(r.max) || (r.min as number) > (r.max as number)) {
+      invalid(`server spec: bad range for input ${i}`);
+    }
+    return { min: r.min as number, max: r.max as number };
+  });
 }
 
 function parseLookups(json: unknown, graph: Graph, bits: number): Map<number, LookupPlan> {

@@ -1,7 +1,7 @@
 // Tracing: a plain TS function runs once on Tracer objects; each method call records a node. Shapes and
 // argument kinds are checked as the node is created, so a shape error points at the user's call.
 import { GraphError } from "./errors.js";
-import { type Graph, type Node, type OpAttrs, type Visibility, deriveNode, verify } from "./ir.js";
+import { type BoundOp, type Graph, type Node, type OpAttrs, type Visibility, deriveNode, verify } from "./ir.js";
 import { eliminateDeadNodes } from "./passes.js";
 import { type Shape, assertShape, formatShape, sizeOf } from "./shape.js";
 import { type TensorLike, toTensor } from "./tensor.js";
@@ -81,7 +81,7 @@ export class Tracer {
     if (!(this.encrypted && o.encrypted)) return this.binary("mul", o);
     if (o.id === this.id) return this.lut((v) => v * v, "square");
     const quarterSquare = (v: number): number => Math.floor((v * v) / 4);
-    return this.add(o).lut(quarterSquare, "⌊v²/4⌋").sub(this.sub(o).lut(quarterSquare, "⌊v²/4⌋"));
+    return this.bound("mul", this.add(o).lut(quarterSquare, "⌊v²/4⌋").sub(this.sub(o).lut(quarterSquare, "⌊v²/4⌋")), o);
   }
   neg(): Tracer {
     return this.builder.push({ kind: "neg" }, [this]);
@@ -214,12 +214,19 @@ export class Tracer {
   /** Element-wise minimum: one lookup with a number, else a − relu(a − b) (one lookup, on the difference). */
   min(other: Operand): Tracer {
     if (typeof other === "number") return this.lut((v) => Math.min(v, other), `min(v, ${other})`);
-    return this.sub(this.sub(other).relu());
+    const o = this.builder.operand(other);
+    return this.bound("min", this.sub(this.sub(o).relu()), o);
   }
   /** Element-wise maximum: one lookup with a number, else b + relu(a − b). */
   max(other: Operand): Tracer {
     if (typeof other === "number") return this.lut((v) => Math.max(v, other), `max(v, ${other})`);
-    return this.sub(other).relu().add(other);
+    const o = this.builder.operand(other);
+    return this.bound("max", this.sub(o).relu().add(o), o);
+  }
+
+  /** Marks `value` as equal to op(this, other), so the range analysis keeps op's exact range (ir.ts). */
+  private bound(op: BoundOp, value: Tracer, other: Tracer): Tracer {
+    return this.builder.push({ kind: "bound", op }, [value, this, other]);
   }
 }
 

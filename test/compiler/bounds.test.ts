@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   type Circuit, type Graph, type Tracer, BoundsError, InputOutOfRangeError, bitWidth, compile, inferBounds, lut, maximum, minimum,
-  rangeOfWidth, round, trace, clip, abs, evaluate, toNested, checkInRange,
+  rangeOfWidth, round, trace, clip, abs, evaluate, evaluateAll, toNested, checkInRange,
 } from "../../src/compiler/index.js";
 import { nearestMultiple } from "./reference.js";
 
@@ -26,9 +26,31 @@ const idsOf = (g: Graph, kind: string) => g.nodes.filter((n) => n.kind === kind)
 
 function assertRange(c: Circuit, id: number, expected: [number, number], what: string) {
   const b = c.bounds.nodes[id]!;
-  assert.deepEqual([b.measuredMin, b.measuredMax], expected, what);
-  assert.deepEqual([b.min, b.max], expected, `${what} (no margin)`);
+  assert.deepEqual([b.min, b.max], expected, what);
   assert.deepEqual({ bits: b.bits, signed: b.signed }, bitWidth(...expected), `${what} width`);
+}
+
+/** A value of each input drawn from its accepted range (corners first, then pseudo-random). */
+function acceptedSamples(c: Circuit, count: number, seed: number): number[][][] {
+  const r = rng(seed);
+  const ins = c.graph.inputs.map((id) => ({ size: c.graph.nodes[id]!.shape.reduce((a, d) => a * d, 1), b: c.bounds.nodes[id]! }));
+  return Array.from({ length: count }, (_, s) => ins.map(({ size, b }) => Array.from({ length: size }, () =>
+    s === 0 ? b.min : s === 1 ? b.max : r(b.min, b.max))));
+}
+
+/**
+ * Soundness: for inputs anywhere in their accepted ranges, every node stays inside its range and every
+ * lookup inside its table (the clear interpreter with tables attached refuses anything else).
+ */
+function assertSound(c: Circuit, samples: readonly (readonly (number | number[])[])[]) {
+  for (const sample of samples) {
+    const shaped = sample.map((v, i) => (c.graph.nodes[c.graph.inputs[i]!]!.shape.length === 0 && Array.isArray(v) ? v[0]! : v));
+    const values = evaluateAll(c.graph, shaped);
+    values.forEach((v, id) => {
+      const b = c.bounds.nodes[id]!;
+      for (const x of v.data) assert.ok(x >= b.min && x <= b.max, `%${id}: ${x} outside [${b.min}, ${b.max}]`);
+    });
+  }
 }
 
 function assertTablesMatch(c: Circuit) {
@@ -59,26 +81,28 @@ test("bitWidth: unsigned for ranges ≥ 0, two's complement otherwise, and minim
   }));
 });
 
-test("polynomial by lookups: bounds match brute force; Σw² = 3² + 2² + 5²", () => {
+test("polynomial by lookups: sound ranges from the accepted input width; Σw² = 3² + 2² + 5²", () => {
   const r = rng(1);
   const xs = Array.from({ length: 40 }, () => r(-8, 7));
   const poly = (v: number) => 3 * v ** 3 - 2 * v ** 2 + 5 * v - 7;
   const c = compile((x) => lut(x, (v) => v ** 3, "cube").mul(3).sub(lut(x, (v) => v * v, "square").mul(2)).add(x.mul(5)).sub(7),
     { x: "encrypted" }, xs.map((v) => [v]));
   const out = c.graph.outputs[0]!;
-  assertRange(c, out, range(xs.map(poly)), "output");
-  assertRange(c, c.graph.inputs[0]!, range(xs), "input");
+  // x accepts its i4 width; the lookups are exact over it; the sum treats them as independent sources.
+  assertRange(c, c.graph.inputs[0]!, [-8, 7], "input");
   const [cube, square] = idsOf(c.graph, "lut");
-  assertRange(c, cube!, range(xs.map((v) => v ** 3)), "cube");
-  assertRange(c, square!, range(xs.map((v) => v * v)), "square");
+  assertRange(c, cube!, [-512, 343], "cube");
+  assertRange(c, square!, [0, 64], "square");
+  assertRange(c, out, [3 * -512 - 2 * 64 + 5 * -8 - 7, 3 * 343 + 5 * 7 - 7], "output");
   assert.equal(c.bounds.luts.length, 2);
-  assert.ok(c.bounds.luts.every((l) => l.inputMin === Math.min(...xs) && l.inputMax === Math.max(...xs) && l.norm2 === 1));
+  assert.ok(c.bounds.luts.every((l) => l.inputMin === -8 && l.inputMax === 7 && l.norm2 === 1));
+  assertSound(c, Array.from({ length: 16 }, (_, i) => [i - 8]));
   assert.equal(c.bounds.nodes[out]!.norm2, 9 + 4 + 25);
   assertTablesMatch(c);
   for (const v of xs) assert.equal(c.run(v)[0]!.data[0], poly(v));
 });
 
-test("2-layer integer MLP with matmul, round and a relu lookup: bounds match brute force", () => {
+test("2-layer integer MLP with matmul, round and a relu lookup: exact affine ranges, sound everywhere", () => {
   const r = rng(2);
   const W1 = Array.from({ length: 4 }, () => Array.from({ length: 6 }, () => r(-7, 7)));
   const b1 = Array.from({ length: 6 }, () => r(-20, 20));
@@ -94,14 +118,28 @@ test("2-layer integer MLP with matmul, round and a relu lookup: bounds match bru
   const y = hidden.map((h) => [0, 1].map((j) => h.reduce((s, v, i) => s + v * W2[i]![j]!, 0)));
   const g = c.graph;
   const [mm1, mm2] = idsOf(g, "matmul");
-  assertRange(c, idsOf(g, "add")[0]!, range(acc.flat()), "accumulator");
-  assertRange(c, idsOf(g, "round")[0]!, range(rounded.flat()), "rounded");
-  assertRange(c, idsOf(g, "lut")[0]!, range(hidden.flat()), "relu");
-  assertRange(c, mm2!, range(y.flat()), "output");
+  // Inputs accept u4 = [0, 15]: column j of the accumulator spans b1_j + Σ_i W1_ij·[0, 15], exactly.
+  const colLo = b1.map((b, j) => W1.reduce((s, row) => s + Math.min(0, 15 * row[j]!), b));
+  const colHi = b1.map((b, j) => W1.reduce((s, row) => s + Math.max(0, 15 * row[j]!), b));
+  const accRange: [number, number] = [Math.min(...colLo), Math.max(...colHi)];
+  assertRange(c, idsOf(g, "add")[0]!, accRange, "accumulator");
+  const roundedRange: [number, number] = [nearestMultiple(accRange[0], lsbs), nearestMultiple(accRange[1], lsbs)];
+  assertRange(c, idsOf(g, "round")[0]!, roundedRange, "rounded");
+  assertRange(c, idsOf(g, "lut")[0]!, [Math.max(0, roundedRange[0]), Math.max(0, roundedRange[1])], "relu");
+  // The output is an affine map of the relu outputs, each in its own column's range.
+  const reluHi = colHi.map((h) => Math.max(0, nearestMultiple(h, lsbs)));
+  const reluLo = colLo.map((l) => Math.max(0, nearestMultiple(l, lsbs)));
+  const outLo = [0, 1].map((j) => W2.reduce((s, row, i) => s + Math.min(row[j]! * reluLo[i]!, row[j]! * reluHi[i]!), 0));
+  const outHi = [0, 1].map((j) => W2.reduce((s, row, i) => s + Math.max(row[j]! * reluLo[i]!, row[j]! * reluHi[i]!), 0));
+  assertRange(c, mm2!, [Math.min(...outLo), Math.max(...outHi)], "output");
+  // Every brute-force value of the inputset lies inside (the measured ranges are recorded too).
+  assert.ok(range(acc.flat())[0] >= accRange[0] && range(acc.flat())[1] <= accRange[1]);
+  assert.deepEqual([c.bounds.nodes[mm2!]!.measuredMin, c.bounds.nodes[mm2!]!.measuredMax], range(y.flat()));
+  assertSound(c, acceptedSamples(c, 300, 7));
   // The lookup sees the rounded value in steps of 2^lsbs: lsbs fewer bits than the accumulator.
   const l = c.bounds.luts[0]!;
   assert.equal(l.step, 2 ** lsbs);
-  assert.deepEqual({ bits: l.inputBits, signed: l.signed }, bitWidth(...range(rounded.flat().map((v) => v / 8))));
+  assert.deepEqual({ bits: l.inputBits, signed: l.signed }, bitWidth(roundedRange[0] / 8, roundedRange[1] / 8));
   // Σw²: max column Σ W1², + 1 for round's low-bit lookup; then a fresh lookup output through W2.
   const colNorm = (W: number[][]) => Math.max(...W[0]!.map((_, j) => W.reduce((s, row) => s + row[j]! ** 2, 0)));
   assert.equal(c.bounds.nodes[mm1!]!.norm2, colNorm(W1));
@@ -124,14 +162,17 @@ test("2-layer integer MLP with matmul, round and a relu lookup: bounds match bru
     });
 });
 
-test("comparison-heavy function: output bounds match brute force, one lookup per comparison", () => {
+test("comparison-heavy function: sound output bounds, one lookup per comparison", () => {
   const r = rng(3);
   const set = Array.from({ length: 50 }, () => [Array.from({ length: 5 }, () => r(-10, 10)), Array.from({ length: 5 }, () => r(-10, 10))]);
   const ref = (x: number, y: number) =>
     +(x > y) + 2 * +(x < 0) + 4 * +(Math.min(x, y) === y) + 8 * +(Math.max(x, 3) >= y) + Math.min(Math.max(x - y, -3), 3) + Math.abs(y);
   const c = compile((x, y) => x.gt(y).add(x.lt(0).mul(2)).add(minimum(x, y).eq(y).mul(4)).add(maximum(x, 3).ge(y).mul(8))
     .add(clip(x.sub(y), -3, 3)).add(abs(y)), { x: "encrypted", y: "encrypted" }, set);
-  assertRange(c, c.graph.outputs[0]!, range(set.flatMap(([x, y]) => x!.map((v, i) => ref(v, y![i]!)))), "output");
+  const b = c.bounds.nodes[c.graph.outputs[0]!]!;
+  const seen = range(set.flatMap(([x, y]) => x!.map((v, i) => ref(v, y![i]!))));
+  assert.ok(b.min <= seen[0] && seen[1] <= b.max);
+  assertSound(c, acceptedSamples(c, 300, 8));
   // gt, lt, min (1), eq, max with a number (1), ge, clip, abs
   assert.equal(c.bounds.luts.length, 8);
   assertTablesMatch(c);
@@ -193,38 +234,37 @@ test("round keeps every value within 2^(lsbs−1) of its input (clear run of a c
   }), { numRuns: 50 });
 });
 
-test("InputOutOfRangeError names the input and the value; intermediate violations name the node", () => {
+test("inputs are accepted over their whole width, and every accepted input computes right (x − y below its inputset)", () => {
+  // The inputset never makes x − y non-zero, yet the lookup covers every difference of two u3 values.
   const c = compile((x, y) => lut(x.sub(y), (d) => d * d, "sq"), { x: "encrypted", y: "encrypted" }, [[0, 0], [3, 3], [5, 5]]);
-  assert.equal(c.run(4, 4)[0]!.data[0], 0);
-  assert.throws(() => c.run(6, 5), (e: unknown) =>
-    e instanceof InputOutOfRangeError && e.where === "x" && e.value === 6 && /input "x" element 0 = 6 is outside \[0, 5\]/.test(e.message));
-  // Both inputs in range, but x − y never varied on the inputset: the lookup's table has one entry.
-  assert.throws(() => c.run(3, 1), (e: unknown) =>
-    e instanceof InputOutOfRangeError && e.where === "%3 (lut)" && e.value === 2 && /^%3 \(lut\) sq: input 2 is outside the table \[0, 0\]/.test(e.message));
-  // The table itself refuses values it does not hold, even without the check.
-  assert.throws(() => evaluate(c.graph, [3, 1]), (e: unknown) => e instanceof InputOutOfRangeError && /%3 \(lut\) sq: input 2 is outside the table/.test(e.message));
-  // On a graph without tables the check itself finds it.
-  const g = trace((x, y) => lut(x.sub(y), (d) => d * d, "sq"), { x: "encrypted", y: "encrypted" });
-  // x − y spans [0, 2] (u2, which holds 3) but the table only [0, 2].
-  assert.throws(() => checkInRange(g, inferBounds(g, [[0, 0], [2, 0], [5, 5]]), [4, 1]), (e: unknown) =>
-    e instanceof InputOutOfRangeError && e.where === "%3 (lut)" && /lookup input 3 is outside its table \[0, 2\]/.test(e.message));
-  // An encrypted node leaving its bit width (accumulator wider at run time than on the inputset).
-  const d = compile((x, y) => x.add(y), { x: "encrypted", y: "encrypted" }, [[0, 7], [7, 0]]);
-  assert.equal(d.bounds.nodes[2]!.bits, 3);
-  assert.throws(() => checkInRange(d.graph, d.bounds, [7, 7]), (e: unknown) =>
-    e instanceof InputOutOfRangeError && e.where === "%2 (add)" && /value 14 does not fit its u3 width \[0, 7\]/.test(e.message));
+  for (let x = 0; x < 8; x++) for (let y = 0; y < 8; y++) assert.equal(c.run(x, y)[0]!.data[0], (x - y) ** 2);
+  assert.deepEqual([c.bounds.luts[0]!.inputMin, c.bounds.luts[0]!.inputMax], [-7, 7]);
+  assert.throws(() => c.run(8, 5), (e: unknown) =>
+    e instanceof InputOutOfRangeError && e.where === "x" && e.value === 8 && /input "x" element 0 = 8 is outside \[0, 7\], the bit width/.test(e.message));
+  assert.throws(() => c.run(-1, 5), (e: unknown) => e instanceof InputOutOfRangeError && e.where === "x");
+  // A clear input keeps its inputset range (with the margin): it weighs the noise, and is checked in the clear.
+  const d = compile((x, w) => x.mul(w), { x: "encrypted", w: "clear" }, [[1, 2], [3, 5]]);
+  assert.deepEqual([d.bounds.nodes[1]!.min, d.bounds.nodes[1]!.max], [2, 5]);
+  assert.equal(d.run(3, 4)[0]!.data[0], 12);
+  assert.throws(() => d.run(3, 6), (e: unknown) => e instanceof InputOutOfRangeError && e.where === "w" && /clear input/.test(e.message));
+  // A sum wider than its inputs: the range is derived, not measured.
+  const e = compile((x, y) => x.add(y), { x: "encrypted", y: "encrypted" }, [[0, 7], [7, 0]]);
+  assert.deepEqual([e.bounds.nodes[2]!.min, e.bounds.nodes[2]!.max, e.bounds.nodes[2]!.bits], [0, 14, 4]);
+  assert.equal(e.run(7, 7)[0]!.data[0], 14);
+  checkInRange(e.graph, e.bounds, [7, 7]);
 });
 
-test("a margin widens ranges (relative to the span, plus absolute) and lookup tables with them", () => {
+test("a margin widens the inputset range (relative to the span, plus absolute) before its width is taken", () => {
   const set = [[0], [10]];
   const c = compile((x) => [lut(x, (v) => 2 * v, "double"), x.mul(3)], { x: "encrypted" }, set, { margin: { relative: 0.1, absolute: 2 } });
+  // [0, 10] widened to [−3, 13], which needs i5: the input accepts [−16, 15].
   const b = c.bounds.nodes[0]!;
-  assert.deepEqual([b.measuredMin, b.measuredMax, b.min, b.max], [0, 10, -3, 13]);
-  assert.deepEqual([c.bounds.luts[0]!.inputMin, c.bounds.luts[0]!.inputMax], [-3, 13]);
+  assert.deepEqual([b.measuredMin, b.measuredMax, b.min, b.max], [0, 10, -16, 15]);
+  assert.deepEqual([c.bounds.luts[0]!.inputMin, c.bounds.luts[0]!.inputMax], [-16, 15]);
   const lutNode = c.graph.outputs[0]!;
-  assert.deepEqual([c.bounds.nodes[lutNode]!.min, c.bounds.nodes[lutNode]!.max], [-6, 26], "lookup output: the table's values");
-  assert.equal(c.run(13)[0]!.data[0], 26);
-  assert.throws(() => c.run(14), InputOutOfRangeError);
+  assert.deepEqual([c.bounds.nodes[lutNode]!.min, c.bounds.nodes[lutNode]!.max], [-32, 30], "lookup output: the table's values");
+  assert.equal(c.run(15)[0]!.data[0], 30);
+  assert.throws(() => c.run(16), InputOutOfRangeError);
   assert.throws(() => compile((x) => x, { x: "encrypted" }, set, { margin: { relative: -1 } }), RangeError);
   assert.throws(() => compile((x) => x, { x: "encrypted" }, set, { maxLutBits: 0 }), RangeError);
   assert.throws(() => compile((x) => x, { x: "encrypted" }, []), /inputset/);

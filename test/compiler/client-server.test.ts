@@ -150,7 +150,8 @@ test("artifact decoders: truncation, bad JSON fields, cyclic graphs and mutation
   const spec = JSON.parse(JSON.stringify({
     bits: c.parameters.bits, linearOnly: false, graph: graphToJson(c.graph),
     lookups: [...c.encoding.lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) })),
-  })) as { graph: { nodes: { args: number[]; shape: number[] }[] }; lookups: { values: number[] }[]; bits: number };
+    inputRanges: c.server.spec.inputRanges,
+  })) as { graph: { nodes: { args: number[]; shape: number[] }[] }; lookups: { values: number[] }[]; bits: number; inputRanges: { min: number; max: number }[] };
   const encode = (json: unknown): Uint8Array => serializeBundle({ type: SERVER_TYPE, json, parts: [serialize(params)] }, params);
   assert.ok(CircuitServer.deserialize(encode(spec)) instanceof CircuitServer);
   const edits: [string, (s: typeof spec) => void][] = [
@@ -161,6 +162,8 @@ test("artifact decoders: truncation, bad JSON fields, cyclic graphs and mutation
     ["table value", (s) => { s.lookups[0]!.values[0] = 0.5; }],
     ["bits", (s) => { s.bits = 40; }],
     ["no lookups", (s) => { s.lookups = []; }],
+    ["input ranges", (s) => { s.inputRanges.pop(); }],
+    ["inverted range", (s) => { s.inputRanges[1] = { min: 2, max: 1 }; }],
   ];
   for (const [what, edit] of edits) {
     const s = structuredClone(spec);

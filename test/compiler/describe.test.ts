@@ -15,27 +15,28 @@ test("graphText prints one line a node with types, and the outputs", () => {
   ].join("\n"));
 });
 
-test("with bounds, types carry bit widths: %5 = add(%3, %4) : i6[4]", () => {
+test("with bounds, types carry bit widths: %5 = add(%3, %4) : i7[4]", () => {
   const c = compile((x) => {
     const s = x.slice([1, 3]);
     return [lut(round(x.mul(-3).add([1, 2, 3, 4]), 2), (v) => v >> 2, "shr"), Tracer.concat([s, s])];
-  }, { x: "encrypted" }, [[[0, 1, 2, 3]], [[5, 6, 7, 9]]], { maxLutBits: 5 }); // i6 > 5 bits: round then lookup stay apart
+  }, { x: "encrypted" }, [[[0, 1, 2, 3]], [[5, 6, 7, 9]]], { maxLutBits: 5 }); // i7 > 5 bits: round then lookup stay apart
+  // x accepts its whole u4 width [0, 15] (the inputset spans [0, 9]); every range follows from that.
   assert.equal(c.text(), [
     '%0 = input("x", encrypted) : u4[4]',
-    "%1 = slice(%0, 1:3) : u3[2]",
+    "%1 = slice(%0, 1:3) : u4[2]",
     "%2 = constant([-3]) : clear i3",
-    "%3 = mul(%0, %2) : i6[4]",
+    "%3 = mul(%0, %2) : i7[4]",
     "%4 = constant([1, 2, 3, 4]) : clear u3[4]",
-    "%5 = add(%3, %4) : i6[4]",
-    "%6 = round(%5, lsbs=2) : i6[4]",
-    "%7 = lut(%6, shr, table=[-24..0 step 4]) : i4[4]",
-    "%8 = concat(%1, %1, axis=0) : u3[4]",
+    "%5 = add(%3, %4) : i7[4]",
+    "%6 = round(%5, lsbs=2) : i7[4]",
+    "%7 = lut(%6, shr, table=[-44..4 step 4]) : i5[4]",
+    "%8 = concat(%1, %1, axis=0) : u4[4]",
     "return %7, %8",
   ].join("\n"));
   assert.equal(graphText(c.graph, c.bounds), c.text());
   // With the default limit (8 bits) the round and the lookup are one lookup of the sum (composed table).
   const fused = compile((x) => lut(round(x.mul(-3).add([1, 2, 3, 4]), 2), (v) => v >> 2, "shr"), { x: "encrypted" }, [[[0, 1, 2, 3]], [[5, 6, 7, 9]]]);
-  assert.match(fused.text(), /%5 = lut\(%4, shr∘round\(2\), table=\[-23\.\.1\]\) : i4\[4\]\nreturn %5$/);
+  assert.match(fused.text(), /%5 = lut\(%4, shr∘round\(2\), table=\[-44\.\.4\]\) : i5\[4\]\nreturn %5$/);
   assert.deepEqual(fused.run([5, 6, 7, 9]), c.run([5, 6, 7, 9]).slice(0, 1));
 });
 
@@ -46,9 +47,9 @@ test("describe summarises ops, lookups, widths and Σw²", () => {
   assert.match(d, /^inputs: x: encrypted u2\[3\]$/m);
   assert.match(d, /^ops: constant 1, input 1, lut 1, matmul 1, sum 1$/m);
   assert.match(d, /^encrypted lookups: 1 nodes, 2 table lookups \(one per element\)$/m);
-  assert.match(d, /^max lookup input: 5 bits \(%3\) \(limit 8\)$/m);
+  assert.match(d, /^max lookup input: 6 bits \(%3\) \(limit 8\)$/m);
   assert.match(d, /^max Σw² into a lookup: 56; max Σw² of any encrypted node: 56$/m);
-  assert.match(d, /^ {2}%2 = matmul\(%0, %1\) : u5\[2\] {2}range \[13, 20\] {2}Σw²=56$/m);
+  assert.match(d, /^ {2}%2 = matmul\(%0, %1\) : u6\[2\] {2}range \[0, 36\] {2}Σw²=56$/m);
   // Without bounds: the structure only.
   assert.match(describe(c.graph), /^ops: .*lut 1/m);
   assert.doesNotMatch(describe(c.graph), /Σw²/);

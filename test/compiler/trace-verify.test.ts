@@ -69,9 +69,10 @@ test("shape errors at trace time name the node being created and the operands", 
 });
 
 test("encrypted × encrypted products lower to lookups; hand-built enc × enc mul/matmul nodes are rejected", () => {
-  // x·y = ⌊(x+y)²/4⌋ − ⌊(x−y)²/4⌋: add, sub, two lookups, sub.
+  // x·y = ⌊(x+y)²/4⌋ − ⌊(x−y)²/4⌋: add, sub, two lookups, sub; then a free `bound` (range of x·y).
   const g = trace((x, y) => x.mul(y), { x: "encrypted", y: "encrypted" });
-  assert.deepEqual(g.nodes.map((n) => n.kind), ["input", "input", "add", "lut", "sub", "lut", "sub"]);
+  assert.deepEqual(g.nodes.map((n) => n.kind), ["input", "input", "add", "lut", "sub", "lut", "sub", "bound"]);
+  assert.deepEqual(g.nodes[7]!.args, [6, 0, 1]);
   assert.deepEqual(trace((x) => x.mul(x), { x: "encrypted" }).nodes.map((n) => n.kind), ["input", "lut"]);
   // Encrypted matmul: products broadcast over the inner axis, then summed.
   const m = trace((a, b) => a.matmul(b), { a: "encrypted", b: "encrypted" }, { a: [2, 3], b: [3, 4] });
