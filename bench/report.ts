@@ -183,7 +183,7 @@ export function renderMarkdown(report: BenchReport): string {
       (r.note ?? "").replace(HL_NOTE, "high-level API, default config").replace(/^shortint \S+ \([^)]*\)/, "shortint, PARAM_MESSAGE_4's numbers"),
     ])), "");
   }
-  out.push("Published figures for context only (other machine, native AVX-512, other parameters; DESIGN.md): TFHE-rs " +
+  out.push("Published figures for context only (other machine, native AVX-512, other parameters; TFHE-rs 1.7 docs): TFHE-rs " +
     "KS+PBS at 4 bits 7.28 ms, PBS 2 bits 4.55 ms, 6 bits 52.9 ms (p_fail 2^-128). No ratio is drawn against them.", "");
   return out.join("\n");
 }

@@ -1,12 +1,18 @@
 // Loads the WebAssembly kernels (one instance per thread) and exposes typed views on their memory.
+// The FFT kernels need per-size tables (twiddles); the wrapper builds them on the first call at each
+// polynomial size, so no caller has to initialise anything.
 import { KERNELS_WASM_BASE64 } from "./wasm-binary.generated.js";
 
-/** The raw exports of the kernel module (pointers are byte offsets into `memory`). */
+/**
+ * The exports of the kernel module (pointers are byte offsets into `memory`). `KERNEL_EXPORTS` lists
+ * them at run time; a test checks both against the compiled module.
+ */
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   alloc(size: number): number;
   dealloc(ptr: number): void;
   memoryPages(): number;
+  /** Builds the FFT tables of size N (idempotent). Never needed: every export that reads them calls it. */
   fftInit(N: number): void;
   fftForwardI64(src: number, dst: number, N: number): void;
   fftForwardF64(src: number, dst: number, N: number): void;
@@ -45,6 +51,65 @@ export interface KernelExports {
   chacha20Blocks(key: number, nonce: number, counter: number, out: number, nBlocks: number): void;
 }
 
+/** Each export's kind: "memory", or a function's parameter count (its WebAssembly arity). */
+export type KernelExportKinds = {
+  readonly [K in keyof KernelExports]: KernelExports[K] extends (...args: infer A) => unknown ? A["length"] : "memory";
+};
+
+/** `KernelExports` at run time (the compiler checks that the two agree, name by name and arity by arity). */
+export const KERNEL_EXPORTS: KernelExportKinds = Object.freeze({
+  memory: "memory", alloc: 1, dealloc: 1, memoryPages: 0,
+  fftInit: 1, fftForwardI64: 3, fftForwardF64: 3, fftBackwardAddTorus: 3, fftBackwardToI64: 3, fourierMulAcc: 4, fourierMul: 4,
+  decomposePolyF64: 5, polyRotate: 4, polyMulSmallAdd: 5, polyMulNaive: 4,
+  blindRotateScratchBytes: 4, fftForwardManyI64: 4, modulusSwitch: 4, blindRotate: 10, blindRotateInit: 8, cmuxStep: 8,
+  sampleExtract: 5, externalProductScratchBytes: 3, externalProduct: 8,
+  keyswitchRowWords32: 1, keyswitchInit32: 2, keyswitchRange32: 11, keyswitchFinish32: 5, keyswitchKeyTo32: 4,
+  addAssign: 3, subAssign: 3, scalarMulAssign: 3, mulAddAssign: 4, matmul: 6, dot: 3, batchPhase: 5, batchSetBody: 5,
+  chacha20Blocks: 5,
+});
+
+/** Largest polynomial size the FFT tables cover (MAX_LOG_N of the FFT kernel). */
+const MAX_FFT_SIZE = 2 ** 17;
+
+/**
+ * The exports with lazy FFT tables: every export that reads them first builds the tables of its size N
+ * (once per size and instance; a bad N is a RangeError instead of a read outside the tables). The first
+ * call at a new size allocates, which may grow memory: take fresh views after it, as after any call.
+ */
+function withLazyFftTables(raw: KernelExports): KernelExports {
+  const ready = new Set<number>();
+  const init = (N: number): void => {
+    if (ready.has(N)) return;
+    if (!Number.isInteger(N) || N < 2 || N > MAX_FFT_SIZE || (N & (N - 1)) !== 0) {
+      throw new RangeError(`FFT polynomial size must be a power of two in [2, ${MAX_FFT_SIZE}], got ${N}`);
+    }
+    raw.fftInit(N);
+    ready.add(N);
+  };
+  return Object.freeze({
+    ...raw,
+    fftInit: init,
+    fftForwardI64: (src, dst, N) => { init(N); raw.fftForwardI64(src, dst, N); },
+    fftForwardF64: (src, dst, N) => { init(N); raw.fftForwardF64(src, dst, N); },
+    fftBackwardAddTorus: (f, dst, N) => { init(N); raw.fftBackwardAddTorus(f, dst, N); },
+    fftBackwardToI64: (f, dst, N) => { init(N); raw.fftBackwardToI64(f, dst, N); },
+    fftForwardManyI64: (src, dst, count, N) => { init(N); raw.fftForwardManyI64(src, dst, count, N); },
+    polyMulSmallAdd: (out, a, smallF, N, scratch) => { init(N); raw.polyMulSmallAdd(out, a, smallF, N, scratch); },
+    blindRotate: (acc, lut, lwe, bskTable, n, k, N, baseLog, levels, scratch) => {
+      init(N);
+      raw.blindRotate(acc, lut, lwe, bskTable, n, k, N, baseLog, levels, scratch);
+    },
+    cmuxStep: (acc, ggsw, a, k, N, baseLog, levels, scratch) => {
+      init(N);
+      raw.cmuxStep(acc, ggsw, a, k, N, baseLog, levels, scratch);
+    },
+    externalProduct: (out, ggsw, glwe, k, N, baseLog, levels, scratch) => {
+      init(N);
+      raw.externalProduct(out, ggsw, glwe, k, N, baseLog, levels, scratch);
+    },
+  } satisfies KernelExports);
+}
+
 /** Thrown when the platform cannot run the SIMD kernels. */
 export class KernelUnavailableError extends Error {
   override name = "KernelUnavailableError";
@@ -71,14 +136,23 @@ function imports(getMemory: () => WebAssembly.Memory): WebAssembly.Imports {
 
 let instance: Kernels | undefined;
 
-/** The kernels of this thread (compiled synchronously on first use; use `initKernels` in browsers). */
-export function kernels(): Kernels {
-  if (instance) return instance;
+function validatedBytes(): Uint8Array<ArrayBuffer> {
   const bytes = wasmBytes();
   if (!WebAssembly.validate(bytes)) {
     throw new KernelUnavailableError("this platform lacks WebAssembly SIMD, which umbra's kernels need");
   }
-  const mod = new WebAssembly.Module(bytes);
+  return bytes;
+}
+
+/** The compiled kernel module (synchronous compilation; what `kernels()` instantiates). */
+export function kernelModule(): WebAssembly.Module {
+  return new WebAssembly.Module(validatedBytes());
+}
+
+/** The kernels of this thread (compiled synchronously on first use; use `initKernels` in browsers). */
+export function kernels(): Kernels {
+  if (instance) return instance;
+  const mod = kernelModule();
   let mem: WebAssembly.Memory | undefined;
   const inst = new WebAssembly.Instance(mod, imports(() => mem!));
   const ex = inst.exports as unknown as KernelExports;
@@ -90,21 +164,24 @@ export function kernels(): Kernels {
 /** Asynchronous initialisation (required on browser main threads, where sync compilation is limited). */
 export async function initKernels(): Promise<Kernels> {
   if (instance) return instance;
-  const bytes = wasmBytes();
-  if (!WebAssembly.validate(bytes)) {
-    throw new KernelUnavailableError("this platform lacks WebAssembly SIMD, which umbra's kernels need");
-  }
   let mem: WebAssembly.Memory | undefined;
-  const { instance: inst } = await WebAssembly.instantiate(bytes, imports(() => mem!));
+  const { instance: inst } = await WebAssembly.instantiate(validatedBytes(), imports(() => mem!));
   const ex = inst.exports as unknown as KernelExports;
   mem = ex.memory;
   instance ??= new Kernels(ex);
   return instance;
 }
 
-/** Thin wrapper: allocation that throws, and fresh typed views (memory growth detaches old ones). */
+/**
+ * Thin wrapper: the exports with lazy FFT tables, allocation that throws, and fresh typed views (memory
+ * growth detaches old ones).
+ */
 export class Kernels {
-  constructor(readonly k: KernelExports) {}
+  readonly k: KernelExports;
+
+  constructor(exports: KernelExports) {
+    this.k = withLazyFftTables(exports);
+  }
 
   alloc(bytes: number): number {
     // usize crosses the boundary as i32: addresses above 2 GiB come back negative without >>> 0.

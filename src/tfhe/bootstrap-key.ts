@@ -1,4 +1,4 @@
-// Bootstrapping key (DESIGN.md): n GGSW encryptions of the small-key bits sᵢ under the GLWE key.
+// Bootstrapping key (docs/architecture.md "Keys"): n GGSW encryptions of the small-key bits sᵢ under the GLWE key.
 // GGSW(m) row (p, j), p ≤ k, level j = 1..l, gadget g_j = q/B^j: a GLWE encryption of
 //   −m·g_j·S_p   (p < k)   or   m·g_j   (p = k, constant polynomial),
 // which has the same phase as adding m·g_j to the p-th component (CGGI 2020 §3.3) but keeps every mask

@@ -1,4 +1,4 @@
-// Plaintext encodings on the 64-bit torus (DESIGN.md: Δ = 2^63 / p keeps one padding bit for the PBS).
+// Torus encodings (docs/architecture.md "Encodings and the padding bit"): Δ = 2^63 / p keeps one padding bit for the PBS.
 // A message space of `bits` bits (message + carry) holds integers in [0, 2^bits); the top bit of the
 // torus is the padding bit, so values in [2^bits, 2^(bits+1)) only appear after an overflow.
 

@@ -1,4 +1,4 @@
-// GLWE ciphertexts (DESIGN.md): k mask polynomials and a body of size N mod X^N + 1, u64 coefficients.
+// GLWE ciphertexts (docs/architecture.md): k mask polynomials and a body of size N mod X^N + 1, u64 coefficients.
 // Encrypt: B = Σ A_q·S_q + E + Δ·M; decrypt: round((B − Σ A_q·S_q) / Δ).
 import { kernels } from "../kernels/wasm.js";
 import { withKernelMemory } from "./_staging.js";

@@ -1,5 +1,5 @@
 // Key-switching key from the big key s' (dimension kN) to the small key s (dimension n):
-// row (i, j) = LWE_s(s'_i · q/B^j), j = 1..l_ks (DESIGN.md "Order KS→PBS"). Layout: row i·l + (j−1),
+// row (i, j) = LWE_s(s'_i · q/B^j), j = 1..l_ks (docs/architecture.md "KS→PBS order"). Layout: row i·l + (j−1),
 // n+1 words each — what the keyswitch kernel reads. Masks come from a seeded stream.
 import { kernels, WasmBuffer } from "../kernels/wasm.js";
 import { withKernelMemory } from "./_staging.js";

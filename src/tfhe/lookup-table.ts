@@ -1,4 +1,4 @@
-// Test polynomials for programmable bootstrapping (DESIGN.md "Blind rotation").
+// Test polynomials for programmable bootstrapping (docs/architecture.md "Programmable bootstrapping").
 // With a padding bit, message m ∈ [0, p) has mod-switched phase ≈ m·N/p, so each message owns a box of
 // N/p coefficients. The box is centred on m·N/p (shifted by half a box) so that noise of either sign
 // rounds to m; the last half box wraps negacyclically to the front of box 0, hence holds −f(0).

@@ -1,4 +1,4 @@
-// LWE encryption / decryption (DESIGN.md): b = ⟨a, s⟩ + μ + e with a uniform (CSPRNG, or expanded from a
+// LWE encryption / decryption (docs/architecture.md): b = ⟨a, s⟩ + μ + e with a uniform (CSPRNG, or expanded from a
 // seed for compressed ciphertexts), e Gaussian of std σ (fraction of q) drawn from the CSPRNG.
 import { withKernelMemory } from "./_staging.js";
 import { decode, encode, type Encoding } from "./encoding.js";

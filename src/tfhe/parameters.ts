@@ -1,5 +1,5 @@
 // TFHE parameter sets: shape validation, the 128-bit security gate, a fingerprint, and named sets.
-// Order KS→PBS (DESIGN.md): ciphertexts live under the big key (dimension k·N, σ_glwe); a PBS key-switches
+// Order KS→PBS (docs/architecture.md): ciphertexts live under the big key (dimension k·N, σ_glwe); a PBS key-switches
 // to the small key (n, σ_lwe), modulus-switches to 2N and blind-rotates.
 import { checkSecurity, InsecureParametersError } from "./security.js";
 
@@ -174,7 +174,7 @@ export function parameterFingerprint(p: TfheParameters): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------------
 // Named sets. The shapes and stds are TFHE-rs 0.10's classic KS-PBS Gaussian sets for p_fail ≈ 2^-64
-// (DESIGN.md table; "PARAM_MESSAGE_x_CARRY_y_KS_PBS_GAUSSIAN_2M64"). Their stds sit on the 132-bit
+// ("PARAM_MESSAGE_x_CARRY_y_KS_PBS_GAUSSIAN_2M64"; docs/parameters-and-security.md). Their stds sit on the 132-bit
 // curve, so our 128-bit check passes with margin. TFHE-rs sized each for inputs of squared 2-norm ν²
 // (ν = its max noise level): `maxNorm2` below. Under our noise model (noise.ts, with the measured FFT
 // coefficient) each has log2 p_fail ≤ −64 at that maxNorm2 (`umbra params` prints them; the test

@@ -1,4 +1,4 @@
-// Compact public-key encryption (Joye, ePrint 2023/603, as TFHE-rs's CompactPublicKey; DESIGN.md).
+// Compact public-key encryption (Joye, ePrint 2023/603, as TFHE-rs's CompactPublicKey; docs/architecture.md).
 // The big key s' (dimension kN) is read as one polynomial S of size N' = kN mod X^{N'}+1.
 //   pk = (A, B = A·S + E)                      A from a seeded stream, E Gaussian (σ_glwe)
 //   encrypt m_0..m_{L-1}, L ≤ N':  r ← {0,1}^{N'},  U = A·r + E₁,  V = B·r + E₂ + Σ Δm_j X^j

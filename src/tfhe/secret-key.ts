@@ -1,4 +1,4 @@
-// Uniform binary secret keys (DESIGN.md). A GLWE key of k polynomials of size N, flattened, is the
+// Uniform binary secret keys (docs/architecture.md "Keys"). A GLWE key of k polynomials of size N, flattened, is the
 // "big" LWE key of dimension kN under which ciphertexts live between bootstraps.
 import { fillUniformBinary } from "./random.js";
 

@@ -1,6 +1,6 @@
 // Security of LWE / GLWE with binary keys, Gaussian noise, q = 2^64, from curves fitted to the
 // lattice estimator. Source: TFHE-rs core_crypto `secure_noise` (minimal_variance_for_132_bits_security_
-// gaussian_impl, which carries the 128-bit and 132-bit fits), as recorded in DESIGN.md:
+// gaussian_impl, which carries the 128-bit and 132-bit fits; docs/parameters-and-security.md):
 //   λ = 128: log2(σ²) ≥ −0.05139355742296919·n + 5.351862745098032
 //   λ = 132: log2(σ²) ≥ −0.04978291316526609·n + 5.31469187675068
 // never below log2(σ²) = 2·(2 − 64) (σ of 4 integer units: a smaller noise rounds away).

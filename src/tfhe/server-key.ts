@@ -1,4 +1,4 @@
-// Server-side evaluation key: key switching + programmable bootstrapping (DESIGN.md "Order KS→PBS").
+// Server-side evaluation key: key switching + programmable bootstrapping (docs/architecture.md "KS→PBS order").
 // PBS(c, f) = SampleExtract(BlindRotate(ModSwitch(KeySwitch(c)), v_f)): evaluates f on the message of c
 // and resets the noise to the PBS output variance (noise.ts).
 import { kernels, WasmBuffer } from "../kernels/wasm.js";

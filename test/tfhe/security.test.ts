@@ -6,7 +6,7 @@ import {
 } from "../../src/tfhe/security.js";
 import { NAMED_PARAMETER_SETS, PARAM_MESSAGE_4, type TfheParameters } from "../../src/tfhe/parameters.js";
 
-// TFHE-rs PARAM_MESSAGE_2_CARRY_2_KS_PBS_GAUSSIAN_2M64 (DESIGN.md table).
+// TFHE-rs PARAM_MESSAGE_2_CARRY_2_KS_PBS_GAUSSIAN_2M64 (docs/parameters-and-security.md "Named sets").
 const TFHE_RS_4BIT = { n: 834, sigmaLwe: 3.5539902359442825e-6, kN: 2048, sigmaGlwe: 2.845267479601915e-15 };
 
 test("the 128-bit curve is TFHE-rs's fit, with its floor", () => {

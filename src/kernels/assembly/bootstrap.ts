@@ -1,4 +1,4 @@
-// Programmable bootstrapping kernels (DESIGN.md: blind rotation, external product, sample extraction).
+// Programmable bootstrapping kernels (CGGI 2020; docs/architecture.md): blind rotation, external product, sample extraction.
 import {
   fftForwardF64, fftForwardI64, fftBackwardAddTorus, fourierMulAcc, fourierMul, fftForwardRotatedDigits, fourierMacK1,
 } from "./fft";

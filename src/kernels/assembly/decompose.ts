@@ -1,4 +1,4 @@
-// Signed (balanced) gadget decomposition (DESIGN.md: GGSW; TFHE-rs "SignedDecomposer").
+// Signed (balanced) gadget decomposition (docs/architecture.md "Ciphertexts"; TFHE-rs "SignedDecomposer").
 // x is first rounded to the closest multiple of q/B^l (q = 2^64, B = 2^β), then split into l digits in
 // [-B/2, B/2) with Σ_j d_j·q/B^j ≡ round(x) (mod q) (a digit ≥ B/2 becomes d − B with a carry into the
 // next level). Digit j = 1 is the most significant.

@@ -1,4 +1,4 @@
-// Negacyclic FFT over R[X]/(X^N + 1) in f64 (DESIGN.md "Negacyclic FFT").
+// Negacyclic FFT over R[X]/(X^N + 1) in f64 (docs/architecture.md "Kernels", docs/noise-model.md "FFT error").
 // A real polynomial a of size N is folded into M = N/2 complex numbers c_j = (a_j + i·a_{j+M})·ω^j with
 // ω = e^{iπ/N}; an M-point complex DFT of c evaluates a at the odd roots ω^{4m+1}, where negacyclic
 // products are pointwise. The Fourier domain is only used for pointwise products, so the order of its

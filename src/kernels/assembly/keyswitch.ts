@@ -1,4 +1,4 @@
-// LWE key switching (DESIGN.md: KS→PBS order). KSK row (i, j) = LWE_s(s'_i · q/B^j); then
+// LWE key switching (docs/architecture.md "KS→PBS order"). KSK row (i, j) = LWE_s(s'_i · q/B^j); then
 //   out = (0, …, 0, b) − Σ_i Σ_j d_{i,j}·KSK_{i,j}, with d_{i,j} the balanced digits of a_i.
 // The server keeps only the top 32 bits of every KSK word (rounded): the result is used only through
 // its modulus switch to 2N ≤ 2^17, the rounding adds noise ≈ 2^-43 (noise.ts), and rounding public

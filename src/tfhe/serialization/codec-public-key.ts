@@ -1,4 +1,4 @@
-// Compact public key and compact ciphertext list (DESIGN.md "Public-key encryption"); N' = k·N.
+// Compact public key and compact ciphertext list (docs/formats.md "Compact public key and list"); N' = k·N.
 //   CompactPublicKey:       u32 N' | seed (32) | u64 × N' (body B = A·S + E; A is expanded from the seed)
 //   CompactCiphertextList:  u32 N' | u32 count | u32 encoding bits | u64 × N' (mask) | u64 × count (bodies)
 // N' must be k·N (and a power of two); count ≤ N' and ≤ maxCount. The public key's encryption noise is
