@@ -87,9 +87,14 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
   const limit = lookups.size > 0 ? MAX_LOOKUP_CIRCUIT_BITS : MAX_LINEAR_CIRCUIT_BITS;
   if (bits > limit) {
     const n = graph.nodes[widestNode]!;
+    // round(x, lsbs) is itself a lookup over x's whole range, so rounding cannot shrink a value that is
+    // already too wide for one: only narrower inputs or smaller weights before it can.
+    const advice = n.kind === "round" && lookups.has(n.id)
+      ? "round(x, lsbs) is a lookup over x's whole range, so it cannot narrow a value this wide: reduce the input widths or the weights that produce x"
+      : lookups.size > 0 ? "Shrink the value before it, e.g. with round(x, lsbs) on a narrower value, or with smaller weights"
+        : "reduce the input widths or the weights";
     throw new BoundsError(`${nodeName(n)}: ${widestWhat}, which needs a ${bits}-bit message space; ` +
-      `${lookups.size > 0 ? "circuits with lookups" : "lookup-free circuits"} allow at most ${limit} bits. ` +
-      "Shrink the value before it, e.g. with round(x, lsbs) or smaller weights", n.id);
+      `${lookups.size > 0 ? "circuits with lookups" : "lookup-free circuits"} allow at most ${limit} bits. ${advice}`, n.id);
   }
   const p = 2 ** bits;
   // Tables need p, so fill them once bits is known.
