@@ -2,16 +2,18 @@
 // a failure probability and a security level (in the manner of Concrete's optimizer, on our noise model).
 //
 // Search (exact over the grid):
-//   k ∈ 1..4, N ∈ 2^8..2^16 with k·N ≤ 2^16 (k·N ≥ 450, where the security curve is valid), p ≤ N;
+//   k ∈ 1..6, N ∈ 2^8..2^16 with k·N ≤ 2^16 (k·N ≥ 450, where the security curve is valid), p ≤ N;
 //   n ∈ 480, 488, …, 1600; PBS l ∈ 1..12, β ≤ min(30, 64/l); KS l_ks ∈ 1..24, β_ks ≤ 64/l_ks;
-//   σ_glwe, σ_lwe at the minimum the security curve allows for k·N and n (less noise only helps).
+//   σ_glwe, σ_lwe at the minimum the security curve allows for k·N and n at securityBits + securityMarginBits
+//   (less noise only helps; the margin, 4 bits by default, keeps the chosen sets at 132 bits like TFHE-rs's
+//   rather than exactly on the 128-bit curve, so a small shift of the curve fits leaves them above 128).
 // Structure used to prune: the cost does not depend on β or β_ks, so for each (k, N, l) the best β is
 // the one minimising the external-product noise, and for each (n, l_ks) the best β_ks minimises the
 // key-switch noise. For each (k, N, l, l_ks) the cost grows with n: the smallest feasible n wins,
 // and the scan stops at the first feasible n or once the cost reaches the best found.
 // The named sets (parameters.ts) are TFHE-rs's shapes; for the same precision and their maxNorm2 this
-// returns a set at least as cheap by `estimateCost` (σ at the 128-bit curve rather than TFHE-rs's
-// 132-bit one, β chosen for our FFT model), not the same set.
+// returns a set of comparable cost by `estimateCost` (σ on the same 132-bit curve by default, β chosen for
+// our FFT model), not the same set.
 import { defineParameters, type TfheParameters } from "./parameters.js";
 import { minimumNoiseStd, MIN_SECURE_DIMENSION } from "./security.js";
 import {
@@ -28,8 +30,13 @@ export interface ChooseParametersOptions {
   readonly maxNorm2?: number;
   /** Largest failure probability per PBS (default 2^-64). */
   readonly pFail?: number;
-  /** Security level, ≥ 128 (default 128). */
+  /** Security level, ≥ 128 (default 128): both keys are checked against it. */
   readonly securityBits?: number;
+  /**
+   * Bits added to `securityBits` when placing σ on the security curve (default 4: the sets sit at 132 bits,
+   * as TFHE-rs's do), a margin against the uncertainty of the curve fits. 0 places σ exactly on the curve.
+   */
+  readonly securityMarginBits?: number;
   /** Largest Fourier bootstrapping key, in bytes (default: no limit). */
   readonly maxBootstrapKeyBytes?: number;
   /** Largest key-switching key, in bytes (default: no limit). */
@@ -46,10 +53,13 @@ export interface CostEstimate {
   readonly total: number;
 }
 
+/** Default of `securityMarginBits`: σ on the 132-bit curve, where TFHE-rs's classic sets sit. */
+export const DEFAULT_SECURITY_MARGIN_BITS = 4;
+
 const MIN_N = 480;
 const MAX_N = 1600;
 const N_STEP = 8;
-const MAX_K = 4;
+const MAX_K = 6;
 const MIN_LOG_POLY = 8;
 const MAX_LOG_POLY = 16;
 const MAX_KN = 65536;
@@ -91,7 +101,7 @@ const CACHE_SIZE = 64;
  */
 export function chooseParameters(options: ChooseParametersOptions): TfheParameters {
   const {
-    precision, carryBits = 0, maxNorm2 = 1, pFail = 2 ** -64, securityBits = 128,
+    precision, carryBits = 0, maxNorm2 = 1, pFail = 2 ** -64, securityBits = 128, securityMarginBits = DEFAULT_SECURITY_MARGIN_BITS,
     maxBootstrapKeyBytes = Infinity, maxKeyswitchKeyBytes = Infinity, fftCoefficient = FFT_NOISE_COEFFICIENT,
   } = options;
   integerIn(precision, "precision", 1, 16);
@@ -99,19 +109,22 @@ export function chooseParameters(options: ChooseParametersOptions): TfheParamete
   if (!Number.isFinite(maxNorm2) || maxNorm2 < 0) throw new RangeError(`maxNorm2 must be a finite number ≥ 0, got ${maxNorm2}`);
   if (!(pFail > 0 && pFail < 1)) throw new RangeError(`pFail must be in (0, 1), got ${pFail}`);
   if (!(securityBits >= 128 && securityBits <= 256)) throw new RangeError(`securityBits must be in [128, 256], got ${securityBits}`);
+  if (!(securityMarginBits >= 0 && securityBits + securityMarginBits <= 256)) {
+    throw new RangeError(`securityMarginBits must be ≥ 0 with securityBits + securityMarginBits ≤ 256, got ${securityMarginBits}`);
+  }
   if (!(maxBootstrapKeyBytes > 0)) throw new RangeError(`maxBootstrapKeyBytes must be > 0, got ${maxBootstrapKeyBytes}`);
   if (!(maxKeyswitchKeyBytes > 0)) throw new RangeError(`maxKeyswitchKeyBytes must be > 0, got ${maxKeyswitchKeyBytes}`);
   if (!(fftCoefficient >= 0 && Number.isFinite(fftCoefficient))) {
     throw new RangeError(`fftCoefficient must be a finite number ≥ 0, got ${fftCoefficient}`);
   }
 
-  const key = JSON.stringify([precision, carryBits, maxNorm2, pFail, securityBits, maxBootstrapKeyBytes, maxKeyswitchKeyBytes,
-    fftCoefficient]);
+  const key = JSON.stringify([precision, carryBits, maxNorm2, pFail, securityBits, securityMarginBits, maxBootstrapKeyBytes,
+    maxKeyswitchKeyBytes, fftCoefficient]);
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
 
   const best = search({
-    precision, maxNorm2, maxVariance: maxVarianceForPFail(pFail, 2 ** precision), bits: securityBits,
+    precision, maxNorm2, maxVariance: maxVarianceForPFail(pFail, 2 ** precision), bits: securityBits + securityMarginBits,
     maxBskBytes: maxBootstrapKeyBytes, maxKskBytes: maxKeyswitchKeyBytes, fftCoefficient,
   });
   if (best === undefined) {
@@ -121,7 +134,8 @@ export function chooseParameters(options: ChooseParametersOptions): TfheParamete
       `pFail ${pFail}, ${securityBits}-bit security${limits}`);
   }
   const params = defineParameters({
-    name: `optimized-p${precision}-norm2_${maxNorm2}-pfail_2^${Math.log2(pFail).toFixed(1)}-sec${securityBits}`,
+    name: `optimized-p${precision}-norm2_${maxNorm2}-pfail_2^${Math.log2(pFail).toFixed(1)}-sec${securityBits}` +
+      (securityMarginBits === DEFAULT_SECURITY_MARGIN_BITS ? "" : `-margin${securityMarginBits}`),
     messageBits: precision - carryBits, carryBits,
     lweDimension: best.n, glweDimension: best.k, polynomialSize: best.N,
     lweNoiseStd: best.sigmaLwe, glweNoiseStd: best.sigmaGlwe,

@@ -68,9 +68,16 @@ function isShared(buf: ArrayBufferLike): boolean {
   return typeof SharedArrayBuffer !== "undefined" && buf instanceof SharedArrayBuffer;
 }
 
+/** Set only inside `_testOnlyDeterministicRandom`: the stream that replaces the platform CSPRNG. */
+let testOnlyStream: SeededStream | undefined;
+
 /** Fills `out` with bytes from the platform CSPRNG (in chunks of at most 64 KiB) and returns it. */
 export function fillRandom<T extends Uint8Array>(out: T): T {
   abytes("out", out);
+  if (testOnlyStream !== undefined) {
+    testOnlyStream.fillBytes(out);
+    return out;
+  }
   const c = platformCrypto();
   if (isShared(out.buffer)) {
     // Web Crypto refuses views of shared memory: go through an unshared chunk.
@@ -460,4 +467,32 @@ export class SeededStream {
       block.fill(0);
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Test-only seam
+
+/** Nonce of the test-only stream: outside the small integers the mask domains use. */
+const TEST_ONLY_NONCE = 0xffff_ffff;
+
+/**
+ * TEST ONLY — insecure by design, never for data that matters, and not exported from the package index.
+ * Runs `fn` (synchronous) with every draw this module makes — seeds, secret keys, Gaussian noise, CSPRNG
+ * masks — taken from a ChaCha20 stream of `seed` instead of the platform CSPRNG, so that whole objects
+ * (keys, seeded ciphertexts) are reproducible and their serialized bytes can be frozen as golden vectors.
+ * The platform CSPRNG is back in use when `fn` returns or throws.
+ */
+export function _testOnlyDeterministicRandom<T>(seed: Uint8Array, fn: () => T): T {
+  const previous = testOnlyStream;
+  testOnlyStream = new SeededStream(seed, TEST_ONLY_NONCE);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    testOnlyStream = previous;
+  }
+  if (result instanceof Promise) {
+    throw new TypeError("_testOnlyDeterministicRandom runs synchronous functions only (the scope ends when fn returns)");
+  }
+  return result;
 }

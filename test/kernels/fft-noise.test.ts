@@ -1,11 +1,14 @@
 // The FFT term of the noise model against measurement: the per-coefficient error of an FFT external
 // product (GGSW ⊡ GLWE) versus the exact product computed with the naive negacyclic kernel, for shapes
-// with different k, N, β and l. Expect c = var / ((k+1)·l·N·B²·log2(N)·2^-106) ≈ FFT_NOISE_COEFFICIENT.
+// with different k, N, β and l. c = var / ((k+1)·l·N·B²·log2(N)·2^-106) must stay below FFT_NOISE_COEFFICIENT
+// (an upper confidence bound) and near the measured mean FFT_NOISE_COEFFICIENT_MEASURED.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { kernels } from "../../src/kernels/wasm.js";
 import { balancedDigits } from "../helpers/reference.js";
-import { GlweSecretKey, encryptGgsw, encryptGlwe, externalProduct, FFT_NOISE_COEFFICIENT } from "../../src/tfhe/index.js";
+import {
+  GlweSecretKey, encryptGgsw, encryptGlwe, externalProduct, FFT_NOISE_COEFFICIENT, FFT_NOISE_COEFFICIENT_MEASURED,
+} from "../../src/tfhe/index.js";
 
 const K = kernels();
 
@@ -41,9 +44,14 @@ function measuredCoefficient(k: number, N: number, beta: number, l: number): num
   return variance / ((k + 1) * l * N * 2 ** (2 * beta) * Math.log2(N) * 2 ** -106);
 }
 
-for (const [k, N, beta, l] of [[4, 512, 23, 1], [1, 2048, 23, 1], [1, 4096, 15, 2]] as const) {
-  test(`FFT error coefficient at k=${k}, N=${N}, β=${beta}, l=${l} matches FFT_NOISE_COEFFICIENT (±25%)`, () => {
-    const c = measuredCoefficient(k, N, beta, l);
-    assert.ok(Math.abs(c / FFT_NOISE_COEFFICIENT - 1) < 0.25, `measured c = ${c.toFixed(4)} vs ${FFT_NOISE_COEFFICIENT}`);
+// One product's c has a relative spread of ≈ 5% at N = 256 (≈ 2% at N ≥ 2048): averaging `reps` products
+// puts the mean within ≈ 2% of the shape's c, so 4 of those standard deviations fit between the
+// largest shape mean measured (0.0096, the first shape) and the bound.
+for (const [k, N, beta, l, reps] of [[4, 256, 8, 2, 8], [6, 256, 17, 1, 8], [4, 512, 23, 1, 6], [1, 2048, 23, 1, 2], [1, 4096, 15, 2, 1]] as const) {
+  test(`FFT error coefficient at k=${k}, N=${N}, β=${beta}, l=${l}: below the bound FFT_NOISE_COEFFICIENT, near the measured mean`, () => {
+    let c = 0;
+    for (let r = 0; r < reps; r++) c += measuredCoefficient(k, N, beta, l) / reps;
+    assert.ok(c <= FFT_NOISE_COEFFICIENT, `measured c = ${c.toFixed(5)} above the bound ${FFT_NOISE_COEFFICIENT}`);
+    assert.ok(Math.abs(c / FFT_NOISE_COEFFICIENT_MEASURED - 1) < 0.15, `measured c = ${c.toFixed(5)} vs mean ${FFT_NOISE_COEFFICIENT_MEASURED}`);
   });
 }

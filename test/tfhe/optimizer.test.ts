@@ -1,17 +1,20 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chooseParameters, estimateCost } from "../../src/tfhe/optimizer.js";
+import { chooseParameters, estimateCost, DEFAULT_SECURITY_MARGIN_BITS } from "../../src/tfhe/optimizer.js";
 import { bootstrapKeyBytes, keyswitchKeyBytes, messageModulus, NAMED_PARAMETER_SETS } from "../../src/tfhe/parameters.js";
 import { checkSecurity } from "../../src/tfhe/security.js";
 import { pbsFailureProbability } from "../../src/tfhe/noise.js";
 
 const PRECISIONS = [1, 2, 3, 4, 5, 6, 7, 8];
 
-test("every precision 1..8: secure and meets p_fail 2^-64", () => {
+test("every precision 1..8: secure with the default 4-bit margin (132 bits, as TFHE-rs's sets) and meets p_fail 2^-64", () => {
+  assert.equal(DEFAULT_SECURITY_MARGIN_BITS, 4);
   for (const precision of PRECISIONS) {
     const p = chooseParameters({ precision });
     assert.equal(messageModulus(p), 2 ** precision);
     assert.equal(checkSecurity(p).ok, true, p.name);
+    const at132 = checkSecurity(p, 132);
+    assert.equal(at132.ok, true, `${p.name}: LWE ${at132.lwe.bits.toFixed(2)}, GLWE ${at132.glwe.bits.toFixed(2)} bits`);
     const pf = pbsFailureProbability(p, 1);
     assert.ok(pf.log2 <= -64, `${p.name}: ${pf.log2}`);
   }
@@ -43,7 +46,7 @@ test("a smaller pFail is never cheaper", () => {
   }
 });
 
-test("consistent with the named sets: as cheap or cheaper, same scale", () => {
+test("consistent with the named sets (TFHE-rs's, at 132 bits): as cheap or cheaper at the default margin, same scale", () => {
   for (const { precision, maxNorm2, params } of NAMED_PARAMETER_SETS) {
     const p = chooseParameters({ precision, maxNorm2 });
     const ratio = estimateCost(p).total / estimateCost(params).total;
@@ -58,6 +61,28 @@ test("higher security costs at least as much and passes the requested level", ()
   const p132 = chooseParameters({ precision: 4, securityBits: 132 });
   assert.ok(checkSecurity(p132, 132).ok);
   assert.ok(estimateCost(p132).total >= estimateCost(p128).total);
+});
+
+test("the security margin: σ placed at securityBits + securityMarginBits; no margin is cheaper and sits on the curve", () => {
+  for (const precision of [2, 4, 6]) {
+    const withMargin = chooseParameters({ precision });
+    const onCurve = chooseParameters({ precision, securityMarginBits: 0 });
+    const r0 = checkSecurity(onCurve);
+    assert.equal(r0.ok, true);
+    assert.ok(Math.abs(r0.lwe.bits - 128) < 0.01 && Math.abs(r0.glwe.bits - 128) < 0.01 || r0.glwe.bits > 128,
+      `${onCurve.name}: σ on the 128-bit curve (LWE ${r0.lwe.bits}, GLWE ${r0.glwe.bits})`);
+    assert.equal(checkSecurity(onCurve, 130).ok, false, `${onCurve.name} has no margin`);
+    assert.ok(estimateCost(onCurve).total <= estimateCost(withMargin).total, `precision ${precision}`);
+    assert.ok(Math.min(checkSecurity(withMargin, 132).lwe.bits, checkSecurity(withMargin, 132).glwe.bits) >= 132 - 1e-6);
+  }
+  const wide = chooseParameters({ precision: 4, securityBits: 132, securityMarginBits: 8 });
+  assert.equal(checkSecurity(wide, 140).ok, true, wide.name);
+  assert.equal(checkSecurity(wide, 141).ok, false, wide.name);
+  assert.ok(estimateCost(wide).total >= estimateCost(chooseParameters({ precision: 4 })).total);
+  assert.notEqual(wide.name, chooseParameters({ precision: 4, securityBits: 132 }).name);
+  for (const bad of [-1, Number.NaN, 129]) {
+    assert.throws(() => chooseParameters({ precision: 4, securityMarginBits: bad }), /securityMarginBits/, `margin ${bad}`);
+  }
 });
 
 test("key-size limits are respected", () => {

@@ -9,6 +9,9 @@ import {
   SeededStream, newSeed, randomBytes, fillRandom, fillUniformU64, fillUniformBinary, fillGaussianTorus, _putI64,
   SEED_BYTES, MAX_STREAM_BLOCKS,
 } from "../../src/tfhe/random.js";
+import { GlweSecretKey, LweSecretKey } from "../../src/tfhe/secret-key.js";
+import { ClientKey } from "../../src/tfhe/client-key.js";
+import { PARAM_MESSAGE_4 } from "../../src/tfhe/parameters.js";
 
 /** OpenSSL's ChaCha20 keystream (IV = 32-bit little-endian counter ‖ 96-bit nonce). */
 function reference(key: Uint8Array, nonce: Uint8Array, counter: number, len: number): Uint8Array {
@@ -67,6 +70,65 @@ test("fillUniformU64: BigUint64Array and kernel memory, every bit balanced withi
   }
 });
 
+/** χ² statistic of byte counts against the uniform law. */
+function chiSquare(counts: ArrayLike<number>, total: number): number {
+  const e = total / counts.length;
+  let x = 0;
+  for (let i = 0; i < counts.length; i++) x += (counts[i]! - e) ** 2 / e;
+  return x;
+}
+
+/** χ² with `df` degrees of freedom stays below df + 7·√(2·df) except with probability < 10^-8 (df ≥ 255). */
+const chiSquareBound = (df: number): number => df + 7 * Math.sqrt(2 * df);
+
+test("fillUniformU64 into kernel memory (every CSPRNG mask): exact extent, uniform bytes and bits, fresh on each call", () => {
+  const K = kernels();
+  const count = 1 << 17; // 1 MiB: 16 Web Crypto chunks
+  const p = K.alloc(8 * (count + 2));
+  try {
+    const guard = 0x5a5a5a5a5a5a5a5an;
+    const all = () => K.u64(p, count + 2);
+    all().fill(guard);
+    fillUniformU64(p + 8, count);
+    const first = all().slice();
+    assert.equal(first[0], guard, "wrote before ptr");
+    assert.equal(first[count + 1], guard, "wrote past count");
+    const w = first.subarray(1, count + 1);
+    // A zero or guard word has probability 2^-64 each: any means a part of the range was not filled.
+    assert.ok(w.every((v) => v !== 0n && v !== guard), "some words were left unfilled");
+    // Bytes: one χ² over the 256 values, and one per byte position within the word (e.g. a zeroed high half).
+    const bytes = new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+    const overall = new Float64Array(256);
+    const byPosition = Array.from({ length: 8 }, () => new Float64Array(256));
+    for (let i = 0; i < bytes.length; i++) {
+      overall[bytes[i]!]!++;
+      byPosition[i & 7]![bytes[i]!]!++;
+    }
+    const x = chiSquare(overall, bytes.length);
+    assert.ok(x < chiSquareBound(255), `byte χ² = ${x.toFixed(1)} (255 degrees of freedom)`);
+    byPosition.forEach((c, j) => {
+      const xj = chiSquare(c, count);
+      assert.ok(xj < chiSquareBound(255), `byte ${j} of each word: χ² = ${xj.toFixed(1)}`);
+    });
+    // Every bit position balanced (5σ).
+    const words32 = new Uint32Array(w.buffer, w.byteOffset, count * 2);
+    for (let b = 0; b < 64; b++) {
+      let ones = 0;
+      const half = b >> 5, bit = b & 31;
+      for (let i = 0; i < count; i++) ones += (words32[2 * i + half]! >>> bit) & 1;
+      assert.ok(Math.abs(ones - count / 2) <= 5 * Math.sqrt(count) / 2, `bit ${b}: ${ones} ones of ${count}`);
+    }
+    // A second fill of the same memory is fresh: no word repeats at its position.
+    fillUniformU64(p + 8, count);
+    const second = all();
+    let same = 0;
+    for (let i = 1; i <= count; i++) if (second[i] === first[i]) same++;
+    assert.equal(same, 0, `${same} words equal across two fills`);
+  } finally {
+    K.free(p);
+  }
+});
+
 test("fillUniformBinary: only 0/1, unbiased overall and per bit position of the source bytes (5σ)", () => {
   const n = 1 << 20;
   const s = new Uint8Array(n);
@@ -90,6 +152,60 @@ test("fillUniformBinary: only 0/1, unbiased overall and per bit position of the 
   const u = new Uint32Array(4096).fill(9);
   fillUniformBinary(u);
   assert.ok(u.every((v) => v === 0 || v === 1));
+});
+
+/**
+ * Independence of key bits across lags: for lags 1..64, the number of positions where bit i and bit i+lag
+ * agree. For i.i.d. uniform bits the XORs x_i ⊕ x_(i+lag) are themselves i.i.d. uniform (the map is
+ * triangular over GF(2)), so the count over M pairs is Binomial(M, 1/2) exactly. 6σ per lag keeps the
+ * family-wise false alarm below 10^-6; a key whose bit i+8 copies bit i even for one byte in eight moves
+ * the lag-8 rate by 1/16, i.e. 30σ at 2^18 bits.
+ */
+function assertLagIndependent(keys: readonly ArrayLike<number>[], what: string): void {
+  for (let lag = 1; lag <= 64; lag++) {
+    let agree = 0, pairs = 0;
+    for (const bits of keys) {
+      for (let i = 0; i + lag < bits.length; i++) if (bits[i] === bits[i + lag]) agree++;
+      pairs += Math.max(0, bits.length - lag);
+    }
+    const sd = Math.sqrt(pairs) / 2;
+    assert.ok(Math.abs(agree - pairs / 2) <= 6 * sd,
+      `${what}: bits ${lag} apart agree ${(agree / pairs).toFixed(4)} of the time (${pairs} pairs; expected 1/2 ± ${(6 * sd / pairs).toFixed(4)})`);
+  }
+}
+
+test("fillUniformBinary: bits independent across lags 1..64 (agreement of bit i and bit i+lag is 1/2), every array type", () => {
+  const n = 1 << 18;
+  const u8 = new Uint8Array(n);
+  fillUniformBinary(u8);
+  assertLagIndependent([u8], "Uint8Array");
+  const u32 = new Uint32Array(n);
+  fillUniformBinary(u32);
+  assertLagIndependent([u32], "Uint32Array");
+  const u64 = new BigUint64Array(n >> 2);
+  fillUniformBinary(u64);
+  assertLagIndependent([Uint8Array.from(u64, Number)], "BigUint64Array");
+});
+
+test("secret keys: bits independent across lags 1..64 (large LWE and GLWE keys, and 32 client keys at PARAM_MESSAGE_4)", () => {
+  assertLagIndependent([LweSecretKey.generate(1 << 18).bits], "LweSecretKey.generate(2^18)");
+  assertLagIndependent([GlweSecretKey.generate(4, 1 << 16).asLweKey().bits], "GlweSecretKey.generate(4, 2^16)");
+  const lwe: Uint8Array[] = [], glwe: Uint8Array[] = [];
+  for (let i = 0; i < 32; i++) {
+    const c = ClientKey.generate(PARAM_MESSAGE_4);
+    lwe.push(c.lweKey.bits.slice());
+    glwe.push(c.glweKey.asLweKey().bits.slice());
+    c.wipe();
+  }
+  assertLagIndependent(lwe, "ClientKey LWE keys (n = 834)");
+  assertLagIndependent(glwe, "ClientKey GLWE keys (kN = 2048)");
+});
+
+test("the lag test has power: bit i+8 a copy of bit i in one byte of eight fails it", () => {
+  const bits = new Uint8Array(1 << 18);
+  fillUniformBinary(bits);
+  for (let i = 0; i + 8 < bits.length; i += 64) bits.copyWithin(i + 8, i, i + 8);
+  assert.throws(() => assertLagIndependent([bits], "planted"), /bits 8 apart/);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -189,6 +305,9 @@ test("SeededStream: fillU64(ptr, count) expands masks straight into kernel memor
     new SeededStream(seed, 3).fillU64(want);
     const got = K.u64(p, count + 1);
     assert.deepEqual(got.subarray(0, count), want);
+    // …and it is ChaCha20 itself (nonce 3 as 12 little-endian bytes), not only consistent with fillU64.
+    const nonce = new Uint8Array(12); nonce[0] = 3;
+    assert.ok(Buffer.from(u64Bytes(got.subarray(0, count))).equals(reference(seed, nonce, 0, count * 8)));
     assert.equal(got[count], 0n, "wrote past count");
     assert.throws(() => new SeededStream(seed).fillKernelU64(p + 4, 1), RangeError);
   } finally {

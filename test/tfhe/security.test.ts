@@ -101,3 +101,22 @@ test("bad inputs throw RangeError naming the argument", () => {
   assert.throws(() => securityBits(800, NaN), /noiseStd/);
   assert.throws(() => minimumNoiseStd(800, 20), /bits/);
 });
+
+test("checkSecurity enforces the level asked for: every named set refused just above its own level, and at 192", () => {
+  for (const { params } of NAMED_PARAMETER_SETS) {
+    const at128 = checkSecurity(params, 128);
+    const level = Math.min(at128.lwe.bits, at128.glwe.bits);
+    assert.ok(level >= 128 && level < 192, `${params.name}: level ${level}`);
+    assert.equal(checkSecurity(params, Math.floor(level)).ok, true, `${params.name} at ${Math.floor(level)} bits`);
+    for (const bits of [level + 0.5, Math.ceil(level) + 1, 160, 192, 256]) {
+      if (bits > 256) continue;
+      const r = checkSecurity(params, bits);
+      assert.equal(r.requiredBits, bits);
+      assert.equal(r.ok, false, `${params.name} passed checkSecurity(p, ${bits}) at ${level.toFixed(2)} bits`);
+      // Each key is judged against the required level, not against 128.
+      assert.equal(r.lwe.ok, r.lwe.bits >= bits, `${params.name} LWE at ${bits}`);
+      assert.equal(r.glwe.ok, r.glwe.bits >= bits, `${params.name} GLWE at ${bits}`);
+    }
+    assert.equal(isSecure(params.lweDimension, params.lweNoiseStd, 192), false, params.name);
+  }
+});
