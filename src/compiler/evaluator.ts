@@ -184,6 +184,7 @@ export class Evaluator {
         const idx = k.slice({ shape: this.#shapeOf(n.args[0]!), data: iota(sizeOf(this.#shapeOf(n.args[0]!))) }, n.starts, n.stops, n.steps);
         return (a as LweBatch).gather(idx.data);
       }
+      case "gather": return (a as LweBatch).gather(n.indices);
       case "concat": {
         const dim = (args.find((v) => v instanceof LweBatch) as LweBatch).dimension;
         const batches = args.map((v) => (v instanceof LweBatch ? v : this.#trivial(v, dim)));

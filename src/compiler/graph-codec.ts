@@ -14,7 +14,7 @@ export const MAX_TENSOR_ELEMENTS = 2 ** 24;
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 
-const ints = (a: readonly number[] | Float64Array): number[] => Array.from(a);
+const ints = (a: readonly number[] | Float64Array | Int32Array): number[] => Array.from(a);
 
 function attrsToJson(n: Node): Record<string, Json> {
   switch (n.kind) {
@@ -23,6 +23,7 @@ function attrsToJson(n: Node): Record<string, Json> {
     case "sum": return { axis: n.axis };
     case "slice": return { starts: [...n.starts], stops: [...n.stops], steps: [...n.steps] };
     case "concat": return { axis: n.axis };
+    case "gather": return { indices: ints(n.indices) };
     case "round": return { lsbs: n.lsbs };
     case "bound": return { op: n.op };
     case "lut": {
@@ -58,6 +59,8 @@ const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
 const isIntArray = (v: unknown): v is number[] => Array.isArray(v) && v.every(isInt);
 const isString = (v: unknown): v is string => typeof v === "string";
 const isBool = (v: unknown): v is boolean => typeof v === "boolean";
+/** Non-negative int32 values (an Int32Array would wrap larger ones into valid-looking indices). */
+const isIndexArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 0x7fffffff);
 
 /** A table-driven stand-in for the traced function (interpreter.ts uses the table when there is one). */
 function tableFunction(table: LutTable): (v: number) => number {
@@ -87,6 +90,7 @@ function attrsFromJson(o: Record<string, unknown>, where: string): OpAttrs {
       steps: field(o, "steps", where, isIntArray, "an array of integers"),
     };
     case "concat": return { kind, axis: field(o, "axis", where, isInt, "an integer") };
+    case "gather": return { kind, indices: Int32Array.from(field(o, "indices", where, isIndexArray, "an array of non-negative 32-bit integers")) };
     case "round": return { kind, lsbs: field(o, "lsbs", where, isInt, "an integer") };
     case "bound": return { kind, op: field(o, "op", where, (v): v is BoundOp => BOUND_OPS.includes(v as BoundOp), `one of ${BOUND_OPS.join(", ")}`) };
     case "lut": {

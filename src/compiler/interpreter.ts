@@ -57,6 +57,7 @@ export function evalNode(node: Node, args: readonly Tensor[], input: () => Tenso
     case "broadcast": return k.broadcastTo(a, node.shape);
     case "slice": return k.slice(a, node.starts, node.stops, node.steps);
     case "concat": return k.concat(args, node.axis);
+    case "gather": return k.gather(a, node.indices, node.shape);
     case "lut": return k.map(a, (x) => lookup(node, x));
     case "round": return k.map(a, (x) => k.roundLsbs(x, node.lsbs));
     case "bound": {

@@ -29,6 +29,11 @@ export type OpAttrs =
     }
   | { readonly kind: "concat"; readonly axis: number }
   | {
+      readonly kind: "gather";
+      /** Output element i (row-major, output shape = the node's shape) is input element indices[i]. */
+      readonly indices: Int32Array;
+    }
+  | {
       readonly kind: "lut";
       /** The univariate function; a table replaces it for evaluation once bounds are known. */
       readonly fn: (v: number) => number;
@@ -75,8 +80,15 @@ export const MAX_ROUND_LSBS = 52;
 
 const ARITY: Record<NodeKind, number | "many"> = {
   input: 0, constant: 0, add: 2, sub: 2, mul: 2, matmul: 2, neg: 1, sum: 1, reshape: 1, broadcast: 1,
-  slice: 1, concat: "many", lut: 1, round: 1, bound: 3,
+  slice: 1, concat: "many", gather: 1, lut: 1, round: 1, bound: 3,
 };
+
+/**
+ * The kinds that only move elements (each output element is a copy of one input element, or of one
+ * element of one of the concatenated inputs): an analysis can handle all of them by evaluating the op on a
+ * tensor of element indices.
+ */
+export const MOVE_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(["reshape", "broadcast", "slice", "concat", "gather"]);
 
 /** `%3 (add)`, or `%0 (input "x")`: how errors name a node. */
 export function nodeName(node: { id: number } & OpAttrs): string {
@@ -85,7 +97,7 @@ export function nodeName(node: { id: number } & OpAttrs): string {
 
 /**
  * Checks one operation on its arguments and returns its shape and encryptedness. `shape` is the requested
- * shape for input, constant, reshape and broadcast (it is an attribute of those ops). Throws GraphError
+ * shape for input, constant, reshape, broadcast and gather (it is an attribute of those ops). Throws GraphError
  * prefixed with `where`.
  */
 export function deriveNode(
@@ -195,6 +207,18 @@ export function deriveNode(
         return Math.ceil((hi - lo) / st);
       });
       return { shape: out, encrypted: anyEnc };
+    }
+    case "gather": {
+      const s = needShape();
+      const idx = op.indices;
+      if (!(idx instanceof Int32Array) || idx.length !== sizeOf(s)) {
+        fail(`gather has ${idx?.length} indices for output shape ${formatShape(s)}`);
+      }
+      const n = sizeOf(args[0]!.shape);
+      for (let i = 0; i < idx.length; i++) {
+        if (idx[i]! < 0 || idx[i]! >= n) fail(`index ${i} = ${idx[i]} is outside the input's ${n} elements`);
+      }
+      return { shape: s, encrypted: anyEnc };
     }
     case "concat": {
       const first = args[0]!.shape;

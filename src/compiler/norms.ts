@@ -127,6 +127,7 @@ function combine(
     case "reshape": case "bound": return a!;
     case "broadcast": return gather(a!, k.broadcastTo(indices(n.args[0]!), n.shape).data);
     case "slice": return gather(a!, k.slice(indices(n.args[0]!), n.starts, n.stops, n.steps).data);
+    case "gather": return Array.from(n.indices, (i) => a![i]!);
     case "concat": {
       // Clear parts carry no ciphertext noise: empty combinations.
       const parts = n.args.map((id) => combos[id] ?? Array.from({ length: sizeOf(graph.nodes[id]!.shape) }, () => new Map()));

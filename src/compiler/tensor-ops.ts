@@ -110,6 +110,13 @@ export function concat(parts: readonly Tensor[], axis: number): Tensor {
   return { shape, data: out };
 }
 
+/** Output element i is a.data[indices[i]] (indices checked by the IR). */
+export function gather(a: Tensor, indices: Int32Array, shape: Shape): Tensor {
+  const out = new Float64Array(indices.length);
+  for (let i = 0; i < out.length; i++) out[i] = a.data[indices[i]!]!;
+  return { shape, data: out };
+}
+
 /** Nearest multiple of 2^lsbs, ties upwards (as adding half a step then truncating does in hardware). */
 export function roundLsbs(v: number, lsbs: number): number {
   if (lsbs === 0) return v;
