@@ -1,6 +1,7 @@
 // Free-function forms of the traced ops, in the manner of Concrete's `fhe.univariate` / `fhe.round_bit_pattern`.
 import { GraphError } from "./errors.js";
-import { type Operand, Tracer } from "./tracer.js";
+import type { AvgDivisor, Conv2dOptions, Pool2dOptions } from "./nn.js";
+import { type IndexSpec, type NestedOperand, type Operand, Tracer } from "./tracer.js";
 
 function tracerOf(x: unknown, what: string): Tracer {
   if (!(x instanceof Tracer)) throw new GraphError(`${what}: expected a traced value`);
@@ -39,13 +40,80 @@ export function maximum(a: Operand, b: Operand): Tracer {
   return a instanceof Tracer ? a.max(b) : tracerOf(b, "maximum").max(a);
 }
 
-/** a @ b where either side may be a clear constant (e.g. matmul(W, x)). */
+/** a @ b where either side may be a clear constant (e.g. matmul(W, x)); NumPy's matmul rules (see Tracer.matmul). */
 export function matmul(a: Operand, b: Operand): Tracer {
   if (a instanceof Tracer) return a.matmul(b);
   const tb = tracerOf(b, "matmul");
-  return tb.builder.push({ kind: "matmul" }, [tb.builder.operand(a), tb]);
+  return tb.builder.operand(a).matmul(tb);
 }
 
 export function concat(parts: readonly Tracer[], axis = 0): Tracer {
   return Tracer.concat(parts, axis);
+}
+
+export function stack(parts: readonly Operand[], axis = 0): Tracer {
+  return Tracer.stack(parts, axis);
+}
+
+/** A tensor from nested arrays of traced values and numbers (Concrete's fhe.array); see Tracer.array. */
+export function array(nested: NestedOperand): Tracer {
+  return Tracer.array(nested);
+}
+
+/** Clear zeros in the current trace (set encrypted values into them with `.at(…).set(v)`). */
+export function zeros(shape: readonly number[]): Tracer {
+  return Tracer.zeros(shape);
+}
+
+export function ones(shape: readonly number[]): Tracer {
+  return Tracer.ones(shape);
+}
+
+/** cond ? a : b element-wise, for cond in {0, 1}: b + cond·(a − b) (see Tracer.where). */
+export function where(cond: Operand, a: Operand, b: Operand): Tracer {
+  return Tracer.where(cond, a, b);
+}
+
+export function transpose(x: Tracer, axes?: readonly number[]): Tracer {
+  return tracerOf(x, "transpose").transpose(axes);
+}
+
+export function expandDims(x: Tracer, axis: number | readonly number[]): Tracer {
+  return tracerOf(x, "expandDims").expandDims(axis);
+}
+
+export function squeeze(x: Tracer, axis?: number | readonly number[]): Tracer {
+  return tracerOf(x, "squeeze").squeeze(axis);
+}
+
+export function sum(x: Tracer, axis?: number | readonly number[] | null, keepdims = false): Tracer {
+  return tracerOf(x, "sum").sum(axis, keepdims);
+}
+
+/** Maximum over axes (NumPy's amax); `maximum` is the element-wise form. */
+export function amax(x: Tracer, axis?: number | readonly number[] | null, keepdims = false): Tracer {
+  return tracerOf(x, "amax").amax(axis, keepdims);
+}
+
+/** Minimum over axes (NumPy's amin); `minimum` is the element-wise form. */
+export function amin(x: Tracer, axis?: number | readonly number[] | null, keepdims = false): Tracer {
+  return tracerOf(x, "amin").amin(axis, keepdims);
+}
+
+/** x[...specs] with NumPy semantics (see Tracer.index). */
+export function index(x: Tracer, ...specs: IndexSpec[]): Tracer {
+  return tracerOf(x, "index").index(...specs);
+}
+
+/** PyTorch's conv2d(input, weight, bias, stride, padding, dilation, groups) on NCHW input, OIHW weight. */
+export function conv2d(x: Tracer, weight: Operand, options: Conv2dOptions = {}): Tracer {
+  return tracerOf(x, "conv2d").conv2d(weight, options);
+}
+
+export function maxpool2d(x: Tracer, options: Pool2dOptions): Tracer {
+  return tracerOf(x, "maxpool2d").maxpool2d(options);
+}
+
+export function avgpool2d(x: Tracer, options: Pool2dOptions & { readonly divisor?: AvgDivisor }): Tracer {
+  return tracerOf(x, "avgpool2d").avgpool2d(options);
 }

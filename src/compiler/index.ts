@@ -1,10 +1,17 @@
 // umbra/compiler — trace plain TS functions on integer tensors into a verified DAG, measure bounds on an
 // inputset, and run circuits in the clear (the reference for simulation and FHE execution).
 export { compile, Circuit, type CompileOptions, type Sample } from "./compile.js";
-export { trace, Tracer, type Operand, type SliceSpec, type InputSpec, type TraceFn } from "./tracer.js";
-export { lut, round, relu, abs, clip, minimum, maximum, matmul, concat } from "./functions.js";
 export {
-  verify, deriveNode, nodeName, liveNodes, MAX_ROUND_LSBS,
+  trace, Tracer, type Operand, type SliceSpec, type IndexSpec, type IndexArray, type Range, type NestedOperand,
+  type InputSpec, type TraceFn,
+} from "./tracer.js";
+export {
+  lut, round, relu, abs, clip, minimum, maximum, matmul, concat, stack, array, zeros, ones, where, transpose,
+  expandDims, squeeze, sum, amax, amin, index, conv2d, maxpool2d, avgpool2d,
+} from "./functions.js";
+export type { Conv2dOptions, Pool2dOptions, AvgDivisor } from "./nn.js";
+export {
+  verify, deriveNode, nodeName, liveNodes, MAX_ROUND_LSBS, MOVE_KINDS,
   type Graph, type Node, type NodeOf, type NodeKind, type OpAttrs, type Visibility, type LutTable,
 } from "./ir.js";
 export { eliminateDeadNodes, attachTables, mergeDuplicateLookups, fuseLookupChains } from "./passes.js";
