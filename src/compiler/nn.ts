@@ -63,11 +63,11 @@ function windows(x: Tracer, g: Window2d, pad: "zero" | "same-window", what: stri
     for (let ow = 0; ow < OW; ow++) {
       const taps: ([number, number] | null)[] = [];
       for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) taps.push(windowTap(hw, g, oh, ow, kh, kw));
-      const first = taps.find((t) => t !== null);
-      if (first === undefined) throw new GraphError(`${what}: the window at output (${oh}, ${ow}) lies entirely in the padding (padding ${g.padding.join("×")} is too large for the kernel)`);
+      const first = taps.find((t) => t !== null) ?? null;
+      if (first === null && pad === "same-window") throw new GraphError(`${what}: the window at output (${oh}, ${ow}) lies entirely in the padding (padding ${g.padding.join("×")} is too large for the kernel)`);
       taps.forEach((tap, t) => {
         if (tap === null && pad === "zero") padded = true;
-        const [h, w] = tap ?? first;
+        const [h, w] = tap ?? first ?? [0, 0];
         for (let n = 0; n < N; n++) {
           for (let c = 0; c < C; c++) {
             const out = (((t * N + n) * C + c) * OH + oh) * OW + ow;
