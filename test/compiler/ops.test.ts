@@ -5,9 +5,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  GraphError, MOVE_KINDS, type Tracer, Tracer as T, array, avgpool2d, conv2d, evaluate, graphFromJson, graphToJson,
+  GraphError, MOVE_KINDS, type Tracer, Tracer as T, array, avgpool2d, conv2d, evaluate, evaluateAll, graphFromJson, graphToJson,
   maxpool2d, stack, toNested, trace, verify, where, zeros, ones,
 } from "../../src/compiler/index.js";
+import { squaredNorms } from "../../src/compiler/norms.js";
 import { type Nested, at, build, flat, shapeOf, tensorArb } from "./reference.js";
 
 type Vis = "encrypted" | "clear";
@@ -423,4 +424,16 @@ test("gather nodes: verify rejects bad indices; the graph codec round-trips them
   const j = JSON.parse(JSON.stringify(json)) as typeof json;
   j.nodes[id]!.indices = [0, 1, 2, 3, 4, 9];
   assert.throws(() => graphFromJson(j), (e: unknown) => e instanceof Error && /outside the input's 6 elements/.test(e.message));
+});
+
+test("Σw² through gathers: repeated picks add coefficients (x0 picked twice then summed: 2² + 1²)", () => {
+  const norm = (fn: (x: Tracer) => Tracer, shape: number[]) => {
+    const g = trace(fn, { x: "encrypted" }, { x: shape });
+    // The clear nodes here derive from constants only: their values on any sample are exact weights.
+    const values = evaluateAll(g, [build(shape, () => 0)]);
+    return squaredNorms(g, (id) => Array.from(values[id]!.data, (v) => ({ lo: v, hi: v })))[g.outputs[0]!];
+  };
+  assert.equal(norm((x) => x.index([0, 0, 1]).sum(), [3]), 5);
+  assert.equal(norm((x) => x.transpose().index(null, [1, 1]).sum(), [2, 3]), 3 * 4, "column 1 of xᵀ twice: 2·x[1, j] for each j");
+  assert.equal(norm((x) => x.conv2d([[[[1, 1]]]], { padding: [0, 1] }).sum(), [1, 1, 3]), 4 * 3, "each element in two windows; the pad adds nothing");
 });
