@@ -102,34 +102,32 @@ function coercionError(t: Tracer, hint: string): GraphError {
 }
 
 /**
- * Guards every Tracer: assignment (`y[1] = v`) would add a property to the JS object and change nothing in
- * the circuit, and `y[1]` would read `undefined`; both throw a GraphError pointing to the functional forms.
- * Works in sloppy-mode code too, where a non-extensible object would ignore the write silently.
+ * The root of Tracer's prototype chain, so only reached for properties a Tracer does not have (existing
+ * properties and methods resolve before it, at full speed). Assignment (`y[1] = v`) would add a property to
+ * the JS object and change nothing in the circuit, and `y[1]` would read `undefined`: both throw a GraphError
+ * pointing to the functional forms. An ordinary [[Set]] of a missing property walks the prototype chain, so
+ * the trap runs in sloppy-mode code too, where a frozen object would ignore the write silently.
  */
-const GUARD: ProxyHandler<Tracer> = {
-  set(target, key) {
+const MISSING: object = new Proxy(Object.prototype, {
+  set(_target, key, _value, receiver: Tracer) {
     const k = String(key);
     const idx = INDEX_KEY.test(k) ? k : JSON.stringify(k);
-    throw new GraphError(`%${target.id}: cannot assign into a traced value (y[${idx}] = v changes nothing in the circuit): ` +
+    throw new GraphError(`%${receiver.id}: cannot assign into a traced value (y[${idx}] = v changes nothing in the circuit): ` +
       `use y = y.at(${INDEX_KEY.test(k) ? k : "…"}).set(v), which returns a new traced value`);
   },
-  defineProperty(target, key) {
-    throw new GraphError(`%${target.id}: cannot define property ${String(key)} on a traced value: use y.at(…).set(v)`);
-  },
-  get(target, key, receiver) {
-    const v: unknown = Reflect.get(target, key, receiver);
-    if (v === undefined && typeof key === "string" && INDEX_KEY.test(key)) {
-      throw new GraphError(`%${target.id}: y[${key}] reads nothing from a traced value: use y.index(${key})`);
+  get(target, key, receiver: Tracer) {
+    if (typeof key === "string" && INDEX_KEY.test(key)) {
+      throw new GraphError(`%${receiver.id}: y[${key}] reads nothing from a traced value: use y.index(${key})`);
     }
-    return v;
+    return Reflect.get(target, key, receiver) as unknown;
   },
-};
+});
 
 export class Tracer {
   /** @internal Created by trace() and by ops; user code never constructs one. */
   constructor(readonly builder: GraphBuilder, readonly id: number) {
-    // eslint-disable-next-line no-constructor-return
-    return new Proxy(this, GUARD);
+    // Frozen: Object.defineProperty and writes to id/builder fail; other writes reach MISSING.
+    Object.freeze(this);
   }
 
   get shape(): Shape {
@@ -601,6 +599,8 @@ export class Tracer {
     return this.builder.push({ kind: "bound", op }, [value, this, other]);
   }
 }
+
+Object.setPrototypeOf(Tracer.prototype, MISSING);
 
 /** Shape and row-major values of a nested index array. */
 function nestedIndices(a: IndexArray, what: string): { shape: number[]; flat: number[] } {

@@ -15,7 +15,11 @@ test("assigning into a traced value throws a GraphError pointing to at(…).set,
   // Function() bodies are sloppy mode, where a write to a frozen or non-extensible object is silently dropped.
   const sloppyAssign = new Function("y", "v", "y[0] = v; return y;") as (y: Tracer, v: Tracer) => Tracer;
   assert.throws(() => run((x) => sloppyAssign(x.add(1), x.sum()), [1, 2]), GraphError);
-  assert.throws(() => run((x) => { Object.defineProperty(x, "foo", { value: 1 }); return x; }, [1]), GraphError);
+  // Tracers are frozen: defining a property or overwriting id fails (TypeError from the engine).
+  assert.throws(() => run((x) => { Object.defineProperty(x, "foo", { value: 1 }); return x; }, [1]), TypeError);
+  assert.throws(() => run((x) => { (x as { id: number }).id = 0; return x; }, [1]), TypeError);
+  // A named property that does not exist: the same GraphError as an index.
+  assert.throws(() => run((x) => { (x as unknown as Record<string, number>)["foo"] = 1; return x; }, [1]), /cannot assign into a traced value/);
 });
 
 test("reading y[i] from a traced value throws a GraphError pointing to index()", () => {
