@@ -278,7 +278,7 @@ interface ConvCase {
 }
 
 function convRef({ x, w, bias, stride, padding, dilation, groups }: ConvCase): number[][][][] {
-  const [N, C, H, W] = shapeOf(x) as [number, number, number, number];
+  const [N, , H, W] = shapeOf(x) as [number, number, number, number];
   const [O, Cg, KH, KW] = shapeOf(w) as [number, number, number, number];
   const OH = Math.floor((H + 2 * padding[0] - dilation[0] * (KH - 1) - 1) / stride[0]) + 1;
   const OW = Math.floor((W + 2 * padding[1] - dilation[1] * (KW - 1) - 1) / stride[1]) + 1;
