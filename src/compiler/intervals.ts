@@ -8,7 +8,7 @@
 // c + Σ w_s·[lo_s, hi_s]. Forms make linear maps exact: x − x is 0 and a matmul's range is Σ|w|·span,
 // where plain interval arithmetic would lose the correlation and widen every accumulator.
 import { EvaluationError } from "./errors.js";
-import { type Graph, type Node, type NodeKind, nodeName } from "./ir.js";
+import { type Graph, MOVE_KINDS, type Node, nodeName } from "./ir.js";
 import { BOUND_FNS, evalNode } from "./interpreter.js";
 import { broadcastMap, sizeOf } from "./shape.js";
 import { roundLsbs } from "./tensor-ops.js";
@@ -26,9 +26,6 @@ export interface NodeRanges {
   readonly min: number;
   readonly max: number;
 }
-
-/** Ops that only move elements: their forms are gathered by running the op on a tensor of indices. */
-export const MOVE_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(["reshape", "broadcast", "slice", "concat"]);
 
 /** A form with more terms is replaced by a fresh source of the same range (bounds work and memory). */
 const MAX_TERMS = 4096;
