@@ -111,7 +111,7 @@ function zeroLsbsOf(graph: Graph): number[] {
   for (const n of graph.nodes) {
     const a = n.args.map((i) => z[i]!);
     switch (n.kind) {
-      case "input": case "lut": z.push(0); break;
+      case "input": case "lut": case "lut2": z.push(0); break;
       case "constant": z.push(cap(n.value.reduce((m, v) => Math.min(m, trailingZeros(v)), Infinity))); break;
       case "round": z.push(Math.max(a[0]!, n.lsbs)); break;
       case "bound": z.push(a[0]!); break;
@@ -169,6 +169,7 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
       luts.push(lut);
       return elementRanges(input, (v) => lut.table.values[(v - lut.inputMin) / lut.step]!, lut.step);
     },
+    lookup2: (n, boxes) => bivariateRanges(n, boxes),
   });
   const ranges = analysis.ranges;
   // Weights of clear operands, per element: exact for constants, the element's sound range otherwise.
@@ -206,6 +207,32 @@ function elementRanges(input: NodeRanges, f: (v: number) => number, step: number
       r = { lo: min, hi: max };
       cache.set(key, r);
     }
+    return r;
+  });
+}
+
+/** Output ranges of f(x, y) over each element's box of operand ranges (bounded domain, shared per box). */
+function bivariateRanges(n: Extract<Node, { kind: "lut2" }>, boxes: readonly (readonly [Interval, Interval])[]): Interval[] {
+  const cache = new Map<string, Interval>();
+  return boxes.map(([x, y]) => {
+    const key = `${x.lo}:${x.hi}:${y.lo}:${y.hi}`;
+    let r = cache.get(key);
+    if (r !== undefined) return r;
+    if ((x.hi - x.lo + 1) * (y.hi - y.lo + 1) > MAX_CLEAR_LOOKUP_DOMAIN) {
+      throw new BoundsError(`${nodeName(n)} ${n.label}: its operands range over [${x.lo}, ${x.hi}] × [${y.lo}, ${y.hi}], ` +
+        `too many pairs to bound f (at most ${MAX_CLEAR_LOOKUP_DOMAIN}); narrow them first (round or clip)`, n.id);
+    }
+    let lo = Infinity, hi = -Infinity;
+    for (let a = x.lo; a <= x.hi; a++) {
+      for (let b = y.lo; b <= y.hi; b++) {
+        const v = n.fn(a, b);
+        if (!Number.isSafeInteger(v)) throw new EvaluationError(`${nodeName(n)} ${n.label}: f(${a}, ${b}) = ${v} is not a safe integer (round in f)`, n.id);
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+    r = { lo, hi };
+    cache.set(key, r);
     return r;
   });
 }

@@ -5,7 +5,7 @@ import { describe, graphText } from "./describe.js";
 import { GraphError } from "./errors.js";
 import type { Graph } from "./ir.js";
 import { evaluate } from "./interpreter.js";
-import { attachTables, fuseLookupChains, mergeDuplicateLookups } from "./passes.js";
+import { attachTables, fuseLookupChains, lowerBivariateLookups, mergeDuplicateLookups } from "./passes.js";
 import type { Shape } from "./shape.js";
 import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
 import { type InputSpec, type TraceFn, trace } from "./tracer.js";
@@ -206,6 +206,12 @@ export function compile(fn: TraceFn, spec: InputSpec, inputset: readonly Sample[
   const shapes = options.shapes ?? shapesFromSample(spec, inputset[0]);
   let traced = trace(fn, spec, shapes);
   let bounds = inferBounds(traced, inputset, options);
+  // Bivariate lookups become one lookup of a packed index, sized by their operands' ranges.
+  const lowered = lowerBivariateLookups(traced, (id) => bounds.nodes[id]!);
+  if (lowered !== traced) {
+    traced = lowered;
+    bounds = inferBounds(traced, inputset, options);
+  }
   // Chains of lookups become one lookup (composed table) where the inner input fits the lookup limit.
   const chained = fuseLookupChains(traced, (x) => bounds.nodes[x]!.bits <= bounds.maxLutBits);
   if (chained !== traced) {

@@ -196,6 +196,7 @@ export class Evaluator {
         });
         return LweBatch.concat(batches).gather(k.concat(idx, n.axis).data);
       }
+      case "lut2": throw new GraphError(`${nodeName(n)}: an encrypted bivariate lookup must be lowered by compile() first`);
       case "lut": case "round": case "input": case "constant": throw new GraphError(`${nodeName(n)}: not a linear op`);
     }
   }

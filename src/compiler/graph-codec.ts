@@ -26,6 +26,7 @@ function attrsToJson(n: Node): Record<string, Json> {
     case "gather": return { indices: ints(n.indices) };
     case "round": return { lsbs: n.lsbs };
     case "bound": return { op: n.op };
+    case "lut2": throw new GraphError(`%${n.id} (lut2): a bivariate lookup has no table; compile the circuit before serializing it`);
     case "lut": {
       if (n.table === undefined) throw new GraphError(`%${n.id} (lut): no table; compile the circuit before serializing it`);
       return { label: n.label, table: { min: n.table.min, step: n.table.step, values: ints(n.table.values) } };

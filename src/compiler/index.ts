@@ -6,7 +6,7 @@ export {
   type InputSpec, type TraceFn,
 } from "./tracer.js";
 export {
-  lut, round, relu, abs, clip, minimum, maximum, matmul, concat, stack, array, zeros, ones, where, transpose,
+  lut, lut2, round, relu, abs, clip, minimum, maximum, matmul, concat, stack, array, zeros, ones, where, transpose,
   expandDims, squeeze, sum, amax, amin, index, conv2d, maxpool2d, avgpool2d,
 } from "./functions.js";
 export type { Conv2dOptions, Pool2dOptions, AvgDivisor } from "./nn.js";
@@ -14,7 +14,7 @@ export {
   verify, deriveNode, nodeName, liveNodes, MAX_ROUND_LSBS, MOVE_KINDS,
   type Graph, type Node, type NodeOf, type NodeKind, type OpAttrs, type Visibility, type LutTable,
 } from "./ir.js";
-export { eliminateDeadNodes, attachTables, mergeDuplicateLookups, fuseLookupChains } from "./passes.js";
+export { eliminateDeadNodes, attachTables, mergeDuplicateLookups, fuseLookupChains, lowerBivariateLookups } from "./passes.js";
 export { evaluate, evaluateAll, bindInputs } from "./interpreter.js";
 export {
   inferBounds, checkInRange, bitWidth, rangeOfWidth, tablesOf, DEFAULT_MAX_LUT_BITS,

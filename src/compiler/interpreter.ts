@@ -59,6 +59,13 @@ export function evalNode(node: Node, args: readonly Tensor[], input: () => Tenso
     case "concat": return k.concat(args, node.axis);
     case "gather": return k.gather(a, node.indices, node.shape);
     case "lut": return k.map(a, (x) => lookup(node, x));
+    case "lut2": return k.zip(a, b, (x, y) => {
+      const r = node.fn(x, y);
+      if (!Number.isSafeInteger(r)) {
+        throw new EvaluationError(`${nodeName(node)} ${node.label}: f(${x}, ${y}) = ${r} is not a safe integer (round it in f)`, node.id);
+      }
+      return r + 0;
+    });
     case "round": return k.map(a, (x) => k.roundLsbs(x, node.lsbs));
     case "bound": {
       // The lowering must be exact: check it here, where it is cheap (the clear reference).

@@ -43,6 +43,8 @@ export interface RangeHooks {
    * here, so an error about a too-wide lookup is raised by the hook).
    */
   lookup(node: Extract<Node, { kind: "lut" }>, input: NodeRanges): Interval[];
+  /** Ranges of a bivariate lookup's outputs, given the (broadcast) box of each output element's operands. */
+  lookup2(node: Extract<Node, { kind: "lut2" }>, boxes: readonly (readonly [Interval, Interval])[]): Interval[];
 }
 
 const point = (v: number): Interval => ({ lo: v, hi: v });
@@ -173,6 +175,14 @@ export class RangeAnalysis {
         const input = this.ranges[n.args[0]!]!;
         const out = this.hooks.lookup(n, input);
         return out.map((r) => this.#fresh(r));
+      }
+      case "lut2": {
+        const [x, y] = n.args.map((a) => this.ranges[a]!) as [NodeRanges, NodeRanges];
+        const mx = broadcastMap(shapeOf(0), n.shape), my = broadcastMap(shapeOf(1), n.shape);
+        const boxes = Array.from({ length: size }, (_, i) => [
+          { lo: x.lo[mx[i]!]!, hi: x.hi[mx[i]!]! }, { lo: y.lo[my[i]!]!, hi: y.hi[my[i]!]! },
+        ] as const);
+        return this.hooks.lookup2(n, boxes).map((r) => this.#fresh(r));
       }
       case "bound": {
         // op(x, y) over the box of x's and y's element ranges is exact where the lowered form is not.

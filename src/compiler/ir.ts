@@ -44,6 +44,16 @@ export type OpAttrs =
   | { readonly kind: "round"; readonly lsbs: number }
   | {
       /**
+       * A lookup of two values, f(x, y), element-wise with broadcasting. On encrypted values `compile`
+       * lowers it to one `lut` of the packed index (x − x_min)·|y| + (y − y_min) once the ranges are known
+       * (passes.ts `lowerBivariateLookups`); on clear values it is a plain function call.
+       */
+      readonly kind: "lut2";
+      readonly fn: (x: number, y: number) => number;
+      readonly label: string;
+    }
+  | {
+      /**
        * The identity on its first argument, which the tracer lowered from `op(x, y)` on the other two
        * (x·y by quarter squares, max as y + relu(x − y), ...). It costs nothing at run time; it tells the
        * range analysis the exact range of op over x's and y's ranges, which the lowered form loses.
@@ -80,7 +90,7 @@ export const MAX_ROUND_LSBS = 52;
 
 const ARITY: Record<NodeKind, number | "many"> = {
   input: 0, constant: 0, add: 2, sub: 2, mul: 2, matmul: 2, neg: 1, sum: 1, reshape: 1, broadcast: 1,
-  slice: 1, concat: "many", gather: 1, lut: 1, round: 1, bound: 3,
+  slice: 1, concat: "many", gather: 1, lut: 1, lut2: 2, round: 1, bound: 3,
 };
 
 /**
@@ -158,6 +168,12 @@ export function deriveNode(
         fail(`lsbs = ${op.lsbs} must be an integer in [0, ${MAX_ROUND_LSBS}]`);
       }
       return { shape: args[0]!.shape, encrypted: anyEnc };
+    }
+    case "lut2": {
+      if (typeof op.fn !== "function") fail("lookup needs a function");
+      const s = broadcastShapes(args[0]!.shape, args[1]!.shape);
+      if (s === null) fail(`shapes ${formatShape(args[0]!.shape)} and ${formatShape(args[1]!.shape)} do not broadcast`);
+      return { shape: s!, encrypted: anyEnc };
     }
     case "lut": {
       if (typeof op.fn !== "function") fail("lookup needs a function");

@@ -77,7 +77,7 @@ function combine(
   const argEnc = n.args.map((a) => graph.nodes[a]!.encrypted);
   const [a, b] = n.args.map((id) => combos[id]) as [Combination[] | undefined, Combination[] | undefined];
   switch (n.kind) {
-    case "input": case "lut": return fresh(size);
+    case "input": case "lut": case "lut2": return fresh(size);
     // Lowered later as x minus a lookup output holding the low bits: x's combination plus one fresh source.
     case "round": return fresh(size, a!);
     case "neg": return a!.map((c) => scale(c, MINUS_ONE));

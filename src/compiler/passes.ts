@@ -1,6 +1,6 @@
 // Graph rewrites. Each returns a new graph and verifies it, as every pass must.
 import { EvaluationError } from "./errors.js";
-import { type Graph, type LutTable, type Node, liveNodes, nodeName, verify } from "./ir.js";
+import { type Graph, type LutTable, type Node, type OpAttrs, deriveNode, liveNodes, nodeName, verify } from "./ir.js";
 import { roundLsbs } from "./tensor-ops.js";
 
 /** Drops nodes that no output depends on and renumbers the rest (order preserved, so still topological). */
@@ -108,4 +108,51 @@ export function fuseLookupChains(graph: Graph, allowed: (x: number) => boolean =
     fused++;
   }
   return fused === 0 ? graph : eliminateDeadNodes({ nodes, inputs: graph.inputs, outputs: graph.outputs });
+}
+
+/**
+ * Lowers each encrypted bivariate lookup f(x, y) to one lookup of the packed index
+ * i = (x − x_min)·S + (y − y_min), S = y_max − y_min + 1, over the operands' ranges (sound: every value
+ * they can take at run time). Each pair of the box has its own index, so the table computes f exactly;
+ * its precision is that of the box, ⌈log2(|x|·|y|)⌉ bits. Lookups of the same (x, y) share one packed
+ * node, so they read one input (and may share a blind rotation). Runs after a first bounds pass.
+ */
+export function lowerBivariateLookups(graph: Graph, range: (id: number) => { readonly min: number; readonly max: number }): Graph {
+  if (!graph.nodes.some((n) => n.kind === "lut2" && n.encrypted)) return graph;
+  const nodes: Node[] = [];
+  const remap = new Map<number, number>();
+  const push = (op: OpAttrs, args: readonly number[], shape?: readonly number[]): number => {
+    const id = nodes.length;
+    const d = deriveNode(op, args.map((a) => nodes[a]!), shape, `%${id} = ${op.kind} (lowering a bivariate lookup)`);
+    nodes.push({ ...op, id, args: [...args], shape: d.shape, encrypted: d.encrypted } as Node);
+    return id;
+  };
+  const constant = (v: number): number => push({ kind: "constant", value: Float64Array.of(v) }, [], []);
+  const packed = new Map<string, { id: number; xMin: number; yMin: number; S: number }>();
+  for (const n of graph.nodes) {
+    const args = n.args.map((a) => remap.get(a)!);
+    if (n.kind !== "lut2" || !n.encrypted) {
+      const { id: _, args: __, shape, encrypted: ___, ...op } = n;
+      remap.set(n.id, push(op as OpAttrs, args, shape));
+      continue;
+    }
+    const [x, y] = n.args as [number, number];
+    const key = `${x},${y}`;
+    let p = packed.get(key);
+    if (p === undefined) {
+      const rx = range(x), ry = range(y);
+      const S = ry.max - ry.min + 1;
+      const xs = push({ kind: "mul" }, [push({ kind: "sub" }, [args[0]!, constant(rx.min)]), constant(S)]);
+      const id = push({ kind: "add" }, [xs, push({ kind: "sub" }, [args[1]!, constant(ry.min)])]);
+      p = { id, xMin: rx.min, yMin: ry.min, S };
+      packed.set(key, p);
+    }
+    const { xMin, yMin, S } = p;
+    const f = n.fn;
+    const fn = (i: number): number => f(xMin + Math.floor(i / S), yMin + (i % S));
+    remap.set(n.id, push({ kind: "lut", fn, label: `${n.label}∘pack` }, [p.id]));
+  }
+  const out: Graph = { nodes, inputs: graph.inputs.map((id) => remap.get(id)!), outputs: graph.outputs.map((id) => remap.get(id)!) };
+  verify(out);
+  return eliminateDeadNodes(out);
 }

@@ -540,6 +540,37 @@ export class Tracer {
     if (typeof f !== "function") throw new GraphError(`lut of %${this.id}: f must be a function`);
     return this.builder.push({ kind: "lut", fn: f, label: label ?? (f.name || "f") }, [this]);
   }
+  /**
+   * Table lookup of a function of two values, element-wise with broadcasting: f(this, other). On encrypted
+   * values it costs one PBS per element, of a packed index whose precision is the sum of the operands'
+   * widths (see ir.ts `lut2`); with a number it is a univariate lookup.
+   */
+  lut2(other: Operand, f: (x: number, y: number) => number, label?: string): Tracer {
+    if (typeof f !== "function") throw new GraphError(`lut2 of %${this.id}: f must be a function`);
+    const name = label ?? (f.name || "f");
+    if (typeof other === "number") return this.lut((v) => f(v, other), `${name}(v, ${other})`);
+    return this.builder.push({ kind: "lut2", fn: f, label: name }, [this, this.builder.operand(other)]);
+  }
+  /** Bitwise and of integers (two's complement for negative values), as NumPy's bitwise_and. */
+  bitwiseAnd(other: Operand): Tracer {
+    return this.lut2(other, (x, y) => Number(BigInt(x) & BigInt(y)), "and");
+  }
+  /** Bitwise or, as NumPy's bitwise_or. */
+  bitwiseOr(other: Operand): Tracer {
+    return this.lut2(other, (x, y) => Number(BigInt(x) | BigInt(y)), "or");
+  }
+  /** Bitwise exclusive or, as NumPy's bitwise_xor. */
+  bitwiseXor(other: Operand): Tracer {
+    return this.lut2(other, (x, y) => Number(BigInt(x) ^ BigInt(y)), "xor");
+  }
+  /** x · 2^y for shift amounts y ≥ 0 (a negative shift is an EvaluationError), as NumPy's left_shift. */
+  leftShift(other: Operand): Tracer {
+    return this.lut2(other, (x, y) => (y >= 0 ? x * 2 ** y : NaN), "shl");
+  }
+  /** ⌊x / 2^y⌋ for y ≥ 0 (arithmetic shift), as NumPy's right_shift. */
+  rightShift(other: Operand): Tracer {
+    return this.lut2(other, (x, y) => (y >= 0 ? Math.floor(x / 2 ** y) : NaN), "shr");
+  }
   /** Nearest multiple of 2^lsbs: shrinks the precision a later lookup sees by lsbs bits. */
   round(lsbs: number): Tracer {
     return this.builder.push({ kind: "round", lsbs }, [this]);
