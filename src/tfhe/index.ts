@@ -27,5 +27,5 @@ export {
   deserializeCompactPublicKey, deserializeCompactCiphertextList, deserializeEvaluationKeys, deserializeParameters,
   DeserializationError, FORMAT_VERSION, SerializedKind, DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT,
   type DeserializationErrorCode, type SerializedKindName, type PeekedHeader, type DeserializeOptions,
-  type ParametersDecodeOptions, type Serializable, serializeBundle, deserializeBundle, MAX_PARTS, MAX_TYPE_BYTES, type Bundle,
+  type ParametersDecodeOptions, type Serializable, serializeBundle, deserializeBundle, MAX_JSON_DEPTH, MAX_PARTS, MAX_TYPE_BYTES, type Bundle,
 } from "./serialization.js";
