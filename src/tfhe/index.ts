@@ -20,6 +20,7 @@ export { ClientKey } from "./client-key.js";
 export { ServerKey, type EvaluationKeys, type ServerKeyOptions } from "./server-key.js";
 export { CompactPublicKey, CompactCiphertextList } from "./public-key.js";
 export { newSeed, randomBytes, SeededStream } from "./random.js";
+export type { Bootstrapper } from "./bootstrapper.js";
 export { PbsWorkerPool, WorkerPoolError, type PbsWorkerPoolOptions } from "./worker-pool.js"; // Node-only (worker_threads, loaded lazily)
 export {
   serialize, serializedSize, serializedSizes, type SerializedSizes, peekHeader, deserializeLweBatch, deserializeSeededLweBatch, deserializeBootstrapKey,
