@@ -35,6 +35,8 @@ export function packageRoot(): string {
 }
 
 function git(root: string, args: string[]): string | null {
+  // An installed package (node_modules/umbra) is no checkout: git would describe the project around it.
+  if (!existsSync(join(root, ".git"))) return null;
   try {
     return execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
   } catch {

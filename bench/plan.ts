@@ -16,8 +16,12 @@ export interface BenchOptions {
    * node-tfhe reference. Writes files only where `outDir` says.
    */
   readonly tiny?: boolean;
-  /** Where bench/results/latest.json and BENCHMARKS.md go (default: the package root). */
+  /** Where bench/results/latest.json and BENCHMARKS.md go (default: the current working directory). */
   readonly outDir?: string;
+  /** Run these sections only (default: all of BENCH_SECTIONS). */
+  readonly only?: readonly BenchSection[];
+  /** Repetitions of every measurement (overrides the mode's counts; e.g. 1 for a smoke run). */
+  readonly runs?: number;
   /** Write the two files (default true; in tiny mode only when `outDir` is given). */
   readonly write?: boolean;
   /** Receives each output line (default: stdout). */
@@ -29,6 +33,29 @@ export interface BenchOptions {
 }
 
 export type Mode = "full" | "quick" | "tiny";
+
+/** The sections of a run, in order (`--only` takes a comma-separated list of these). */
+export const BENCH_SECTIONS = ["fft", "pbs", "encryption", "throughput", "compiler", "node-tfhe"] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+
+/** Checks `--only` and `--runs` values (RangeError naming what was given and what is allowed). */
+export function parseSelection(only: string | undefined, runs: string | undefined): { only?: BenchSection[]; runs?: number } {
+  const out: { only?: BenchSection[]; runs?: number } = {};
+  if (only !== undefined) {
+    const names = only.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    const bad = names.filter((n) => !(BENCH_SECTIONS as readonly string[]).includes(n));
+    if (names.length === 0 || bad.length > 0) {
+      throw new RangeError(`--only takes sections among ${BENCH_SECTIONS.join(", ")}; got ${JSON.stringify(only)}`);
+    }
+    out.only = names as BenchSection[];
+  }
+  if (runs !== undefined) {
+    const n = Number(runs);
+    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new RangeError(`--runs takes an integer in [1, 1000]; got ${JSON.stringify(runs)}`);
+    out.runs = n;
+  }
+  return out;
+}
 
 export interface Plan {
   readonly mode: Mode;
@@ -66,6 +93,16 @@ export type CompilerProgram = "dot8" | "lut4" | "lut6" | "mlp";
 const BIG_SETS: readonly TfheParameters[] = [PARAM_MESSAGE_7, PARAM_MESSAGE_8];
 
 export function makePlan(opts: BenchOptions): Plan {
+  const plan = basePlan(opts);
+  const r = opts.runs;
+  if (r === undefined) return plan;
+  const each = (): number => r;
+  return {
+    ...plan, pbsReps: each, ksReps: each, keyReps: each, cheapReps: r, fftReps: r, throughputReps: r, compileReps: r, compilerFheReps: r,
+  };
+}
+
+function basePlan(opts: BenchOptions): Plan {
   if (opts.tiny) {
     return {
       mode: "tiny", sets: [UNSAFE_TEST_PARAMS_TINY], isolatedSets: [], pbsReps: () => 2, ksReps: () => 10, keyReps: () => 1,

@@ -4,10 +4,12 @@
 // same-run reference: Zama's node-tfhe (TFHE-rs compiled to WebAssembly; keygen, encryption, decryption
 // and serialization only — that build has no homomorphic operations).
 //
-//   node dist/bench/run.js [--json] [--quick]        (npm run bench; umbra bench [--json] [--quick])
+//   node dist/bench/run.js [--json] [--quick] [--only fft,pbs,…] [--runs N] [--out DIR]
+//   (npm run bench; umbra bench takes the same options)
 //
 // Output: one JSON line per result with --json ({"name", "median_ms", …, "n", "unit"}), else readable lines;
-// bench/results/latest.json (every result + the machine) and BENCHMARKS.md are rewritten at the end.
+// bench/results/latest.json (every result + the machine) and BENCHMARKS.md are written at the end, under
+// --out or the current working directory (`npm run bench` runs in the repository root).
 // No result is asserted on: numbers depend on the machine and on whatever else runs on it.
 // This file is the entry and the order of the sections; each section lives in bench/sections/.
 import { realpathSync } from "node:fs";
@@ -16,8 +18,8 @@ import { NAMED_PARAMETER_SETS } from "../src/tfhe/index.js";
 import { compareResults } from "./compare.js";
 import { makeEmitter, type BenchResult } from "./harness.js";
 import { runIsolated } from "./isolate.js";
-import { describeMachine, loadAverage, packageRoot } from "./machine.js";
-import { makePlan, type BenchOptions, type Ctx } from "./plan.js";
+import { describeMachine, loadAverage } from "./machine.js";
+import { BENCH_SECTIONS, type BenchOptions, type BenchSection, type Ctx, makePlan, parseSelection } from "./plan.js";
 import { writeReport, type BenchReport } from "./report.js";
 import { benchCompiler } from "./sections/compiler.js";
 import { benchEncryption, benchEncryption8Bit } from "./sections/encryption.js";
@@ -28,7 +30,7 @@ import { benchThroughput } from "./sections/throughput.js";
 
 export type { BenchResult, Section } from "./harness.js";
 export type { MachineDescription } from "./machine.js";
-export type { BenchOptions } from "./plan.js";
+export { BENCH_SECTIONS, parseSelection, type BenchOptions, type BenchSection } from "./plan.js";
 export type { BenchReport } from "./report.js";
 export { describeMachine } from "./machine.js";
 export { renderMarkdown } from "./report.js";
@@ -49,17 +51,22 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
     return { mode: plan.mode, machine: describeMachine(), results };
   }
 
-  benchFft(ctx);
-  for (const p of plan.sets) benchSet(ctx, p);
-  benchEncryption(ctx);
-  if (plan.encrypt8Bit) benchEncryption8Bit(ctx);
-  await benchThroughput(ctx);
+  const runs = (section: BenchSection): boolean => opts.only === undefined || opts.only.includes(section);
+  if (runs("fft")) benchFft(ctx);
+  if (runs("pbs")) for (const p of plan.sets) benchSet(ctx, p);
+  if (runs("encryption")) {
+    benchEncryption(ctx);
+    if (plan.encrypt8Bit) benchEncryption8Bit(ctx);
+  }
+  if (runs("throughput")) await benchThroughput(ctx);
   ctx.mainKeys = undefined;
-  await benchCompiler(ctx);
-  benchReference(ctx);
-  for (const p of plan.isolatedSets) {
-    log(`${p.name}: in a child process (fresh kernel memory; this takes a few minutes)`);
-    await runIsolated(ctx, p);
+  if (runs("compiler")) await benchCompiler(ctx);
+  if (runs("node-tfhe")) benchReference(ctx);
+  if (runs("pbs")) {
+    for (const p of plan.isolatedSets) {
+      log(`${p.name}: in a child process (fresh kernel memory; this takes a few minutes)`);
+      await runIsolated(ctx, p);
+    }
   }
   for (const r of compareResults(results, plan.main.name)) ctx.emit(r);
 
@@ -67,7 +74,7 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
   const report: BenchReport = { mode: plan.mode, machine, results };
   const write = opts.write ?? (!opts.tiny || opts.outDir !== undefined);
   if (write) {
-    const files = writeReport(report, opts.outDir ?? packageRoot());
+    const files = writeReport(report, opts.outDir ?? process.cwd());
     log(`wrote ${files.markdown} and ${files.json}`);
   }
   return report;
@@ -83,15 +90,32 @@ function isMain(): boolean {
   }
 }
 
-if (isMain()) {
-  const args = process.argv.slice(2);
-  const only = args.indexOf("--only-set");
-  const unknown = args.filter((a, i) => !["--json", "--quick", "--only-set"].includes(a) && !(only >= 0 && i === only + 1));
-  if (unknown.length > 0) {
-    process.stderr.write(`usage: node dist/bench/run.js [--json] [--quick]\nunknown argument(s): ${unknown.join(" ")}\n`);
+/** `node dist/bench/run.js [--json] [--quick] [--only a,b] [--runs N] [--out DIR]` (what `npm run bench` runs). */
+async function main(args: readonly string[]): Promise<void> {
+  const usage = `usage: node dist/bench/run.js [--json] [--quick] [--only ${BENCH_SECTIONS.join(",")}] [--runs N] [--out DIR]`;
+  const valued = ["--only", "--runs", "--out", "--only-set"];
+  const value = (flag: string): string | undefined => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const unknown = args.filter((a, i) => !["--json", "--quick", ...valued].includes(a) && !valued.includes(args[i - 1] ?? ""));
+  const missing = valued.filter((f) => args.includes(f) && (value(f) === undefined || value(f)!.startsWith("--")));
+  if (unknown.length > 0 || missing.length > 0) {
+    process.stderr.write(`${usage}\n${unknown.length > 0 ? `unknown argument(s): ${unknown.join(" ")}` : `${missing.join(", ")} needs a value`}\n`);
     process.exit(2);
   }
+  let selection;
+  try {
+    selection = parseSelection(value("--only"), value("--runs"));
+  } catch (e) {
+    process.stderr.write(`${usage}\n${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  const onlySet = value("--only-set"), outDir = value("--out");
   await runBenchmarks({
-    json: args.includes("--json"), quick: args.includes("--quick"), ...(only >= 0 ? { onlySet: args[only + 1], write: false } : {}),
+    json: args.includes("--json"), quick: args.includes("--quick"), ...selection,
+    ...(outDir !== undefined ? { outDir } : {}), ...(onlySet !== undefined ? { onlySet, write: false } : {}),
   });
 }
+
+if (isMain()) await main(process.argv.slice(2));

@@ -30,12 +30,22 @@ program.command("params").description("list the named parameter sets: security, 
     }
   });
 
-program.command("bench").description("run the benchmarks (same as npm run bench)")
+program.command("bench").description("run the benchmarks (as npm run bench); writes BENCHMARKS.md and bench/results/latest.json under --out or the current directory")
   .option("--json", "print results as JSON lines")
   .option("--quick", "fewer repetitions and parameter sets")
-  .action(async (opts: { json?: boolean; quick?: boolean }) => {
-    const { runBenchmarks } = await import("../../bench/run.js");
-    await runBenchmarks({ json: opts.json ?? false, quick: opts.quick ?? false });
+  .option("--only <sections>", "comma-separated sections to run: fft, pbs, encryption, throughput, compiler, node-tfhe")
+  .option("--runs <n>", "repetitions of every measurement (e.g. 1 for a smoke run)")
+  .option("--out <dir>", "where to write the report (default: the current directory)")
+  .action(async (opts: { json?: boolean; quick?: boolean; only?: string; runs?: string; out?: string }) => {
+    // The bench runner ships in the package under dist/bench (package.json "files").
+    const { parseSelection, runBenchmarks } = await import("../../bench/run.js");
+    let selection;
+    try {
+      selection = parseSelection(opts.only, opts.runs);
+    } catch (e) {
+      program.error((e as Error).message, { exitCode: 2 });
+    }
+    await runBenchmarks({ json: opts.json ?? false, quick: opts.quick ?? false, ...selection, outDir: opts.out ?? process.cwd() });
   });
 
 await program.parseAsync(process.argv);

@@ -90,11 +90,14 @@ export class Circuit {
     return this.client.hasKeys ? this.client.keys : this.keygen();
   }
 
-  /** Encrypts (range-checked), as the client would; ciphertexts expanded for in-process evaluation. */
+  /**
+   * Encrypts (range-checked) with the client's key, in full form: nothing travels in-process, so the seeded
+   * form (what the client uploads) would only be expanded again.
+   */
   #encrypt(inputs: Sample): ServerValue[] {
     checkInRange(this.graph, this.bounds, inputs);
-    return this.client.encryptValues(...bindInputs(this.graph, inputs)).map((v) => ("encrypted" in v
-      ? ("decompress" in v.encrypted ? v.encrypted.decompress() : v.encrypted) : v));
+    const { client } = this, key = client.keys.client, enc = { bits: client.spec.bits };
+    return bindInputs(this.graph, inputs).map((t, i) => (client.spec.inputs[i]!.encrypted ? key.encrypt(t.data, enc) : t));
   }
 
   /** Real FHE in one thread: keygen (cached), encrypt, evaluate with evaluation keys only, decrypt. */
@@ -126,7 +129,7 @@ export class Circuit {
     const values = this.#encrypt(inputs);
     const encryptMs = performance.now() - t0;
     const t1 = performance.now();
-    const out = await this.server.runValuesOnPool(values, pool);
+    const out = await this.server.runValuesAsync(values, pool);
     const t2 = performance.now();
     const result = this.client.decryptValues(out);
     this.#measured = { encryptMs, evaluateMs: t2 - t1, decryptMs: performance.now() - t2, threads: pool.threads };

@@ -1,12 +1,13 @@
 // Server-side evaluation of a circuit on ciphertexts, with evaluation keys only (no secret key can reach
-// this code: it takes a ServerKey or a PbsWorkerPool). Linear ops run on batches with the core's lwe-ops
-// (broadcasting and moves are gathers of ciphertexts); each lookup is an offset by −lo then one PBS per
-// element with the lookup's table (encoding.ts).
-// Two schedules: `run` (one thread, node by node) and `runOnPool`, which evaluates the graph layer by
-// layer — a layer is every lookup whose inputs are ready — and sends all lookups of a layer to the
-// worker pool at once, so that small lookups of independent nodes run in parallel.
+// this code: it takes a Bootstrapper — a ServerKey or a PbsWorkerPool). Linear ops run on batches with
+// the core's lwe-ops (broadcasting and moves are gathers of ciphertexts); each lookup is an offset by −lo
+// then one PBS per element with the lookup's table (encoding.ts).
+// One schedule: the graph is evaluated layer by layer — a layer is every lookup group whose input is
+// ready — and the PBS of a layer are asked for together, so that a worker pool runs the small lookups of
+// independent nodes in parallel. `run` answers them in this thread (ServerKey, synchronous); `runAsync`
+// awaits any Bootstrapper.
 import {
-  add, addPlain, type LookupTable, LweBatch, matmul, mulScalar, neg, type PbsWorkerPool, type ServerKey, sub, sum,
+  add, addPlain, type Bootstrapper, type LookupTable, LweBatch, matmul, mulScalar, neg, type ServerKey, sub, sum,
   trivialEncrypt,
 } from "../tfhe/index.js";
 import type { LookupPlan } from "./encoding.js";
@@ -28,6 +29,12 @@ export interface EvaluationPlan {
   readonly live: ReadonlySet<number>;
 }
 
+/** One PBS the schedule asks for: a group's input offset by −lo (the table index), and the group's table. */
+interface PbsRequest {
+  readonly batch: LweBatch;
+  readonly table: LookupTable;
+}
+
 const iota = (n: number): Float64Array => Float64Array.from({ length: n }, (_, i) => i);
 const isLookup = (n: Node): boolean => n.kind === "lut" || n.kind === "round";
 
@@ -41,53 +48,57 @@ export class Evaluator {
     for (const g of fuseLookups(graph, plan.lookups, plan.bits)) for (const m of g.members) this.#groupOf.set(m.node, g);
   }
 
-  /** One thread: every lookup group on `server`, node by node. */
+  /** In this thread: every PBS of the schedule on `server` (needed when the circuit has lookups). */
   run(inputs: readonly ServerValue[], server: ServerKey | undefined): ServerValue[] {
     this.#needKeys(server);
-    const values = this.#start(inputs);
-    for (const n of this.graph.nodes) {
-      if (values[n.id] !== undefined || !this.plan.live.has(n.id)) continue;
-      if (isLookup(n) && n.encrypted) {
-        const [g, x, table] = this.#groupInput(n, values, server!.params.polynomialSize);
-        this.#groupOutputs(g, x, server!.bootstrapMany(x.shifted, table), values);
-      } else {
-        values[n.id] = this.#node(n, values);
-      }
+    const steps = this.#schedule(inputs, server?.params.polynomialSize ?? 0);
+    for (let step = steps.next(); ; ) {
+      if (step.done) return step.value;
+      step = steps.next(step.value.map((r) => server!.bootstrapMany(r.batch, r.table)));
     }
-    return this.graph.outputs.map((id) => values[id]!);
   }
 
-  /** Layer by layer: the lookups of a layer go to the pool together (the pool spreads them over its workers). */
-  async runOnPool(inputs: readonly ServerValue[], pool: PbsWorkerPool): Promise<ServerValue[]> {
-    this.#needKeys(pool);
+  /** The same schedule on any Bootstrapper: the PBS of a layer are in flight together (a pool spreads them). */
+  async runAsync(inputs: readonly ServerValue[], keys: Bootstrapper | undefined): Promise<ServerValue[]> {
+    this.#needKeys(keys);
+    const steps = this.#schedule(inputs, keys?.params.polynomialSize ?? 0);
+    for (let step = steps.next(); ; ) {
+      if (step.done) return step.value;
+      step = steps.next(await Promise.all(step.value.map((r) => keys!.bootstrapMany(r.batch, r.table))));
+    }
+  }
+
+  /**
+   * Yields the PBS of each layer (a group's input offset by −lo, and its table) and takes their outputs;
+   * returns the graph's outputs.
+   */
+  *#schedule(inputs: readonly ServerValue[], polynomialSize: number): Generator<PbsRequest[], ServerValue[], LweBatch[][]> {
     const values = this.#start(inputs);
     const pending = this.graph.nodes.filter((n) => values[n.id] === undefined && this.plan.live.has(n.id));
     while (pending.length > 0) {
       // One pass in topological order computes everything that needs no pending lookup; the lookup groups
       // whose input is ready form the layer.
       const layer = new Set<LookupGroup>();
-      for (let i = 0; i < pending.length;) {
-        const n = pending[i]!;
-        if (!n.args.every((a) => values[a] !== undefined)) { i++; continue; }
-        pending.splice(i, 1);
+      let kept = 0;
+      for (const n of pending) {
+        if (!n.args.every((a) => values[a] !== undefined)) { pending[kept++] = n; continue; }
         if (isLookup(n) && n.encrypted) layer.add(this.#group(n));
         else values[n.id] = this.#node(n, values);
       }
+      pending.length = kept;
       if (layer.size === 0) {
         if (pending.length > 0) throw new GraphError(`${nodeName(pending[0]!)}: its arguments are never computed`);
         break;
       }
       const groups = [...layer];
-      const outs = await Promise.all(groups.map((g) => {
-        const [, x, table] = this.#groupInput(this.graph.nodes[g.members[0]!.node]!, values, pool.params.polynomialSize);
-        return pool.bootstrapMany(x.shifted, table).then((o) => [x, o] as const);
-      }));
-      groups.forEach((g, i) => this.#groupOutputs(g, outs[i]![0], outs[i]![1], values));
+      const xs = groups.map((g) => values[g.input] as LweBatch);
+      const outs = yield groups.map((g, i) => ({ batch: addPlain(xs[i]!, -g.lo, { bits: this.plan.bits }), table: this.#table(g, polynomialSize) }));
+      groups.forEach((g, i) => this.#groupOutputs(g, xs[i]!, outs[i]!, values));
     }
     return this.graph.outputs.map((id) => values[id]!);
   }
 
-  #needKeys(keys: ServerKey | PbsWorkerPool | undefined): void {
+  #needKeys(keys: Bootstrapper | undefined): void {
     if (this.plan.lookups.size > 0 && keys === undefined) throw new GraphError("this circuit has lookups: it needs evaluation keys");
   }
 
@@ -106,16 +117,9 @@ export class Evaluator {
     return g;
   }
 
-  /** The group of lookup `n`, its input and the input offset by −lo (the PBS index), and its test polynomial. */
-  #groupInput(n: Node, values: readonly (ServerValue | undefined)[], polynomialSize: number): [LookupGroup, { readonly x: LweBatch; readonly shifted: LweBatch }, LookupTable] {
-    const g = this.#group(n);
-    const x = values[g.input] as LweBatch;
-    return [g, { x, shifted: addPlain(x, -g.lo, { bits: this.plan.bits }) }, this.#table(g, polynomialSize)];
-  }
-
   /** Output t of the PBS is member t: a lut is that output; round(x) is x minus its low-bit correction. */
-  #groupOutputs(g: LookupGroup, input: { readonly x: LweBatch }, outs: readonly LweBatch[], values: (ServerValue | undefined)[]): void {
-    g.members.forEach((m, t) => { values[m.node] = m.kind === "round" ? sub(input.x, outs[t]!) : outs[t]!; });
+  #groupOutputs(g: LookupGroup, x: LweBatch, outs: readonly LweBatch[], values: (ServerValue | undefined)[]): void {
+    g.members.forEach((m, t) => { values[m.node] = m.kind === "round" ? sub(x, outs[t]!) : outs[t]!; });
   }
 
   /** One test polynomial per distinct group table (groups with equal index → value maps share it). */

@@ -23,30 +23,91 @@ export interface LookupGroup {
 const ceilLog2 = (w: number): number => (w <= 1 ? 0 : Math.ceil(Math.log2(w) - 1e-12));
 
 /**
+ * Work fusion may spend per item of its input (node, argument or lookup plan), plus a constant: set
+ * insertions, pairs recorded and pair checks are counted. Past the budget, fusion gives up and every
+ * lookup stays alone (correct, one PBS each), so that decoding a server artifact costs time linear in its
+ * size whatever its graph: k lookups summed one after the other would otherwise record ~k³/3 pairs.
+ */
+export const FUSION_WORK_PER_ITEM = 64;
+const FUSION_WORK_BASE = 1 << 16;
+
+/** Filled by `fuseLookups` when given: the work counted, and whether the budget cut fusion off. */
+export interface FusionStats {
+  work: number;
+  budget: number;
+  exhausted: boolean;
+}
+
+class Budget {
+  work = 0;
+  constructor(readonly limit: number) {}
+  /** Counts `n` units; false once past the limit. */
+  spend(n = 1): boolean {
+    this.work += n;
+    return this.work <= this.limit;
+  }
+}
+
+// A pair of node ids (< 2^26, far above any graph that fits in memory) packs into one safe integer.
+const pairKey = (a: number, b: number): number => Math.min(a, b) * 2 ** 26 + Math.max(a, b);
+
+/**
  * Pairs of lookups (by node id) that some encrypted node combines linearly — directly or through linear
  * ops — before any further lookup. Outputs of one blind rotation are correlated (measured |ρ| ≈ 0.2 between
  * many-LUT outputs at N/4 apart), so they must not be combined: Σw² assumes independent sources. Such
- * pairs are kept in different groups.
+ * pairs are kept in different groups. Undefined when the budget runs out.
  */
-function combinedPairs(graph: Graph, candidates: ReadonlySet<number>): Set<string> {
-  const deps: (Set<number> | undefined)[] = [];
-  const pairs = new Set<string>();
+function combinedPairs(graph: Graph, candidates: ReadonlySet<number>, budget: Budget): Set<number> | undefined {
+  // A node's sources are contained in those of any encrypted non-lut node that reads it, so pairs are
+  // only listed at nodes without such a reader (each distinct set once).
+  const extended = new Uint8Array(graph.nodes.length);
+  for (const n of graph.nodes) if (n.encrypted && n.kind !== "lut") for (const a of n.args) extended[a] = 1;
+  const deps: (ReadonlySet<number> | undefined)[] = [];
+  const listed = new Set<ReadonlySet<number>>();
+  const pairs = new Set<number>();
+  const empty: ReadonlySet<number> = new Set();
   for (const n of graph.nodes) {
     if (!n.encrypted) { deps.push(undefined); continue; }
-    const d = new Set<number>();
     // A lookup starts a new source; round's output is x minus its PBS output, so it keeps x's sources.
-    if (n.kind !== "lut") for (const a of n.args) for (const s of deps[a] ?? []) d.add(s);
-    if (candidates.has(n.id)) d.add(n.id);
+    const from = n.kind === "lut" ? [] : n.args.map((a) => deps[a]).filter((s): s is ReadonlySet<number> => s !== undefined && s.size > 0);
+    let d: ReadonlySet<number>;
+    if (!candidates.has(n.id) && from.length <= 1) {
+      d = from[0] ?? empty; // shared, never mutated: linear ops of one source set cost nothing
+    } else {
+      const own = new Set<number>();
+      for (const s of from) {
+        if (!budget.spend(s.size)) return undefined;
+        for (const x of s) own.add(x);
+      }
+      if (candidates.has(n.id)) own.add(n.id);
+      d = own;
+    }
     deps.push(d);
-    if (d.size < 2) continue;
+    if (d.size < 2 || extended[n.id] === 1 || listed.has(d)) continue;
+    listed.add(d);
+    if (!budget.spend(d.size * (d.size - 1) / 2)) return undefined;
     const list = [...d];
-    for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) pairs.add(`${Math.min(list[i]!, list[j]!)},${Math.max(list[i]!, list[j]!)}`);
+    for (let i = 0; i < list.length; i++) for (let j = i + 1; j < list.length; j++) pairs.add(pairKey(list[i]!, list[j]!));
   }
   return pairs;
 }
 
-/** Groups the plans (each lookup in exactly one group; singletons when nothing fuses). */
-export function fuseLookups(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number): LookupGroup[] {
+const alone = (lookups: Iterable<LookupPlan>, bits: number): LookupGroup[] =>
+  [...lookups].sort((a, b) => a.node - b.node).map((m) => ({ members: [m], input: m.input, lo: m.lo, inputBits: bits }));
+
+/**
+ * Groups the plans (each lookup in exactly one group; singletons when nothing fuses). The work is
+ * bounded by FUSION_WORK_PER_ITEM per node, argument and plan (see there); `stats` receives the count.
+ */
+export function fuseLookups(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number, stats?: FusionStats): LookupGroup[] {
+  const items = graph.nodes.reduce((s, n) => s + 1 + n.args.length, 0) + lookups.size;
+  const budget = new Budget(FUSION_WORK_BASE + FUSION_WORK_PER_ITEM * items);
+  const groups = fuseWithin(graph, lookups, bits, budget);
+  if (stats !== undefined) Object.assign(stats, { work: budget.work, budget: budget.limit, exhausted: groups === undefined });
+  return groups ?? alone(lookups.values(), bits);
+}
+
+function fuseWithin(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number, budget: Budget): LookupGroup[] | undefined {
   const p = 2 ** bits;
   const buckets = new Map<string, LookupPlan[]>();
   for (const plan of [...lookups.values()].sort((a, b) => a.node - b.node)) {
@@ -57,18 +118,24 @@ export function fuseLookups(graph: Graph, lookups: ReadonlyMap<number, LookupPla
   }
   // Only lookups that could share a group are tracked (those of buckets with several members).
   const candidates = new Set([...buckets.values()].filter((l) => l.length > 1).flatMap((l) => l.map((m) => m.node)));
-  const combined = candidates.size > 0 ? combinedPairs(graph, candidates) : new Set<string>();
-  const apart = (a: LookupPlan, b: LookupPlan): boolean => combined.has(`${Math.min(a.node, b.node)},${Math.max(a.node, b.node)}`);
+  const combined = candidates.size > 0 ? combinedPairs(graph, candidates, budget) : new Set<number>();
+  if (combined === undefined) return undefined;
   const groups: LookupGroup[] = [];
   for (const list of buckets.values()) {
-    const inputBits = ceilLog2(Math.max(...list.map((l) => l.hi - l.lo + 1)));
+    const inputBits = ceilLog2(list.reduce((w, l) => Math.max(w, l.hi - l.lo + 1), 1));
     const capacity = Math.max(1, Math.floor(p / 2 ** inputBits));
     // First fit: each lookup joins the first group with room and no member it is combined with.
     const parts: LookupPlan[][] = [];
+    const open: LookupPlan[][] = []; // parts with room, in creation order
     for (const plan of list) {
-      const part = parts.find((g) => g.length < capacity && g.every((m) => !apart(m, plan)));
-      if (part === undefined) parts.push([plan]);
-      else part.push(plan);
+      let part: LookupPlan[] | undefined;
+      for (const g of open) {
+        if (!budget.spend(g.length)) return undefined;
+        if (g.every((m) => !combined.has(pairKey(m.node, plan.node)))) { part = g; break; }
+      }
+      if (part === undefined) { part = [plan]; parts.push(part); if (capacity > 1) open.push(part); continue; }
+      part.push(plan);
+      if (part.length >= capacity) open.splice(open.indexOf(part), 1);
     }
     for (const members of parts) {
       groups.push({ members, input: members[0]!.input, lo: members[0]!.lo, inputBits: members.length > 1 ? inputBits : bits });

@@ -36,4 +36,4 @@ export { CircuitServer, SERVER_TYPE, type ServerSpec } from "./server.js";
 export { serializeValues, deserializeValues, VALUES_TYPE, type WireValue, type ValueSpec } from "./values.js";
 export { graphToJson, graphFromJson, MAX_GRAPH_NODES } from "./graph-codec.js";
 export { circuitStatistics, lookupLayers, statisticsText, type CircuitStatistics, type MeasuredLatency } from "./statistics.js";
-export { fuseLookups, groupPolynomial, type LookupGroup } from "./fusion.js";
+export { fuseLookups, groupPolynomial, FUSION_WORK_PER_ITEM, type FusionStats, type LookupGroup } from "./fusion.js";

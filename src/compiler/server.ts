@@ -5,7 +5,7 @@
 // Serialized as a bundle ("umbra.circuit.server/1"): JSON with the graph and the lookup plans, one part
 // with the parameters (re-checked for 128-bit security when decoded).
 import {
-  BootstrapKey, ClientKey, type DeserializeOptions, deserializeEvaluationKeys, type EvaluationKeys, KeyswitchKey, LweBatch,
+  BootstrapKey, type Bootstrapper, ClientKey, type DeserializeOptions, deserializeEvaluationKeys, type EvaluationKeys, KeyswitchKey, LweBatch,
   ParameterMismatchError, PbsWorkerPool, type PbsWorkerPoolOptions, ServerKey, type ServerKeyOptions, type TfheParameters,
 } from "../tfhe/index.js";
 import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
@@ -60,7 +60,7 @@ export class CircuitServer {
     return new ServerKey(ek, opts);
   }
 
-  /** A worker pool (Node worker threads) holding these evaluation keys, for `runOnPool`. */
+  /** A worker pool (Node worker threads) holding these evaluation keys, for `runAsync`. */
   async createPool(keys: Uint8Array | EvaluationKeys, options: PbsWorkerPoolOptions & DeserializeOptions = {}): Promise<PbsWorkerPool> {
     if (this.spec.linearOnly) throw new RangeError("this circuit has no lookups: it needs no keys and no pool");
     return PbsWorkerPool.create(this.#evaluationKeys(keys, options), options);
@@ -76,10 +76,11 @@ export class CircuitServer {
     return ek;
   }
 
-  #checkKeys(keys: ServerKey | PbsWorkerPool | undefined): void {
+  #checkKeys(keys: Bootstrapper | undefined): void {
     if (keys === undefined) return;
-    if (!(keys instanceof ServerKey) && !(keys instanceof PbsWorkerPool)) {
-      throw new TypeError("expected a ServerKey or a PbsWorkerPool (the server never takes a secret key)");
+    if (!(keys instanceof ServerKey) && !(keys instanceof PbsWorkerPool)
+      && (typeof keys !== "object" || keys === null || typeof keys.bootstrapMany !== "function" || typeof keys.params !== "object" || keys.params === null)) {
+      throw new TypeError("expected a Bootstrapper: a ServerKey or a PbsWorkerPool (the server never takes a secret key)");
     }
     if (!sameParameters(keys.params, this.spec.params)) throw new ParameterMismatchError("the server key belongs to other parameters than the circuit's");
   }
@@ -110,16 +111,16 @@ export class CircuitServer {
     return serializeValues(wire, this.spec.params);
   }
 
-  /** Evaluates serialized arguments (one thread) and returns the serialized results. */
+  /** Evaluates serialized arguments in this thread and returns the serialized results. */
   run(args: Uint8Array, keys: ServerKey | undefined, opts?: DeserializeOptions): Uint8Array {
     this.#checkKeys(keys);
     return this.#results(this.#evaluator.run(this.#args(args, opts), keys));
   }
 
-  /** `run` with the lookups of each layer batched on a worker pool. */
-  async runOnPool(args: Uint8Array, pool: PbsWorkerPool, opts?: DeserializeOptions): Promise<Uint8Array> {
-    this.#checkKeys(pool);
-    return this.#results(await this.#evaluator.runOnPool(this.#args(args, opts), pool));
+  /** `run` on any Bootstrapper: with a PbsWorkerPool, the lookups of each layer run on its threads together. */
+  async runAsync(args: Uint8Array, keys: Bootstrapper | undefined, opts?: DeserializeOptions): Promise<Uint8Array> {
+    this.#checkKeys(keys);
+    return this.#results(await this.#evaluator.runAsync(this.#args(args, opts), keys));
   }
 
   /** In-process evaluation on decoded values (ciphertext batches and clear tensors). */
@@ -128,9 +129,10 @@ export class CircuitServer {
     return this.#evaluator.run(this.#checkClear(values), keys);
   }
 
-  runValuesOnPool(values: readonly ServerValue[], pool: PbsWorkerPool): Promise<ServerValue[]> {
-    this.#checkKeys(pool);
-    return this.#evaluator.runOnPool(this.#checkClear(values), pool);
+  /** `runValues` on any Bootstrapper. */
+  runValuesAsync(values: readonly ServerValue[], keys: Bootstrapper | undefined): Promise<ServerValue[]> {
+    this.#checkKeys(keys);
+    return this.#evaluator.runAsync(this.#checkClear(values), keys);
   }
 
   serialize(): Uint8Array {

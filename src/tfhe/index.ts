@@ -20,6 +20,7 @@ export { ClientKey } from "./client-key.js";
 export { ServerKey, type EvaluationKeys, type ServerKeyOptions } from "./server-key.js";
 export { CompactPublicKey, CompactCiphertextList } from "./public-key.js";
 export { newSeed, randomBytes, SeededStream } from "./random.js";
+export type { Bootstrapper } from "./bootstrapper.js";
 export { PbsWorkerPool, WorkerPoolError, type PbsWorkerPoolOptions } from "./worker-pool.js"; // Node-only (worker_threads, loaded lazily)
 export {
   serialize, serializedSize, serializedSizes, type SerializedSizes, peekHeader, deserializeLweBatch, deserializeSeededLweBatch, deserializeBootstrapKey,
@@ -27,5 +28,5 @@ export {
   deserializeCompactPublicKey, deserializeCompactCiphertextList, deserializeEvaluationKeys, deserializeParameters,
   DeserializationError, FORMAT_VERSION, SerializedKind, DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT,
   type DeserializationErrorCode, type SerializedKindName, type PeekedHeader, type DeserializeOptions,
-  type ParametersDecodeOptions, type Serializable, serializeBundle, deserializeBundle, MAX_PARTS, MAX_TYPE_BYTES, type Bundle,
+  type ParametersDecodeOptions, type Serializable, serializeBundle, deserializeBundle, MAX_JSON_DEPTH, MAX_PARTS, MAX_TYPE_BYTES, type Bundle,
 } from "./serialization.js";

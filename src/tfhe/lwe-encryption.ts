@@ -1,6 +1,6 @@
 // LWE encryption / decryption (docs/architecture.md): b = ⟨a, s⟩ + μ + e with a uniform (CSPRNG, or expanded from a
 // seed for compressed ciphertexts), e Gaussian of std σ (fraction of q) drawn from the CSPRNG.
-import { withKernelMemory } from "./_staging.js";
+import { chunkItems, withKernelMemory } from "./_staging.js";
 import { decode, encode, type Encoding } from "./encoding.js";
 import { LweBatch } from "./lwe-batch.js";
 import type { LweSecretKey } from "./secret-key.js";
@@ -53,19 +53,28 @@ export function encryptLwe(
   return encryptPlaintexts(key, pts, noiseStd, encoding, masks);
 }
 
-/** Phases b − ⟨a, s⟩ = μ + e of every ciphertext. */
+/** Phases b − ⟨a, s⟩ = μ + e of every ciphertext (staged in chunks: any batch size). */
 export function lwePhases(key: LweSecretKey, batch: LweBatch): BigUint64Array {
   if (batch.dimension !== key.dimension) {
     throw new ParameterMismatchError(`ciphertext dimension ${batch.dimension} does not match the key's ${key.dimension}`);
   }
-  const n = key.dimension, count = batch.count;
-  return withKernelMemory([batch.data.length * 8, n * 8, count * 8], (K, pct, pkey, pout) => {
-    K.u64(pct!, batch.data.length).set(batch.data);
+  const n = key.dimension, count = batch.count, size = n + 1;
+  const chunk = Math.min(Math.max(1, count), chunkItems(size * 8));
+  const out = new BigUint64Array(count);
+  withKernelMemory([chunk * size * 8, n * 8, chunk * 8], (K, pct, pkey, pout) => {
     K.u64(pkey!, n).set(key.words());
-    K.k.batchPhase(pout!, pct!, count, n, pkey!);
-    K.u64(pkey!, n).fill(0n);
-    return K.u64(pout!, count).slice();
+    try {
+      for (let c0 = 0; c0 < count; c0 += chunk) {
+        const m = Math.min(chunk, count - c0);
+        K.u64(pct!, m * size).set(batch.data.subarray(c0 * size, (c0 + m) * size));
+        K.k.batchPhase(pout!, pct!, m, n, pkey!);
+        out.set(K.u64(pout!, m), c0);
+      }
+    } finally {
+      K.u64(pkey!, n).fill(0n);
+    }
   });
+  return out;
 }
 
 /** Decrypts and decodes every ciphertext with the batch's encoding. */

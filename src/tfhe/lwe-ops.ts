@@ -1,6 +1,6 @@
 // Homomorphic linear operations on LWE batches (cheap: no bootstrapping). Noise: a linear combination
 // Σ wᵢ·cᵢ has variance Σ wᵢ²·Var(cᵢ) (see noise.ts); these functions never check noise budgets.
-import { withKernelMemory } from "./_staging.js";
+import { chunkItems, withKernelMemory } from "./_staging.js";
 import { encode, type Encoding } from "./encoding.js";
 import { LweBatch } from "./lwe-batch.js";
 import { ParameterMismatchError } from "./errors.js";
@@ -15,16 +15,23 @@ function checkInt(w: number, what: string): void {
   if (!Number.isSafeInteger(w)) throw new RangeError(`${what} must be a safe integer, got ${w}`);
 }
 
+// Linear ops stage their operands in chunks (_staging.ts), so any batch size runs in bounded kernel memory.
+
 function binary(a: LweBatch, b: LweBatch, op: "add" | "sub"): LweBatch {
   sameShape(a, b, op);
-  const bytes = a.data.length * 8;
-  return withKernelMemory([bytes, bytes], (K, pa, pb) => {
-    K.u64(pa!, a.data.length).set(a.data);
-    K.u64(pb!, b.data.length).set(b.data);
-    if (op === "add") K.k.addAssign(pa!, pb!, a.data.length);
-    else K.k.subAssign(pa!, pb!, a.data.length);
-    return new LweBatch(a.dimension, a.count, K.u64(pa!, a.data.length).slice(), a.encoding);
+  const total = a.data.length, chunk = Math.min(Math.max(1, total), chunkItems(8));
+  const out = new BigUint64Array(total);
+  withKernelMemory([chunk * 8, chunk * 8], (K, pa, pb) => {
+    for (let w0 = 0; w0 < total; w0 += chunk) {
+      const m = Math.min(chunk, total - w0);
+      K.u64(pa!, m).set(a.data.subarray(w0, w0 + m));
+      K.u64(pb!, m).set(b.data.subarray(w0, w0 + m));
+      if (op === "add") K.k.addAssign(pa!, pb!, m);
+      else K.k.subAssign(pa!, pb!, m);
+      out.set(K.u64(pa!, m), w0);
+    }
   });
+  return new LweBatch(a.dimension, a.count, out, a.encoding);
 }
 
 /** Element-wise a + b. */
@@ -44,21 +51,26 @@ export function neg(a: LweBatch): LweBatch {
 
 /** Element-wise w·a for one clear integer w, or wᵢ·aᵢ for one integer per ciphertext. */
 export function mulScalar(a: LweBatch, w: number | ArrayLike<number>): LweBatch {
-  const bytes = a.data.length * 8;
-  return withKernelMemory([bytes], (K, pa) => {
-    K.u64(pa!, a.data.length).set(a.data);
-    if (typeof w === "number") {
-      checkInt(w, "scalar");
-      K.k.scalarMulAssign(pa!, a.data.length, BigInt(w));
-    } else {
-      if (w.length !== a.count) throw new RangeError(`mulScalar: ${w.length} scalars for ${a.count} ciphertexts`);
-      for (let i = 0; i < a.count; i++) {
-        checkInt(w[i]!, `scalar[${i}]`);
-        K.k.scalarMulAssign(pa! + i * a.size * 8, a.size, BigInt(w[i]!));
+  if (typeof w === "number") checkInt(w, "scalar");
+  else if (w.length !== a.count) throw new RangeError(`mulScalar: ${w.length} scalars for ${a.count} ciphertexts`);
+  const size = a.size, chunk = Math.min(Math.max(1, a.count), chunkItems(size * 8));
+  const out = new BigUint64Array(a.data.length);
+  withKernelMemory([chunk * size * 8], (K, pa) => {
+    for (let c0 = 0; c0 < a.count; c0 += chunk) {
+      const m = Math.min(chunk, a.count - c0);
+      K.u64(pa!, m * size).set(a.data.subarray(c0 * size, (c0 + m) * size));
+      if (typeof w === "number") {
+        K.k.scalarMulAssign(pa!, m * size, BigInt(w));
+      } else {
+        for (let i = 0; i < m; i++) {
+          checkInt(w[c0 + i]!, `scalar[${c0 + i}]`);
+          K.k.scalarMulAssign(pa! + i * size * 8, size, BigInt(w[c0 + i]!));
+        }
       }
+      out.set(K.u64(pa!, m * size), c0 * size);
     }
-    return new LweBatch(a.dimension, a.count, K.u64(pa!, a.data.length).slice(), a.encoding);
   });
+  return new LweBatch(a.dimension, a.count, out, a.encoding);
 }
 
 /** Element-wise a + m for a clear integer m (or one per ciphertext), added to the body as Δ·m. */
@@ -78,20 +90,30 @@ export function addPlain(a: LweBatch, m: number | ArrayLike<number>, encoding: E
  * the result holds the cols ciphertexts y_j = Σ_i W[i][j]·x_i.
  */
 export function matmul(a: LweBatch, W: ArrayLike<number>, cols: number): LweBatch {
-  const rows = a.count;
+  const rows = a.count, size = a.size;
   if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`cols must be ≥ 1, got ${cols}`);
   if (W.length !== rows * cols) throw new RangeError(`matmul: W has ${W.length} entries, expected ${rows}×${cols}`);
-  const inBytes = a.data.length * 8, outBytes = cols * a.size * 8;
-  return withKernelMemory([inBytes, outBytes, rows * cols * 8], (K, pin, pout, pw) => {
-    K.u64(pin!, a.data.length).set(a.data);
-    const w = new BigInt64Array(K.k.memory.buffer, pw!, rows * cols);
-    for (let i = 0; i < W.length; i++) {
-      checkInt(W[i]!, `W[${i}]`);
-      w[i] = BigInt(W[i]!);
+  for (let i = 0; i < W.length; i++) checkInt(W[i]!, `W[${i}]`);
+  // Blocks of rows × columns: each block's inputs, outputs and weights fit a staging chunk; the partial
+  // sums of the row blocks of one column block accumulate in `acc`.
+  const rb = Math.min(Math.max(1, rows), chunkItems(size * 8));
+  const cb = Math.min(cols, chunkItems(size * 8), chunkItems(rb * 8));
+  const out = new BigUint64Array(cols * size);
+  withKernelMemory([rb * size * 8, cb * size * 8, cb * size * 8, rb * cb * 8], (K, pin, pout, acc, pw) => {
+    for (let j0 = 0; j0 < cols; j0 += cb) {
+      const nc = Math.min(cb, cols - j0);
+      for (let i0 = 0; i0 < Math.max(1, rows); i0 += rb) {
+        const nr = Math.min(rb, rows - i0);
+        K.u64(pin!, nr * size).set(a.data.subarray(i0 * size, (i0 + nr) * size));
+        const w = new BigInt64Array(K.k.memory.buffer, pw!, nr * nc);
+        for (let i = 0; i < nr; i++) for (let j = 0; j < nc; j++) w[i * nc + j] = BigInt(W[(i0 + i) * cols + j0 + j]!);
+        K.k.matmul(i0 === 0 ? acc! : pout!, pin!, pw!, nr, nc, size);
+        if (i0 > 0) K.k.addAssign(acc!, pout!, nc * size);
+      }
+      out.set(K.u64(acc!, nc * size), j0 * size);
     }
-    K.k.matmul(pout!, pin!, pw!, rows, cols, a.size);
-    return new LweBatch(a.dimension, cols, K.u64(pout!, cols * a.size).slice(), a.encoding);
   });
+  return new LweBatch(a.dimension, cols, out, a.encoding);
 }
 
 /** Dot product with a clear integer vector: one ciphertext Σ wᵢ·aᵢ. */

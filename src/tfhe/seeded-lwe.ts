@@ -1,6 +1,6 @@
 // Compressed ("seeded") LWE batch: the masks are a ChaCha20 stream of a 32-byte seed, so only the seed and
 // the bodies travel. Expansion regenerates the masks in the order encryption drew them.
-import { withKernelMemory } from "./_staging.js";
+import { chunkItems, withKernelMemory } from "./_staging.js";
 import type { Encoding } from "./encoding.js";
 import { LweBatch } from "./lwe-batch.js";
 import { seededMasks } from "./masks.js";
@@ -28,12 +28,18 @@ export class SeededLweBatch {
     return new SeededLweBatch(batch.dimension, seed, bodies, batch.encoding);
   }
 
+  /** The full batch: masks regenerated from the seed, in the order encryption drew them (chunk by chunk). */
   decompress(): LweBatch {
     const n = this.dimension, n1 = n + 1, count = this.count;
     const masks = seededMasks(this.seed, DOMAIN_CIPHERTEXT);
-    const data = withKernelMemory([count * n1 * 8], (K, p) => {
-      for (let i = 0; i < count; i++) masks.fillKernelU64(p! + i * n1 * 8, n);
-      return K.u64(p!, count * n1).slice();
+    const data = new BigUint64Array(count * n1);
+    const chunk = Math.min(Math.max(1, count), chunkItems(n1 * 8));
+    withKernelMemory([chunk * n1 * 8], (K, p) => {
+      for (let c0 = 0; c0 < count; c0 += chunk) {
+        const m = Math.min(chunk, count - c0);
+        for (let i = 0; i < m; i++) masks.fillKernelU64(p! + i * n1 * 8, n);
+        data.set(K.u64(p!, m * n1), c0 * n1);
+      }
     });
     for (let i = 0; i < count; i++) data[i * n1 + n] = this.bodies[i]!;
     return new LweBatch(n, count, data, this.encoding);

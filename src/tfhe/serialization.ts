@@ -41,7 +41,7 @@ export { DeserializationError, type DeserializationErrorCode } from "./serializa
 export { FORMAT_VERSION, SerializedKind, type SerializedKindName, type PeekedHeader } from "./serialization/header.js";
 export { DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT, type DeserializeOptions } from "./serialization/limits.js";
 export type { ParametersDecodeOptions } from "./serialization/codec-parameters.js";
-export { MAX_PARTS, MAX_TYPE_BYTES, type Bundle } from "./serialization/codec-bundle.js";
+export { MAX_JSON_DEPTH, MAX_PARTS, MAX_TYPE_BYTES, type Bundle } from "./serialization/codec-bundle.js";
 
 /** Everything `serialize` accepts. */
 export type Serializable =

@@ -2,6 +2,7 @@
 // PBS(c, f) = SampleExtract(BlindRotate(ModSwitch(KeySwitch(c)), v_f)): evaluates f on the message of c
 // and resets the noise to the PBS output variance (noise.ts).
 import { kernels, WasmBuffer } from "../kernels/wasm.js";
+import type { Bootstrapper } from "./bootstrapper.js";
 import type { Encoding } from "./encoding.js";
 import { BootstrapKey, bootstrapKeyShape, FourierBootstrapKey, ggswWords } from "./bootstrap-key.js";
 import { KEYSWITCH_BATCH, KernelKeyswitchKey, KeyswitchKey } from "./keyswitch-key.js";
@@ -20,6 +21,26 @@ export interface EvaluationKeys {
 /** Bootstrapping + key-switching keys up to this size live in kernel memory (32-bit: 4 GiB in all). */
 export const DEFAULT_RESIDENT_KEY_BYTES = 3 * 2 ** 30;
 
+/** What a value is, for error messages (never its contents). */
+function describeValue(v: unknown): string {
+  if (v === null || typeof v !== "object") return v === null ? "null" : typeof v;
+  const name = (v as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === "string" && name !== "Object" ? `a ${name}` : "an object without bootstrapKey and keyswitchKey";
+}
+
+/**
+ * Checks that `keys` are evaluation keys (TypeError otherwise, naming what was passed): servers get
+ * `clientKey.evaluationKeys()` or their deserialized form, never the ClientKey itself.
+ */
+export function checkEvaluationKeys(keys: unknown, where: string): asserts keys is EvaluationKeys {
+  const k = keys as Partial<EvaluationKeys> | null | undefined;
+  if (typeof k !== "object" || k === null || !(k.bootstrapKey instanceof BootstrapKey) || !(k.keyswitchKey instanceof KeyswitchKey)
+    || typeof k.params !== "object" || k.params === null) {
+    const hint = describeValue(keys) === "a ClientKey" ? " (a secret key never goes to a server: pass clientKey.evaluationKeys())" : "";
+    throw new TypeError(`${where} expects evaluation keys { params, bootstrapKey: BootstrapKey, keyswitchKey: KeyswitchKey }, got ${describeValue(keys)}${hint}`);
+  }
+}
+
 export interface ServerKeyOptions {
   /**
    * Key bytes allowed in kernel memory; larger keys are streamed from host memory (slower, but the only
@@ -28,7 +49,7 @@ export interface ServerKeyOptions {
   readonly residentKeyBytes?: number;
 }
 
-export class ServerKey {
+export class ServerKey implements Bootstrapper {
   readonly params: TfheParameters;
   readonly bsk: FourierBootstrapKey;
   readonly ksk: KernelKeyswitchKey;
@@ -43,6 +64,7 @@ export class ServerKey {
   readonly #stage: WasmBuffer | undefined;
 
   constructor(keys: EvaluationKeys, { residentKeyBytes = DEFAULT_RESIDENT_KEY_BYTES }: ServerKeyOptions = {}) {
+    checkEvaluationKeys(keys, "new ServerKey");
     const p = keys.params;
     const { lweDimension: n, glweDimension: k, polynomialSize: N } = p;
     const bs = keys.bootstrapKey.shape, ks = keys.keyswitchKey.shape;

@@ -10,7 +10,8 @@ import type { Worker as NodeWorker } from "node:worker_threads";
 import { ParameterMismatchError } from "./errors.js";
 import { LweBatch } from "./lwe-batch.js";
 import { LookupTable } from "./lookup-table.js";
-import type { EvaluationKeys, ServerKeyOptions } from "./server-key.js";
+import type { Bootstrapper } from "./bootstrapper.js";
+import { checkEvaluationKeys, type EvaluationKeys, type ServerKeyOptions } from "./server-key.js";
 import type { TfheParameters } from "./parameters.js";
 import type { WorkerError, WorkerInit, WorkerReply, WorkerRequest } from "./pbs-worker.js";
 
@@ -43,53 +44,107 @@ function rebuildError(worker: number, e: WorkerError): Error {
   }
 }
 
-interface Pending {
-  readonly resolve: (r: Extract<WorkerReply, { kind: "result"; ok: true }>) => void;
+type Result = Extract<WorkerReply, { kind: "result"; ok: true }>;
+
+/** A chunk on its way to a worker: rebuilt from the caller's batch if it must be sent again. */
+interface Job {
+  readonly id: number;
+  readonly weight: number;
+  readonly message: () => [WorkerRequest, ArrayBuffer[]];
+  readonly resolve: (r: Result) => void;
   readonly reject: (e: Error) => void;
+  /** Threads this chunk was sent to (a chunk whose thread dies is sent once more, to its replacement). */
+  sends: number;
 }
 
+/**
+ * One slot of the pool: a worker thread, replaced by a fresh one (built from the same keys) when it dies.
+ * A replacement that dies or fails before it is ready is not replaced again: the slot is then lost.
+ */
 class PoolWorker {
-  readonly pending = new Map<number, Pending & { readonly weight: number }>();
-  dead: Error | undefined;
-  /** Ciphertexts in flight on this worker: new chunks go to the least loaded worker. */
+  readonly pending = new Map<number, Job>();
+  /** Ciphertexts in flight on this slot: new chunks go to the least loaded slot. */
   load = 0;
+  /** Why this slot has no thread any more (its replacement failed, or the pool closed). */
+  dead: Error | undefined;
+  /** Threads started in this slot after the first (a live view for tests and monitoring). */
+  restarts = 0;
+  worker!: NodeWorker;
+  /** Settles when the current thread is ready (or fails to start). */
+  started!: Promise<void>;
+  #ready = false;
+  closing = false;
 
-  constructor(readonly index: number, readonly worker: NodeWorker) {
-    worker.on("message", (m: WorkerReply) => {
-      if (m.kind !== "result") return;
-      const p = this.pending.get(m.id);
-      if (!p) return;
+  constructor(readonly index: number, readonly spawn: () => NodeWorker) {
+    this.#start();
+  }
+
+  #start(): void {
+    const w = this.spawn();
+    this.worker = w;
+    this.#ready = false;
+    let ready!: () => void, failed!: (e: Error) => void;
+    this.started = new Promise<void>((res, rej) => { ready = res; failed = rej; });
+    this.started.catch(() => undefined); // observed by create() for the first thread only
+    w.on("message", (m: WorkerReply) => {
+      if (w !== this.worker) return;
+      if (m.kind === "ready") { this.#ready = true; ready(); return; }
+      if (m.kind === "init-error") { this.#fail(rebuildError(this.index, m.error), failed); void w.terminate(); return; }
+      const job = this.pending.get(m.id);
+      if (!job) return;
       this.pending.delete(m.id);
-      this.load -= p.weight;
-      this.#idle();
-      if (m.ok) p.resolve(m);
-      else p.reject(rebuildError(this.index, m.error));
+      this.load -= job.weight;
+      if (this.pending.size === 0) w.unref();
+      if (m.ok) job.resolve(m);
+      else job.reject(rebuildError(this.index, m.error));
     });
-    worker.on("error", (e: Error) => this.#die(new WorkerPoolError(`PBS worker ${this.index} crashed: ${e.message}`)));
-    worker.on("exit", (code: number) => this.#die(new WorkerPoolError(`PBS worker ${this.index} exited (code ${code})`)));
+    w.on("error", (e: Error) => this.#lost(w, `crashed: ${e.message}`, failed));
+    w.on("exit", (code: number) => this.#lost(w, `exited (code ${code})`, failed));
   }
 
-  run(req: WorkerRequest, transfer: ArrayBuffer[]): Promise<Extract<WorkerReply, { kind: "result"; ok: true }>> {
-    if (this.dead) return Promise.reject(this.dead);
-    return new Promise((resolve, reject) => {
-      const weight = Math.max(1, req.batch.count);
-      this.pending.set(req.id, { resolve, reject, weight });
-      this.load += weight;
-      // Keep the process alive only while work is in flight: a forgotten pool does not hang Node.
-      if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage(req, transfer);
-    });
+  run(job: Job): void {
+    if (this.dead) { job.reject(this.dead); return; }
+    this.pending.set(job.id, job);
+    this.load += job.weight;
+    this.#send(job);
   }
 
-  #idle(): void {
+  #send(job: Job): void {
+    job.sends++;
+    // Keep the process alive only while work is in flight: a forgotten pool does not hang Node.
+    this.worker.ref();
+    const [req, transfer] = job.message();
+    this.worker.postMessage(req, transfer);
+  }
+
+  /** The thread `w` is gone: replace it and send its chunks again, unless it never became ready. */
+  #lost(w: NodeWorker, why: string, failed: (e: Error) => void): void {
+    if (w !== this.worker || this.dead) return; // "error" is followed by "exit"; a closed slot stays closed
+    if (this.closing) { this.#fail(new WorkerPoolError("the PBS worker pool is closed"), failed); return; }
+    if (!this.#ready) {
+      this.#fail(new WorkerPoolError(`PBS worker ${this.index} ${why} before it was ready${this.restarts > 0 ? " (as a replacement): not restarted again" : ""}`), failed);
+      return;
+    }
+    this.restarts++;
+    this.#start();
+    for (const job of this.pending.values()) {
+      if (job.sends >= 2) {
+        this.pending.delete(job.id);
+        this.load -= job.weight;
+        job.reject(new WorkerPoolError(`PBS worker ${this.index} ${why}; this chunk was already sent to a thread that died`));
+      } else {
+        this.#send(job);
+      }
+    }
     if (this.pending.size === 0) this.worker.unref();
   }
 
-  #die(e: Error): void {
+  #fail(e: Error, failed: (e: Error) => void): void {
     this.dead ??= e;
-    for (const p of this.pending.values()) p.reject(this.dead);
+    failed(this.dead);
+    for (const job of this.pending.values()) job.reject(this.dead);
     this.pending.clear();
-    this.load = Infinity; // never chosen again while a live worker remains
+    this.load = Infinity; // never chosen again while a live slot remains
   }
 }
 
@@ -97,12 +152,18 @@ class PoolWorker {
  * A pool of worker threads doing programmable bootstrapping with the same evaluation keys.
  * Node.js only (node:worker_threads). Close it with `await pool.close()` or `await using`.
  *
+ * A thread that dies (a crash, `process.exit`, termination from outside) is replaced by a new one built
+ * from the same keys (the pool keeps a reference to them for that), and the chunks it was running are
+ * sent once more, to the replacement: the call completes with the right result. A chunk whose second
+ * thread dies too rejects with WorkerPoolError, as does every chunk of a slot whose replacement fails to
+ * start (that slot is then lost: `threads` counts the slots that still have a thread).
+ *
  * ```ts
  * await using pool = await PbsWorkerPool.create(client.evaluationKeys(), { threads: 2 });
  * const y = await pool.bootstrap(x, server.lookupTable((v) => v * v % 16));
  * ```
  */
-export class PbsWorkerPool {
+export class PbsWorkerPool implements Bootstrapper {
   readonly #workers: PoolWorker[];
   #nextId = 1;
   #closed: Promise<void> | undefined;
@@ -112,9 +173,9 @@ export class PbsWorkerPool {
     this.#workers = workers;
   }
 
-  /** Number of worker threads. */
+  /** Number of worker threads (slots whose thread is alive or being replaced). */
   get threads(): number {
-    return this.#workers.length;
+    return this.#workers.filter((w) => !w.dead).length;
   }
 
   /** Ciphertexts in flight per worker (a live view of the load balancing). */
@@ -122,11 +183,17 @@ export class PbsWorkerPool {
     return this.#workers.map((w) => (w.dead ? 0 : w.load));
   }
 
+  /** Threads started to replace dead ones, per slot. */
+  get restarts(): readonly number[] {
+    return this.#workers.map((w) => w.restarts);
+  }
+
   /**
    * Starts `threads` workers; each receives its own copy of the key words (transferred, not shared) and
    * builds its ServerKey. Resolves once every worker is ready; rejects (and stops them all) if one fails.
    */
   static async create(keys: EvaluationKeys, options: PbsWorkerPoolOptions = {}): Promise<PbsWorkerPool> {
+    checkEvaluationKeys(keys, "PbsWorkerPool.create");
     if (typeof process === "undefined" || typeof process.versions?.node !== "string") {
       throw new WorkerPoolError("PbsWorkerPool runs on Node.js worker threads only");
     }
@@ -137,36 +204,23 @@ export class PbsWorkerPool {
       throw new RangeError(`options.threads must be an integer in [1, 1024], got ${String(threads)}`);
     }
     const url = new URL("./pbs-worker.js", import.meta.url);
-    const started: PoolWorker[] = [];
-    const ready: Promise<void>[] = [];
-    for (let i = 0; i < threads; i++) {
-      // One copy per worker, transferred: the main thread keeps its keys, each worker owns its copy.
+    const spawn = (): NodeWorker => {
+      // One copy per thread, transferred: the main thread keeps its keys, each worker owns its copy.
       const bsk = keys.bootstrapKey.data.slice().buffer as ArrayBuffer;
       const ksk = keys.keyswitchKey.data.slice().buffer as ArrayBuffer;
       const init: WorkerInit = {
         params: keys.params, bskShape: keys.bootstrapKey.shape, bsk, kskShape: keys.keyswitchKey.shape, ksk,
         serverKey: { ...options.serverKey },
       };
-      const w = new Worker(url, { workerData: init, transferList: [bsk, ksk] });
-      started.push(new PoolWorker(i, w));
-      ready.push(new Promise<void>((resolve, reject) => {
-        const onMessage = (m: WorkerReply): void => {
-          if (m.kind === "ready") { cleanup(); resolve(); }
-          else if (m.kind === "init-error") { cleanup(); reject(rebuildError(i, m.error)); }
-        };
-        const onError = (e: Error): void => { cleanup(); reject(new WorkerPoolError(`PBS worker ${i} failed to start: ${e.message}`)); };
-        const onExit = (code: number): void => { cleanup(); reject(new WorkerPoolError(`PBS worker ${i} exited during start (code ${code})`)); };
-        const cleanup = (): void => { w.off("message", onMessage); w.off("error", onError); w.off("exit", onExit); };
-        w.on("message", onMessage);
-        w.on("error", onError);
-        w.on("exit", onExit);
-      }));
-    }
+      return new Worker(url, { workerData: init, transferList: [bsk, ksk] });
+    };
+    const started = Array.from({ length: threads }, (_, i) => new PoolWorker(i, spawn));
     try {
-      await Promise.all(ready);
+      await Promise.all(started.map((w) => w.started));
     } catch (e) {
+      for (const w of started) w.closing = true;
       await Promise.allSettled(started.map((w) => w.worker.terminate()));
-      throw e;
+      throw e instanceof WorkerPoolError ? new WorkerPoolError(e.message.replace(/ before it was ready/, " during start")) : e;
     }
     for (const w of started) w.worker.unref();
     return new PbsWorkerPool(keys.params, started);
@@ -192,23 +246,28 @@ export class PbsWorkerPool {
     if (this.#closed) throw new WorkerPoolError("the PBS worker pool is closed");
     if (!(batch instanceof LweBatch)) throw new TypeError("batch must be an LweBatch");
     if (!(lut instanceof LookupTable)) throw new TypeError("lut must be a LookupTable");
+    const live = this.#workers.filter((w) => !w.dead);
+    if (live.length === 0) throw this.#workers[0]!.dead!;
     // Contiguous chunks whose sizes differ by at most one, each sent to the least loaded worker (so that
     // concurrent calls, e.g. the lookups of one circuit layer, spread over the pool); an empty batch
     // still goes to one worker so that a bad table is rejected the same way.
-    const chunks = Math.max(1, Math.min(this.#workers.length, batch.count));
+    const chunks = Math.max(1, Math.min(live.length, batch.count));
     const base = Math.floor(batch.count / chunks), extra = batch.count % chunks;
-    const jobs: Promise<Extract<WorkerReply, { kind: "result"; ok: true }>>[] = [];
+    const table = { polynomial: lut.polynomial, inputEncoding: lut.inputEncoding, outputEncoding: lut.outputEncoding, offsets: [...lut.offsets] };
+    const jobs: Promise<Result>[] = [];
     let start = 0;
     for (let c = 0; c < chunks; c++) {
-      const end = start + base + (c < extra ? 1 : 0);
-      const data = batch.data.slice(start * batch.size, end * batch.size).buffer as ArrayBuffer;
-      const req: WorkerRequest = {
-        id: this.#nextId++,
-        batch: { dimension: batch.dimension, count: end - start, data, encoding: batch.encoding },
-        lut: { polynomial: lut.polynomial, inputEncoding: lut.inputEncoding, outputEncoding: lut.outputEncoding, offsets: [...lut.offsets] },
+      const [from, end] = [start, start + base + (c < extra ? 1 : 0)];
+      const id = this.#nextId++;
+      // The chunk's words are copied at each send (the copy is transferred to the thread).
+      const message = (): [WorkerRequest, ArrayBuffer[]] => {
+        const data = batch.data.slice(from * batch.size, end * batch.size).buffer as ArrayBuffer;
+        return [{ id, batch: { dimension: batch.dimension, count: end - from, data, encoding: batch.encoding }, lut: table }, [data]];
       };
-      const target = this.#workers.reduce((best, w) => (w.load < best.load ? w : best));
-      jobs.push(target.run(req, [data]));
+      const target = live.reduce((best, w) => (w.load < best.load ? w : best));
+      jobs.push(new Promise<Result>((resolve, reject) => {
+        target.run({ id, weight: Math.max(1, end - from), message, resolve, reject, sends: 0 });
+      }));
       start = end;
     }
     const results = await Promise.all(jobs);
@@ -220,10 +279,21 @@ export class PbsWorkerPool {
     return outputs;
   }
 
+  /**
+   * @internal Test hook: terminates the thread of slot `index` from outside, as a crash would (the pool
+   * replaces it as it would any dead thread).
+   */
+  _unsafeTestOnlyKillWorker(index: number): Promise<number> {
+    const w = this.#workers[index];
+    if (w === undefined) throw new RangeError(`no worker ${index}`);
+    return w.worker.terminate();
+  }
+
   /** Waits for the calls in flight, then stops the workers. Idempotent; later calls reject. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       await Promise.allSettled([...this.#inflight]);
+      for (const w of this.#workers) w.closing = true;
       await Promise.allSettled(this.#workers.map((w) => w.worker.terminate()));
     })();
     return this.#closed;

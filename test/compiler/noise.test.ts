@@ -80,7 +80,7 @@ test("after lookups: measured variance = Σw² · PBS output variance; combined 
     const pool = await c.server.createPool(ek, { threads: 2 });
     let outs: LweBatch[];
     try {
-      outs = await c.server.runValuesOnPool(values as never, pool) as LweBatch[];
+      outs = await c.server.runValuesAsync(values as never, pool) as LweBatch[];
     } finally {
       await pool.close();
     }

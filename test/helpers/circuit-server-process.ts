@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   if (threadsArg !== undefined && existsSync(keysPath)) {
     const pool = await server.createPool(readFileSync(keysPath), { threads: Number(threadsArg) });
     try {
-      result = await server.runOnPool(args, pool);
+      result = await server.runAsync(args, pool);
     } finally {
       await pool.close();
     }

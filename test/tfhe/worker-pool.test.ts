@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   UNSAFE_TEST_PARAMS_SMALL, UNSAFE_TEST_PARAMS_TINY, PbsWorkerPool, WorkerPoolError, ParameterMismatchError, LookupTable,
-  LweBatch,
+  LweBatch, ServerKey, type EvaluationKeys,
 } from "../../src/tfhe/index.js";
 import { keysFor, testRng } from "../helpers/keys.js";
 
@@ -88,4 +88,59 @@ test("PbsWorkerPool.create validates threads and rejects keys that do not match 
   const bad = { ...keys, params: UNSAFE_TEST_PARAMS_SMALL };
   await assert.rejects(PbsWorkerPool.create(bad, { threads: 1 }), (e: unknown) =>
     e instanceof ParameterMismatchError && /PBS worker 0: .*does not match the parameters/.test(e.message));
+});
+
+test("a worker killed mid-batch is replaced: the batch completes on the replacement and the pool has both threads after", async () => {
+  const { client, server } = keysFor(UNSAFE_TEST_PARAMS_TINY);
+  await using pool = await PbsWorkerPool.create(client.evaluationKeys(), { threads: 2 });
+  const rng = testRng(3);
+  const xs = Array.from({ length: 64 }, () => Math.floor(rng() * 4));
+  const f = (x: number): number => (x + 3) % 4;
+  const lut = server.lookupTable(f);
+  const running = pool.bootstrap(client.encrypt(xs), lut);
+  assert.deepEqual(pool.inFlight, [32, 32]);
+  await pool._unsafeTestOnlyKillWorker(0); // resolves once the thread has stopped
+  const got = await running;
+  assert.deepEqual(Array.from(client.decrypt(got)), xs.map(f), "the killed worker's chunk ran again on its replacement");
+  assert.deepEqual(pool.restarts, [1, 0]);
+  assert.equal(pool.threads, 2);
+  // Full capacity afterwards: concurrent calls spread over both threads again, with right results.
+  const singles = [0, 1, 2, 3].map((i) => pool.bootstrap(client.encrypt([xs[i]!]), lut));
+  assert.deepEqual(pool.inFlight, [2, 2]);
+  assert.deepEqual((await Promise.all(singles)).map((b) => client.decrypt(b)[0]), xs.slice(0, 4).map(f));
+  // An idle worker that dies is replaced as well.
+  await pool._unsafeTestOnlyKillWorker(1);
+  assert.deepEqual(Array.from(client.decrypt(await pool.bootstrap(client.encrypt(xs.slice(0, 6)), lut))), xs.slice(0, 6).map(f));
+  assert.deepEqual(pool.restarts, [1, 1]);
+  assert.deepEqual(pool.inFlight, [0, 0]);
+});
+
+test("a replacement that dies before it is ready loses its slot: its chunk rejects with WorkerPoolError, threads drops to 1", async () => {
+  const { client, server } = keysFor(UNSAFE_TEST_PARAMS_TINY);
+  await using pool = await PbsWorkerPool.create(client.evaluationKeys(), { threads: 2 });
+  const lut = server.lookupTable((x) => x);
+  const running = pool.bootstrap(client.encrypt(new Array<number>(64).fill(1)), lut);
+  await pool._unsafeTestOnlyKillWorker(0);
+  await pool._unsafeTestOnlyKillWorker(0); // the replacement, while it builds its key
+  await assert.rejects(running, (e: unknown) => e instanceof WorkerPoolError && /PBS worker 0 exited .*before it was ready .*not restarted again/.test(e.message));
+  assert.deepEqual(pool.restarts, [1, 0]);
+  assert.equal(pool.threads, 1, "no respawn loop: the slot is gone and `threads` says so");
+  assert.equal(pool.inFlight[0], 0);
+  // The other thread takes every later chunk (after the 32 of the failed call's other half).
+  const later = pool.bootstrap(client.encrypt([2, 3, 0]), lut);
+  assert.equal(pool.inFlight[0], 0);
+  assert.ok(pool.inFlight[1]! >= 3);
+  assert.deepEqual(Array.from(client.decrypt(await later)), [2, 3, 0]);
+});
+
+test("new ServerKey and PbsWorkerPool.create given a ClientKey (or nothing) throw a TypeError saying what they expect", async () => {
+  const { client } = keysFor(UNSAFE_TEST_PARAMS_TINY);
+  const expect = (e: unknown, got: RegExp): boolean =>
+    e instanceof TypeError && /expects evaluation keys \{ params, bootstrapKey: BootstrapKey, keyswitchKey: KeyswitchKey \}/.test(e.message) && got.test(e.message);
+  const asKeys = (v: unknown): EvaluationKeys => v as EvaluationKeys;
+  assert.throws(() => new ServerKey(asKeys(client)), (e) => expect(e, /got a ClientKey \(a secret key never goes to a server: pass clientKey\.evaluationKeys\(\)\)/));
+  assert.throws(() => new ServerKey(asKeys(undefined)), (e) => expect(e, /got undefined/));
+  assert.throws(() => new ServerKey(asKeys({ params: client.params })), (e) => expect(e, /got an object without bootstrapKey and keyswitchKey/));
+  await assert.rejects(PbsWorkerPool.create(asKeys(client), { threads: 1 }), (e) => expect(e, /^PbsWorkerPool\.create .*got a ClientKey/));
+  await assert.rejects(PbsWorkerPool.create(asKeys(null)), (e) => expect(e, /got null/));
 });

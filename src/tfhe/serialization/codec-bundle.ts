@@ -4,7 +4,9 @@
 // itself a serialized core object that the caller decodes with the typed deserializer it expects.
 //   u32 type bytes (1..MAX_TYPE_BYTES) | u32 JSON bytes | u32 part count (≤ MAX_PARTS)
 //   | part lengths (u32 low, u32 high each; < 2^53) | type (ASCII) | JSON (UTF-8) | parts, back to back
-// The JSON must be canonical (exactly JSON.stringify's output), so that each bundle has one encoding.
+// The JSON must be canonical (exactly JSON.stringify's output), so that each bundle has one encoding,
+// and nest at most MAX_JSON_DEPTH arrays/objects deep (checked on the text before parsing, so that a
+// deeply nested document is INVALID_VALUE rather than a stack overflow in the parser or a consumer).
 import type { Encoder } from "./codec.js";
 import type { Plan } from "./envelope.js";
 import { fail } from "./errors.js";
@@ -14,6 +16,8 @@ import type { ByteReader } from "./reader.js";
 
 export const MAX_TYPE_BYTES = 64;
 export const MAX_PARTS = 4096;
+/** Deepest nesting of arrays and objects a bundle's JSON may have (a value at top level is depth 0). */
+export const MAX_JSON_DEPTH = 64;
 const TYPE_PATTERN = /^[a-z0-9][a-z0-9._/-]*$/;
 
 /** What a bundle holds. Parts returned by the decoder are views of the input bytes (no copy). */
@@ -31,8 +35,41 @@ export function checkBundleType(type: string): void {
   }
 }
 
+/** Nesting depth of a JSON text (arrays and objects), scanning no further than one level past `limit`. */
+export function jsonTextDepth(text: string, limit: number): number {
+  let depth = 0, max = 0, inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return max;
+}
+
+/** Nesting depth of a value, iteratively (the encoder's check, before JSON.stringify recurses). */
+function valueDepth(value: unknown, limit: number): number {
+  const stack: [unknown, number][] = [[value, 0]];
+  let max = 0;
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== "object" || v === null || ArrayBuffer.isView(v)) continue;
+    if (d + 1 > max && (max = d + 1) > limit) return max;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, d + 1]);
+  }
+  return max;
+}
+
 export function bundleEncoder(b: Bundle): Encoder {
   checkBundleType(b.type);
+  if (valueDepth(b.json, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new RangeError(`bundle json nests deeper than ${MAX_JSON_DEPTH} levels`);
   if (!Array.isArray(b.parts) || b.parts.length > MAX_PARTS || !b.parts.every((p) => p instanceof Uint8Array)) {
     throw new RangeError(`bundle parts must be an array of at most ${MAX_PARTS} Uint8Array`);
   }
@@ -88,12 +125,20 @@ export function parseBundle(expectedType: string) {
         let json: unknown, text: string;
         try {
           text = new TextDecoder("utf-8", { fatal: true }).decode(r.view(jsonBytes, "JSON"));
-          json = JSON.parse(text);
         } catch (e) {
-          fail("INVALID_VALUE", "bundle JSON is not valid UTF-8 JSON", e);
+          fail("INVALID_VALUE", "bundle JSON is not valid UTF-8", e);
         }
-        // The format is canonical: exactly what JSON.stringify writes (one encoding per document).
-        if (JSON.stringify(json) !== text) fail("INVALID_VALUE", "bundle JSON is not in canonical form");
+        // Before any recursion over the document (the parser, the canonical check, the caller's decoder).
+        if (jsonTextDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) fail("INVALID_VALUE", `bundle JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+        let canonical: boolean;
+        try {
+          json = JSON.parse(text);
+          // The format is canonical: exactly what JSON.stringify writes (one encoding per document).
+          canonical = JSON.stringify(json) === text;
+        } catch (e) {
+          fail("INVALID_VALUE", "bundle JSON is not valid JSON", e);
+        }
+        if (!canonical) fail("INVALID_VALUE", "bundle JSON is not in canonical form");
         const parts = lengths.map((len, i) => r.view(len, `part ${i}`));
         return { type, json, parts };
       },
