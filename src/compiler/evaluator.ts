@@ -9,7 +9,7 @@ import {
   add, addPlain, type LookupTable, LweBatch, matmul, mulScalar, neg, type PbsWorkerPool, type ServerKey, sub, sum,
   trivialEncrypt,
 } from "../tfhe/index.js";
-import type { LookupPlan } from "./encoding.js";
+import { cipherEncoding, type LookupPlan } from "./encoding.js";
 import { fuseLookups, groupPolynomial, type LookupGroup } from "./fusion.js";
 import { GraphError } from "./errors.js";
 import { evalNode } from "./interpreter.js";
@@ -110,7 +110,7 @@ export class Evaluator {
   #groupInput(n: Node, values: readonly (ServerValue | undefined)[], polynomialSize: number): [LookupGroup, { readonly x: LweBatch; readonly shifted: LweBatch }, LookupTable] {
     const g = this.#group(n);
     const x = values[g.input] as LweBatch;
-    return [g, { x, shifted: addPlain(x, -g.lo, { bits: this.plan.bits }) }, this.#table(g, polynomialSize)];
+    return [g, { x, shifted: addPlain(x, -g.lo, cipherEncoding(this.plan.bits)) }, this.#table(g, polynomialSize)];
   }
 
   /** Output t of the PBS is member t: a lut is that output; round(x) is x minus its low-bit correction. */
@@ -141,12 +141,12 @@ export class Evaluator {
   }
 
   #trivial(t: Tensor, dimension: number): LweBatch {
-    return trivialEncrypt(dimension, t.data, { bits: this.plan.bits });
+    return trivialEncrypt(dimension, t.data, cipherEncoding(this.plan.bits));
   }
 
   #linear(n: Node, args: readonly ServerValue[]): LweBatch {
     const [a, b] = args;
-    const enc = { bits: this.plan.bits };
+    const enc = cipherEncoding(this.plan.bits);
     switch (n.kind) {
       case "add": case "sub": case "mul": {
         const ma = broadcastMap(this.#shapeOf(n.args[0]!), n.shape), mb = broadcastMap(this.#shapeOf(n.args[1]!), n.shape);

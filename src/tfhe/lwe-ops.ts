@@ -1,30 +1,65 @@
 // Homomorphic linear operations on LWE batches (cheap: no bootstrapping). Noise: a linear combination
-// Σ wᵢ·cᵢ has variance Σ wᵢ²·Var(cᵢ) (see noise.ts); these functions never check noise budgets.
+// Σ wᵢ·cᵢ has variance Σ wᵢ²·Var(cᵢ) (see noise.ts). Each result carries updated bounds of its values
+// and of its noise level (noise-budget.ts: the rules, and the checks a bootstrap or decryption makes).
 import { withKernelMemory } from "./_staging.js";
-import { encode, type Encoding } from "./encoding.js";
-import { LweBatch } from "./lwe-batch.js";
+import { checkEncoding, encode, encodingName, sameEncoding, type Encoding } from "./encoding.js";
+import { LweBatch, type CiphertextBounds, type NoiseSources } from "./lwe-batch.js";
 import { ParameterMismatchError } from "./errors.js";
+import { combinedNoiseLevel, disjointSources, sumNoiseLevel } from "./noise-budget.js";
+
+function checkBatch(a: unknown, op: string, name = "batch"): asserts a is LweBatch {
+  if (!(a instanceof LweBatch)) throw new TypeError(`${op}: ${name} must be an LweBatch`);
+}
 
 function sameShape(a: LweBatch, b: LweBatch, op: string): void {
+  checkBatch(a, op, "a");
+  checkBatch(b, op, "b");
   if (a.dimension !== b.dimension) throw new ParameterMismatchError(`${op}: LWE dimensions differ (${a.dimension} vs ${b.dimension})`);
   if (a.count !== b.count) throw new RangeError(`${op}: batch sizes differ (${a.count} vs ${b.count})`);
-  if (a.encoding.bits !== b.encoding.bits) throw new ParameterMismatchError(`${op}: encodings differ (${a.encoding.bits} vs ${b.encoding.bits} bits)`);
+  if (!sameEncoding(a.encoding, b.encoding)) {
+    throw new ParameterMismatchError(`${op}: encodings differ (${encodingName(a.encoding)} vs ${encodingName(b.encoding)})`);
+  }
 }
 
 function checkInt(w: number, what: string): void {
   if (!Number.isSafeInteger(w)) throw new RangeError(`${what} must be a safe integer, got ${w}`);
 }
 
+/** The clear integers of a scalar-or-list argument, checked (one per ciphertext for a list). */
+function intList(v: number | ArrayLike<number>, count: number, op: string, what: string): number[] {
+  if (typeof v === "number") {
+    checkInt(v, what);
+    return [v];
+  }
+  if (typeof v !== "object" || v === null || typeof v.length !== "number") throw new TypeError(`${op}: ${what} must be an integer or an array of integers`);
+  if (v.length !== count) throw new RangeError(`${op}: ${v.length} values for ${count} ciphertexts`);
+  const out = Array.from(v);
+  out.forEach((x, i) => checkInt(x, `${what}[${i}]`));
+  return out;
+}
+
 function binary(a: LweBatch, b: LweBatch, op: "add" | "sub"): LweBatch {
   sameShape(a, b, op);
   const bytes = a.data.length * 8;
-  return withKernelMemory([bytes, bytes], (K, pa, pb) => {
+  const data = withKernelMemory([bytes, bytes], (K, pa, pb) => {
     K.u64(pa!, a.data.length).set(a.data);
     K.u64(pb!, b.data.length).set(b.data);
     if (op === "add") K.k.addAssign(pa!, pb!, a.data.length);
     else K.k.subAssign(pa!, pb!, a.data.length);
-    return new LweBatch(a.dimension, a.count, K.u64(pa!, a.data.length).slice(), a.encoding);
+    return K.u64(pa!, a.data.length).slice();
   });
+  const x = a.bounds, y = b.bounds;
+  const disjoint = disjointSources(a.noise, b.noise);
+  const noise: NoiseSources = {
+    sources: new Set([...a.noise.sources, ...b.noise.sources]),
+    independent: disjoint && a.noise.independent && b.noise.independent,
+  };
+  const bounds: CiphertextBounds = {
+    degree: op === "add" ? x.degree + y.degree : x.degree - y.minValue,
+    minValue: op === "add" ? x.minValue + y.minValue : x.minValue - y.degree,
+    noiseLevel: sumNoiseLevel(x.noiseLevel, y.noiseLevel, disjoint),
+  };
+  return new LweBatch(a.dimension, a.count, data, a.encoding, bounds, noise);
 }
 
 /** Element-wise a + b. */
@@ -32,45 +67,63 @@ export function add(a: LweBatch, b: LweBatch): LweBatch {
   return binary(a, b, "add");
 }
 
-/** Element-wise a − b. */
+/** Element-wise a − b: values in [lo_a − hi_b, hi_a − lo_b] (add a clear offset before a bootstrap or decryption if negative). */
 export function sub(a: LweBatch, b: LweBatch): LweBatch {
   return binary(a, b, "sub");
 }
 
-/** Element-wise −a. */
+/** Element-wise −a: values in [−degree, −minValue] (add a clear offset before a bootstrap or decryption). */
 export function neg(a: LweBatch): LweBatch {
   return mulScalar(a, -1);
 }
 
-/** Element-wise w·a for one clear integer w, or wᵢ·aᵢ for one integer per ciphertext. */
-export function mulScalar(a: LweBatch, w: number | ArrayLike<number>): LweBatch {
-  const bytes = a.data.length * 8;
-  return withKernelMemory([bytes], (K, pa) => {
-    K.u64(pa!, a.data.length).set(a.data);
-    if (typeof w === "number") {
-      checkInt(w, "scalar");
-      K.k.scalarMulAssign(pa!, a.data.length, BigInt(w));
-    } else {
-      if (w.length !== a.count) throw new RangeError(`mulScalar: ${w.length} scalars for ${a.count} ciphertexts`);
-      for (let i = 0; i < a.count; i++) {
-        checkInt(w[i]!, `scalar[${i}]`);
-        K.k.scalarMulAssign(pa! + i * a.size * 8, a.size, BigInt(w[i]!));
-      }
-    }
-    return new LweBatch(a.dimension, a.count, K.u64(pa!, a.data.length).slice(), a.encoding);
-  });
+/** [min, max] of w·v over v ∈ [lo, hi]. */
+function scaled(w: number, lo: number, hi: number): [number, number] {
+  if (w === 0) return [0, 0];
+  return w > 0 ? [w * lo, w * hi] : [w * hi, w * lo];
 }
 
-/** Element-wise a + m for a clear integer m (or one per ciphertext), added to the body as Δ·m. */
+/** Element-wise w·a for one clear integer w, or wᵢ·aᵢ for one integer per ciphertext. */
+export function mulScalar(a: LweBatch, w: number | ArrayLike<number>): LweBatch {
+  checkBatch(a, "mulScalar");
+  const ws = intList(w, a.count, "mulScalar", "scalar");
+  const bytes = a.data.length * 8;
+  const data = withKernelMemory([bytes], (K, pa) => {
+    K.u64(pa!, a.data.length).set(a.data);
+    if (ws.length === 1 && typeof w === "number") K.k.scalarMulAssign(pa!, a.data.length, BigInt(ws[0]!));
+    else for (let i = 0; i < a.count; i++) K.k.scalarMulAssign(pa! + i * a.size * 8, a.size, BigInt(ws[i]!));
+    return K.u64(pa!, a.data.length).slice();
+  });
+  const { degree, minValue, noiseLevel } = a.bounds;
+  let lo = Infinity, hi = -Infinity, w2 = 0;
+  for (const x of ws.length > 0 ? ws : [0]) {
+    const [l, h] = scaled(x, minValue, degree);
+    lo = Math.min(lo, l); hi = Math.max(hi, h); w2 = Math.max(w2, x * x);
+  }
+  return new LweBatch(a.dimension, a.count, data, a.encoding, { degree: hi, minValue: lo, noiseLevel: noiseLevel * w2 }, a.noise);
+}
+
+/**
+ * Element-wise a + m for a clear integer m (or one per ciphertext), added to the body as Δ·m (exactly:
+ * a negative m lowers the values). `encoding` must be the batch's (it is for callers that pass it).
+ */
 export function addPlain(a: LweBatch, m: number | ArrayLike<number>, encoding: Encoding = a.encoding): LweBatch {
-  if (typeof m !== "number" && m.length !== a.count) throw new RangeError(`addPlain: ${m.length} values for ${a.count} ciphertexts`);
+  checkBatch(a, "addPlain");
+  checkEncoding(encoding);
+  if (!sameEncoding(encoding, a.encoding)) {
+    throw new ParameterMismatchError(`addPlain: encoding ${encodingName(encoding)} differs from the batch's ${encodingName(a.encoding)}`);
+  }
+  const ms = intList(m, a.count, "addPlain", "value");
   const out = a.data.slice();
   for (let i = 0; i < a.count; i++) {
-    const v = typeof m === "number" ? m : m[i]!;
     const j = i * a.size + a.dimension;
-    out[j] = BigInt.asUintN(64, out[j]! + encode(v, encoding));
+    out[j] = BigInt.asUintN(64, out[j]! + encode(ms.length === 1 && typeof m === "number" ? ms[0]! : ms[i]!, encoding));
   }
-  return new LweBatch(a.dimension, a.count, out, a.encoding);
+  let lo = ms.length > 0 ? Infinity : 0, hi = ms.length > 0 ? -Infinity : 0;
+  for (const v of ms) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const b = a.bounds;
+  return new LweBatch(a.dimension, a.count, out, a.encoding,
+    { degree: b.degree + hi, minValue: b.minValue + lo, noiseLevel: b.noiseLevel }, a.noise);
 }
 
 /**
@@ -78,29 +131,47 @@ export function addPlain(a: LweBatch, m: number | ArrayLike<number>, encoding: E
  * the result holds the cols ciphertexts y_j = Σ_i W[i][j]·x_i.
  */
 export function matmul(a: LweBatch, W: ArrayLike<number>, cols: number): LweBatch {
+  checkBatch(a, "matmul");
   const rows = a.count;
   if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`cols must be ≥ 1, got ${cols}`);
+  if (typeof W !== "object" || W === null || typeof W.length !== "number") throw new TypeError("matmul: W must be an array of integers");
   if (W.length !== rows * cols) throw new RangeError(`matmul: W has ${W.length} entries, expected ${rows}×${cols}`);
+  for (let i = 0; i < W.length; i++) checkInt(W[i]!, `W[${i}]`);
   const inBytes = a.data.length * 8, outBytes = cols * a.size * 8;
-  return withKernelMemory([inBytes, outBytes, rows * cols * 8], (K, pin, pout, pw) => {
+  const data = withKernelMemory([inBytes, outBytes, rows * cols * 8], (K, pin, pout, pw) => {
     K.u64(pin!, a.data.length).set(a.data);
     const w = new BigInt64Array(K.k.memory.buffer, pw!, rows * cols);
-    for (let i = 0; i < W.length; i++) {
-      checkInt(W[i]!, `W[${i}]`);
-      w[i] = BigInt(W[i]!);
-    }
+    for (let i = 0; i < W.length; i++) w[i] = BigInt(W[i]!);
     K.k.matmul(pout!, pin!, pw!, rows, cols, a.size);
-    return new LweBatch(a.dimension, cols, K.u64(pout!, cols * a.size).slice(), a.encoding);
+    return K.u64(pout!, cols * a.size).slice();
   });
+  // Per column: value bounds Σ (w·[lo, hi]) and the weights' Σw², Σ|w|; the batch keeps the worst column.
+  const { degree, minValue, noiseLevel } = a.bounds;
+  let lo = Infinity, hi = -Infinity, level = 0;
+  for (let j = 0; j < cols; j++) {
+    let l = 0, h = 0, sumSquares = 0, sumAbs = 0;
+    for (let i = 0; i < rows; i++) {
+      const wij = W[i * cols + j]!;
+      const [x, y] = scaled(wij, minValue, degree);
+      l += x; h += y; sumSquares += wij * wij; sumAbs += Math.abs(wij);
+    }
+    lo = Math.min(lo, l); hi = Math.max(hi, h);
+    level = Math.max(level, combinedNoiseLevel(noiseLevel, a.noise, { sumSquares, sumAbs }));
+  }
+  // The columns combine the same inputs: their noises are independent only if there is one column.
+  const noise = cols === 1 ? { sources: a.noise.sources, independent: true } : { sources: a.noise.sources, independent: false };
+  return new LweBatch(a.dimension, cols, data, a.encoding, { degree: hi, minValue: lo, noiseLevel: level }, noise);
 }
 
 /** Dot product with a clear integer vector: one ciphertext Σ wᵢ·aᵢ. */
 export function dot(a: LweBatch, weights: ArrayLike<number>): LweBatch {
+  checkBatch(a, "dot");
   if (weights.length !== a.count) throw new RangeError(`dot: ${weights.length} weights for ${a.count} ciphertexts`);
   return matmul(a, weights, 1);
 }
 
 /** Sum of all ciphertexts of the batch. */
 export function sum(a: LweBatch): LweBatch {
+  checkBatch(a, "sum");
   return dot(a, new Array<number>(a.count).fill(1));
 }

@@ -11,6 +11,7 @@ import { ParameterMismatchError } from "./errors.js";
 import { LweBatch } from "./lwe-batch.js";
 import { LookupTable } from "./lookup-table.js";
 import type { EvaluationKeys, ServerKeyOptions } from "./server-key.js";
+import { bootstrapOutputBounds, checkBootstrapInput } from "./bootstrap-input.js";
 import type { TfheParameters } from "./parameters.js";
 import type { WorkerError, WorkerInit, WorkerReply, WorkerRequest } from "./pbs-worker.js";
 
@@ -192,6 +193,7 @@ export class PbsWorkerPool {
     if (this.#closed) throw new WorkerPoolError("the PBS worker pool is closed");
     if (!(batch instanceof LweBatch)) throw new TypeError("batch must be an LweBatch");
     if (!(lut instanceof LookupTable)) throw new TypeError("lut must be a LookupTable");
+    checkBootstrapInput(this.params, batch, lut);
     // Contiguous chunks whose sizes differ by at most one, each sent to the least loaded worker (so that
     // concurrent calls, e.g. the lookups of one circuit layer, spread over the pool); an empty batch
     // still goes to one worker so that a bad table is rejected the same way.
@@ -204,18 +206,25 @@ export class PbsWorkerPool {
       const data = batch.data.slice(start * batch.size, end * batch.size).buffer as ArrayBuffer;
       const req: WorkerRequest = {
         id: this.#nextId++,
-        batch: { dimension: batch.dimension, count: end - start, data, encoding: batch.encoding },
-        lut: { polynomial: lut.polynomial, inputEncoding: lut.inputEncoding, outputEncoding: lut.outputEncoding, offsets: [...lut.offsets] },
+        batch: { dimension: batch.dimension, count: end - start, data, encoding: batch.encoding, bounds: batch.bounds },
+        lut: {
+          polynomial: lut.polynomial, inputEncoding: lut.inputEncoding, outputEncoding: lut.outputEncoding, offsets: [...lut.offsets],
+          maxInput: lut.maxInput,
+        },
       };
       const target = this.#workers.reduce((best, w) => (w.load < best.load ? w : best));
       jobs.push(target.run(req, [data]));
       start = end;
     }
     const results = await Promise.all(jobs);
+    const { bounds, noise } = bootstrapOutputBounds(batch, lut);
     const outputs: LweBatch[] = [];
     for (let t = 0; t < lut.offsets.length; t++) {
-      outputs.push(LweBatch.concat(results.map((r) =>
-        new LweBatch(r.dimension, r.count, new BigUint64Array(r.outputs[t]!), r.encoding))));
+      const parts = results.map((r) => new BigUint64Array(r.outputs[t]!));
+      const data = new BigUint64Array(batch.count * (this.params.glweDimension * this.params.polynomialSize + 1));
+      let off = 0;
+      for (const d of parts) { data.set(d, off); off += d.length; }
+      outputs.push(new LweBatch(results[0]!.dimension, batch.count, data, lut.outputEncoding, bounds[t], noise));
     }
     return outputs;
   }

@@ -7,7 +7,7 @@ import { keysFor } from "../helpers/keys.js";
 
 test("public-key encryption decrypts and bootstraps (real parameters)", () => {
   const { client, server } = keysFor(PARAM_MESSAGE_4);
-  const pk = CompactPublicKey.generate(client.bigKey, PARAM_MESSAGE_4.glweNoiseStd);
+  const pk = CompactPublicKey.generate(client.bigKey, PARAM_MESSAGE_4);
   assert.equal(pk.body.length, 2048);
   const m = [0, 1, 5, 7, 3, 6]; // 2·m stays below p = 16 (no padding overflow)
   const list = pk.encrypt(m, client.encoding);
@@ -22,7 +22,7 @@ test("public-key encryption decrypts and bootstraps (real parameters)", () => {
 
 test("public-key lists of any length up to N decrypt (property)", () => {
   const { client } = keysFor(UNSAFE_TEST_PARAMS_TINY);
-  const pk = CompactPublicKey.generate(client.bigKey, UNSAFE_TEST_PARAMS_TINY.glweNoiseStd);
+  const pk = CompactPublicKey.generate(client.bigKey, UNSAFE_TEST_PARAMS_TINY);
   fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 512 }), (m) => {
     assert.deepEqual(Array.from(client.decrypt(pk.encrypt(m, client.encoding).expand())), m);
   }), { numRuns: 20 });
@@ -31,7 +31,7 @@ test("public-key lists of any length up to N decrypt (property)", () => {
 
 test("two encryptions of the same values differ (fresh randomness)", () => {
   const { client } = keysFor(UNSAFE_TEST_PARAMS_TINY);
-  const pk = CompactPublicKey.generate(client.bigKey, UNSAFE_TEST_PARAMS_TINY.glweNoiseStd);
+  const pk = CompactPublicKey.generate(client.bigKey, UNSAFE_TEST_PARAMS_TINY);
   const a = pk.encrypt([1, 2], client.encoding), b = pk.encrypt([1, 2], client.encoding);
   assert.notDeepEqual(a.mask, b.mask);
 });
