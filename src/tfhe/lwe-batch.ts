@@ -59,7 +59,7 @@ function checkBounds(b: CiphertextBounds): CiphertextBounds {
   if (typeof noiseLevel !== "number" || Number.isNaN(noiseLevel) || noiseLevel < 0) {
     throw new RangeError(`bounds.noiseLevel must be a number ≥ 0, got ${String(noiseLevel)}`);
   }
-  return Object.freeze({ degree, minValue, noiseLevel });
+  return Object.freeze({ degree: degree + 0, minValue: minValue + 0, noiseLevel: noiseLevel + 0 }); // no −0
 }
 
 export class LweBatch {

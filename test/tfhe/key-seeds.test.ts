@@ -1,0 +1,50 @@
+// Key seeds are chosen internally: a caller-supplied seed reused for two keys would make them share masks.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as tfhe from "../../src/tfhe/index.js";
+import {
+  ClientKey, CompactPublicKey, generateBootstrapKey, generateKeyswitchKey, UNSAFE_TEST_PARAMS_TINY as P,
+} from "../../src/tfhe/index.js";
+import { bootstrapKeyShape, unsafeTestOnlyGenerateBootstrapKey } from "../../src/tfhe/bootstrap-key.js";
+import { unsafeTestOnlyGenerateKeyswitchKey } from "../../src/tfhe/keyswitch-key.js";
+
+const client = ClientKey.generate(P);
+const seed = new Uint8Array(32).fill(7);
+// The public signatures no longer take a seed; JavaScript callers that still pass one get an error.
+const untyped = (f: unknown) => f as (...args: unknown[]) => unknown;
+
+test("generateBootstrapKey, generateKeyswitchKey and CompactPublicKey.generate refuse a seed", () => {
+  assert.throws(() => untyped(generateBootstrapKey)(client.lweKey, client.glweKey, bootstrapKeyShape(P), P.glweNoiseStd, seed),
+    /takes no seed/);
+  assert.throws(() => untyped(generateKeyswitchKey)(client.bigKey, client.lweKey, P.ksBaseLog, P.ksLevel, P.lweNoiseStd, seed),
+    /takes no seed/);
+  assert.throws(() => untyped(CompactPublicKey.generate)(client.bigKey, P, seed), /takes no seed/);
+});
+
+test("every generated key has its own fresh seed", () => {
+  const a = generateBootstrapKey(client.lweKey, client.glweKey, bootstrapKeyShape(P), P.glweNoiseStd);
+  const b = generateBootstrapKey(client.lweKey, client.glweKey, bootstrapKeyShape(P), P.glweNoiseStd);
+  assert.equal(a.seed!.length, 32);
+  assert.notDeepEqual(a.seed, b.seed);
+  assert.notDeepEqual(a.data.subarray(0, 64), b.data.subarray(0, 64));
+  const k1 = generateKeyswitchKey(client.bigKey, client.lweKey, P.ksBaseLog, P.ksLevel, P.lweNoiseStd);
+  const k2 = generateKeyswitchKey(client.bigKey, client.lweKey, P.ksBaseLog, P.ksLevel, P.lweNoiseStd);
+  assert.notDeepEqual(k1.seed, k2.seed);
+  const e1 = client.evaluationKeys(), e2 = client.evaluationKeys();
+  assert.notDeepEqual(e1.bootstrapKey.seed, e2.bootstrapKey.seed);
+  assert.notDeepEqual(e1.bootstrapKey.seed, e1.keyswitchKey.seed);
+  assert.notDeepEqual(CompactPublicKey.generate(client.bigKey, P).seed, CompactPublicKey.generate(client.bigKey, P).seed);
+});
+
+test("seeded generation exists only as test-only entry points, outside the package's exports", () => {
+  for (const name of Object.keys(tfhe)) assert.doesNotMatch(name, /unsafeTestOnlyGenerate/);
+  // What they are for (deterministic keys in tests), and why they are dangerous: one seed, the same masks.
+  const a = unsafeTestOnlyGenerateBootstrapKey(client.lweKey, client.glweKey, bootstrapKeyShape(P), P.glweNoiseStd, seed);
+  const b = unsafeTestOnlyGenerateBootstrapKey(client.lweKey, client.glweKey, bootstrapKeyShape(P), P.glweNoiseStd, seed);
+  assert.deepEqual(a.compress().seed, seed);
+  const masks = (d: BigUint64Array) => d.subarray(0, P.polynomialSize); // row 0, mask polynomial 0
+  assert.deepEqual(masks(a.data), masks(b.data));
+  const k = unsafeTestOnlyGenerateKeyswitchKey(client.bigKey, client.lweKey, P.ksBaseLog, P.ksLevel, P.lweNoiseStd, seed);
+  assert.deepEqual(k.seed, seed);
+  assert.throws(() => unsafeTestOnlyGenerateKeyswitchKey(client.bigKey, client.lweKey, P.ksBaseLog, P.ksLevel, P.lweNoiseStd, new Uint8Array(3)), /32 bytes/);
+});
