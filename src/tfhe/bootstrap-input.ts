@@ -26,6 +26,11 @@ export function checkBootstrapInput(params: TfheParameters, batch: LweBatch, lut
   if (!sameEncoding(batch.encoding, lut.inputEncoding)) {
     throw new ParameterMismatchError(`PBS input is ${encodingName(batch.encoding)} encoded, the table expects ${encodingName(lut.inputEncoding)}`);
   }
+  checkBootstrapBounds(params, batch, lut);
+}
+
+/** The bounds part of checkBootstrapInput: values in [0, lut.maxInput], noise level within the parameters'. */
+export function checkBootstrapBounds(params: TfheParameters, batch: LweBatch, lut: LookupTable): void {
   checkValueBounds(batch.bounds, batch.encoding, lut.maxInput, "cannot bootstrap this batch");
   checkNoiseLevel(batch.bounds, batch.encoding, params, "cannot bootstrap this batch");
 }

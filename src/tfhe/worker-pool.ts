@@ -11,7 +11,7 @@ import { ParameterMismatchError } from "./errors.js";
 import { LweBatch } from "./lwe-batch.js";
 import { LookupTable } from "./lookup-table.js";
 import type { EvaluationKeys, ServerKeyOptions } from "./server-key.js";
-import { bootstrapOutputBounds, checkBootstrapInput } from "./bootstrap-input.js";
+import { bootstrapOutputBounds, checkBootstrapBounds } from "./bootstrap-input.js";
 import type { TfheParameters } from "./parameters.js";
 import type { WorkerError, WorkerInit, WorkerReply, WorkerRequest } from "./pbs-worker.js";
 
@@ -193,7 +193,8 @@ export class PbsWorkerPool {
     if (this.#closed) throw new WorkerPoolError("the PBS worker pool is closed");
     if (!(batch instanceof LweBatch)) throw new TypeError("batch must be an LweBatch");
     if (!(lut instanceof LookupTable)) throw new TypeError("lut must be a LookupTable");
-    checkBootstrapInput(this.params, batch, lut);
+    // Bounds are checked here (the workers see no provenance); shapes and encodings in the workers.
+    checkBootstrapBounds(this.params, batch, lut);
     // Contiguous chunks whose sizes differ by at most one, each sent to the least loaded worker (so that
     // concurrent calls, e.g. the lookups of one circuit layer, spread over the pool); an empty batch
     // still goes to one worker so that a bad table is rejected the same way.
