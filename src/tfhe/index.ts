@@ -7,7 +7,7 @@ export { estimateLatency, LATENCY_MODEL, type LatencyEstimate } from "./latency.
 export { type Encoding, COMPILER_MANAGED, checkEncoding, encode, decode, deltaOf, plaintextModulus, noiseOf } from "./encoding.js";
 export { ParameterMismatchError } from "./errors.js";
 export { LweSecretKey, GlweSecretKey } from "./secret-key.js";
-export { LweBatch, type CiphertextBounds } from "./lwe-batch.js";
+export { LweBatch, type CiphertextBounds, type NoiseSources } from "./lwe-batch.js";
 export { CiphertextBoundsError, maxNoiseLevel } from "./noise-budget.js";
 export { SeededLweBatch } from "./seeded-lwe.js";
 export { encryptLwe, encryptPlaintexts, decryptLwe, lwePhases, trivialEncrypt } from "./lwe-encryption.js";

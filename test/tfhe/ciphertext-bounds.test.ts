@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   add, addPlain, CiphertextBoundsError, lookupTable, COMPILER_MANAGED, deserializeLweBatch, deserializeSeededLweBatch, dot, LweBatch,
-  matmul, maxNoiseLevel, mulScalar, NAMED_PARAMETER_SETS, neg, PARAM_MESSAGE_4, pbsFailureProbability, PbsWorkerPool,
+  matmul, maxNoiseLevel, mulScalar, pbsOutputVariance, NAMED_PARAMETER_SETS, neg, PARAM_MESSAGE_4, pbsFailureProbability, PbsWorkerPool,
   serialize, sub, sum, trivialEncrypt, UNSAFE_TEST_PARAMS_TINY,
 } from "../../src/tfhe/index.js";
 import { keysFor } from "../helpers/keys.js";
@@ -130,7 +130,12 @@ test("compiler-managed encodings opt out: values mod 2p, negacyclic bootstrap, n
 });
 
 test("noise-level limits: named sets as sized, others from the noise model at p_fail ≤ 2^-64", () => {
-  for (const s of NAMED_PARAMETER_SETS) assert.equal(maxNoiseLevel(s.params), s.maxNorm2);
+  for (const s of NAMED_PARAMETER_SETS) {
+    assert.equal(maxNoiseLevel(s.params), s.maxNorm2);
+    // Level 1 covers fresh and public-key encryptions: (k·N + 1)·σ_glwe² is below a PBS output's variance.
+    const { glweDimension: k, polynomialSize: N, glweNoiseStd: sg } = s.params;
+    assert.ok((k * N + 1) * sg * sg < pbsOutputVariance(s.params), s.params.name);
+  }
   const nu = maxNoiseLevel(UNSAFE_TEST_PARAMS_TINY);
   assert.ok(nu > 1);
   assert.ok(pbsFailureProbability(UNSAFE_TEST_PARAMS_TINY, nu).log2 <= -64);

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  addPlain, LookupTable, lookupTable, LweBatch, manyLookupTable, ParameterMismatchError, trivialEncrypt, UNSAFE_TEST_PARAMS_TINY,
+  addPlain, LookupTable, lookupTable, LweBatch, manyLookupTable, PARAM_MESSAGE_4, ParameterMismatchError, trivialEncrypt, UNSAFE_TEST_PARAMS_TINY,
   type Encoding,
 } from "../../src/tfhe/index.js";
 import { keysFor } from "../helpers/keys.js";
@@ -24,6 +24,12 @@ test("lookup-table offsets must index the accumulator: [0, N)", () => {
   // The largest valid offset works (coefficient N − 1) and reads the table's last box.
   const last = new LookupTable(good.polynomial, good.inputEncoding, good.outputEncoding, [N - 1]);
   assert.equal(server.bootstrap(client.encrypt([0]), last).count, 1);
+});
+
+test("lookup-table offsets at real parameters (N = 2048)", () => {
+  const poly = new BigUint64Array(PARAM_MESSAGE_4.polynomialSize), enc = { bits: 4 };
+  for (const offset of [-5, 2048, 2 ** 31]) assert.throws(() => new LookupTable(poly, enc, enc, [offset]), /offsets must be integers in \[0, 2048\)/);
+  assert.equal(new LookupTable(poly, enc, enc, [2047]).offsets[0], 2047);
 });
 
 test("lookup-table encodings are validated", () => {

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tfhe from "../../src/tfhe/index.js";
 import {
-  ClientKey, CompactPublicKey, generateBootstrapKey, generateKeyswitchKey, UNSAFE_TEST_PARAMS_TINY as P,
+  ClientKey, CompactPublicKey, generateBootstrapKey, generateKeyswitchKey, PARAM_MESSAGE_4, UNSAFE_TEST_PARAMS_TINY as P,
 } from "../../src/tfhe/index.js";
 import { bootstrapKeyShape, unsafeTestOnlyGenerateBootstrapKey } from "../../src/tfhe/bootstrap-key.js";
 import { unsafeTestOnlyGenerateKeyswitchKey } from "../../src/tfhe/keyswitch-key.js";
@@ -47,4 +47,12 @@ test("seeded generation exists only as test-only entry points, outside the packa
   const k = unsafeTestOnlyGenerateKeyswitchKey(client.bigKey, client.lweKey, P.ksBaseLog, P.ksLevel, P.lweNoiseStd, seed);
   assert.deepEqual(k.seed, seed);
   assert.throws(() => unsafeTestOnlyGenerateKeyswitchKey(client.bigKey, client.lweKey, P.ksBaseLog, P.ksLevel, P.lweNoiseStd, new Uint8Array(3)), /32 bytes/);
+});
+
+test("at real parameters, every key of a client gets its own seed", () => {
+  const real = ClientKey.generate(PARAM_MESSAGE_4);
+  const a = real.evaluationKeys(), b = real.evaluationKeys();
+  const seeds = [a.bootstrapKey.seed!, a.keyswitchKey.seed!, b.bootstrapKey.seed!, b.keyswitchKey.seed!, real.compactPublicKey().seed];
+  assert.equal(new Set(seeds.map((s) => Buffer.from(s).toString("hex"))).size, seeds.length);
+  assert.throws(() => untyped(generateKeyswitchKey)(real.bigKey, real.lweKey, 3, 5, PARAM_MESSAGE_4.lweNoiseStd, seed), /takes no seed/);
 });
