@@ -99,16 +99,6 @@ export function generateBootstrapKey(
   return generateSeededBootstrapKey(lweKey, glweKey, shape, glweNoiseStd, newSeed());
 }
 
-/**
- * DANGER, tests only: a bootstrapping key from a caller's seed (deterministic masks, e.g. for golden
- * bytes). A seed used for two keys makes them share masks. Not exported by the package.
- */
-export function unsafeTestOnlyGenerateBootstrapKey(
-  lweKey: LweSecretKey, glweKey: GlweSecretKey, shape: BootstrapKeyShape, glweNoiseStd: number, seed: Uint8Array,
-): BootstrapKey {
-  return generateSeededBootstrapKey(lweKey, glweKey, shape, glweNoiseStd, seed);
-}
-
 function generateSeededBootstrapKey(
   lweKey: LweSecretKey, glweKey: GlweSecretKey, shape: BootstrapKeyShape, glweNoiseStd: number, seed: Uint8Array,
 ): BootstrapKey {

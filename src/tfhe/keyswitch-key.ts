@@ -70,16 +70,6 @@ export function generateKeyswitchKey(
   return generateSeededKeyswitchKey(from, to, baseLog, levels, lweNoiseStd, newSeed());
 }
 
-/**
- * DANGER, tests only: a key-switching key from a caller's seed (deterministic masks, e.g. for golden
- * bytes). A seed used for two keys makes them share masks. Not exported by the package.
- */
-export function unsafeTestOnlyGenerateKeyswitchKey(
-  from: LweSecretKey, to: LweSecretKey, baseLog: number, levels: number, lweNoiseStd: number, seed: Uint8Array,
-): KeyswitchKey {
-  return generateSeededKeyswitchKey(from, to, baseLog, levels, lweNoiseStd, seed);
-}
-
 function generateSeededKeyswitchKey(
   from: LweSecretKey, to: LweSecretKey, baseLog: number, levels: number, lweNoiseStd: number, seed: Uint8Array,
 ): KeyswitchKey {

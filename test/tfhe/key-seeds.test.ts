@@ -5,8 +5,8 @@ import * as tfhe from "../../src/tfhe/index.js";
 import {
   ClientKey, CompactPublicKey, generateBootstrapKey, generateKeyswitchKey, PARAM_MESSAGE_4, UNSAFE_TEST_PARAMS_TINY as P,
 } from "../../src/tfhe/index.js";
-import { bootstrapKeyShape, unsafeTestOnlyGenerateBootstrapKey } from "../../src/tfhe/bootstrap-key.js";
-import { unsafeTestOnlyGenerateKeyswitchKey } from "../../src/tfhe/keyswitch-key.js";
+import { bootstrapKeyShape } from "../../src/tfhe/bootstrap-key.js";
+import { _testOnlyDeterministicRandom } from "../../src/tfhe/random.js";
 
 const client = ClientKey.generate(P);
 const seed = new Uint8Array(32).fill(7);
@@ -36,17 +36,11 @@ test("every generated key has its own fresh seed", () => {
   assert.notDeepEqual(CompactPublicKey.generate(client.bigKey, P).seed, CompactPublicKey.generate(client.bigKey, P).seed);
 });
 
-test("seeded generation exists only as test-only entry points, outside the package's exports", () => {
-  for (const name of Object.keys(tfhe)) assert.doesNotMatch(name, /unsafeTestOnlyGenerate/);
-  // What they are for (deterministic keys in tests), and why they are dangerous: one seed, the same masks.
-  const a = unsafeTestOnlyGenerateBootstrapKey(client.lweKey, client.glweKey, bootstrapKeyShape(P), P.glweNoiseStd, seed);
-  const b = unsafeTestOnlyGenerateBootstrapKey(client.lweKey, client.glweKey, bootstrapKeyShape(P), P.glweNoiseStd, seed);
-  assert.deepEqual(a.compress().seed, seed);
-  const masks = (d: BigUint64Array) => d.subarray(0, P.polynomialSize); // row 0, mask polynomial 0
-  assert.deepEqual(masks(a.data), masks(b.data));
-  const k = unsafeTestOnlyGenerateKeyswitchKey(client.bigKey, client.lweKey, P.ksBaseLog, P.ksLevel, P.lweNoiseStd, seed);
-  assert.deepEqual(k.seed, seed);
-  assert.throws(() => unsafeTestOnlyGenerateKeyswitchKey(client.bigKey, client.lweKey, P.ksBaseLog, P.ksLevel, P.lweNoiseStd, new Uint8Array(3)), /32 bytes/);
+test("no seed can be chosen from outside: even the tests' deterministic randomness gives every key its own seed", () => {
+  assert.equal("_testOnlyDeterministicRandom" in tfhe, false);
+  const keys = _testOnlyDeterministicRandom(seed, () => [client.evaluationKeys(), client.evaluationKeys()]);
+  const seeds = keys.flatMap((k) => [k.bootstrapKey.seed!, k.keyswitchKey.seed!]).map((s) => Buffer.from(s).toString("hex"));
+  assert.equal(new Set(seeds).size, 4);
 });
 
 test("at real parameters, every key of a client gets its own seed", () => {
