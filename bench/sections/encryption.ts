@@ -21,7 +21,7 @@ export function benchEncryption(ctx: Ctx): void {
   emit(latency(`encrypt-seeded/1/${p.name}`, "encrypt", sample(() => { client.encryptCompressed([3]); }, reps), { ...extra, batch: 1 }));
   emit(latency(`encrypt-seeded/${plan.batch}/${p.name}`, "encrypt", sample(() => { client.encryptCompressed(values); }, batchReps), { ...extra, batch: plan.batch }));
   let pk!: CompactPublicKey;
-  emit(latency(`keygen/public-key/${p.name}`, "keygen", sample(() => { pk = CompactPublicKey.generate(client.bigKey, p.glweNoiseStd); }, Math.max(2, reps / 5 | 0)), extra));
+  emit(latency(`keygen/public-key/${p.name}`, "keygen", sample(() => { pk = CompactPublicKey.generate(client.bigKey, p); }, Math.max(2, reps / 5 | 0)), extra));
   emit(latency(`encrypt-public-key/1/${p.name}`, "encrypt", sample(() => { pk.encrypt([3], client.encoding); }, reps), { ...extra, batch: 1 }));
   emit(latency(`encrypt-public-key/${plan.batch}/${p.name}`, "encrypt", sample(() => { pk.encrypt(values, client.encoding); }, batchReps), { ...extra, batch: plan.batch }));
   const one = client.encrypt([3]), many = client.encrypt(values);

@@ -6,7 +6,7 @@
 import { ClientKey, type DeserializeOptions, type EvaluationKeys, LweBatch, serialize, type TfheParameters } from "../tfhe/index.js";
 import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
 import { InputOutOfRangeError } from "./errors.js";
-import { liftResidue, MAX_LINEAR_CIRCUIT_BITS, residueOf } from "./encoding.js";
+import { cipherEncoding, liftResidue, MAX_LINEAR_CIRCUIT_BITS, residueOf } from "./encoding.js";
 import { isShape, type Shape, sizeOf } from "./shape.js";
 import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
 import { deserializeValues, serializeValues, type WireValue } from "./values.js";
@@ -105,7 +105,7 @@ export class CircuitClient {
           throw new InputOutOfRangeError(`input "${s.name}" element ${j} = ${v} is outside [${s.min}, ${s.max}], the range this circuit accepts`, s.name, v);
         }
       });
-      return s.encrypted ? { shape: s.shape, encrypted: client.encryptCompressed(t.data, { bits: spec.bits }) } : t;
+      return s.encrypted ? { shape: s.shape, encrypted: client.encryptCompressed(t.data, cipherEncoding(spec.bits)) } : t;
     });
   }
 

@@ -10,7 +10,7 @@ import type { Shape } from "./shape.js";
 import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
 import { type InputSpec, type TraceFn, trace } from "./tracer.js";
 import { bindInputs } from "./interpreter.js";
-import { type CircuitEncoding, decodeRange, planEncoding } from "./encoding.js";
+import { type CircuitEncoding, cipherEncoding, decodeRange, planEncoding } from "./encoding.js";
 import { type CircuitParameters, type ParameterOptions, chooseCircuitParameters } from "./params.js";
 import { type SimulateOptions, simulateGraph } from "./simulate.js";
 import { type CircuitKeys, CircuitClient } from "./client.js";
@@ -96,7 +96,7 @@ export class Circuit {
    */
   #encrypt(inputs: Sample): ServerValue[] {
     checkInRange(this.graph, this.bounds, inputs);
-    const { client } = this, key = client.keys.client, enc = { bits: client.spec.bits };
+    const { client } = this, key = client.keys.client, enc = cipherEncoding(client.spec.bits);
     return bindInputs(this.graph, inputs).map((t, i) => (client.spec.inputs[i]!.encrypted ? key.encrypt(t.data, enc) : t));
   }
 

@@ -6,13 +6,22 @@
 // (the model bounds/norms use: Σw² of x plus one fresh source). Outputs decrypt to round(phase/Δ) mod 2p,
 // lifted to the unique integer of the node's bit-width range with that residue (the width's span ≤ 2p),
 // so any value the run-time guard accepts (it checks widths) decrypts right, measured range or not.
-import type { LookupTable } from "../tfhe/index.js";
+import { COMPILER_MANAGED, type Encoding, type LookupTable } from "../tfhe/index.js";
 import { fuseLookups, groupPolynomial, type LookupGroup } from "./fusion.js";
 import { type Bounds, type NodeBounds, rangeOfWidth } from "./bounds.js";
 import { BoundsError } from "./errors.js";
 import { type Graph, liveNodes, nodeName } from "./ir.js";
 import { sizeOf } from "./shape.js";
 import { roundLsbs } from "./tensor-ops.js";
+
+/**
+ * The core encoding of a circuit's ciphertexts: p = 2^bits, marked compiler-managed because values live
+ * mod 2p with the padding bit (the core's degree/noise checks, which keep values in [0, p), do not apply;
+ * bounds.ts and this file bound values and Σw² instead).
+ */
+export function cipherEncoding(bits: number): Encoding {
+  return { bits, unchecked: COMPILER_MANAGED };
+}
 
 /** Largest message space (bits) a circuit with lookups may use. */
 export const MAX_LOOKUP_CIRCUIT_BITS = 8;

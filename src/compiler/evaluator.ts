@@ -10,7 +10,7 @@ import {
   add, addPlain, type Bootstrapper, type LookupTable, LweBatch, matmul, mulScalar, neg, type ServerKey, sub, sum,
   trivialEncrypt,
 } from "../tfhe/index.js";
-import type { LookupPlan } from "./encoding.js";
+import { cipherEncoding, type LookupPlan } from "./encoding.js";
 import { fuseLookups, groupPolynomial, type LookupGroup } from "./fusion.js";
 import { GraphError } from "./errors.js";
 import { evalNode } from "./interpreter.js";
@@ -92,7 +92,7 @@ export class Evaluator {
       }
       const groups = [...layer];
       const xs = groups.map((g) => values[g.input] as LweBatch);
-      const outs = yield groups.map((g, i) => ({ batch: addPlain(xs[i]!, -g.lo, { bits: this.plan.bits }), table: this.#table(g, polynomialSize) }));
+      const outs = yield groups.map((g, i) => ({ batch: addPlain(xs[i]!, -g.lo, cipherEncoding(this.plan.bits)), table: this.#table(g, polynomialSize) }));
       groups.forEach((g, i) => this.#groupOutputs(g, xs[i]!, outs[i]!, values));
     }
     return this.graph.outputs.map((id) => values[id]!);
@@ -145,12 +145,12 @@ export class Evaluator {
   }
 
   #trivial(t: Tensor, dimension: number): LweBatch {
-    return trivialEncrypt(dimension, t.data, { bits: this.plan.bits });
+    return trivialEncrypt(dimension, t.data, cipherEncoding(this.plan.bits));
   }
 
   #linear(n: Node, args: readonly ServerValue[]): LweBatch {
     const [a, b] = args;
-    const enc = { bits: this.plan.bits };
+    const enc = cipherEncoding(this.plan.bits);
     switch (n.kind) {
       case "add": case "sub": case "mul": {
         const ma = broadcastMap(this.#shapeOf(n.args[0]!), n.shape), mb = broadcastMap(this.#shapeOf(n.args[1]!), n.shape);

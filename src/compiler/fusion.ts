@@ -7,7 +7,7 @@
 // Outputs of one blind rotation are correlated, so lookups whose outputs are later combined are not fused.
 // The grouping is a deterministic function of the graph and the lookup plans: the server half recomputes it.
 import { encode, LookupTable } from "../tfhe/index.js";
-import type { LookupPlan } from "./encoding.js";
+import { cipherEncoding, type LookupPlan } from "./encoding.js";
 import type { Graph } from "./ir.js";
 
 export interface LookupGroup {
@@ -150,7 +150,7 @@ function fuseWithin(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits
  * [0, pIn) in boxes [t·pIn, (t + 1)·pIn).
  */
 export function groupPolynomial(g: LookupGroup, bits: number, polynomialSize: number): LookupTable {
-  const p = 2 ** bits, N = polynomialSize, enc = { bits };
+  const p = 2 ** bits, N = polynomialSize, enc = cipherEncoding(bits);
   if (p > N) throw new RangeError(`a ${bits}-bit lookup needs N ≥ ${p}, got N = ${N}`);
   const pIn = 2 ** g.inputBits, box = N / p, half = box >> 1;
   const boxes = Array.from({ length: p }, (_, b) => {

@@ -3,6 +3,7 @@
 // LweBatch, or a SeededLweBatch for uploads, 72 bytes per value instead of 8·(kN + 1)). Decoding checks
 // the shapes and counts against what the receiver expects before it expands any seeded batch.
 import {
+  COMPILER_MANAGED,
   DeserializationError, deserializeBundle, deserializeLweBatch, deserializeSeededLweBatch, type DeserializeOptions,
   LweBatch, peekHeader, SeededLweBatch, serialize, serializeBundle, SerializedKind, type TfheParameters,
 } from "../tfhe/index.js";
@@ -80,6 +81,8 @@ export function deserializeValues(
     const kN = params.glweDimension * params.polynomialSize;
     if (batch.dimension !== kN) throw new DeserializationError("LENGTH_MISMATCH", `value ${i}: LWE dimension ${batch.dimension}, expected k·N = ${kN}`);
     if (batch.encoding.bits !== cipher.bits) invalid(`value ${i}: encoded with ${batch.encoding.bits} bits, the circuit uses ${cipher.bits}`);
-    return { shape: p.shape, value: batch instanceof SeededLweBatch ? batch.decompress() : batch };
+    // The format stores the bits only: circuit values are compiler-managed (values mod 2p, encoding.ts).
+    const value = (batch instanceof SeededLweBatch ? batch.decompress() : batch).withEncoding({ bits: cipher.bits, unchecked: COMPILER_MANAGED });
+    return { shape: p.shape, value };
   });
 }

@@ -88,11 +88,22 @@ export class SeededBootstrapKey {
 /** Domain-separation tag of the bootstrapping-key mask stream. */
 export const DOMAIN_BSK = 1;
 
-/** Generates a bootstrapping key; masks are expanded from `seed` (fresh CSPRNG seed by default). */
+/**
+ * Generates a bootstrapping key. Its masks are expanded from a fresh CSPRNG seed (kept in the key for
+ * `compress()`); callers cannot choose the seed, so no two keys share masks.
+ */
 export function generateBootstrapKey(
-  lweKey: LweSecretKey, glweKey: GlweSecretKey, shape: BootstrapKeyShape, glweNoiseStd: number,
-  seed: Uint8Array = newSeed(),
+  lweKey: LweSecretKey, glweKey: GlweSecretKey, shape: BootstrapKeyShape, glweNoiseStd: number, ...rest: never[]
 ): BootstrapKey {
+  if (rest.length > 0) throw new TypeError("generateBootstrapKey takes no seed: every key gets a fresh CSPRNG seed");
+  return generateSeededBootstrapKey(lweKey, glweKey, shape, glweNoiseStd, newSeed());
+}
+
+function generateSeededBootstrapKey(
+  lweKey: LweSecretKey, glweKey: GlweSecretKey, shape: BootstrapKeyShape, glweNoiseStd: number, seed: Uint8Array,
+): BootstrapKey {
+  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new RangeError("bootstrap key seed must be 32 bytes");
+  if (lweKey.wiped || glweKey.key.wiped) throw new Error("cannot generate a bootstrap key from a wiped secret key");
   const { lweDimension: n, glweDimension: k, polynomialSize: N, levels } = shape;
   if (lweKey.dimension !== n) throw new RangeError(`LWE key dimension ${lweKey.dimension} ≠ n = ${n}`);
   if (glweKey.glweDimension !== k || glweKey.polynomialSize !== N) throw new RangeError("GLWE key shape mismatch");

@@ -4,10 +4,11 @@ export * from "./security.js";
 export * from "./noise.js";
 export { chooseParameters, estimateCost, DEFAULT_SECURITY_MARGIN_BITS, type ChooseParametersOptions, type CostEstimate } from "./optimizer.js";
 export { estimateLatency, LATENCY_MODEL, type LatencyEstimate } from "./latency.js";
-export { type Encoding, encode, decode, deltaOf, plaintextModulus, noiseOf } from "./encoding.js";
+export { type Encoding, COMPILER_MANAGED, checkEncoding, encode, decode, deltaOf, plaintextModulus, noiseOf } from "./encoding.js";
 export { ParameterMismatchError } from "./errors.js";
 export { LweSecretKey, GlweSecretKey } from "./secret-key.js";
-export { LweBatch } from "./lwe-batch.js";
+export { LweBatch, type CiphertextBounds, type NoiseSources } from "./lwe-batch.js";
+export { CiphertextBoundsError, maxNoiseLevel } from "./noise-budget.js";
 export { SeededLweBatch } from "./seeded-lwe.js";
 export { encryptLwe, encryptPlaintexts, decryptLwe, lwePhases, trivialEncrypt } from "./lwe-encryption.js";
 export { add, sub, neg, mulScalar, addPlain, matmul, dot, sum } from "./lwe-ops.js";
@@ -16,9 +17,9 @@ export { GgswCiphertext, type GgswShape, encryptGgsw, externalProduct, cmux } fr
 export { LookupTable, lookupTable, manyLookupTable } from "./lookup-table.js";
 export { BootstrapKey, SeededBootstrapKey, FourierBootstrapKey, generateBootstrapKey } from "./bootstrap-key.js";
 export { KeyswitchKey, SeededKeyswitchKey, KernelKeyswitchKey, generateKeyswitchKey, KEYSWITCH_BATCH } from "./keyswitch-key.js";
-export { ClientKey } from "./client-key.js";
+export { ClientKey, WipedKeyError } from "./client-key.js";
 export { ServerKey, type EvaluationKeys, type ServerKeyOptions } from "./server-key.js";
-export { CompactPublicKey, CompactCiphertextList } from "./public-key.js";
+export { CompactPublicKey, CompactCiphertextList, checkPublicKeyParameters } from "./public-key.js";
 export { newSeed, randomBytes, SeededStream } from "./random.js";
 export type { Bootstrapper } from "./bootstrapper.js";
 export { PbsWorkerPool, WorkerPoolError, type PbsWorkerPoolOptions } from "./worker-pool.js"; // Node-only (worker_threads, loaded lazily)

@@ -59,10 +59,22 @@ export class SeededKeyswitchKey {
   }
 }
 
+/**
+ * Generates a key-switching key from `from` to `to`. Its masks are expanded from a fresh CSPRNG seed
+ * (kept for `compress()`); callers cannot choose the seed, so no two keys share masks.
+ */
 export function generateKeyswitchKey(
-  from: LweSecretKey, to: LweSecretKey, baseLog: number, levels: number, lweNoiseStd: number,
-  seed: Uint8Array = newSeed(),
+  from: LweSecretKey, to: LweSecretKey, baseLog: number, levels: number, lweNoiseStd: number, ...rest: never[]
 ): KeyswitchKey {
+  if (rest.length > 0) throw new TypeError("generateKeyswitchKey takes no seed: every key gets a fresh CSPRNG seed");
+  return generateSeededKeyswitchKey(from, to, baseLog, levels, lweNoiseStd, newSeed());
+}
+
+function generateSeededKeyswitchKey(
+  from: LweSecretKey, to: LweSecretKey, baseLog: number, levels: number, lweNoiseStd: number, seed: Uint8Array,
+): KeyswitchKey {
+  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new RangeError("keyswitch key seed must be 32 bytes");
+  if (from.wiped || to.wiped) throw new Error("cannot generate a keyswitch key from a wiped secret key");
   const shape: KeyswitchKeyShape = { inputDimension: from.dimension, outputDimension: to.dimension, baseLog, levels };
   const pts = new BigUint64Array(from.dimension * levels);
   for (let i = 0; i < from.dimension; i++) {
@@ -192,7 +204,7 @@ export class KernelKeyswitchKey {
         out.set(K.u64(pout!, m * (nOut + 1)), c * (nOut + 1));
       }
     });
-    return new LweBatch(nOut, batch.count, out, batch.encoding);
+    return new LweBatch(nOut, batch.count, out, batch.encoding, batch.bounds, batch.noise);
   }
 
   free(): void {

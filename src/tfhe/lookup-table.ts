@@ -7,21 +7,64 @@
 // The outputs' noises come from one accumulator and are correlated (measured |ρ| ≈ 0.2 at PARAM_MESSAGE_4,
 // sign depending on their distance), unlike outputs of separate blind rotations: a linear combination of
 // them is not bounded by Σw²·σ² (the compiler never fuses lookups whose outputs it combines).
-import { encode, type Encoding } from "./encoding.js";
+import { checkEncoding, encode, isCompilerManaged, type Encoding } from "./encoding.js";
 
 export class LookupTable {
+  /** Coefficients to sample-extract: one output per function (a single one for a plain LUT). */
+  readonly offsets: readonly number[];
+  /** Largest input each function is defined for (p − 1 for a plain table; 2^inputBits − 1 for a many-LUT). */
+  readonly maxInput: number;
+
   constructor(
     /** The N torus coefficients of the test polynomial. */
     readonly polynomial: BigUint64Array,
     /** Message bits the input ciphertexts carry (the parameter set's p = 2^bits). */
     readonly inputEncoding: Encoding,
     readonly outputEncoding: Encoding,
-    /** Coefficients to sample-extract: one output per function (a single one for a plain LUT). */
-    readonly offsets: readonly number[],
-  ) {}
+    offsets: readonly number[],
+    maxInput?: number,
+  ) {
+    if (!(polynomial instanceof BigUint64Array)) throw new TypeError("lookup table polynomial must be a BigUint64Array");
+    const N = polynomial.length;
+    if (N < 2 || (N & (N - 1)) !== 0) throw new RangeError(`lookup table polynomial size must be a power of two ≥ 2, got ${N}`);
+    checkEncoding(inputEncoding, "inputEncoding");
+    checkEncoding(outputEncoding, "outputEncoding");
+    boxSize(inputEncoding.bits, N);
+    // Offsets index the accumulator's coefficients (the kernel's sample extraction reads coefficient
+    // `offset` of each polynomial): anything outside [0, N) would read memory outside the accumulator.
+    if (!Array.isArray(offsets) || offsets.length < 1) throw new RangeError("lookup table offsets must be a non-empty array");
+    offsets.forEach((o, t) => {
+      if (typeof o !== "number" || !Number.isInteger(o) || o < 0 || o >= N) {
+        throw new RangeError(`lookup table offset ${t} is ${String(o)}: offsets must be integers in [0, ${N})`);
+      }
+    });
+    this.offsets = Object.freeze([...offsets]);
+    const p = 2 ** inputEncoding.bits;
+    const top = maxInput ?? p - 1;
+    if (!Number.isInteger(top) || top < 0 || top > p - 1) throw new RangeError(`maxInput must be an integer in [0, ${p - 1}], got ${String(maxInput)}`);
+    this.maxInput = top;
+  }
 
   get functionCount(): number {
     return this.offsets.length;
+  }
+
+  /**
+   * [min, max] of the values function t outputs for inputs in [lo, hi] ⊆ [0, maxInput]: each input m
+   * rotates coefficient m·N/p (plus the offset) to the front; past N it wraps negacyclically. Values are
+   * the exact residues mod 2p_out of the output encoding (a value ≥ p_out is in the padding half).
+   */
+  outputRange(t: number, lo: number, hi: number): [number, number] {
+    const N = this.polynomial.length, box = N / 2 ** this.inputEncoding.bits;
+    const out = this.outputEncoding, shift = BigInt(63 - out.bits), mask = (1n << BigInt(out.bits + 1)) - 1n;
+    let min = Infinity, max = -Infinity;
+    for (let m = Math.max(0, lo); m <= Math.min(hi, this.maxInput); m++) {
+      const j = m * box + this.offsets[t]!;
+      const c = j < N ? this.polynomial[j]! : BigInt.asUintN(64, -this.polynomial[j - N]!);
+      const v = Number(((c + (1n << (shift - 1n))) >> shift) & mask);
+      min = Math.min(min, v); max = Math.max(max, v);
+    }
+    return min === Infinity ? [0, 0] : [min, max];
   }
 }
 
@@ -35,8 +78,20 @@ export interface LookupTableOptions {
 
 function boxSize(inputBits: number, N: number): number {
   const p = 2 ** inputBits;
+  if (!Number.isInteger(N) || N < 2 || (N & (N - 1)) !== 0) throw new RangeError(`polynomialSize must be a power of two ≥ 2, got ${N}`);
   if (p > N) throw new RangeError(`a ${inputBits}-bit lookup needs N ≥ ${p}, got N = ${N}`);
   return N / p;
+}
+
+function checkOptions(opts: LookupTableOptions): Encoding {
+  if (typeof opts !== "object" || opts === null) throw new TypeError("lookup table options must be an object");
+  checkEncoding(opts.inputEncoding, "inputEncoding");
+  const out = opts.outputEncoding ?? opts.inputEncoding;
+  checkEncoding(out, "outputEncoding");
+  if (isCompilerManaged(out) !== isCompilerManaged(opts.inputEncoding)) {
+    throw new RangeError("inputEncoding and outputEncoding must both be checked or both compiler-managed");
+  }
+  return out;
 }
 
 function fillPolynomial(N: number, box: number, p: number, value: (b: number) => bigint): BigUint64Array {
@@ -60,7 +115,8 @@ function outputValue(f: (x: number) => number, x: number, out: Encoding): bigint
 
 /** A table for f: [0, p) → [0, p_out) (results are reduced mod p_out). */
 export function lookupTable(f: (x: number) => number, opts: LookupTableOptions): LookupTable {
-  const out = opts.outputEncoding ?? opts.inputEncoding;
+  if (typeof f !== "function") throw new TypeError("lookupTable expects a function");
+  const out = checkOptions(opts);
   const N = opts.polynomialSize;
   const bits = opts.inputEncoding.bits;
   const box = boxSize(bits, N);
@@ -75,7 +131,8 @@ export function lookupTable(f: (x: number) => number, opts: LookupTableOptions):
 export function manyLookupTable(
   functions: readonly ((x: number) => number)[], inputBits: number, opts: LookupTableOptions,
 ): LookupTable {
-  const out = opts.outputEncoding ?? opts.inputEncoding;
+  const out = checkOptions(opts);
+  if (!Array.isArray(functions) || !functions.every((f) => typeof f === "function")) throw new TypeError("manyLookupTable expects an array of functions");
   const N = opts.polynomialSize;
   const bits = opts.inputEncoding.bits;
   const p = 2 ** bits, pIn = 2 ** inputBits;
@@ -88,5 +145,5 @@ export function manyLookupTable(
     const t = Math.floor(b / pIn);
     return t < functions.length ? outputValue(functions[t]!, b % pIn, out) : 0n;
   });
-  return new LookupTable(poly, opts.inputEncoding, out, functions.map((_, t) => t * pIn * box));
+  return new LookupTable(poly, opts.inputEncoding, out, functions.map((_, t) => t * pIn * box), pIn - 1);
 }

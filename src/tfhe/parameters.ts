@@ -113,7 +113,16 @@ export function defineParameters(p: TfheParameters): TfheParameters {
  * dimensions; never for data that matters.
  */
 export function unsafeTestOnlyParameters(p: TfheParameters): TfheParameters {
-  return validateShape(p);
+  const params = validateShape(p);
+  TEST_ONLY.add(params);
+  return params;
+}
+
+const TEST_ONLY = new WeakSet<TfheParameters>();
+
+/** True for a set made by unsafeTestOnlyParameters (checks that would refuse its toy sizes let it pass). */
+export function isUnsafeTestOnlyParameters(p: TfheParameters): boolean {
+  return TEST_ONLY.has(p);
 }
 
 /** Plaintext modulus p = 2^(messageBits + carryBits). */

@@ -8,7 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { BootstrapKey, type BootstrapKeyShape } from "./bootstrap-key.js";
 import { KeyswitchKey, type KeyswitchKeyShape } from "./keyswitch-key.js";
 import { ServerKey, type ServerKeyOptions } from "./server-key.js";
-import { LweBatch } from "./lwe-batch.js";
+import { LweBatch, type CiphertextBounds } from "./lwe-batch.js";
 import { LookupTable } from "./lookup-table.js";
 import type { Encoding } from "./encoding.js";
 import type { TfheParameters } from "./parameters.js";
@@ -26,12 +26,16 @@ export interface WorkerInit {
 /** @internal A chunk of ciphertexts and the table to apply. */
 export interface WorkerRequest {
   readonly id: number;
-  readonly batch: { readonly dimension: number; readonly count: number; readonly data: ArrayBuffer; readonly encoding: Encoding };
+  readonly batch: {
+    readonly dimension: number; readonly count: number; readonly data: ArrayBuffer; readonly encoding: Encoding;
+    readonly bounds: CiphertextBounds;
+  };
   readonly lut: {
     readonly polynomial: BigUint64Array;
     readonly inputEncoding: Encoding;
     readonly outputEncoding: Encoding;
     readonly offsets: readonly number[];
+    readonly maxInput: number;
   };
 }
 
@@ -72,8 +76,8 @@ function main(): void {
   port.on("message", (req: WorkerRequest) => {
     try {
       const b = req.batch;
-      const batch = new LweBatch(b.dimension, b.count, new BigUint64Array(b.data), b.encoding);
-      const lut = new LookupTable(req.lut.polynomial, req.lut.inputEncoding, req.lut.outputEncoding, req.lut.offsets);
+      const batch = new LweBatch(b.dimension, b.count, new BigUint64Array(b.data), b.encoding, b.bounds);
+      const lut = new LookupTable(req.lut.polynomial, req.lut.inputEncoding, req.lut.outputEncoding, req.lut.offsets, req.lut.maxInput);
       const outs = server.bootstrapMany(batch, lut);
       const buffers = outs.map((o) => o.data.buffer as ArrayBuffer);
       const reply: WorkerReply = {

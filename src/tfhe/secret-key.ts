@@ -24,9 +24,16 @@ export class LweSecretKey {
   }
 
   #words: BigUint64Array | undefined;
+  #wiped = false;
+
+  /** True once wiped: `words()` (what every kernel use reads) then throws. */
+  get wiped(): boolean {
+    return this.#wiped;
+  }
 
   /** The key as u64 words (what the kernels read); built once, wiped with the key. Do not modify. */
   words(): BigUint64Array {
+    if (this.#wiped) throw new Error("this secret key was wiped: it can no longer encrypt or decrypt");
     if (!this.#words) {
       this.#words = new BigUint64Array(this.bits.length);
       for (let i = 0; i < this.bits.length; i++) this.#words[i] = BigInt(this.bits[i]!);
@@ -38,6 +45,7 @@ export class LweSecretKey {
   wipe(): void {
     this.bits.fill(0);
     this.#words?.fill(0n);
+    this.#wiped = true;
   }
 
   toJSON(): never {

@@ -1,15 +1,17 @@
 // Server-side evaluation key: key switching + programmable bootstrapping (docs/architecture.md "KS→PBS order").
 // PBS(c, f) = SampleExtract(BlindRotate(ModSwitch(KeySwitch(c)), v_f)): evaluates f on the message of c
-// and resets the noise to the PBS output variance (noise.ts).
+// and resets the noise to the PBS output variance (noise.ts). A bootstrap refuses a checked batch whose
+// values may reach the padding bit or whose noise level exceeds the parameters' (noise-budget.ts).
 import { kernels, WasmBuffer } from "../kernels/wasm.js";
 import type { Bootstrapper } from "./bootstrapper.js";
-import type { Encoding } from "./encoding.js";
+import { checkEncoding, type Encoding } from "./encoding.js";
 import { BootstrapKey, bootstrapKeyShape, FourierBootstrapKey, ggswWords } from "./bootstrap-key.js";
 import { KEYSWITCH_BATCH, KernelKeyswitchKey, KeyswitchKey } from "./keyswitch-key.js";
 import { LweBatch } from "./lwe-batch.js";
-import { lookupTable, manyLookupTable, type LookupTable } from "./lookup-table.js";
+import { LookupTable, lookupTable, manyLookupTable } from "./lookup-table.js";
 import type { TfheParameters } from "./parameters.js";
 import { ParameterMismatchError } from "./errors.js";
+import { bootstrapOutputBounds, checkBootstrapInput } from "./bootstrap-input.js";
 
 /** What a client sends the server: no secret material. */
 export interface EvaluationKeys {
@@ -120,6 +122,7 @@ export class ServerKey implements Bootstrapper {
 
   /** A lookup table for f on this key's message space (optionally to another output encoding). */
   lookupTable(f: (x: number) => number, outputEncoding?: Encoding): LookupTable {
+    if (outputEncoding !== undefined) checkEncoding(outputEncoding, "outputEncoding");
     return lookupTable(f, { inputEncoding: this.encoding, outputEncoding, polynomialSize: this.params.polynomialSize });
   }
 
@@ -135,9 +138,13 @@ export class ServerKey implements Bootstrapper {
     return this.ksk.apply(batch);
   }
 
-  /** PBS of every ciphertext with one table; for a many-LUT, the outputs of function t are batch t. */
+  /**
+   * PBS of every ciphertext with one table; for a many-LUT, the outputs of function t are batch t.
+   * Throws CiphertextBoundsError for a checked batch whose values may lie outside [0, lut.maxInput] or
+   * whose noise level is above what the parameters allow (noise-budget.ts).
+   */
   bootstrapMany(batch: LweBatch, lut: LookupTable): LweBatch[] {
-    this.#checkInput(batch, lut);
+    checkBootstrapInput(this.params, batch, lut);
     const { glweDimension: k, polynomialSize: N } = this.params;
     const K = this.#acc.k;
     const big = k * N + 1;
@@ -156,11 +163,13 @@ export class ServerKey implements Bootstrapper {
         }
       }
     }
-    return outs.map((d) => new LweBatch(k * N, batch.count, d, lut.outputEncoding));
+    const { bounds, noise } = bootstrapOutputBounds(batch, lut);
+    return outs.map((d, t) => new LweBatch(k * N, batch.count, d, lut.outputEncoding, bounds[t], noise));
   }
 
   /** PBS of every ciphertext: the result encrypts f(m) in the table's output encoding. */
   bootstrap(batch: LweBatch, lut: LookupTable): LweBatch {
+    if (!(lut instanceof LookupTable)) throw new TypeError("bootstrap expects a LookupTable");
     if (lut.offsets.length !== 1) throw new RangeError("bootstrap takes a single table; use bootstrapMany for a many-LUT");
     return this.bootstrapMany(batch, lut)[0]!;
   }
@@ -186,21 +195,6 @@ export class ServerKey implements Bootstrapper {
       if (aT[i] === 0) continue;
       K.f64(stage.ptr, words).set(host.subarray(i * words, (i + 1) * words));
       K.k.cmuxStep(this.#acc.ptr, stage.ptr, aT[i]!, k, N, pbsBaseLog, pbsLevel, this.#scratch.ptr);
-    }
-  }
-
-  #checkInput(batch: LweBatch, lut: LookupTable): void {
-    if (batch.dimension !== this.bigDimension) {
-      throw new ParameterMismatchError(`PBS input has dimension ${batch.dimension}, this key expects ${this.bigDimension}`);
-    }
-    if (lut.polynomial.length !== this.params.polynomialSize) {
-      throw new ParameterMismatchError("lookup table was built for another polynomial size");
-    }
-    if (lut.inputEncoding.bits !== this.encoding.bits) {
-      throw new ParameterMismatchError(`lookup table expects ${lut.inputEncoding.bits}-bit inputs, this key's message space is ${this.encoding.bits} bits`);
-    }
-    if (batch.encoding.bits !== lut.inputEncoding.bits) {
-      throw new ParameterMismatchError(`PBS input is ${batch.encoding.bits}-bit encoded, the table expects ${lut.inputEncoding.bits} bits`);
     }
   }
 

@@ -12,6 +12,7 @@ import { LweBatch } from "./lwe-batch.js";
 import { LookupTable } from "./lookup-table.js";
 import type { Bootstrapper } from "./bootstrapper.js";
 import { checkEvaluationKeys, type EvaluationKeys, type ServerKeyOptions } from "./server-key.js";
+import { bootstrapOutputBounds, checkBootstrapBounds } from "./bootstrap-input.js";
 import type { TfheParameters } from "./parameters.js";
 import type { WorkerError, WorkerInit, WorkerReply, WorkerRequest } from "./pbs-worker.js";
 
@@ -246,6 +247,8 @@ export class PbsWorkerPool implements Bootstrapper {
     if (this.#closed) throw new WorkerPoolError("the PBS worker pool is closed");
     if (!(batch instanceof LweBatch)) throw new TypeError("batch must be an LweBatch");
     if (!(lut instanceof LookupTable)) throw new TypeError("lut must be a LookupTable");
+    // Bounds are checked here (the workers see no provenance); shapes and encodings in the workers.
+    checkBootstrapBounds(this.params, batch, lut);
     const live = this.#workers.filter((w) => !w.dead);
     if (live.length === 0) throw this.#workers[0]!.dead!;
     // Contiguous chunks whose sizes differ by at most one, each sent to the least loaded worker (so that
@@ -253,7 +256,10 @@ export class PbsWorkerPool implements Bootstrapper {
     // still goes to one worker so that a bad table is rejected the same way.
     const chunks = Math.max(1, Math.min(live.length, batch.count));
     const base = Math.floor(batch.count / chunks), extra = batch.count % chunks;
-    const table = { polynomial: lut.polynomial, inputEncoding: lut.inputEncoding, outputEncoding: lut.outputEncoding, offsets: [...lut.offsets] };
+    const table = {
+      polynomial: lut.polynomial, inputEncoding: lut.inputEncoding, outputEncoding: lut.outputEncoding, offsets: [...lut.offsets],
+      maxInput: lut.maxInput,
+    };
     const jobs: Promise<Result>[] = [];
     let start = 0;
     for (let c = 0; c < chunks; c++) {
@@ -262,7 +268,7 @@ export class PbsWorkerPool implements Bootstrapper {
       // The chunk's words are copied at each send (the copy is transferred to the thread).
       const message = (): [WorkerRequest, ArrayBuffer[]] => {
         const data = batch.data.slice(from * batch.size, end * batch.size).buffer as ArrayBuffer;
-        return [{ id, batch: { dimension: batch.dimension, count: end - from, data, encoding: batch.encoding }, lut: table }, [data]];
+        return [{ id, batch: { dimension: batch.dimension, count: end - from, data, encoding: batch.encoding, bounds: batch.bounds }, lut: table }, [data]];
       };
       const target = live.reduce((best, w) => (w.load < best.load ? w : best));
       jobs.push(new Promise<Result>((resolve, reject) => {
@@ -271,10 +277,14 @@ export class PbsWorkerPool implements Bootstrapper {
       start = end;
     }
     const results = await Promise.all(jobs);
+    const { bounds, noise } = bootstrapOutputBounds(batch, lut);
     const outputs: LweBatch[] = [];
     for (let t = 0; t < lut.offsets.length; t++) {
-      outputs.push(LweBatch.concat(results.map((r) =>
-        new LweBatch(r.dimension, r.count, new BigUint64Array(r.outputs[t]!), r.encoding))));
+      const parts = results.map((r) => new BigUint64Array(r.outputs[t]!));
+      const data = new BigUint64Array(batch.count * (this.params.glweDimension * this.params.polynomialSize + 1));
+      let off = 0;
+      for (const d of parts) { data.set(d, off); off += d.length; }
+      outputs.push(new LweBatch(results[0]!.dimension, batch.count, data, lut.outputEncoding, bounds[t], noise));
     }
     return outputs;
   }

@@ -124,7 +124,7 @@ test("generated keys expand from their seed's domain: BSK and KSK masks, and the
   assert.deepEqual(bsk.data.subarray(0, kN), chacha20Words(bsk.seed!, DOMAINS.bootstrapKey, kN));
   assert.deepEqual(ksk.data.subarray(0, p.lweDimension), chacha20Words(ksk.seed!, DOMAINS.keyswitchKey, p.lweDimension));
   // Public key: body − A·S is small (σ_glwe noise) only when A is the domain-4 stream of its seed.
-  const pk = CompactPublicKey.generate(client.bigKey, p.glweNoiseStd);
+  const pk = CompactPublicKey.generate(client.bigKey, p);
   const e = negacyclic(chacha20Words(pk.seed, DOMAINS.publicKey, kN), client.bigKey.bits);
   const bound = BigInt(Math.ceil(10 * p.glweNoiseStd * 2 ** 64));
   for (let i = 0; i < kN; i++) {

@@ -191,7 +191,7 @@ function fuzz(t: { diagnostic(msg: string): void }, target: Target, seed: number
 // ---- fixtures ----
 const client = ClientKey.generate(FUZZ);
 const ek = client.evaluationKeys();
-const pk = CompactPublicKey.generate(client.bigKey, FUZZ.glweNoiseStd);
+const pk = CompactPublicKey.generate(client.bigKey, FUZZ);
 const enc = client.encoding;
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type

@@ -52,7 +52,7 @@ const msgs = [0, 1, 2, 3, 3, 2];
 type Decoder = (b: Uint8Array, p: TfheParameters, o?: DeserializeOptions) => unknown;
 function tinyObjects(): { name: string; obj: Serializable; decode: Decoder }[] {
   const ek = evalKeys();
-  const pk = CompactPublicKey.generate(client.bigKey, P.glweNoiseStd);
+  const pk = CompactPublicKey.generate(client.bigKey, P);
   return [
     { name: "LweBatch", obj: client.encrypt(msgs), decode: deserializeLweBatch },
     { name: "SeededLweBatch", obj: client.encryptCompressed(msgs), decode: deserializeSeededLweBatch },
@@ -201,7 +201,7 @@ test("client key round trip (secret: client storage only)", () => {
 });
 
 test("compact public key and compact list round trip", () => {
-  const pk = CompactPublicKey.generate(client.bigKey, P.glweNoiseStd);
+  const pk = CompactPublicKey.generate(client.bigKey, P);
   const pk2 = deserializeCompactPublicKey(serialize(pk, P), P);
   assert.ok(pk2 instanceof CompactPublicKey);
   assertWords(pk2.body, pk.body, "public key");
@@ -211,7 +211,7 @@ test("compact public key and compact list round trip", () => {
   assert.equal(list2.count, msgs.length);
   assert.deepEqual(Array.from(client.decrypt(list2.expand())), msgs);
   // A public key whose noise differs from the parameters' σ_glwe does not serialize under them.
-  const weak = CompactPublicKey.generate(client.bigKey, 0);
+  const weak = new CompactPublicKey(pk.polynomialSize, pk.seed, pk.body, P.glweNoiseStd * 2);
   assert.throws(() => serialize(weak, P), ParameterMismatchError);
 });
 
@@ -276,7 +276,7 @@ test("wrong kind, other parameters, bumped version, bad magic", () => {
 });
 
 test("truncation at every length of the small kinds is TRUNCATED", () => {
-  const pk = CompactPublicKey.generate(client.bigKey, P.glweNoiseStd);
+  const pk = CompactPublicKey.generate(client.bigKey, P);
   const small: [string, Uint8Array, Decoder][] = [
     ["LweBatch", serialize(client.encrypt([1]), P), deserializeLweBatch],
     ["SeededLweBatch", serialize(client.encryptCompressed(msgs), P), deserializeSeededLweBatch],
@@ -341,7 +341,7 @@ test("length fields: checked against the parameters, the limits and the byte cou
   for (let off = 16; off < 52; off += 4) expectCode(() => deserializeEvaluationKeys(withU32(evb, off, u32At(evb, off) + 2), P), "LENGTH_MISMATCH");
   expectCode(() => deserializeEvaluationKeys(evb, P, { maxBytes: 4 << 20 }), "TOO_LARGE", "expanded evaluation keys");
 
-  const pk = CompactPublicKey.generate(client.bigKey, P.glweNoiseStd);
+  const pk = CompactPublicKey.generate(client.bigKey, P);
   const list = serialize(pk.encrypt(msgs, client.encoding), P);
   expectCode(() => deserializeCompactCiphertextList(withU32(list, 20, kN + 1), P), "LENGTH_MISMATCH", "list count > N'");
   expectCode(() => deserializeCompactCiphertextList(withU32(list, 16, kN * 2), P), "LENGTH_MISMATCH", "list size");
@@ -393,7 +393,7 @@ test("PARAM_MESSAGE_4: uploaded evaluation keys and ciphertexts bootstrap correc
   assert.deepEqual(Array.from(ck.decrypt(deserializeLweBatch(out, P4))), xs.map((x) => (x * x + 3) % 16));
 
   const one = ck.encrypt([7]), oneSeeded = ck.encryptCompressed([7]);
-  const pk = CompactPublicKey.generate(ck.bigKey, P4.glweNoiseStd);
+  const pk = CompactPublicKey.generate(ck.bigKey, P4);
   const list = pk.encrypt(xs, ck.encoding);
   assert.deepEqual(Array.from(ck.decrypt(deserializeCompactCiphertextList(serialize(list, P4), P4).expand())), xs);
   const sizes = {

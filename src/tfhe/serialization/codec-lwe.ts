@@ -6,6 +6,7 @@ import type { Encoding } from "../encoding.js";
 import { LweBatch } from "../lwe-batch.js";
 import type { TfheParameters } from "../parameters.js";
 import { SeededLweBatch } from "../seeded-lwe.js";
+import { deserializedBounds } from "../noise-budget.js";
 import {
   checkEncodingFor, checkLweDimensionFor, checkSeed, expectLweDimension, readEncoding, SEED_BYTES, type Encoder,
 } from "./codec.js";
@@ -69,7 +70,7 @@ export function parseLweBatch(p: TfheParameters) {
     return {
       payloadBytes: words * 8,
       allocBytes: words * 8,
-      build: (r) => new LweBatch(dimension, count, r.u64Array(words, "ciphertexts"), encoding),
+      build: (r) => new LweBatch(dimension, count, r.u64Array(words, "ciphertexts"), encoding, deserializedBounds(encoding, p)),
     };
   };
 }
