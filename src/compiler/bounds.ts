@@ -9,7 +9,7 @@ import { type Graph, type LutTable, type Node, nodeName } from "./ir.js";
 import { bindInputs, evaluateAll } from "./interpreter.js";
 import { type Interval, type NodeRanges, RangeAnalysis } from "./intervals.js";
 import * as k from "./tensor-ops.js";
-import { squaredNorms } from "./norms.js";
+import { squaredNormsBySource } from "./norms.js";
 import { sizeOf } from "./shape.js";
 import type { Tensor, TensorLike } from "./tensor.js";
 
@@ -42,6 +42,9 @@ export interface NodeBounds {
   readonly zeroLsbs: number;
   /** Max over elements of Σw² of fresh encrypted sources since the last lookup; 0 for clear nodes. */
   readonly norm2: number;
+  /** The same split by source: fresh encryptions of inputs, and bootstrap outputs (lookups). */
+  readonly freshNorm2: number;
+  readonly pbsNorm2: number;
 }
 
 export interface LutBounds {
@@ -167,17 +170,24 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
       if (!n.encrypted) return clearLookupRanges(n, input);
       const lut = buildTable(n, input, zeros[n.args[0]!]!, maxLutBits);
       luts.push(lut);
+      if (n.readLsbs !== undefined) {
+        // Either neighbour of a tie may be read in FHE: an element's range covers both roundings.
+        const step = 2 ** n.readLsbs;
+        const down: NodeRanges = { ...input, lo: input.lo.map((v) => Math.floor(v / step) * step), hi: input.hi.map((v) => Math.ceil(v / step) * step) };
+        return elementRanges(down, (v) => lut.table.values[(v - lut.inputMin) / lut.step]!, lut.step);
+      }
       return elementRanges(input, (v) => lut.table.values[(v - lut.inputMin) / lut.step]!, lut.step);
     },
     lookup2: (n, boxes) => bivariateRanges(n, boxes),
   });
   const ranges = analysis.ranges;
   // Weights of clear operands, per element: exact for constants, the element's sound range otherwise.
-  const norm2 = squaredNorms(graph, (id) => Array.from(ranges[id]!.lo, (l, i) => ({ lo: l, hi: ranges[id]!.hi[i]! })));
+  const split = squaredNormsBySource(graph, (id) => Array.from(ranges[id]!.lo, (l, i) => ({ lo: l, hi: ranges[id]!.hi[i]! })));
+  const norm2 = split.total;
   for (const l of luts) l.norm2 = norm2[graph.nodes[l.node]!.args[0]!]!;
   const nodes: NodeBounds[] = graph.nodes.map((n) => {
     const { min, max } = ranges[n.id]!;
-    return { min, max, measuredMin: lo[n.id]!, measuredMax: hi[n.id]!, ...bitWidth(min, max), zeroLsbs: zeros[n.id]!, norm2: norm2[n.id]! };
+    return { min, max, measuredMin: lo[n.id]!, measuredMax: hi[n.id]!, ...bitWidth(min, max), zeroLsbs: zeros[n.id]!, norm2: norm2[n.id]!, freshNorm2: split.fresh[n.id]!, pbsNorm2: split.pbs[n.id]! };
   });
   return {
     nodes, luts, maxLutBits,
@@ -263,15 +273,19 @@ function suggestLsbs(min: number, max: number, zeroLsbs: number, maxLutBits: num
 
 /** The table of an encrypted lookup over its (margined) input range, aligned to the known zero low bits. */
 function buildTable(n: Extract<Node, { kind: "lut" }>, input: { readonly min: number; readonly max: number }, zeroLsbs: number, maxLutBits: number): { -readonly [K in keyof LutBounds]: LutBounds[K] } {
-  const step = 2 ** zeroLsbs;
+  const step = 2 ** Math.max(zeroLsbs, n.readLsbs ?? 0);
   const dmin = Math.floor(input.min / step) * step;
   const dmax = Math.ceil(input.max / step) * step;
   const { bits, signed } = bitWidth(dmin / step, dmax / step);
   if (bits > maxLutBits) {
     const what = `${nodeName(n)} ${n.label}: its input %${n.args[0]} ranges over [${dmin}, ${dmax}]` +
       (step > 1 ? ` in steps of ${step}` : "") + `, ${bits} bits${signed ? " (signed)" : ""}`;
+    const lsbs = suggestLsbs(input.min, input.max, zeroLsbs, maxLutBits);
+    // An exact round is itself a lookup over its whole input; past maxLutBits only an approximate one fits.
+    const exactFits = bitWidth(Math.floor(input.min / 2 ** zeroLsbs), Math.ceil(input.max / 2 ** zeroLsbs)).bits <= maxLutBits;
     throw new BoundsError(`${what}, above maxLutBits = ${maxLutBits}; shrink it before the lookup with ` +
-      `round(x, ${suggestLsbs(input.min, input.max, zeroLsbs, maxLutBits)}) (or rescale the computation feeding it)`, n.id);
+      (exactFits ? `round(x, ${lsbs})` : `round(x, ${lsbs}, { approximate: true }) (one PBS reading the top bits; an exact round of a value this wide is not supported)`) +
+      " (or rescale the computation feeding it)", n.id);
   }
   const values = new Float64Array((dmax - dmin) / step + 1);
   for (let i = 0; i < values.length; i++) {

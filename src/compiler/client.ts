@@ -11,7 +11,7 @@ import { isShape, type Shape, sizeOf } from "./shape.js";
 import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
 import { deserializeValues, serializeValues, type WireValue } from "./values.js";
 
-export const CLIENT_TYPE = "umbra.circuit.client/1";
+export const CLIENT_TYPE = "umbra.circuit.client/2";
 
 export interface ClientInputSpec {
   readonly name: string;
@@ -23,6 +23,8 @@ export interface ClientInputSpec {
    */
   readonly min: number;
   readonly max: number;
+  /** Message space of the value's region (encoding.ts): values mod 2^(bits+1); 0 for clear values. */
+  readonly bits: number;
 }
 
 export interface ClientOutputSpec {
@@ -31,12 +33,12 @@ export interface ClientOutputSpec {
   /** The output's decoding range (its bit width): decryption lifts residues mod 2p into [min, min + 2p). */
   readonly min: number;
   readonly max: number;
+  /** Message space of the value's region: values mod 2^(bits+1); 0 for clear values. */
+  readonly bits: number;
 }
 
 export interface ClientSpec {
   readonly params: TfheParameters;
-  /** The circuit's message space: values mod 2^(bits+1). */
-  readonly bits: number;
   /** True when the circuit has no lookups (no evaluation keys). */
   readonly linearOnly: boolean;
   readonly inputs: readonly ClientInputSpec[];
@@ -105,7 +107,7 @@ export class CircuitClient {
           throw new InputOutOfRangeError(`input "${s.name}" element ${j} = ${v} is outside [${s.min}, ${s.max}], the range this circuit accepts`, s.name, v);
         }
       });
-      return s.encrypted ? { shape: s.shape, encrypted: client.encryptCompressed(t.data, cipherEncoding(spec.bits)) } : t;
+      return s.encrypted ? { shape: s.shape, encrypted: client.encryptCompressed(t.data, cipherEncoding(s.bits)) } : t;
     });
   }
 
@@ -117,7 +119,7 @@ export class CircuitClient {
   /** Decrypts the server's serialized results (shapes and counts checked against the outputs). */
   decrypt(results: Uint8Array, opts?: DeserializeOptions): Tensor[] {
     const { spec } = this;
-    return this.decryptValues(deserializeValues(results, spec.params, spec.outputs, { bits: spec.bits }, opts).map((v) => v.value));
+    return this.decryptValues(deserializeValues(results, spec.params, spec.outputs, opts).map((v) => v.value));
   }
 
   /** Decrypts decoded results: round(phase/Δ) mod 2p, lifted into each output's range. */
@@ -129,7 +131,7 @@ export class CircuitClient {
       const out = spec.outputs[o]!;
       if (!(value instanceof LweBatch)) return value;
       if (!out.encrypted || value.count !== sizeOf(out.shape)) throw new RangeError(`output ${o}: expected ${out.encrypted ? `${sizeOf(out.shape)} ciphertexts` : "a clear value"}`);
-      return { shape: out.shape, data: Float64Array.from(client.phases(value), (ph) => liftResidue(residueOf(ph, spec.bits), out.min, spec.bits)) };
+      return { shape: out.shape, data: Float64Array.from(client.phases(value), (ph) => liftResidue(residueOf(ph, out.bits), out.min, out.bits)) };
     });
   }
 
@@ -149,13 +151,16 @@ function parseRangeSpec(v: unknown, where: string): ClientOutputSpec {
   const o = v as Partial<Record<keyof ClientOutputSpec, unknown>> | null;
   if (typeof o !== "object" || o === null || !isShape(o.shape) || typeof o.encrypted !== "boolean") invalid(`${where}: bad shape or encrypted flag`);
   if (!Number.isSafeInteger(o.min) || !Number.isSafeInteger(o.max) || (o.min as number) > (o.max as number)) invalid(`${where}: bad range`);
-  return { shape: o.shape, encrypted: o.encrypted, min: o.min as number, max: o.max as number };
+  const bits = o.bits;
+  if (!Number.isInteger(bits) || (o.encrypted ? (bits as number) < 1 || (bits as number) > MAX_LINEAR_CIRCUIT_BITS : bits !== 0)) invalid(`${where}: bad bits`);
+  // Decryption lifts residues mod 2^(bits+1) into [min, max]: the range must fit.
+  if (o.encrypted && (o.max as number) - (o.min as number) >= 2 ** ((bits as number) + 1)) invalid(`${where}: range wider than its message space`);
+  return { shape: o.shape, encrypted: o.encrypted, min: o.min as number, max: o.max as number, bits: bits as number };
 }
 
 function parseSpecJson(json: unknown): Omit<ClientSpec, "params"> {
-  const o = json as { bits?: unknown; linearOnly?: unknown; inputs?: unknown; outputs?: unknown } | null;
+  const o = json as { linearOnly?: unknown; inputs?: unknown; outputs?: unknown } | null;
   if (typeof o !== "object" || o === null) invalid("client spec must be an object");
-  if (!Number.isInteger(o.bits) || (o.bits as number) < 1 || (o.bits as number) > MAX_LINEAR_CIRCUIT_BITS) invalid("client spec: bad bits");
   if (typeof o.linearOnly !== "boolean") invalid("client spec: bad linearOnly");
   if (!Array.isArray(o.inputs) || !Array.isArray(o.outputs) || o.outputs.length === 0) invalid("client spec: bad inputs/outputs");
   const inputs = o.inputs.map((v: unknown, i) => {
@@ -165,5 +170,5 @@ function parseSpecJson(json: unknown): Omit<ClientSpec, "params"> {
   });
   if (new Set(inputs.map((i) => i.name)).size !== inputs.length) invalid("client spec: duplicate input names");
   const outputs = o.outputs.map((v: unknown, i) => parseRangeSpec(v, `output ${i}`));
-  return { bits: o.bits as number, linearOnly: o.linearOnly, inputs, outputs };
+  return { linearOnly: o.linearOnly, inputs, outputs };
 }

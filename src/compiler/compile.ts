@@ -1,6 +1,6 @@
 // Entry point in the manner of Concrete's `compile`: trace, verify, measure bounds on the inputset, build
 // lookup tables. Parameters, keys and the server key are made lazily on first use of the FHE side.
-import { type Bounds, type BoundsOptions, checkInRange, inferBounds, tablesOf } from "./bounds.js";
+import { type Bounds, type BoundsOptions, bitWidth, checkInRange, inferBounds, tablesOf } from "./bounds.js";
 import { describe, graphText } from "./describe.js";
 import { GraphError } from "./errors.js";
 import type { Graph } from "./ir.js";
@@ -55,18 +55,18 @@ export class Circuit {
   /** The client half: parameters, input/output encodings, keygen, encrypt, decrypt (serializable). */
   get client(): CircuitClient {
     if (this.#client === undefined) {
-      const { params, bits, linearOnly } = this.parameters;
-      const b = this.bounds.nodes;
+      const { params, linearOnly } = this.parameters;
+      const b = this.bounds.nodes, bits = this.encoding.nodeBits;
       this.#client = new CircuitClient({
-        params, bits, linearOnly,
+        params, linearOnly,
         inputs: this.graph.inputs.map((id) => {
           const n = this.graph.nodes[id]!;
-          return { name: n.kind === "input" ? n.name : `%${id}`, shape: n.shape, encrypted: n.encrypted, min: b[id]!.min, max: b[id]!.max };
+          return { name: n.kind === "input" ? n.name : `%${id}`, shape: n.shape, encrypted: n.encrypted, min: b[id]!.min, max: b[id]!.max, bits: bits[id]! };
         }),
         // Outputs decode into their whole bit width (encoding.ts).
         outputs: this.graph.outputs.map((id) => {
           const [min, max] = decodeRange(b[id]!);
-          return { shape: this.graph.nodes[id]!.shape, encrypted: this.graph.nodes[id]!.encrypted, min, max };
+          return { shape: this.graph.nodes[id]!.shape, encrypted: this.graph.nodes[id]!.encrypted, min, max, bits: bits[id]! };
         }),
       });
     }
@@ -75,9 +75,11 @@ export class Circuit {
 
   /** The server half: the graph and lookup plans, evaluated with evaluation keys only (serializable). */
   get server(): CircuitServer {
-    const { params, bits, linearOnly } = this.parameters;
+    const { params, linearOnly } = this.parameters;
     const inputRanges = this.graph.inputs.map((id) => ({ min: this.bounds.nodes[id]!.min, max: this.bounds.nodes[id]!.max }));
-    return (this.#server ??= new CircuitServer({ params, bits, linearOnly, graph: this.graph, lookups: this.encoding.lookups, inputRanges }));
+    return (this.#server ??= new CircuitServer({
+      params, nodeBits: this.encoding.nodeBits, linearOnly, graph: this.graph, lookups: this.encoding.lookups, inputRanges,
+    }));
   }
 
   /** Fresh keys for this circuit's parameters (kept by `client`, used by encryptRunDecrypt). */
@@ -96,8 +98,11 @@ export class Circuit {
    */
   #encrypt(inputs: Sample): ServerValue[] {
     checkInRange(this.graph, this.bounds, inputs);
-    const { client } = this, key = client.keys.client, enc = cipherEncoding(client.spec.bits);
-    return bindInputs(this.graph, inputs).map((t, i) => (client.spec.inputs[i]!.encrypted ? key.encrypt(t.data, enc) : t));
+    const { client } = this, key = client.keys.client;
+    return bindInputs(this.graph, inputs).map((t, i) => {
+      const s = client.spec.inputs[i]!;
+      return s.encrypted ? key.encrypt(t.data, cipherEncoding(s.bits)) : t;
+    });
   }
 
   /** Real FHE in one thread: keygen (cached), encrypt, evaluate with evaluation keys only, decrypt. */
@@ -216,7 +221,10 @@ export function compile(fn: TraceFn, spec: InputSpec, inputset: readonly Sample[
     bounds = inferBounds(traced, inputset, options);
   }
   // Chains of lookups become one lookup (composed table) where the inner input fits the lookup limit.
-  const chained = fuseLookupChains(traced, (x) => bounds.nodes[x]!.bits <= bounds.maxLutBits);
+  const chained = fuseLookupChains(traced, (x, readLsbs) => {
+    const { min, max } = bounds.nodes[x]!, step = 2 ** readLsbs;
+    return bitWidth(Math.floor(min / step), Math.ceil(max / step)).bits <= bounds.maxLutBits;
+  });
   if (chained !== traced) {
     traced = chained;
     bounds = inferBounds(traced, inputset, options);

@@ -1,13 +1,18 @@
-// The circuit's encoding (one message space for the whole circuit): p = 2^bits, Δ = 2^63/p. The torus
-// holds values mod 2p in units of Δ (the padding bit included), so every linear op is exact mod 2p.
-// Before a lookup on an input ranging over [lo, hi] (hi − lo < p), the clear offset −lo makes the PBS
-// index v − lo ∈ [0, p); the table maps index i to f(i + lo), encoded mod 2p (negative values wrap).
-// `round(x, lsbs)` is one lookup computing the low-bit correction c(x) = x − round(x), then x − c(x)
-// (the model bounds/norms use: Σw² of x plus one fresh source). Outputs decrypt to round(phase/Δ) mod 2p,
-// lifted to the unique integer of the node's bit-width range with that residue (the width's span ≤ 2p),
-// so any value the run-time guard accepts (it checks widths) decrypts right, measured range or not.
+// The circuit's encoding. Encrypted nodes fall into regions: nodes joined by linear operations share one
+// (a lookup's output starts the region of its consumers). A region r has its own message space
+// p_r = 2^bits_r, Δ_r = 2^63/p_r: the torus holds its values mod 2p_r in units of Δ_r (the padding bit
+// included), so every linear op inside it is exact mod 2p_r, and bits_r only has to hold the widest value
+// of the region, not of the whole circuit. All regions share one parameter set (one key set).
+// A lookup reads its input x ∈ [lo, hi] (region r) at its own precision b: the clear offset −lo, then a
+// scale by 2^(bits_r − s − b), turn the index (x − lo)/2^s into a b-bit message (s: the table's step, from
+// known zero low bits or an approximate reading, whose rounding the PBS does: it reads the top bits). The
+// table maps index i to f(lo + i·2^s), encoded in the output's region (negative values wrap mod 2p).
+// The scale multiplies the input's noise: the optimizer's constraints (params.ts) carry it.
+// `round(x, lsbs)` (exact) is one lookup computing the low-bit correction c(x) = x − round(x) in x's
+// region, then x − c(x). Outputs decrypt to round(phase/Δ_r) mod 2p_r, lifted to the unique integer of the
+// node's bit-width range with that residue (the width's span ≤ 2p_r).
 import { COMPILER_MANAGED, type Encoding, type LookupTable } from "../tfhe/index.js";
-import { fuseLookups, groupPolynomial, type LookupGroup } from "./fusion.js";
+import { fuseLookups, groupPolynomial, type LookupGroup, singleGroup } from "./fusion.js";
 import { type Bounds, type NodeBounds, rangeOfWidth } from "./bounds.js";
 import { BoundsError } from "./errors.js";
 import { type Graph, liveNodes, nodeName } from "./ir.js";
@@ -23,34 +28,50 @@ export function cipherEncoding(bits: number): Encoding {
   return { bits, unchecked: COMPILER_MANAGED };
 }
 
-/** Largest message space (bits) a circuit with lookups may use. */
+/** Largest precision (bits) of one lookup: its table has at most 2^8 entries. */
 export const MAX_LOOKUP_CIRCUIT_BITS = 8;
-/** Largest message space (bits) of a lookup-free circuit (the core's encodings stop at 30). */
+/** Largest message space (bits) of a region (the core's encodings stop at 30). */
 export const MAX_LINEAR_CIRCUIT_BITS = 30;
 
 export interface LookupPlan {
   /** The lut or round node. */
   readonly node: number;
   readonly kind: "lut" | "round";
-  /** Its input node and that input's range: the PBS index is v − lo ∈ [0, hi − lo]. */
+  /** Its input node; the PBS index is (v − lo)/step ∈ [0, 2^inputBits). */
   readonly input: number;
   readonly lo: number;
+  /** The last value the table covers: lo + (entries − 1)·step. */
   readonly hi: number;
-  /** Σw² of the lookup's input. */
+  /** Distance between table entries, 2^s. */
+  readonly step: number;
+  /** True when the PBS rounds (v − lo)/step itself (an approximate reading of the top bits). */
+  readonly approximate: boolean;
+  /** Index precision: indices lie in [0, 2^inputBits). */
+  readonly inputBits: number;
+  /** Message space of the input's region, and of the output's. */
+  readonly inBits: number;
+  readonly outBits: number;
+  /** Σw² of the lookup's input: in all, of fresh encryptions, of bootstrap outputs. */
   readonly norm2: number;
-  /** The table by PBS index, length p: value(i) = f(i + lo) (for round: the correction x − round(x)). */
+  readonly freshNorm2: number;
+  readonly pbsNorm2: number;
+  /** The table by index, length 2^inputBits: value(i) = f(lo + i·step) (for round: the correction x − round(x)). */
   readonly values: Float64Array;
 }
 
 export interface CircuitEncoding {
-  /** Message bits: p = 2^bits, values live mod 2p. */
+  /** Largest message space of any region (bits). */
   readonly bits: number;
-  /** The node that needs the widest message space (for messages). */
+  /** Message space of each live encrypted node's region (0 for clear or dead nodes), by node id. */
+  readonly nodeBits: readonly number[];
+  /** The node that needs the widest message space. */
   readonly widestNode: number;
   /** Encrypted lookups (lut and round nodes) that contribute to an output, by node id. */
   readonly lookups: ReadonlyMap<number, LookupPlan>;
   /** The lookups grouped for evaluation (fusion.ts): each group is one PBS per element. */
   readonly groups: readonly LookupGroup[];
+  /** Largest PBS precision of the circuit (0 without lookups): the parameter set's message space. */
+  readonly pbsBits: number;
   /** PBS count of one run (one per element of each lookup group). */
   readonly pbsCount: number;
   /** Max Σw² at lookup inputs (0 without lookups). */
@@ -59,81 +80,126 @@ export interface CircuitEncoding {
   readonly maxOutputNorm2: number;
   /** Encrypted output elements (decryptions per run). */
   readonly outputCount: number;
+  /** Each encrypted output's message space and Σw² by source (its decryption noise). */
+  readonly outputNoise: readonly { readonly node: number; readonly bits: number; readonly freshNorm2: number; readonly pbsNorm2: number }[];
   /** Nodes that contribute to an output (the others are not evaluated). */
   readonly live: ReadonlySet<number>;
 }
 
 const ceilLog2 = (w: number): number => (w <= 1 ? 0 : Math.ceil(Math.log2(w) - 1e-12));
 
-/** The encoding of a compiled circuit; throws BoundsError naming the node when it needs more than the limit. */
+/** Region of each live encrypted node: union of nodes joined by linear ops (a lookup's input is not joined). */
+export function regionsOf(graph: Graph, live: ReadonlySet<number>): Int32Array {
+  const parent = Int32Array.from(graph.nodes, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) { parent[i] = parent[parent[i]!]!; i = parent[i]!; }
+    return i;
+  };
+  const union = (a: number, b: number): void => { parent[find(a)] = find(b); };
+  for (const n of graph.nodes) {
+    // A lookup (and an approximate round, a lookup reading the top bits) starts its consumers' region.
+    if (!n.encrypted || !live.has(n.id) || n.kind === "lut" || n.kind === "lut2" || (n.kind === "round" && n.approximate === true)) continue;
+    // A bound node is its first argument (x and y are only read for the range analysis).
+    const linked = n.kind === "bound" ? [n.args[0]!] : n.args;
+    for (const a of linked) if (graph.nodes[a]!.encrypted) union(n.id, a);
+  }
+  return Int32Array.from(graph.nodes, (n) => (n.encrypted && live.has(n.id) ? find(n.id) : -1));
+}
+
+/** The encoding of a compiled circuit; throws BoundsError naming the node when it needs more than the limits. */
 export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
   const live = liveNodes(graph);
+  const region = regionsOf(graph, live);
   const luts = new Map(bounds.luts.map((l) => [l.node, l]));
-  const lookups = new Map<number, LookupPlan>();
-  let bits = 1, widestNode = -1, widestWhat = "";
-  const need = (b: number, node: number, what: string) => {
-    if (b > bits) { bits = b; widestNode = node; widestWhat = what; }
+  const regionBits = new Map<number, { bits: number; node: number; what: string }>();
+  const need = (n: number, b: number, what: string) => {
+    const r = region[n]!, cur = regionBits.get(r);
+    if (cur === undefined || b > cur.bits) regionBits.set(r, { bits: Math.max(1, b), node: n, what });
   };
+  // The index domain of every lookup: origin, step, entries, and whether the PBS does the rounding.
+  const domains = new Map<number, { lo: number; step: number; entries: number; approximate: boolean }>();
   for (const n of graph.nodes) {
     if (!live.has(n.id) || !n.encrypted) continue;
-    // Values live mod 2p and decode into their node's whole bit width (decodeRange): values inside the
-    // width but outside the measured range still decrypt right. A w-bit width needs 2p ≥ 2^w.
-    const [min, max] = decodeRange(bounds.nodes[n.id]!);
-    need(ceilLog2(max - min + 1) - 1, n.id, `its ${bounds.nodes[n.id]!.signed ? "i" : "u"}${bounds.nodes[n.id]!.bits} width spans [${min}, ${max}]`);
+    // Values live mod 2p and decode into their node's whole bit width (decodeRange): a w-bit width needs 2p ≥ 2^w.
+    const b = bounds.nodes[n.id]!;
+    const [min, max] = decodeRange(b);
+    need(n.id, ceilLog2(max - min + 1) - 1, `its ${b.signed ? "i" : "u"}${b.bits} width spans [${min}, ${max}]`);
     if (n.kind !== "lut" && n.kind !== "round") continue;
     const x = n.args[0]!;
-    let lo: number, hi: number;
+    let d: { lo: number; step: number; entries: number; approximate: boolean };
     if (n.kind === "lut") {
       const l = luts.get(n.id);
       if (l === undefined) throw new BoundsError(`${nodeName(n)}: no lookup table (compile the circuit first)`, n.id);
-      [lo, hi] = [l.inputMin, l.inputMax];
+      d = { lo: l.inputMin, step: l.step, entries: l.table.values.length, approximate: n.readLsbs !== undefined };
+    } else if (n.approximate === true) {
+      // Approximate round: the PBS reads x at steps of 2^lsbs (its own rounding) and returns the multiple.
+      const xb = bounds.nodes[x]!, step = 2 ** n.lsbs;
+      const lo = Math.floor(xb.min / step) * step;
+      d = { lo, step, entries: Math.ceil(xb.max / step) - lo / step + 1, approximate: true };
+      if (ceilLog2(d.entries) > Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS)) {
+        throw new BoundsError(`${nodeName(n)}: round(x, ${n.lsbs}, { approximate: true }) still reads ${ceilLog2(d.entries)} bits of ` +
+          `%${x} ∈ [${xb.min}, ${xb.max}], above ${MAX_LOOKUP_CIRCUIT_BITS}; round more low bits (lsbs ≥ ` +
+          `${n.lsbs + ceilLog2(d.entries) - Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS)})`, n.id);
+      }
     } else {
-      [lo, hi] = [bounds.nodes[x]!.min, bounds.nodes[x]!.max];
-    }
-    need(ceilLog2(hi - lo + 1), n.id, `its lookup input %${x} ranges over [${lo}, ${hi}]`);
-    lookups.set(n.id, { node: n.id, kind: n.kind, input: x, lo, hi, norm2: bounds.nodes[x]!.norm2, values: new Float64Array(0) });
-  }
-  const limit = lookups.size > 0 ? MAX_LOOKUP_CIRCUIT_BITS : MAX_LINEAR_CIRCUIT_BITS;
-  if (bits > limit) {
-    const n = graph.nodes[widestNode]!;
-    // round(x, lsbs) is itself a lookup over x's whole range, so rounding cannot shrink a value that is
-    // already too wide for one: only narrower inputs or smaller weights before it can.
-    const advice = n.kind === "round" && lookups.has(n.id)
-      ? "round(x, lsbs) is a lookup over x's whole range, so it cannot narrow a value this wide: reduce the input widths or the weights that produce x"
-      : lookups.size > 0 ? "Shrink the value before it, e.g. with round(x, lsbs) on a narrower value, or with smaller weights"
-        : "reduce the input widths or the weights";
-    throw new BoundsError(`${nodeName(n)}: ${widestWhat}, which needs a ${bits}-bit message space; ` +
-      `${lookups.size > 0 ? "circuits with lookups" : "lookup-free circuits"} allow at most ${limit} bits. ${advice}`, n.id);
-  }
-  const p = 2 ** bits;
-  // Tables need p, so fill them once bits is known.
-  for (const [id, l] of lookups) {
-    const n = graph.nodes[id]!;
-    const values = new Float64Array(p);
-    const top = l.hi - l.lo;
-    for (let i = 0; i < p; i++) {
-      const v = Math.min(i, top) + l.lo; // indices past the range never occur; repeat the last value
-      if (n.kind === "round") values[i] = v - roundLsbs(v, n.lsbs);
-      else if (n.kind === "lut") {
-        const t = n.table!;
-        const j = Math.min(t.values.length - 1, Math.max(0, Math.floor((v - t.min) / t.step)));
-        values[i] = t.values[j]!;
+      // Exact round: a lookup over x's whole range, in steps of x's known zero low bits.
+      const xb = bounds.nodes[x]!, step = 2 ** Math.min(xb.zeroLsbs, n.lsbs);
+      const lo = Math.floor(xb.min / step) * step;
+      d = { lo, step, entries: Math.floor((xb.max - lo) / step) + 1, approximate: false };
+      if (ceilLog2(d.entries) > Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS)) {
+        throw new BoundsError(`${nodeName(n)}: round(x, ${n.lsbs}) is exact, a lookup over its input %${x}'s whole range ` +
+          `[${xb.min}, ${xb.max}] (${ceilLog2(d.entries)} bits, above ${Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS)}); use ` +
+          `round(x, ${n.lsbs}, { approximate: true }) (one PBS reading the top bits, whatever the width), or narrow x first`, n.id);
       }
     }
-    lookups.set(id, { ...l, values });
+    domains.set(n.id, d);
+    // The scale 2^(bits_in − s − b) must be an integer: the input's region holds at least b + s bits.
+    need(x, ceilLog2(d.entries) + Math.log2(d.step), `lookup ${nodeName(n)} reads it at ${ceilLog2(d.entries)} bits in steps of ${d.step}`);
+  }
+  let bits = 1, widestNode = -1, widestWhat = "";
+  for (const v of regionBits.values()) if (v.bits > bits || widestNode < 0) ({ bits, node: widestNode, what: widestWhat } = v);
+  if (bits > MAX_LINEAR_CIRCUIT_BITS) {
+    const n = graph.nodes[widestNode]!;
+    throw new BoundsError(`${nodeName(n)}: ${widestWhat}, which needs a ${bits}-bit message space; a region allows at most ` +
+      `${MAX_LINEAR_CIRCUIT_BITS} bits. Reduce the input widths or the weights that produce it`, n.id);
+  }
+  const nodeBits = Array.from(region, (r) => (r < 0 ? 0 : regionBits.get(r)!.bits));
+  const lookups = new Map<number, LookupPlan>();
+  for (const [id, d] of domains) {
+    const n = graph.nodes[id]!, x = n.args[0]!;
+    const inputBits = ceilLog2(d.entries);
+    const values = new Float64Array(2 ** inputBits);
+    for (let i = 0; i < values.length; i++) {
+      const v = d.lo + Math.min(i, d.entries - 1) * d.step; // indices past the domain never occur: repeat the last
+      // An approximate round returns the multiple itself; an exact one the correction x − round(x).
+      if (n.kind === "round") values[i] = d.approximate ? v : v - roundLsbs(v, n.lsbs);
+      else values[i] = n.kind === "lut" ? n.table!.values[Math.min(i, d.entries - 1)]! : 0;
+    }
+    const xb = bounds.nodes[x]!;
+    lookups.set(id, {
+      node: id, kind: n.kind === "round" && !d.approximate ? "round" : "lut", input: x, lo: d.lo, hi: d.lo + (d.entries - 1) * d.step, step: d.step,
+      approximate: d.approximate, inputBits, inBits: nodeBits[x]!, outBits: nodeBits[id]!,
+      norm2: xb.norm2, freshNorm2: xb.freshNorm2, pbsNorm2: xb.pbsNorm2, values,
+    });
   }
   let maxOutputNorm2 = 0, outputCount = 0;
+  const outputNoise: { node: number; bits: number; freshNorm2: number; pbsNorm2: number }[] = [];
   for (const id of graph.outputs) {
     const n = graph.nodes[id]!;
     if (!n.encrypted) continue;
-    maxOutputNorm2 = Math.max(maxOutputNorm2, bounds.nodes[id]!.norm2);
+    const b = bounds.nodes[id]!;
+    maxOutputNorm2 = Math.max(maxOutputNorm2, b.norm2);
     outputCount += sizeOf(n.shape);
+    outputNoise.push({ node: id, bits: nodeBits[id]!, freshNorm2: b.freshNorm2, pbsNorm2: b.pbsNorm2 });
   }
-  let maxLookupNorm2 = 0;
-  for (const l of lookups.values()) maxLookupNorm2 = Math.max(maxLookupNorm2, l.norm2);
-  const groups = fuseLookups(graph, lookups, bits);
+  let maxLookupNorm2 = 0, pbsBits = 0;
+  for (const l of lookups.values()) {
+    maxLookupNorm2 = Math.max(maxLookupNorm2, l.norm2);
+    pbsBits = Math.max(pbsBits, l.inputBits);
+  }
+  const groups = fuseLookups(graph, lookups, pbsBits);
   const pbsCount = groups.reduce((s, g) => s + sizeOf(graph.nodes[g.members[0]!.node]!.shape), 0);
-  return { bits, widestNode, lookups, groups, pbsCount, maxLookupNorm2, maxOutputNorm2, outputCount, live };
+  return { bits, nodeBits, widestNode, lookups, groups, pbsBits: groups.reduce((m, g) => Math.max(m, g.bits), 0), pbsCount, maxLookupNorm2, maxOutputNorm2, outputCount, outputNoise, live };
 }
 
 /** The range a node's values decode into: its whole bit width (rangeOfWidth), which holds [min, max]. */
@@ -147,16 +213,20 @@ export function mod(x: number, m: number): number {
   return r < 0 ? r + m : r + 0;
 }
 
-/** What the PBS returns for an index taken mod 2p: the table in [0, p), its negation above (negacyclic). */
-export function lookupAt(l: LookupPlan, index: number, bits: number): number {
-  const p = 2 ** bits;
-  const i = mod(index, 2 * p);
-  return i < p ? l.values[i]! : -l.values[i - p]!;
+/**
+ * What the PBS of a group returns for member t at a box index (the member's index plus any shift from
+ * noise), taken mod 2p of the group's precision: the boxes in [0, p), their negation above (negacyclic).
+ */
+export function groupLookupAt(g: LookupGroup, t: number, index: number): number {
+  const p = 2 ** g.bits, pIn = 2 ** g.inputBits;
+  const i = mod(t * pIn + index, 2 * p);
+  const box = (b: number): number => g.members[Math.floor(b / pIn)]?.values[b % pIn] ?? 0;
+  return i < p ? box(i) : -box(i - p);
 }
 
-/** The test polynomial of one lookup on its own (no fusion): box b of N/p coefficients holds Δ·value(b). */
-export function lookupPolynomial(l: LookupPlan, bits: number, polynomialSize: number): LookupTable {
-  return groupPolynomial({ members: [l], input: l.input, lo: l.lo, inputBits: bits }, bits, polynomialSize);
+/** The test polynomial of one lookup on its own (no fusion). */
+export function lookupPolynomial(l: LookupPlan, polynomialSize: number): LookupTable {
+  return groupPolynomial(singleGroup(l), polynomialSize);
 }
 
 /** round(phase / Δ) mod 2p: the residue of the value (the padding bit kept, unlike the core's decode). */

@@ -11,7 +11,7 @@ import {
   trivialEncrypt,
 } from "../tfhe/index.js";
 import { cipherEncoding, type LookupPlan } from "./encoding.js";
-import { fuseLookups, groupPolynomial, type LookupGroup } from "./fusion.js";
+import { fuseLookups, groupPolynomial, groupScale, type LookupGroup } from "./fusion.js";
 import { GraphError } from "./errors.js";
 import { evalNode } from "./interpreter.js";
 import { type Graph, type Node, nodeName } from "./ir.js";
@@ -22,11 +22,19 @@ import type { Tensor } from "./tensor.js";
 /** A value at run time on the server: ciphertexts for encrypted nodes, clear tensors otherwise. */
 export type ServerValue = LweBatch | Tensor;
 
-/** What evaluation needs of the encoding: the message space, the lookup plans, the nodes to evaluate. */
+/** What evaluation needs of the encoding: each node's message space, the lookup plans, the nodes to evaluate. */
 export interface EvaluationPlan {
-  readonly bits: number;
+  /** Message space (bits) of each live encrypted node's region, by node id. */
+  readonly nodeBits: readonly number[];
   readonly lookups: ReadonlyMap<number, LookupPlan>;
   readonly live: ReadonlySet<number>;
+}
+
+/** The largest PBS precision of a set of plans: how far fusion may pack lookups into one rotation. */
+export function maxLookupBits(lookups: ReadonlyMap<number, LookupPlan>): number {
+  let b = 0;
+  for (const l of lookups.values()) b = Math.max(b, l.inputBits);
+  return b;
 }
 
 /** One PBS the schedule asks for: a group's input offset by −lo (the table index), and the group's table. */
@@ -45,7 +53,7 @@ export class Evaluator {
   readonly #groupOf = new Map<number, LookupGroup>();
 
   constructor(readonly graph: Graph, readonly plan: EvaluationPlan) {
-    for (const g of fuseLookups(graph, plan.lookups, plan.bits)) for (const m of g.members) this.#groupOf.set(m.node, g);
+    for (const g of fuseLookups(graph, plan.lookups, maxLookupBits(plan.lookups))) for (const m of g.members) this.#groupOf.set(m.node, g);
   }
 
   /** In this thread: every PBS of the schedule on `server` (needed when the circuit has lookups). */
@@ -92,7 +100,7 @@ export class Evaluator {
       }
       const groups = [...layer];
       const xs = groups.map((g) => values[g.input] as LweBatch);
-      const outs = yield groups.map((g, i) => ({ batch: addPlain(xs[i]!, -g.lo, cipherEncoding(this.plan.bits)), table: this.#table(g, polynomialSize) }));
+      const outs = yield groups.map((g, i) => ({ batch: this.#pbsInput(g, xs[i]!), table: this.#table(g, polynomialSize) }));
       groups.forEach((g, i) => this.#groupOutputs(g, xs[i]!, outs[i]!, values));
     }
     return this.graph.outputs.map((id) => values[id]!);
@@ -117,17 +125,28 @@ export class Evaluator {
     return g;
   }
 
+  /** The group's PBS message: the input offset by −lo, scaled to the group's precision (encoding.ts). */
+  #pbsInput(g: LookupGroup, x: LweBatch): LweBatch {
+    const shifted = addPlain(x, -g.lo, cipherEncoding(g.inBits));
+    const scale = groupScale(g);
+    return (scale === 1 ? shifted : mulScalar(shifted, scale)).withEncoding(cipherEncoding(g.bits));
+  }
+
   /** Output t of the PBS is member t: a lut is that output; round(x) is x minus its low-bit correction. */
   #groupOutputs(g: LookupGroup, x: LweBatch, outs: readonly LweBatch[], values: (ServerValue | undefined)[]): void {
-    g.members.forEach((m, t) => { values[m.node] = m.kind === "round" ? sub(x, outs[t]!) : outs[t]!; });
+    g.members.forEach((m, t) => {
+      // The table labels every output with member 0's encoding; each member's values are in its own.
+      const out = outs[t]!.encoding.bits === m.outBits ? outs[t]! : outs[t]!.withEncoding(cipherEncoding(m.outBits));
+      values[m.node] = m.kind === "round" ? sub(x, out) : out;
+    });
   }
 
   /** One test polynomial per distinct group table (groups with equal index → value maps share it). */
   #table(g: LookupGroup, polynomialSize: number): LookupTable {
-    const key = `${polynomialSize}:${g.inputBits}:${g.members.map((m) => m.values.join(",")).join(";")}`;
+    const key = `${polynomialSize}:${g.bits}:${g.inputBits}:${g.members.map((m) => `${m.outBits}:${m.values.join(",")}`).join(";")}`;
     let t = this.#tables.get(key);
     if (t === undefined) {
-      t = groupPolynomial(g, this.plan.bits, polynomialSize);
+      t = groupPolynomial(g, polynomialSize);
       this.#tables.set(key, t);
     }
     return t;
@@ -144,13 +163,15 @@ export class Evaluator {
     return this.graph.nodes[id]!.shape;
   }
 
-  #trivial(t: Tensor, dimension: number): LweBatch {
-    return trivialEncrypt(dimension, t.data, cipherEncoding(this.plan.bits));
+  #trivial(t: Tensor, dimension: number, bits: number): LweBatch {
+    return trivialEncrypt(dimension, t.data, cipherEncoding(bits));
   }
 
   #linear(n: Node, args: readonly ServerValue[]): LweBatch {
     const [a, b] = args;
-    const enc = cipherEncoding(this.plan.bits);
+    // A linear node lives in its region's message space, as do its encrypted arguments (encoding.ts).
+    const bits = this.plan.nodeBits[n.id]!;
+    const enc = cipherEncoding(bits);
     switch (n.kind) {
       case "add": case "sub": case "mul": {
         const ma = broadcastMap(this.#shapeOf(n.args[0]!), n.shape), mb = broadcastMap(this.#shapeOf(n.args[1]!), n.shape);
@@ -191,7 +212,7 @@ export class Evaluator {
       case "gather": return (a as LweBatch).gather(n.indices);
       case "concat": {
         const dim = (args.find((v) => v instanceof LweBatch) as LweBatch).dimension;
-        const batches = args.map((v) => (v instanceof LweBatch ? v : this.#trivial(v, dim)));
+        const batches = args.map((v) => (v instanceof LweBatch ? v : this.#trivial(v, dim, bits)));
         let offset = 0;
         const idx = n.args.map((id, p) => {
           const t = { shape: this.#shapeOf(id), data: iota(batches[p]!.count).map((i) => i + offset) };

@@ -1,7 +1,7 @@
 // Free-function forms of the traced ops, in the manner of Concrete's `fhe.univariate` / `fhe.round_bit_pattern`.
 import { GraphError } from "./errors.js";
 import type { AvgDivisor, Conv2dOptions, Pool2dOptions } from "./nn.js";
-import { type IndexSpec, type NestedOperand, type Operand, Tracer } from "./tracer.js";
+import { type IndexSpec, type NestedOperand, type Operand, type RoundOptions, Tracer } from "./tracer.js";
 
 function tracerOf(x: unknown, what: string): Tracer {
   if (!(x instanceof Tracer)) throw new GraphError(`${what}: expected a traced value`);
@@ -19,8 +19,8 @@ export function lut2(x: Operand, y: Operand, f: (x: number, y: number) => number
 }
 
 /** round(x, lsbs): x to the nearest multiple of 2^lsbs (ties up), so a following lookup needs lsbs fewer bits. */
-export function round(x: Tracer, lsbs: number): Tracer {
-  return tracerOf(x, "round").round(lsbs);
+export function round(x: Tracer, lsbs: number, options?: RoundOptions): Tracer {
+  return tracerOf(x, "round").round(lsbs, options);
 }
 
 export function relu(x: Tracer): Tracer {

@@ -13,11 +13,29 @@ import type { Graph } from "./ir.js";
 export interface LookupGroup {
   /** The fused lookups, by node id order; output t of the PBS is members[t]. */
   readonly members: readonly LookupPlan[];
-  /** Shared input node and offset: the PBS index is v − lo. */
+  /** Shared input node, offset and step: the members' index is (v − lo)/step. */
   readonly input: number;
   readonly lo: number;
+  readonly step: number;
   /** pIn = 2^inputBits: the indices the members need (all < pIn). */
   readonly inputBits: number;
+  /** The PBS precision: p = 2^bits boxes, member t in [t·pIn, (t + 1)·pIn). */
+  readonly bits: number;
+  /** Message space of the input's region (each member's output is in its own, `outBits`). */
+  readonly inBits: number;
+}
+
+/**
+ * The factor that turns the input offset by −lo into the group's PBS message: (v − lo)·Δ_in·scale =
+ * ((v − lo)/step)·Δ_bits, so scale = 2^(inBits − log2(step) − bits) (an integer: encoding.ts sizes inBits).
+ */
+export function groupScale(g: LookupGroup): number {
+  return 2 ** (g.inBits - Math.log2(g.step) - g.bits);
+}
+
+/** A lookup on its own: one PBS at its own precision. */
+export function singleGroup(l: LookupPlan): LookupGroup {
+  return { members: [l], input: l.input, lo: l.lo, step: l.step, inputBits: l.inputBits, bits: l.inputBits, inBits: l.inBits };
 }
 
 const ceilLog2 = (w: number): number => (w <= 1 ? 0 : Math.ceil(Math.log2(w) - 1e-12));
@@ -92,26 +110,25 @@ function combinedPairs(graph: Graph, candidates: ReadonlySet<number>, budget: Bu
   return pairs;
 }
 
-const alone = (lookups: Iterable<LookupPlan>, bits: number): LookupGroup[] =>
-  [...lookups].sort((a, b) => a.node - b.node).map((m) => ({ members: [m], input: m.input, lo: m.lo, inputBits: bits }));
-
 /**
  * Groups the plans (each lookup in exactly one group; singletons when nothing fuses). The work is
  * bounded by FUSION_WORK_PER_ITEM per node, argument and plan (see there); `stats` receives the count.
  */
 export function fuseLookups(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number, stats?: FusionStats): LookupGroup[] {
+  // `bits`: the largest PBS precision of the circuit (a fused group may use up to that many boxes).
   const items = graph.nodes.reduce((s, n) => s + 1 + n.args.length, 0) + lookups.size;
   const budget = new Budget(FUSION_WORK_BASE + FUSION_WORK_PER_ITEM * items);
   const groups = fuseWithin(graph, lookups, bits, budget);
   if (stats !== undefined) Object.assign(stats, { work: budget.work, budget: budget.limit, exhausted: groups === undefined });
-  return groups ?? alone(lookups.values(), bits);
+  return groups ?? [...lookups.values()].sort((a, b) => a.node - b.node).map(singleGroup);
 }
 
 function fuseWithin(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number, budget: Budget): LookupGroup[] | undefined {
   const p = 2 ** bits;
   const buckets = new Map<string, LookupPlan[]>();
   for (const plan of [...lookups.values()].sort((a, b) => a.node - b.node)) {
-    const key = `${plan.input}:${plan.lo}`;
+    // Members share the PBS input (offset, scale, step and approximate reading) and the output encoding.
+    const key = `${plan.input}:${plan.lo}:${plan.step}:${plan.approximate}`;
     const list = buckets.get(key);
     if (list === undefined) buckets.set(key, [plan]);
     else list.push(plan);
@@ -122,8 +139,10 @@ function fuseWithin(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits
   if (combined === undefined) return undefined;
   const groups: LookupGroup[] = [];
   for (const list of buckets.values()) {
-    const inputBits = ceilLog2(list.reduce((w, l) => Math.max(w, l.hi - l.lo + 1), 1));
-    const capacity = Math.max(1, Math.floor(p / 2 ** inputBits));
+    const inputBits = list.reduce((w, l) => Math.max(w, l.inputBits), 0);
+    // Within the circuit's largest precision, and no finer than the input's region allows (scale ≥ 1).
+    const room = Math.min(p, 2 ** (list[0]!.inBits - Math.log2(list[0]!.step)));
+    const capacity = Math.max(1, Math.floor(room / 2 ** inputBits));
     // First fit: each lookup joins the first group with room and no member it is combined with.
     const parts: LookupPlan[][] = [];
     const open: LookupPlan[][] = []; // parts with room, in creation order
@@ -138,7 +157,12 @@ function fuseWithin(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits
       if (part.length >= capacity) open.splice(open.indexOf(part), 1);
     }
     for (const members of parts) {
-      groups.push({ members, input: members[0]!.input, lo: members[0]!.lo, inputBits: members.length > 1 ? inputBits : bits });
+      if (members.length === 1) { groups.push(singleGroup(members[0]!)); continue; }
+      const m = members[0]!;
+      groups.push({
+        members, input: m.input, lo: m.lo, step: m.step, inputBits, bits: inputBits + ceilLog2(members.length),
+        inBits: m.inBits,
+      });
     }
   }
   return groups.sort((a, b) => a.members[0]!.node - b.members[0]!.node);
@@ -149,19 +173,20 @@ function fuseWithin(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits
  * tables). A single lookup uses its whole table; a fused group puts member t's values for indices
  * [0, pIn) in boxes [t·pIn, (t + 1)·pIn).
  */
-export function groupPolynomial(g: LookupGroup, bits: number, polynomialSize: number): LookupTable {
-  const p = 2 ** bits, N = polynomialSize, enc = cipherEncoding(bits);
+export function groupPolynomial(g: LookupGroup, polynomialSize: number): LookupTable {
+  const bits = g.bits, p = 2 ** bits, N = polynomialSize;
   if (p > N) throw new RangeError(`a ${bits}-bit lookup needs N ≥ ${p}, got N = ${N}`);
   const pIn = 2 ** g.inputBits, box = N / p, half = box >> 1;
   const boxes = Array.from({ length: p }, (_, b) => {
     const t = Math.floor(b / pIn), m = b % pIn;
     const member = g.members[t];
-    return member === undefined ? 0n : encode(member.values[m]!, enc);
+    // Each member's values in its own output region's encoding (the evaluator labels output t so).
+    return member === undefined ? 0n : encode(member.values[m]!, cipherEncoding(member.outBits));
   });
   const poly = new BigUint64Array(N);
   for (let j = 0; j < N; j++) {
     const b = Math.floor((j + half) / box);
     poly[j] = b < p ? boxes[b]! : BigInt.asUintN(64, -boxes[0]!);
   }
-  return new LookupTable(poly, enc, enc, g.members.map((_, t) => t * pIn * box));
+  return new LookupTable(poly, cipherEncoding(bits), cipherEncoding(g.members[0]!.outBits), g.members.map((_, t) => t * pIn * box));
 }

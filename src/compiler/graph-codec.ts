@@ -24,12 +24,15 @@ function attrsToJson(n: Node): Record<string, Json> {
     case "slice": return { starts: [...n.starts], stops: [...n.stops], steps: [...n.steps] };
     case "concat": return { axis: n.axis };
     case "gather": return { indices: ints(n.indices) };
-    case "round": return { lsbs: n.lsbs };
+    case "round": return n.approximate === true ? { lsbs: n.lsbs, approximate: true } : { lsbs: n.lsbs };
     case "bound": return { op: n.op };
     case "lut2": throw new GraphError(`%${n.id} (lut2): a bivariate lookup has no table; compile the circuit before serializing it`);
     case "lut": {
       if (n.table === undefined) throw new GraphError(`%${n.id} (lut): no table; compile the circuit before serializing it`);
-      return { label: n.label, table: { min: n.table.min, step: n.table.step, values: ints(n.table.values) } };
+      return {
+        label: n.label, table: { min: n.table.min, step: n.table.step, values: ints(n.table.values) },
+        ...(n.readLsbs !== undefined ? { readLsbs: n.readLsbs } : {}),
+      };
     }
     default: return {};
   }
@@ -92,7 +95,11 @@ function attrsFromJson(o: Record<string, unknown>, where: string): OpAttrs {
     };
     case "concat": return { kind, axis: field(o, "axis", where, isInt, "an integer") };
     case "gather": return { kind, indices: Int32Array.from(field(o, "indices", where, isIndexArray, "an array of non-negative 32-bit integers")) };
-    case "round": return { kind, lsbs: field(o, "lsbs", where, isInt, "an integer") };
+    case "round": {
+      const lsbs = field(o, "lsbs", where, isInt, "an integer");
+      if (o.approximate === undefined) return { kind, lsbs };
+      return { kind, lsbs, approximate: field(o, "approximate", where, (v): v is true => v === true, "true") };
+    }
     case "bound": return { kind, op: field(o, "op", where, (v): v is BoundOp => BOUND_OPS.includes(v as BoundOp), `one of ${BOUND_OPS.join(", ")}`) };
     case "lut": {
       const t = field(o, "table", where, isObject, "an object");
@@ -101,7 +108,8 @@ function attrsFromJson(o: Record<string, unknown>, where: string): OpAttrs {
         step: field(t, "step", where, isInt, "an integer"),
         values: Float64Array.from(field(t, "values", where, isIntArray, "an array of integers")),
       };
-      return { kind, label: field(o, "label", where, isString, "a string"), table, fn: tableFunction(table) };
+      const readLsbs = o.readLsbs === undefined ? {} : { readLsbs: field(o, "readLsbs", where, isInt, "an integer") };
+      return { kind, label: field(o, "label", where, isString, "a string"), table, fn: tableFunction(table), ...readLsbs };
     }
     default: return invalid(`${where}: unknown op kind ${JSON.stringify(kind).slice(0, 40)}`);
   }

@@ -2,7 +2,7 @@
 // inputset, and run circuits in the clear (the reference for simulation and FHE execution).
 export { compile, Circuit, type CompileOptions, type Sample } from "./compile.js";
 export {
-  trace, Tracer, type Operand, type SliceSpec, type IndexSpec, type IndexArray, type Range, type NestedOperand,
+  trace, Tracer, type Operand, type RoundOptions, type SliceSpec, type IndexSpec, type IndexArray, type Range, type NestedOperand,
   type InputSpec, type TraceFn,
 } from "./tracer.js";
 export {
@@ -28,7 +28,7 @@ export {
   planEncoding, lookupPolynomial, residueOf, liftResidue, MAX_LOOKUP_CIRCUIT_BITS, MAX_LINEAR_CIRCUIT_BITS,
   type CircuitEncoding, type LookupPlan,
 } from "./encoding.js";
-export { chooseCircuitParameters, DEFAULT_P_FAIL, type CircuitParameters, type ParameterOptions } from "./params.js";
+export { chooseCircuitParameters, circuitConstraints, DEFAULT_P_FAIL, type CircuitParameters, type ParameterOptions } from "./params.js";
 export { simulateGraph, prng, type SimulateOptions } from "./simulate.js";
 export { Evaluator, type EvaluationPlan, type ServerValue } from "./evaluator.js";
 export { CircuitClient, CLIENT_TYPE, type CircuitKeys, type ClientSpec, type ClientInputSpec, type ClientOutputSpec } from "./client.js";

@@ -23,7 +23,9 @@ export function bindInputs(graph: Graph, inputs: readonly (TensorLike | Tensor)[
   });
 }
 
-function lookup(node: Extract<Node, { kind: "lut" }>, v: number): number {
+function lookup(node: Extract<Node, { kind: "lut" }>, input: number): number {
+  // An approximate lookup reads its input rounded (ties up here; either neighbour in FHE).
+  const v = node.readLsbs === undefined ? input : k.roundLsbs(input, node.readLsbs);
   const t = node.table;
   if (t === undefined) {
     const r = node.fn(v);

@@ -199,7 +199,11 @@ export class RangeAnalysis {
       }
       case "round": {
         const { lo, hi } = this.ranges[n.args[0]!]!;
-        return Array.from({ length: size }, (_, i) => this.#fresh({ lo: roundLsbs(lo[i]!, n.lsbs), hi: roundLsbs(hi[i]!, n.lsbs) }));
+        // Approximate: near a tie either neighbour, so the range spans both.
+        const step = 2 ** n.lsbs;
+        return Array.from({ length: size }, (_, i) => this.#fresh(n.approximate === true
+          ? { lo: Math.floor(lo[i]! / step) * step, hi: Math.ceil(hi[i]! / step) * step }
+          : { lo: roundLsbs(lo[i]!, n.lsbs), hi: roundLsbs(hi[i]!, n.lsbs) }));
       }
       default: {
         if (!MOVE_KINDS.has(n.kind)) throw new Error(`range analysis: no rule for ${nodeName(n)}`);

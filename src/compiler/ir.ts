@@ -40,8 +40,22 @@ export type OpAttrs =
       /** A short name for printing (e.g. "relu", "gt(3)"). */
       readonly label: string;
       readonly table?: LutTable;
+      /**
+       * Approximate reading: the table is indexed by the input rounded to a multiple of 2^readLsbs, and in
+       * FHE the PBS does that rounding itself, reading only the input's top bits (one PBS, whatever the
+       * input's width). Near a tie it may read either neighbour; the clear interpreter rounds ties up.
+       */
+      readonly readLsbs?: number;
     }
-  | { readonly kind: "round"; readonly lsbs: number }
+  | {
+      readonly kind: "round";
+      readonly lsbs: number;
+      /**
+       * Approximate: one PBS reading the input's top bits (the rounding is the PBS's own), whatever the
+       * input's width; near a tie either neighbour. Exact (default): a lookup over the whole input.
+       */
+      readonly approximate?: boolean;
+    }
   | {
       /**
        * A lookup of two values, f(x, y), element-wise with broadcasting. On encrypted values `compile`
@@ -177,6 +191,9 @@ export function deriveNode(
     }
     case "lut": {
       if (typeof op.fn !== "function") fail("lookup needs a function");
+      if (op.readLsbs !== undefined && !(Number.isInteger(op.readLsbs) && op.readLsbs >= 1 && op.readLsbs <= MAX_ROUND_LSBS)) {
+        fail(`readLsbs = ${op.readLsbs} must be an integer in [1, ${MAX_ROUND_LSBS}]`);
+      }
       if (op.table !== undefined) {
         const t = op.table;
         if (!Number.isSafeInteger(t.min) || !Number.isSafeInteger(t.step) || t.step < 1) fail("table min/step must be integers, step ≥ 1");

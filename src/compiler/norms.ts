@@ -45,27 +45,50 @@ function gather(src: readonly Combination[], moved: Float64Array): Combination[]
 
 /** Max Σw² over the elements of each node (0 for clear nodes), indexed by node id. */
 export function squaredNorms(graph: Graph, clearWeights: ClearWeights): number[] {
+  return squaredNormsBySource(graph, clearWeights).total;
+}
+
+/**
+ * Σw² per node split by the kind of source: fresh encryptions of inputs (variance σ_glwe² each) and
+ * bootstrap outputs (lookups; the PBS output variance each). Each is the max over the node's elements, so
+ * fresh·σ_glwe² + pbs·σ_pbs² bounds every element's variance.
+ */
+export function squaredNormsBySource(graph: Graph, clearWeights: ClearWeights): { total: number[]; fresh: number[]; pbs: number[] } {
   const combos: (Combination[] | undefined)[] = [];
   let nextSource = 0;
+  const isPbs: boolean[] = [];
+  let current: Node | undefined;
   const fresh = (n: number, base: readonly Combination[] = []): Combination[] =>
     Array.from({ length: n }, (_, i) => {
       const c = new Map(base[i] ?? []);
+      isPbs[nextSource] = current?.kind !== "input";
       c.set(nextSource++, ONE);
       return c;
     });
   const indices = (id: number) => ({ shape: graph.nodes[id]!.shape, data: Float64Array.from(combos[id]!.keys()) });
-  const result: number[] = [];
+  const total: number[] = [], freshNorms: number[] = [], pbsNorms: number[] = [];
   for (const n of graph.nodes) {
     if (!n.encrypted) {
       combos.push(undefined);
-      result.push(0);
+      total.push(0), freshNorms.push(0), pbsNorms.push(0);
       continue;
     }
+    current = n;
     const c = combine(n, graph, combos, clearWeights, fresh, indices);
     combos.push(c);
-    result.push(c.reduce((m, e) => Math.max(m, squaredNorm(e)), 0));
+    let t = 0, f = 0, p = 0;
+    for (const e of c) {
+      let ef = 0, ep = 0;
+      for (const [s, { lo, hi }] of e) {
+        const w2 = Math.max(lo * lo, hi * hi);
+        if (isPbs[s]) ep += w2;
+        else ef += w2;
+      }
+      t = Math.max(t, ef + ep), f = Math.max(f, ef), p = Math.max(p, ep);
+    }
+    total.push(t), freshNorms.push(f), pbsNorms.push(p);
   }
-  return result;
+  return { total, fresh: freshNorms, pbs: pbsNorms };
 }
 
 function combine(
@@ -79,7 +102,7 @@ function combine(
   switch (n.kind) {
     case "input": case "lut": case "lut2": return fresh(size);
     // Lowered later as x minus a lookup output holding the low bits: x's combination plus one fresh source.
-    case "round": return fresh(size, a!);
+    case "round": return n.approximate === true ? fresh(size) : fresh(size, a!);
     case "neg": return a!.map((c) => scale(c, MINUS_ONE));
     case "add": case "sub": case "mul": {
       const ma = broadcastMap(graph.nodes[n.args[0]!]!.shape, n.shape);

@@ -1,11 +1,13 @@
-// Parameter choice for a whole circuit. With lookups: the core's optimizer at the circuit's message space,
-// the largest Σw² feeding a lookup (or an encrypted output) and the per-PBS failure probability. Without
-// lookups: no bootstrapping at all, so the smallest named set (by big-key dimension kN) whose fresh noise
-// σ_glwe, scaled by the outputs' Σw², stays below Δ/2 with the target probability.
+// Parameter choice for a whole circuit: one parameter set (one key set) for every region. With lookups:
+// the core's optimizer under the circuit's noise constraints (circuitConstraints): every PBS input at its
+// own precision and scale, every output's decryption at its region's message space, each at the per-PBS
+// failure probability. Without lookups: no bootstrapping at all, so the smallest named set (by big-key
+// dimension kN) whose fresh noise σ_glwe, scaled by the outputs' Σw², decrypts every output.
 import {
-  chooseParameters, NAMED_PARAMETER_SETS, pbsFailureProbability, pFail, type TfheParameters,
+  chooseParameters, constraintsLog2PFail, NAMED_PARAMETER_SETS, type NoiseConstraint, type TfheParameters,
 } from "../tfhe/index.js";
 import type { CircuitEncoding } from "./encoding.js";
+import { groupScale } from "./fusion.js";
 
 export interface ParameterOptions {
   /** Failure probability of one PBS (default 2^-64); for lookup-free circuits, of one output decryption. */
@@ -18,7 +20,7 @@ export const DEFAULT_P_FAIL = 2 ** -64;
 
 export interface CircuitParameters {
   readonly params: TfheParameters;
-  /** The circuit's message space: p = 2^bits (values mod 2p). */
+  /** The widest region's message space (bits; values mod 2^(bits+1)). */
   readonly bits: number;
   /** True when the circuit has no lookups: no evaluation keys are needed. */
   readonly linearOnly: boolean;
@@ -26,8 +28,10 @@ export interface CircuitParameters {
   readonly pFailTarget: number;
   /** Σw² the parameters were sized for. */
   readonly maxNorm2: number;
-  /** Predicted log2 failure probability per PBS at maxNorm2 (per decryption without lookups). */
+  /** Predicted log2 failure probability per PBS (per decryption without lookups): the worst constraint's. */
   readonly log2PFail: number;
+  /** The noise requirements the parameters were chosen for (circuitConstraints). */
+  readonly constraints: readonly NoiseConstraint[];
 }
 
 function targetOf(options: ParameterOptions, count: number): number {
@@ -38,24 +42,49 @@ function targetOf(options: ParameterOptions, count: number): number {
   return t;
 }
 
+/**
+ * The noise requirements of a circuit on its one parameter set: each lookup group's PBS input at the
+ * group's precision, with the input's Σw² times the square of the scale that brings it to that precision
+ * (fusion.ts groupScale), and each encrypted output's decryption at its region's message space. Constraints
+ * of one precision and kind merge into one with the largest norms (it dominates them).
+ */
+export function circuitConstraints(enc: CircuitEncoding): NoiseConstraint[] {
+  const merged = new Map<string, { precision: number; freshNorm2: number; pbsNorm2: number; bootstrap: boolean }>();
+  const add = (precision: number, freshNorm2: number, pbsNorm2: number, bootstrap: boolean) => {
+    const key = `${bootstrap}:${precision}`, c = merged.get(key);
+    if (c === undefined) merged.set(key, { precision, freshNorm2, pbsNorm2, bootstrap });
+    else { c.freshNorm2 = Math.max(c.freshNorm2, freshNorm2); c.pbsNorm2 = Math.max(c.pbsNorm2, pbsNorm2); }
+  };
+  for (const g of enc.groups) {
+    const s2 = groupScale(g) ** 2, x = g.members[0]!;
+    // A PBS output is a source of Σw² 1 even when nothing feeds it (a constant's trivial encryption has none).
+    add(g.bits, x.freshNorm2 * s2, x.pbsNorm2 * s2, true);
+  }
+  for (const o of enc.outputNoise) add(o.bits, o.freshNorm2, o.pbsNorm2, false);
+  return [...merged.values()].sort((a, b) => Number(b.bootstrap) - Number(a.bootstrap) || a.precision - b.precision);
+}
+
 export function chooseCircuitParameters(enc: CircuitEncoding, options: ParameterOptions = {}): CircuitParameters {
+  const constraints = circuitConstraints(enc);
   if (enc.lookups.size > 0) {
     const target = targetOf(options, enc.pbsCount);
     const maxNorm2 = Math.max(1, enc.maxLookupNorm2, enc.maxOutputNorm2);
-    const params = chooseParameters({ precision: enc.bits, maxNorm2, pFail: target });
+    const params = chooseParameters({ precision: enc.pbsBits, maxNorm2, pFail: target, constraints });
     return {
-      params, bits: enc.bits, linearOnly: false, pFailTarget: target, maxNorm2,
-      log2PFail: pbsFailureProbability(params, maxNorm2).log2,
+      params, bits: enc.bits, linearOnly: false, pFailTarget: target, maxNorm2, constraints,
+      log2PFail: constraintsLog2PFail(params, constraints),
     };
   }
+  // No bootstrapping: only decryptions of fresh-encryption combinations, so the smallest named set (by
+  // big-key dimension kN) whose σ_glwe meets every output's message space.
   const target = targetOf(options, enc.outputCount);
   const maxNorm2 = Math.max(1, enc.maxOutputNorm2);
   const sets = [...NAMED_PARAMETER_SETS].sort((a, b) =>
     a.params.glweDimension * a.params.polynomialSize - b.params.glweDimension * b.params.polynomialSize);
   for (const { params } of sets) {
-    const f = pFail(maxNorm2 * params.glweNoiseStd ** 2, 2 ** enc.bits);
-    if (f.log2 <= Math.log2(target)) {
-      return { params, bits: enc.bits, linearOnly: true, pFailTarget: target, maxNorm2, log2PFail: f.log2 };
+    const log2 = constraintsLog2PFail(params, constraints);
+    if (log2 <= Math.log2(target)) {
+      return { params, bits: enc.bits, linearOnly: true, pFailTarget: target, maxNorm2, constraints, log2PFail: log2 };
     }
   }
   throw new RangeError(`no parameter set decrypts a ${enc.bits}-bit message space at Σw² = ${maxNorm2} ` +

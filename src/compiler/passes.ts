@@ -46,9 +46,9 @@ export function mergeDuplicateLookups(graph: Graph): { graph: Graph; merged: num
     const n = { ...node, args: node.args.map((a) => replace.get(a) ?? a) } as Node;
     let key: string | undefined;
     if (n.encrypted && n.kind === "lut" && n.table !== undefined) {
-      key = `lut ${n.args[0]} ${n.table.min} ${n.table.step} ${n.table.values.join(",")}`;
+      key = `lut ${n.args[0]} ${n.readLsbs ?? 0} ${n.table.min} ${n.table.step} ${n.table.values.join(",")}`;
     } else if (n.encrypted && n.kind === "round") {
-      key = `round ${n.args[0]} ${n.lsbs}`;
+      key = `round ${n.args[0]} ${n.lsbs} ${n.approximate === true}`;
     }
     if (key !== undefined) {
       const first = seen.get(key);
@@ -81,7 +81,7 @@ function univariate(n: Node): { f: (v: number) => number; label: string } | unde
  * is possible (its range within the lookup limit); when it is not, the chain is kept (the inner round is
  * what makes the outer lookup possible).
  */
-export function fuseLookupChains(graph: Graph, allowed: (x: number) => boolean = () => true): Graph {
+export function fuseLookupChains(graph: Graph, allowed: (x: number, readLsbs: number) => boolean = () => true): Graph {
   const uses = new Array<number>(graph.nodes.length).fill(0);
   for (const n of graph.nodes) for (const a of n.args) uses[a]!++;
   for (const o of graph.outputs) uses[o]! += 1;
@@ -89,10 +89,12 @@ export function fuseLookupChains(graph: Graph, allowed: (x: number) => boolean =
   let fused = 0;
   for (const n of graph.nodes) {
     const outer = univariate(nodes[n.id]!);
-    if (!n.encrypted || outer === undefined) continue;
+    // An approximate lookup reads its own input's top bits: composing it with the inner one would not.
+    if (!n.encrypted || outer === undefined || (nodes[n.id]!.kind === "lut" && (nodes[n.id] as { readLsbs?: number }).readLsbs !== undefined)) continue;
     const innerNode = nodes[n.args[0]!]!;
     const inner = univariate(innerNode);
-    if (!innerNode.encrypted || inner === undefined || uses[innerNode.id] !== 1 || !allowed(innerNode.args[0]!)) continue;
+    if (!innerNode.encrypted || inner === undefined || uses[innerNode.id] !== 1 || !allowed(innerNode.args[0]!, innerNode.kind === "lut" ? innerNode.readLsbs ?? 0
+      : innerNode.kind === "round" && innerNode.approximate === true ? innerNode.lsbs : 0)) continue;
     const [f, g] = [inner.f, outer.f];
     const fn = (v: number): number => {
       const u = f(v);
@@ -102,7 +104,13 @@ export function fuseLookupChains(graph: Graph, allowed: (x: number) => boolean =
       return g(u);
     };
     const x = innerNode.args[0]!;
-    nodes[n.id] = { id: n.id, kind: "lut", fn, label: `${outer.label}∘${inner.label}`, args: [x], shape: n.shape, encrypted: true };
+    // An approximate inner lookup keeps its reading: the composed table is read the same way.
+    const readLsbs = innerNode.kind === "lut" ? innerNode.readLsbs
+      : innerNode.kind === "round" && innerNode.approximate === true ? innerNode.lsbs : undefined;
+    nodes[n.id] = {
+      id: n.id, kind: "lut", fn, label: `${outer.label}∘${inner.label}`, args: [x], shape: n.shape, encrypted: true,
+      ...(readLsbs !== undefined ? { readLsbs } : {}),
+    };
     uses[innerNode.id] = 0;
     uses[x]!++;
     fused++;

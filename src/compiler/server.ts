@@ -17,11 +17,12 @@ import { type Graph, liveNodes, nodeName } from "./ir.js";
 import type { Tensor } from "./tensor.js";
 import { deserializeValues, serializeValues, type ValueSpec, type WireValue } from "./values.js";
 
-export const SERVER_TYPE = "umbra.circuit.server/1";
+export const SERVER_TYPE = "umbra.circuit.server/2";
 
 export interface ServerSpec {
   readonly params: TfheParameters;
-  readonly bits: number;
+  /** Message space (bits) of each live encrypted node's region, 0 elsewhere, by node id (encoding.ts). */
+  readonly nodeBits: readonly number[];
   readonly linearOnly: boolean;
   readonly graph: Graph;
   /** Encrypted lookups by node id (those that contribute to an output). */
@@ -39,9 +40,11 @@ export class CircuitServer {
   readonly #outputs: ValueSpec[];
 
   constructor(readonly spec: ServerSpec) {
-    const plan: EvaluationPlan = { bits: spec.bits, lookups: spec.lookups, live: liveNodes(spec.graph) };
+    const plan: EvaluationPlan = { nodeBits: spec.nodeBits, lookups: spec.lookups, live: liveNodes(spec.graph) };
     this.#evaluator = new Evaluator(spec.graph, plan);
-    const specOf = (id: number): ValueSpec => ({ shape: spec.graph.nodes[id]!.shape, encrypted: spec.graph.nodes[id]!.encrypted });
+    const specOf = (id: number): ValueSpec => ({
+      shape: spec.graph.nodes[id]!.shape, encrypted: spec.graph.nodes[id]!.encrypted, bits: spec.nodeBits[id]!,
+    });
     this.#inputs = spec.graph.inputs.map(specOf);
     this.#outputs = spec.graph.outputs.map(specOf);
   }
@@ -87,7 +90,7 @@ export class CircuitServer {
 
   /** Decodes a request: shapes, counts and encodings checked against the circuit's inputs, clear values' ranges. */
   #args(args: Uint8Array, opts?: DeserializeOptions): ServerValue[] {
-    return this.#checkClear(deserializeValues(args, this.spec.params, this.#inputs, { bits: this.spec.bits }, opts).map((v) => v.value));
+    return this.#checkClear(deserializeValues(args, this.spec.params, this.#inputs, opts).map((v) => v.value));
   }
 
   /** Clear inputs outside their accepted range would make results wrong: refuse them (InputOutOfRangeError). */
@@ -136,26 +139,23 @@ export class CircuitServer {
   }
 
   serialize(): Uint8Array {
-    const { params, bits, linearOnly, graph, lookups, inputRanges } = this.spec;
+    const { params, nodeBits, linearOnly, graph, lookups, inputRanges } = this.spec;
     const plans = [...lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) }));
-    return encodeArtifact(SERVER_TYPE, { bits, linearOnly, graph: graphToJson(graph), lookups: plans, inputRanges }, params);
+    return encodeArtifact(SERVER_TYPE, { nodeBits: [...nodeBits], linearOnly, graph: graphToJson(graph), lookups: plans, inputRanges }, params);
   }
 
   /** Decodes a server spec: the graph is re-verified, every lookup plan checked against it. */
   static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitServer {
     const { params, json } = decodeArtifact(bytes, SERVER_TYPE, "server spec", opts);
-    const o = json as { bits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; inputRanges?: unknown } | null;
+    const o = json as { nodeBits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; inputRanges?: unknown } | null;
     if (typeof o !== "object" || o === null) invalid("server spec must be an object");
     if (typeof o.linearOnly !== "boolean") invalid("server spec: bad linearOnly");
-    const maxBits = o.linearOnly ? MAX_LINEAR_CIRCUIT_BITS : MAX_LOOKUP_CIRCUIT_BITS;
-    if (!Number.isInteger(o.bits) || (o.bits as number) < 1 || (o.bits as number) > maxBits) invalid("server spec: bad bits");
-    const bits = o.bits as number;
     const graph = graphFromJson(o.graph);
-    const lookups = parseLookups(o.lookups, graph, bits);
+    const nodeBits = parseNodeBits(o.nodeBits, graph);
+    const lookups = parseLookups(o.lookups, graph, nodeBits, params.polynomialSize);
     if (o.linearOnly !== (lookups.size === 0)) invalid("server spec: linearOnly disagrees with the lookups");
-    if (!o.linearOnly && 2 ** bits > params.polynomialSize) invalid("server spec: message space larger than the polynomial size");
     const inputRanges = parseInputRanges(o.inputRanges, graph);
-    return new CircuitServer({ params, bits, linearOnly: o.linearOnly, graph, lookups, inputRanges });
+    return new CircuitServer({ params, nodeBits, linearOnly: o.linearOnly, graph, lookups, inputRanges });
   }
 }
 
@@ -170,9 +170,28 @@ function parseInputRanges(json: unknown, graph: Graph): { min: number; max: numb
   });
 }
 
-function parseLookups(json: unknown, graph: Graph, bits: number): Map<number, LookupPlan> {
+/** Region widths: every live encrypted node in [1, 30] bits, equal across each linear link (encoding.ts). */
+function parseNodeBits(json: unknown, graph: Graph): number[] {
+  if (!Array.isArray(json) || json.length !== graph.nodes.length) invalid("server spec: nodeBits must hold one entry per node");
+  const bits = json as unknown[];
+  const live = liveNodes(graph);
+  for (const n of graph.nodes) {
+    const b = bits[n.id];
+    if (!Number.isInteger(b)) invalid(`server spec: nodeBits[${n.id}] is not an integer`);
+    const on = n.encrypted && live.has(n.id);
+    if (on ? (b as number) < 1 || (b as number) > MAX_LINEAR_CIRCUIT_BITS : b !== 0) invalid(`server spec: bad nodeBits for ${nodeName(n)}`);
+    if (!on || n.kind === "lut" || n.kind === "lut2") continue;
+    const linked = n.kind === "bound" ? [n.args[0]!] : n.args;
+    for (const a of linked) {
+      if (graph.nodes[a]!.encrypted && bits[a] !== b) invalid(`server spec: ${nodeName(n)} and its argument %${a} are linked but encoded differently`);
+    }
+  }
+  return bits as number[];
+}
+
+function parseLookups(json: unknown, graph: Graph, nodeBits: readonly number[], polynomialSize: number): Map<number, LookupPlan> {
   if (!Array.isArray(json)) invalid("server spec: lookups must be an array");
-  const live = liveNodes(graph), p = 2 ** bits;
+  const live = liveNodes(graph);
   const plans = new Map<number, LookupPlan>();
   for (const v of json as unknown[]) {
     const l = v as Partial<Record<keyof LookupPlan, unknown>> | null;
@@ -182,17 +201,30 @@ function parseLookups(json: unknown, graph: Graph, bits: number): Map<number, Lo
       invalid(`lookup plan for %${String(l.node)}: not a live encrypted lookup (or listed twice)`);
     }
     const where = `lookup plan for ${nodeName(n)}`;
-    if (l.kind !== n.kind || l.input !== n.args[0]) invalid(`${where}: kind or input disagrees with the graph`);
+    // An approximate round's PBS output is its value, as a lut's (kind "lut"); an exact round subtracts it.
+    const kind = n.kind === "round" && n.approximate === true ? "lut" : n.kind;
+    if (l.kind !== kind || l.input !== n.args[0]) invalid(`${where}: kind or input disagrees with the graph`);
+    const inputBits = l.inputBits, step = l.step, inBits = nodeBits[n.args[0]!]!, outBits = nodeBits[n.id]!;
+    if (!Number.isInteger(inputBits) || (inputBits as number) < 0 || (inputBits as number) > MAX_LOOKUP_CIRCUIT_BITS ||
+      2 ** (inputBits as number) > polynomialSize) invalid(`${where}: bad inputBits`);
+    if (!Number.isSafeInteger(step) || (step as number) < 1 || !Number.isInteger(Math.log2(step as number))) invalid(`${where}: bad step`);
+    // The scale 2^(inBits − log2 step − inputBits) must be an integer (fusion.ts groupScale).
+    if (inBits < (inputBits as number) + Math.log2(step as number)) invalid(`${where}: the input's message space is too small for its index`);
+    if (l.inBits !== inBits || l.outBits !== outBits) invalid(`${where}: encodings disagree with nodeBits`);
+    const approximate = n.kind === "lut" ? n.readLsbs !== undefined : n.approximate === true;
+    if (typeof l.approximate !== "boolean" || l.approximate !== approximate) invalid(`${where}: bad approximate flag`);
     const [lo, hi] = [l.lo, l.hi];
-    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || (lo as number) > (hi as number) || (hi as number) - (lo as number) >= p) {
-      invalid(`${where}: bad input range`);
-    }
-    if (typeof l.norm2 !== "number" || !(l.norm2 >= 0)) invalid(`${where}: bad norm2`);
+    const p = 2 ** (inputBits as number);
+    if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || (hi as number) < (lo as number) ||
+      ((hi as number) - (lo as number)) / (step as number) >= p) invalid(`${where}: bad input range`);
+    for (const k of ["norm2", "freshNorm2", "pbsNorm2"] as const) if (typeof l[k] !== "number" || !((l[k] as number) >= 0)) invalid(`${where}: bad ${k}`);
     if (!Array.isArray(l.values) || l.values.length !== p || !l.values.every((x) => Number.isSafeInteger(x))) {
       invalid(`${where}: the table must hold ${p} integers`);
     }
     plans.set(n.id, {
-      node: n.id, kind: n.kind, input: n.args[0]!, lo: lo as number, hi: hi as number, norm2: l.norm2,
+      node: n.id, kind, input: n.args[0]!, lo: lo as number, hi: hi as number, step: step as number,
+      approximate: l.approximate, inputBits: inputBits as number, inBits, outBits,
+      norm2: l.norm2 as number, freshNorm2: l.freshNorm2 as number, pbsNorm2: l.pbsNorm2 as number,
       values: Float64Array.from(l.values as number[]),
     });
   }

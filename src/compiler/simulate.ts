@@ -1,12 +1,12 @@
-// Simulation: the FHE evaluation in the clear. Linear ops are exact integers (the torus keeps them mod 2p,
-// which only matters at lookups and outputs, where they are reduced the same way); each PBS reads its
-// index mod 2p (negacyclic above p, as the blind rotation does) and fails with the predicted probability:
+// Simulation: the FHE evaluation in the clear. Linear ops are exact integers (the torus keeps them mod 2p of
+// their region, which only matters at outputs: sound ranges keep every value inside its width); each PBS
+// reads its index (negacyclic above p, as the blind rotation does) and fails with the predicted probability:
 // a failure moves the index one box up or down, which is what noise crossing half a box does (for a flat
 // f the value may not change). Outputs are lifted to their range mod 2p like decryption.
-import { pbsFailureProbability } from "../tfhe/index.js";
-import { type CircuitEncoding, decodeRange, liftResidue, lookupAt, mod } from "./encoding.js";
+import { constraintVariance, pFail } from "../tfhe/index.js";
+import { type CircuitEncoding, decodeRange, groupLookupAt, liftResidue, mod } from "./encoding.js";
 import type { Bounds } from "./bounds.js";
-import type { LookupGroup } from "./fusion.js";
+import { groupScale, type LookupGroup } from "./fusion.js";
 import { evalNode } from "./interpreter.js";
 import type { Graph } from "./ir.js";
 import type { CircuitParameters } from "./params.js";
@@ -37,10 +37,13 @@ export function simulateGraph(
   options: SimulateOptions = {},
 ): Tensor[] {
   const random = prng(options.seed ?? Math.floor(Math.random() * 2 ** 32));
-  const p2 = 2 * 2 ** enc.bits;
   const values: (Tensor | undefined)[] = [];
-  const groupOf = new Map(enc.groups.flatMap((g) => g.members.map((m) => [m.node, g] as const)));
+  const groupOf = new Map(enc.groups.flatMap((g) => g.members.map((m, t) => [m.node, { g, t }] as const)));
   const drawn = new Map<LookupGroup, Int8Array>();
+  const constraint = (g: LookupGroup) => {
+    const s2 = groupScale(g) ** 2, x = g.members[0]!;
+    return { precision: g.bits, freshNorm2: x.freshNorm2 * s2, pbsNorm2: x.pbsNorm2 * s2, bootstrap: true };
+  };
   for (const n of graph.nodes) {
     if (!enc.live.has(n.id)) { values.push(undefined); continue; }
     const args = n.args.map((a) => values[a]!);
@@ -52,16 +55,18 @@ export function simulateGraph(
     const x = args[0]!.data;
     // One draw per PBS: the lookups of a fused group (fusion.ts) share their blind rotation, so they fail
     // together (each reading its own table one box off).
-    const group = groupOf.get(n.id)!;
-    let shifts = drawn.get(group);
+    const { g, t } = groupOf.get(n.id)!;
+    let shifts = drawn.get(g);
     if (shifts === undefined) {
-      const q = options.pFail ?? pbsFailureProbability(cp.params, plan.norm2).probability;
+      const q = options.pFail ?? pFail(constraintVariance(cp.params, constraint(g)), 2 ** g.bits).probability;
       shifts = Int8Array.from(x, () => (q > 0 && random() < q ? (random() < 0.5 ? -1 : 1) : 0));
-      drawn.set(group, shifts);
+      drawn.set(g, shifts);
     }
     const out = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) {
-      const v = lookupAt(plan, mod(x[i]! - plan.lo, p2) + shifts[i]!, enc.bits);
+      // The index the PBS reads: (v − lo)/step, rounded to nearest (ties up) for an approximate reading.
+      const index = plan.approximate ? Math.floor((x[i]! - plan.lo) / plan.step + 0.5) : (x[i]! - plan.lo) / plan.step;
+      const v = groupLookupAt(g, t, index + shifts[i]!);
       out[i] = plan.kind === "round" ? x[i]! - v : v;
     }
     values.push({ shape: n.shape, data: out });
@@ -69,7 +74,9 @@ export function simulateGraph(
   return graph.outputs.map((id) => {
     const t = values[id]!;
     if (!graph.nodes[id]!.encrypted) return t;
+    // Values are exact integers here; decryption reads them mod 2p of their region and lifts them back.
+    const bits = enc.nodeBits[id]!, p2 = 2 * 2 ** bits;
     const [lo] = decodeRange(bounds.nodes[id]!);
-    return { shape: t.shape, data: Float64Array.from(t.data, (v) => liftResidue(mod(v, p2), lo, enc.bits)) };
+    return { shape: t.shape, data: Float64Array.from(t.data, (v) => liftResidue(mod(v, p2), lo, bits)) };
   });
 }

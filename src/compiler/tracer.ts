@@ -572,8 +572,9 @@ export class Tracer {
     return this.lut2(other, (x, y) => (y >= 0 ? Math.floor(x / 2 ** y) : NaN), "shr");
   }
   /** Nearest multiple of 2^lsbs: shrinks the precision a later lookup sees by lsbs bits. */
-  round(lsbs: number): Tracer {
-    return this.builder.push({ kind: "round", lsbs }, [this]);
+  round(lsbs: number, options: RoundOptions = {}): Tracer {
+    if (options.approximate !== true) return this.builder.push({ kind: "round", lsbs }, [this]);
+    return this.builder.push({ kind: "round", lsbs, approximate: true }, [this]);
   }
 
   relu(): Tracer {
@@ -672,6 +673,16 @@ function nestedOperandShape(n: NestedOperand, leaves: (Tracer | number)[]): numb
     if (!sameShape(nestedOperandShape(e as NestedOperand, leaves), inner)) throw new GraphError("array: ragged nested array");
   }
   return [n.length, ...inner];
+}
+
+/**
+ * `round` options. Exact (the default) rounds to nearest, ties up, in every mode; it costs one lookup over
+ * the input's whole range, so the input must itself fit a lookup (≤ maxLutBits). Approximate costs one PBS
+ * reading only the input's top bits, whatever its width (Concrete's approximate rounding): the result is
+ * the nearest multiple of 2^lsbs, or near a tie the other neighbour.
+ */
+export interface RoundOptions {
+  readonly approximate?: boolean;
 }
 
 /** Parameter names and their visibility, in the function's parameter order (as Concrete's dict). */

@@ -16,12 +16,13 @@ export const VALUES_TYPE = "umbra.circuit.values/1";
 /** A value on the wire: ciphertexts (plain or seeded) or a clear tensor. */
 export type WireValue = { readonly shape: Shape; readonly encrypted: LweBatch | SeededLweBatch } | Tensor;
 
-/** What the receiver expects at one position: the shape, and whether it is encrypted. */
+/** What the receiver expects at one position: the shape, whether it is encrypted, and its message space. */
 export interface ValueSpec {
   readonly shape: Shape;
   readonly encrypted: boolean;
+  /** Message bits of an encrypted value's region (encoding.ts); unused for clear values. */
+  readonly bits: number;
 }
-
 
 export function serializeValues(values: readonly WireValue[], params: TfheParameters): Uint8Array {
   const json: unknown[] = [];
@@ -43,7 +44,7 @@ export function serializeValues(values: readonly WireValue[], params: TfheParame
  * Seeded batches are expanded after every check; `opts` bounds each part (maxBytes, maxCount).
  */
 export function deserializeValues(
-  bytes: Uint8Array, params: TfheParameters, specs: readonly ValueSpec[], cipher: { readonly bits: number }, opts?: DeserializeOptions,
+  bytes: Uint8Array, params: TfheParameters, specs: readonly ValueSpec[], opts?: DeserializeOptions,
 ): { readonly shape: Shape; readonly value: LweBatch | Tensor }[] {
   const bundle = deserializeBundle(bytes, VALUES_TYPE, params, opts);
   const list = (bundle.json as { values?: unknown } | null)?.values;
@@ -80,9 +81,10 @@ export function deserializeValues(
     // Circuit values live under the big key (k·N) in the circuit's one message space.
     const kN = params.glweDimension * params.polynomialSize;
     if (batch.dimension !== kN) throw new DeserializationError("LENGTH_MISMATCH", `value ${i}: LWE dimension ${batch.dimension}, expected k·N = ${kN}`);
-    if (batch.encoding.bits !== cipher.bits) invalid(`value ${i}: encoded with ${batch.encoding.bits} bits, the circuit uses ${cipher.bits}`);
+    const bits = specs[i]!.bits;
+    if (batch.encoding.bits !== bits) invalid(`value ${i}: encoded with ${batch.encoding.bits} bits, the circuit uses ${bits}`);
     // The format stores the bits only: circuit values are compiler-managed (values mod 2p, encoding.ts).
-    const value = (batch instanceof SeededLweBatch ? batch.decompress() : batch).withEncoding({ bits: cipher.bits, unchecked: COMPILER_MANAGED });
+    const value = (batch instanceof SeededLweBatch ? batch.decompress() : batch).withEncoding({ bits, unchecked: COMPILER_MANAGED });
     return { shape: p.shape, value };
   });
 }

@@ -1,5 +1,5 @@
 // What a bootstrap (ServerKey or PbsWorkerPool) checks of its input, and the bounds of its outputs.
-import { encodingName, sameEncoding } from "./encoding.js";
+import { encodingName, isCompilerManaged, sameEncoding } from "./encoding.js";
 import { ParameterMismatchError } from "./errors.js";
 import { LookupTable } from "./lookup-table.js";
 import { LweBatch, newNoiseSource, type CiphertextBounds, type NoiseSources } from "./lwe-batch.js";
@@ -20,7 +20,10 @@ export function checkBootstrapInput(params: TfheParameters, batch: LweBatch, lut
   if (lut.polynomial.length !== params.polynomialSize) {
     throw new ParameterMismatchError("lookup table was built for another polynomial size");
   }
-  if (lut.inputEncoding.bits !== bits) {
+  // A checked table reads the key's own message space. A compiler-managed one may read fewer bits (its
+  // lookups each run at their own precision, with the noise constraints checked by the compiler), down to
+  // one coefficient per box: 2^bits ≤ N.
+  if (isCompilerManaged(lut.inputEncoding) ? 2 ** lut.inputEncoding.bits > params.polynomialSize : lut.inputEncoding.bits !== bits) {
     throw new ParameterMismatchError(`lookup table expects ${lut.inputEncoding.bits}-bit inputs, this key's message space is ${bits} bits`);
   }
   if (!sameEncoding(batch.encoding, lut.inputEncoding)) {

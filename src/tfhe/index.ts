@@ -2,7 +2,10 @@
 export * from "./parameters.js";
 export * from "./security.js";
 export * from "./noise.js";
-export { chooseParameters, estimateCost, DEFAULT_SECURITY_MARGIN_BITS, type ChooseParametersOptions, type CostEstimate } from "./optimizer.js";
+export {
+  chooseParameters, estimateCost, constraintVariance, constraintsLog2PFail, DEFAULT_SECURITY_MARGIN_BITS,
+  type ChooseParametersOptions, type CostEstimate, type NoiseConstraint,
+} from "./optimizer.js";
 export { estimateLatency, LATENCY_MODEL, type LatencyEstimate } from "./latency.js";
 export { type Encoding, COMPILER_MANAGED, checkEncoding, encode, decode, deltaOf, plaintextModulus, noiseOf } from "./encoding.js";
 export { ParameterMismatchError } from "./errors.js";

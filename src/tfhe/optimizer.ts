@@ -18,8 +18,36 @@ import { defineParameters, type TfheParameters } from "./parameters.js";
 import { minimumNoiseStd, MIN_SECURE_DIMENSION } from "./security.js";
 import {
   externalProductVariance, fftVariance, keyswitchVariance, maxVarianceForPFail, modulusSwitchVariance,
-  FFT_NOISE_COEFFICIENT,
+  FFT_NOISE_COEFFICIENT, pbsKeyswitchVariance, pbsModulusSwitchVariance, pbsOutputVariance, pFail,
 } from "./noise.js";
+
+/**
+ * One noise requirement on a parameter set, for circuits whose values are read at several precisions
+ * (`ChooseParametersOptions.constraints`). A value is a linear combination of fresh encryptions under
+ * the big key (variance σ_glwe² each) and of bootstrap outputs (the PBS output variance each), possibly
+ * scaled up before it is read (the scale squared is folded into the norms).
+ */
+export interface NoiseConstraint {
+  /** Bits the value is read at: a PBS input's precision, or a decrypted value's message space (2^precision). */
+  readonly precision: number;
+  /** Σw² of fresh encryptions in the value. */
+  readonly freshNorm2: number;
+  /** Σw² of bootstrap outputs in the value. */
+  readonly pbsNorm2: number;
+  /** A PBS input (key switch and modulus switch noise added, 2^precision ≤ N), or a decryption. */
+  readonly bootstrap: boolean;
+}
+
+/** Variance of a constrained value at a parameter set, as the optimizer bounds it. */
+export function constraintVariance(params: TfheParameters, c: NoiseConstraint, fftCoefficient = FFT_NOISE_COEFFICIENT): number {
+  const base = c.pbsNorm2 * pbsOutputVariance(params, fftCoefficient) + c.freshNorm2 * params.glweNoiseStd ** 2;
+  return c.bootstrap ? base + pbsKeyswitchVariance(params) + pbsModulusSwitchVariance(params) : base;
+}
+
+/** log2 of the largest failure probability over the constraints (per PBS or per decryption). */
+export function constraintsLog2PFail(params: TfheParameters, constraints: readonly NoiseConstraint[]): number {
+  return constraints.reduce((m, c) => Math.max(m, pFail(constraintVariance(params, c), 2 ** c.precision).log2), -Infinity);
+}
 
 export interface ChooseParametersOptions {
   /** Bits of message + carry (the plaintext modulus is 2^precision), 1..16. */
@@ -43,6 +71,11 @@ export interface ChooseParametersOptions {
   readonly maxKeyswitchKeyBytes?: number;
   /** FFT noise coefficient (default FFT_NOISE_COEFFICIENT); for calibration studies. */
   readonly fftCoefficient?: number;
+  /**
+   * Several requirements instead of one (`precision` and `maxNorm2` then only set the name): each PBS
+   * input and decrypted value of a circuit with its own precision and norms. Every one must meet pFail.
+   */
+  readonly constraints?: readonly NoiseConstraint[];
 }
 
 export interface CostEstimate {
@@ -118,20 +151,33 @@ export function chooseParameters(options: ChooseParametersOptions): TfheParamete
     throw new RangeError(`fftCoefficient must be a finite number ≥ 0, got ${fftCoefficient}`);
   }
 
+  const constraints = options.constraints ?? [{ precision, freshNorm2: 0, pbsNorm2: maxNorm2, bootstrap: true }];
+  if (!Array.isArray(constraints) || constraints.length === 0) throw new RangeError("constraints must be a non-empty array");
+  for (const c of constraints) {
+    integerIn(c.precision, "constraint precision", 1, c.bootstrap ? 16 : 30);
+    if (!(Number.isFinite(c.freshNorm2) && c.freshNorm2 >= 0 && Number.isFinite(c.pbsNorm2) && c.pbsNorm2 >= 0)) {
+      throw new RangeError(`constraint norms must be finite numbers ≥ 0, got ${c.freshNorm2}, ${c.pbsNorm2}`);
+    }
+  }
+  const pbsPrecision = constraints.reduce((m, c) => (c.bootstrap ? Math.max(m, c.precision) : m), precision);
   const key = JSON.stringify([precision, carryBits, maxNorm2, pFail, securityBits, securityMarginBits, maxBootstrapKeyBytes,
-    maxKeyswitchKeyBytes, fftCoefficient]);
+    maxKeyswitchKeyBytes, fftCoefficient, options.constraints ?? null]);
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
 
   const best = search({
-    precision, maxNorm2, maxVariance: maxVarianceForPFail(pFail, 2 ** precision), bits: securityBits + securityMarginBits,
+    precision: pbsPrecision, bits: securityBits + securityMarginBits,
+    constraints: constraints.map((c) => ({ ...c, maxVariance: maxVarianceForPFail(pFail, 2 ** c.precision) })),
     maxBskBytes: maxBootstrapKeyBytes, maxKskBytes: maxKeyswitchKeyBytes, fftCoefficient,
   });
   if (best === undefined) {
     const limits = (maxBootstrapKeyBytes < Infinity ? ` BSK ≤ ${maxBootstrapKeyBytes} bytes` : "") +
       (maxKeyswitchKeyBytes < Infinity ? ` KSK ≤ ${maxKeyswitchKeyBytes} bytes` : "");
-    throw new RangeError(`no parameters in the search space reach precision ${precision} with maxNorm2 ${maxNorm2}, ` +
-      `pFail ${pFail}, ${securityBits}-bit security${limits}`);
+    const what = options.constraints === undefined ? `precision ${precision} with maxNorm2 ${maxNorm2}`
+      : `these ${constraints.length} noise constraints (PBS precision up to ${pbsPrecision} bits, decryption up to ` +
+        `${constraints.reduce((m, c) => (c.bootstrap ? m : Math.max(m, c.precision)), 0)} bits, Σw² up to ` +
+        `${Math.max(...constraints.map((c) => c.pbsNorm2))} of PBS outputs and ${Math.max(...constraints.map((c) => c.freshNorm2))} of fresh encryptions)`;
+    throw new RangeError(`no parameters in the search space reach ${what}, pFail ${pFail}, ${securityBits}-bit security${limits}`);
   }
   const params = defineParameters({
     name: `optimized-p${precision}-norm2_${maxNorm2}-pfail_2^${Math.log2(pFail).toFixed(1)}-sec${securityBits}` +
@@ -147,12 +193,12 @@ export function chooseParameters(options: ChooseParametersOptions): TfheParamete
 }
 
 interface SearchInput {
-  precision: number; maxNorm2: number; maxVariance: number; bits: number;
+  precision: number; bits: number; constraints: readonly (NoiseConstraint & { maxVariance: number })[];
   maxBskBytes: number; maxKskBytes: number; fftCoefficient: number;
 }
 
 function search(input: SearchInput): Best | undefined {
-  const { precision, maxNorm2, maxVariance, bits, maxBskBytes, maxKskBytes, fftCoefficient } = input;
+  const { precision, bits, constraints, maxBskBytes, maxKskBytes, fftCoefficient } = input;
   const nCount = Math.floor((MAX_N - MIN_N) / N_STEP) + 1;
   // Per n: σ_lwe and, per l_ks, the best key-switch noise per input coefficient (and its β_ks).
   const sigmaLwe = new Float64Array(nCount);
@@ -200,9 +246,9 @@ function search(input: SearchInput): Best | undefined {
             const cost = kN * lKs * (n + 1) + n * pbsCostPerN;
             if (best !== undefined && cost >= best.cost) break;
             if (n * bskBytesPerN > maxBskBytes || kN * lKs * (n + 1) * 8 > maxKskBytes) break;
-            const v = maxNorm2 * n * ext + kN * ksVar[i * MAX_KS_LEVEL + lKs - 1]! +
-              modulusSwitchVariance({ lweDimension: n, polynomialSize: N });
-            if (v <= maxVariance) {
+            const switching = kN * ksVar[i * MAX_KS_LEVEL + lKs - 1]! + modulusSwitchVariance({ lweDimension: n, polynomialSize: N });
+            const fresh = sigmaGlwe * sigmaGlwe, out = n * ext;
+            if (constraints.every((c) => c.pbsNorm2 * out + c.freshNorm2 * fresh + (c.bootstrap ? switching : 0) <= c.maxVariance)) {
               best = {
                 cost, n, k, N, beta, l, betaKs: ksBeta[i * MAX_KS_LEVEL + lKs - 1]!, lKs,
                 sigmaLwe: sigmaLwe[i]!, sigmaGlwe,

@@ -152,12 +152,14 @@ test("2-layer integer MLP with matmul, round and a relu lookup: exact affine ran
   assert.throws(() => compile((x) => lut(x.matmul(W1).add(b1), (v) => Math.max(v, 0), "relu"), { x: "encrypted" }, X.map((x) => [x])),
     (e: unknown) => {
       if (!(e instanceof BoundsError)) return false;
-      assert.match(e.message, /^%\d+ \(lut\) relu: its input %\d+ ranges over \[-?\d+, \d+\], \d+ bits \(signed\), above maxLutBits = 8; shrink it before the lookup with round\(x, \d+\)/);
-      const suggested = Number(/round\(x, (\d+)\)/.exec(e.message)![1]);
-      const fixed = compile((x) => lut(round(x.matmul(W1).add(b1), suggested), (v) => Math.max(v, 0)), { x: "encrypted" }, X.map((x) => [x]));
+      assert.match(e.message, /^%\d+ \(lut\) relu: its input %\d+ ranges over \[-?\d+, \d+\], \d+ bits \(signed\), above maxLutBits = 8; shrink it before the lookup with round\(x, \d+, \{ approximate: true \}\)/);
+      const suggested = Number(/round\(x, (\d+)/.exec(e.message)![1]);
+      // Followed, the advice compiles into one lookup reading the accumulator's top bits.
+      const fixed = compile((x) => lut(round(x.matmul(W1).add(b1), suggested, { approximate: true }), (v) => Math.max(v, 0)), { x: "encrypted" }, X.map((x) => [x]));
       assert.ok(fixed.bounds.maxLutInputBits <= 8);
+      assert.ok(fixed.encoding.pbsBits <= 8);
       const tighter = suggested - 1;
-      assert.throws(() => compile((x) => lut(round(x.matmul(W1).add(b1), tighter), (v) => Math.max(v, 0)), { x: "encrypted" }, X.map((x) => [x])), BoundsError);
+      assert.throws(() => compile((x) => lut(round(x.matmul(W1).add(b1), tighter, { approximate: true }), (v) => Math.max(v, 0)), { x: "encrypted" }, X.map((x) => [x])), BoundsError);
       return true;
     });
 });
@@ -273,10 +275,17 @@ test("a margin widens the inputset range (relative to the span, plus absolute) b
 test("maxLutBits is configurable; clear lookups need no table and no limit", () => {
   const set = Array.from({ length: 64 }, (_, i) => [i]);
   assert.throws(() => compile((x) => lut(x, (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 }), (e: unknown) =>
-    e instanceof BoundsError && e.node === 1 && /6 bits, above maxLutBits = 5; .*round\(x, 2\)/.test(e.message));
+    e instanceof BoundsError && e.node === 1 && /6 bits, above maxLutBits = 5; .*round\(x, 2, \{ approximate: true \}\)/.test(e.message));
   // round(x, 1) is not enough: 63 rounds up to 64, and [0, 64] / 2 still needs 6 bits.
   assert.throws(() => compile((x) => lut(round(x, 1), (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 }), BoundsError);
-  assert.equal(compile((x) => lut(round(x, 2), (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 }).bounds.maxLutInputBits, 5);
+  // An exact round of a 6-bit x is itself a 6-bit lookup: refused when planned, naming the approximate one.
+  const exact = compile((x) => lut(round(x, 2), (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 });
+  assert.equal(exact.bounds.maxLutInputBits, 5);
+  assert.throws(() => exact.encoding, (e: unknown) => e instanceof BoundsError && /round\(x, 2, \{ approximate: true \}\)/.test(e.message));
+  // The advice, followed: one 5-bit PBS reading x's top bits (round and lookup fused).
+  const approx = compile((x) => lut(round(x, 2, { approximate: true }), (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 });
+  assert.equal(approx.encoding.lookups.size, 1);
+  assert.equal(approx.encoding.groups[0]!.bits, 5);
   const c = compile((x, k) => x.add(lut(k, (v) => v * 1000)), { x: "encrypted", k: "clear" }, set.map(([v]) => [v, v! * 100]), { maxLutBits: 5 });
   assert.equal(c.bounds.luts.length, 0);
   assert.equal(c.run(1, 200)[0]!.data[0], 200001);

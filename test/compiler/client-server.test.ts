@@ -148,10 +148,10 @@ test("artifact decoders: truncation, bad JSON fields, cyclic graphs and mutation
   assert.throws(() => CircuitClient.deserialize(serverBytes), (e: unknown) => e instanceof DeserializationError && e.code === "WRONG_KIND");
   const params = c.parameters.params;
   const spec = JSON.parse(JSON.stringify({
-    bits: c.parameters.bits, linearOnly: false, graph: graphToJson(c.graph),
+    nodeBits: c.encoding.nodeBits, linearOnly: false, graph: graphToJson(c.graph),
     lookups: [...c.encoding.lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) })),
     inputRanges: c.server.spec.inputRanges,
-  })) as { graph: { nodes: { args: number[]; shape: number[] }[] }; lookups: { values: number[] }[]; bits: number; inputRanges: { min: number; max: number }[] };
+  })) as { graph: { nodes: { args: number[]; shape: number[] }[] }; lookups: { values: number[]; inputBits: number; step: number; outBits: number }[]; nodeBits: number[]; inputRanges: { min: number; max: number }[] };
   const encode = (json: unknown): Uint8Array => serializeBundle({ type: SERVER_TYPE, json, parts: [serialize(params)] }, params);
   assert.ok(CircuitServer.deserialize(encode(spec)) instanceof CircuitServer);
   const edits: [string, (s: typeof spec) => void][] = [
@@ -160,7 +160,11 @@ test("artifact decoders: truncation, bad JSON fields, cyclic graphs and mutation
     ["huge shape", (s) => { s.graph.nodes[0]!.shape = [1 << 20, 1 << 20]; }],
     ["table length", (s) => { s.lookups[0]!.values.pop(); }],
     ["table value", (s) => { s.lookups[0]!.values[0] = 0.5; }],
-    ["bits", (s) => { s.bits = 40; }],
+    ["bits", (s) => { s.nodeBits[0] = 40; }],
+    ["region", (s) => { s.nodeBits[0]! += 1; }],
+    ["lookup precision", (s) => { s.lookups[0]!.inputBits = 9; }],
+    ["lookup step", (s) => { s.lookups[0]!.step = 3; }],
+    ["lookup output encoding", (s) => { s.lookups[0]!.outBits += 1; }],
     ["no lookups", (s) => { s.lookups = []; }],
     ["input ranges", (s) => { s.inputRanges.pop(); }],
     ["inverted range", (s) => { s.inputRanges[1] = { min: 2, max: 1 }; }],

@@ -12,6 +12,15 @@ import { testRng } from "../helpers/keys.js";
 const BITS = 4;
 const table = { min: 0, step: 1, values: Float64Array.from([0, 1]) };
 
+/** A lookup plan reading input `input` over [lo, hi] in a 4-bit region. */
+function planOf(node: number, kind: "lut" | "round", input: number, lo: number, hi: number, values?: (j: number) => number): LookupPlan {
+  const inputBits = hi - lo < 1 ? 0 : Math.ceil(Math.log2(hi - lo + 1) - 1e-12);
+  return {
+    node, kind, input, lo, hi, step: 1, approximate: false, inputBits, inBits: BITS, outBits: BITS,
+    norm2: 1, freshNorm2: 1, pbsNorm2: 0, values: Float64Array.from({ length: 2 ** inputBits }, (_, j) => values?.(j) ?? 0),
+  };
+}
+
 /** k lookups of one input (distinct tables), summed one after the other: lut₀ + lut₁ + … + lut_{k−1}. */
 function summedLookups(k: number): { graph: Graph; lookups: Map<number, LookupPlan> } {
   const nodes: Node[] = [{ id: 0, kind: "input", name: "x", visibility: "encrypted", args: [], shape: [1], encrypted: true }];
@@ -20,7 +29,7 @@ function summedLookups(k: number): { graph: Graph; lookups: Map<number, LookupPl
   for (let i = 0; i < k; i++) {
     const id = nodes.length;
     nodes.push({ id, kind: "lut", label: `f${i}`, fn: (v) => v, table, args: [0], shape: [1], encrypted: true });
-    lookups.set(id, { node: id, kind: "lut", input: 0, lo: 0, hi: 1, norm2: 1, values: new Float64Array(2 ** BITS).map((_, j) => (j >> (i % 4)) & 1) });
+    lookups.set(id, planOf(id, "lut", 0, 0, 2 ** BITS - 1, (j) => (j >> (i % 4)) & 1));
     if (acc < 0) { acc = id; continue; }
     nodes.push({ id: nodes.length, kind: "add", args: [acc, id], shape: [1], encrypted: true });
     acc = nodes.length - 1;
@@ -49,7 +58,7 @@ test("fusion work is linear in the graph: 4× the summed lookups cost ≤ 4.5× 
 
 test("CircuitServer.deserialize of 4000 summed lookups of one input (1.2 MB) decodes and keeps every lookup", () => {
   const { graph, lookups } = summedLookups(4000);
-  const bytes = new CircuitServer({ params: PARAM_MESSAGE_2, bits: BITS, linearOnly: false, graph, lookups, inputRanges: [{ min: 0, max: 1 }] }).serialize();
+  const bytes = new CircuitServer({ params: PARAM_MESSAGE_2, nodeBits: graph.nodes.map(() => BITS), linearOnly: false, graph, lookups, inputRanges: [{ min: 0, max: 1 }] }).serialize();
   assert.ok(bytes.length > 1_000_000);
   // Before the budget this took hours (≈ k^3.7: 800 lookups already took 23 s).
   const server = CircuitServer.deserialize(bytes);
@@ -106,7 +115,7 @@ test("fuseLookups equals the brute-force rule on random graphs of lookups, sums,
         nodes.push(kind === "round"
           ? { id, kind, lsbs: 1, args: [input], shape: [1], encrypted: true }
           : { id, kind, label: "f", fn: (v) => v, table, args: [input], shape: [1], encrypted: true });
-        lookups.set(id, { node: id, kind, input, lo: 0, hi: pick(4), norm2: 1, values: new Float64Array(2 ** BITS) });
+        lookups.set(id, planOf(id, kind, input, 0, pick(4)));
       } else if (r < 0.85) {
         nodes.push({ id, kind: "add", args: [encrypted[pick(encrypted.length)]!, encrypted[pick(encrypted.length)]!], shape: [1], encrypted: true });
       } else {

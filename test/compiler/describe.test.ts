@@ -96,6 +96,6 @@ test("statistics and describe(): PBS layers, parameters, key and ciphertext size
   const lin = compile((x) => x.dot([3, -2]), { x: "encrypted" }, [[[0, 7]], [[7, 0]]]);
   assert.match(lin.describe(), /keys: none on the server/);
   assert.equal(lin.statistics.sizes.evaluationKeys, 0);
-  const wide = compile((x) => [lut(x, (v) => v >> 1), x.mul(1000)], { x: "encrypted" }, [[[0, 200]], [[255, 7]]]);
+  const wide = compile((x) => [lut(x, (v) => v >> 1), x.mul(2 ** 25)], { x: "encrypted" }, [[[0, 200]], [[255, 7]]]);
   assert.match(wide.describe(), /parameters: none \(BoundsError: /);
 });

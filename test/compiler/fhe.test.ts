@@ -118,10 +118,13 @@ test("simulate at real parameters equals run; forced p_fail = 0.5 changes some e
 });
 
 // ---- parameters and limits (no keys) ----
-test("message space above 8 bits in a circuit with lookups: BoundsError naming the node", () => {
+test("a region wider than 30 bits: BoundsError naming the node; 18 bits next to an 8-bit lookup compile", () => {
   const inputset = [[[0, 200]], [[255, 7]]];
-  const c = compile((x) => [lut(x, (v) => v >> 1), x.mul(1000)], { x: "encrypted" }, inputset);
-  assert.throws(() => c.encoding, (e: unknown) => e instanceof BoundsError && /%\d+ \(mul\)/.test(e.message) && /at most 8 bits/.test(e.message));
+  const c = compile((x) => [lut(x, (v) => v >> 1), x.mul(2 ** 25)], { x: "encrypted" }, inputset);
+  assert.throws(() => c.encoding, (e: unknown) => e instanceof BoundsError && /%\d+ \(mul\)/.test(e.message) && /at most 30 bits/.test(e.message));
+  const d = compile((x) => [lut(x, (v) => v >> 1), x.mul(1000)], { x: "encrypted" }, inputset);
+  assert.equal(d.encoding.bits, 17);
+  assert.equal(d.encoding.pbsBits, 8);
 });
 
 test("globalPError is divided over the PBS count", () => {

@@ -11,7 +11,11 @@ const circuits: Circuit[] = [];
 after(async () => { for (const c of circuits) await c.close(); });
 
 function plan(node: number, input: number, lo: number, hi: number, kind: "lut" | "round" = "lut"): LookupPlan {
-  return { node, kind, input, lo, hi, norm2: 1, values: new Float64Array(16) };
+  const inputBits = hi - lo < 1 ? 0 : Math.ceil(Math.log2(hi - lo + 1) - 1e-12);
+  return {
+    node, kind, input, lo, hi, step: 1, approximate: false, inputBits, inBits: 4, outBits: 4,
+    norm2: 1, freshNorm2: 1, pbsNorm2: 0, values: new Float64Array(2 ** inputBits),
+  };
 }
 
 /** A graph with lookup nodes at ids 3..9 reading input 0 or 1, optionally combined by an add at the end. */
@@ -36,7 +40,8 @@ test("fuseLookups: same input and offset fuse up to p / pIn per group; others st
   const members = groups.map((g) => g.members.map((m) => m.node));
   assert.deepEqual(members, [[3, 4, 7, 8], [5], [6], [9]]);
   assert.equal(groups[0]!.inputBits, 2);
-  assert.equal(groups[1]!.inputBits, 4, "a singleton uses the whole table");
+  assert.equal(groups[0]!.bits, 4, "4 tables of 4 entries: a 4-bit PBS");
+  assert.equal(groups[1]!.bits, 2, "a singleton runs at its own precision");
   // A wide range leaves no room: no fusion.
   assert.deepEqual(fuseLookups(graphOf(), new Map([[3, plan(3, 1, 0, 9)], [4, plan(4, 1, 0, 9)]]), 4).map((g) => g.members.length), [1, 1]);
   // Lookups whose outputs are added (correlated noise if fused) go to different groups; the others still fuse.
@@ -48,13 +53,15 @@ test("FHE: four lookups of one input fuse into one PBS per element; one thread, 
   const inputset = [[[0, 1, 2, 3]], [[3, 2, 1, 0]], [[1, 1, 3, 0]]];
   const c = compile((x) => [
     lut(x, (v) => v * v), lut(x, (v) => 3 - v), x.gt(1), round(x, 1),
-    x.mul(7), // widens the message space to 4 bits: room for 4 tables of 2-bit inputs
+    // A 5-bit lookup elsewhere: the parameters run 5-bit PBS, room for 4 tables of 2-bit inputs in one.
+    lut(x.mul(7), (v) => v % 5),
   ], { x: "encrypted" }, inputset);
   circuits.push(c);
-  assert.equal(c.encoding.bits, 4);
-  assert.equal(c.encoding.lookups.size, 4);
-  assert.equal(c.encoding.groups.length, 1);
-  assert.equal(c.encoding.pbsCount, 4, "4 elements × 1 PBS, not × 4");
+  assert.equal(c.encoding.pbsBits, 5);
+  assert.equal(c.encoding.lookups.size, 5);
+  assert.equal(c.encoding.groups.length, 2);
+  assert.equal(c.encoding.groups[0]!.bits, 4, "4 tables × 4 entries");
+  assert.equal(c.encoding.pbsCount, 4 + 4, "4 elements × 1 PBS for the four fused lookups, not × 4");
   assert.equal(c.statistics.fusedLookups, 4);
   assert.match(c.describe(), /4 lookups share blind rotations/);
   const xs = [[0, 1, 2, 3], [3, 3, 0, 1], [2, 0, 1, 2]];
@@ -79,10 +86,10 @@ test("FHE: four lookups of one input fuse into one PBS per element; one thread, 
 
 test("lookups combined later are not fused; identical lookups are merged into one (compile-time CSE)", () => {
   const inputset = [[[0, 1, 2, 3]], [[3, 2, 1, 0]]];
-  const c = compile((x) => [lut(x, (v) => v).add(lut(x, (v) => 3 - v)), lut(x, (v) => v * 2), x.mul(7)], { x: "encrypted" }, inputset);
+  const c = compile((x) => [lut(x, (v) => v).add(lut(x, (v) => 3 - v)), lut(x, (v) => v * 2), lut(x.mul(7), (v) => v % 5)], { x: "encrypted" }, inputset);
   circuits.push(c);
-  // v and 3 − v are added: apart. v·2 may join either (first fit: with v).
-  assert.deepEqual(c.encoding.groups.map((g) => g.members.length).sort(), [1, 2]);
+  // v and 3 − v are added: apart. v·2 may join either (first fit: with v). The 5-bit lookup is alone.
+  assert.deepEqual(c.encoding.groups.map((g) => g.members.length).sort(), [1, 1, 2]);
   // relu written twice on the same value is one lookup (a PBS is deterministic: two copies are one source).
   const d = compile((x) => relu(x).add(relu(x)), { x: "encrypted" }, [[[-2, 1]], [[3, -1]]]);
   circuits.push(d);
@@ -113,9 +120,10 @@ test("chains of lookups compose into one: relu(round(acc)) and lut(lut(x)) are o
 
 test("simulate: members of a fused group fail together (forced p_fail = 1 moves every output off its table value)", () => {
   const inputset = [[[0, 1, 2, 3]], [[3, 2, 1, 0]]];
-  const c = compile((x) => [lut(x, (v) => v), lut(x, (v) => v + 4), x.mul(7)], { x: "encrypted" }, inputset);
+  const c = compile((x) => [lut(x, (v) => v), lut(x, (v) => v + 4), lut(x.mul(7), (v) => v % 5)], { x: "encrypted" }, inputset);
   circuits.push(c);
-  assert.equal(c.encoding.groups.length, 1);
+  assert.equal(c.encoding.groups.length, 2);
+  assert.equal(c.encoding.groups[0]!.members.length, 2);
   const [a, b] = c.simulateWith({ seed: 9, pFail: 1 }, [1, 2, 1, 2]).map(toNested) as [number[], number[]];
   // Both tables are v ↦ v + const, so a shared shift s gives a = x + s and b = x + 4 + s: b − a stays 4.
   assert.deepEqual(b.map((v, i) => v - a[i]!), [4, 4, 4, 4]);

@@ -19,8 +19,8 @@ function variance(xs: ArrayLike<number>): number {
 
 /** Phase errors (fractions of the torus) of an output batch whose clear values are `want`. */
 function errors(c: Circuit, out: LweBatch, want: Float64Array): Float64Array {
-  const bits = c.encoding.bits;
-  const delta = 1n << BigInt(63 - bits);
+  // Each output is in its own region's message space (encoding.ts): Δ of its batch's encoding.
+  const delta = 1n << BigInt(63 - out.encoding.bits);
   const phases = c.client.keys.client.phases(out);
   return Float64Array.from(phases, (ph, i) => Number(BigInt.asIntN(64, ph - BigInt.asUintN(64, BigInt(want[i]!) * delta))) / 2 ** 64);
 }
@@ -66,14 +66,15 @@ test("after lookups: measured variance = Σw² · PBS output variance; combined 
   const set = Array.from({ length: 8 }, (_, v) => [new Array(n).fill(v)]);
   const c = compile((x) => {
     const a = lut(x, (v) => v), b = lut(x, (v) => 7 - v), d = lut(x, (v) => (v * 3) % 8);
-    return [a, b, a.mul(3).sub(b.mul(2)), d];
+    // A 5-bit lookup of 3x makes the PBS 5-bit: room for a and d (3-bit inputs) in one rotation.
+    return [a, b, a.mul(3).sub(b.mul(2)), d, lut(x.mul(3), (v) => v % 7)];
   }, { x: "encrypted" }, set);
   try {
     // a and b are combined, so they get separate blind rotations; d shares a's (fused, many-LUT).
-    assert.deepEqual(c.encoding.groups.map((g) => g.members.length), [2, 1]);
-    assert.equal(c.encoding.pbsCount, 2 * n);
+    assert.deepEqual(c.encoding.groups.map((g) => g.members.length), [2, 1, 1]);
+    assert.equal(c.encoding.pbsCount, 3 * n);
     const outsIds = c.graph.outputs;
-    assert.deepEqual(outsIds.map((o) => c.bounds.nodes[o]!.norm2), [1, 1, 13, 1]);
+    assert.deepEqual(outsIds.map((o) => c.bounds.nodes[o]!.norm2), [1, 1, 13, 1, 1]);
     const ek = c.keygen().evaluationKeys!;
     const x = Array.from({ length: n }, (_, i) => (i * 5) % 8);
     const values = c.client.encryptValues(x).map((v) => ("encrypted" in v && "decompress" in v.encrypted ? v.encrypted.decompress() : v));
