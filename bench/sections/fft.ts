@@ -10,7 +10,6 @@ export function benchFft(ctx: Ctx): void {
   const N = plan.fftN;
   log(`FFT N=${N}`);
   const K = kernels();
-  K.k.fftInit(N);
   const src = K.alloc(N * 8), f = K.alloc(N * 8), dst = K.alloc(N * 8);
   try {
     const a = K.u64(src, N);

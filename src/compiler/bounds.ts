@@ -63,8 +63,13 @@ export interface LutBounds {
 
 export interface Bounds {
   readonly nodes: readonly NodeBounds[];
-  /** Encrypted lookups (clear ones are plain function calls and need no table). */
+  /** Encrypted lookups: the PBS of the circuit. */
   readonly luts: readonly LutBounds[];
+  /**
+   * Tables of the lookups on clear values, by node id, over their input's sound range (step 1): no PBS,
+   * but a deployed server has no traced function, only the table (graph-codec.ts).
+   */
+  readonly clearTables: ReadonlyMap<number, LutTable>;
   readonly maxLutBits: number;
   readonly maxLutInputBits: number;
   readonly maxLutNorm2: number;
@@ -154,6 +159,7 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
 
   const zeros = zeroLsbsOf(graph);
   const luts: { -readonly [K in keyof LutBounds]: LutBounds[K] }[] = [];
+  const clearTables = new Map<number, LutTable>();
   // The inputset fixes only what the client accepts: an encrypted input's whole bit width (of its range
   // with the margin), a clear input's range with the margin (checked in the clear on both sides). Every
   // other range follows soundly from those (intervals.ts), so no accepted input can leave a table.
@@ -167,7 +173,11 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
       return { lo: wlo, hi: whi };
     },
     lookup: (n, input) => {
-      if (!n.encrypted) return clearLookupRanges(n, input);
+      if (!n.encrypted) {
+        const table = clearLookupTable(n, input);
+        clearTables.set(n.id, table);
+        return elementRanges(input, (v) => table.values[v - table.min]!, 1);
+      }
       const lut = buildTable(n, input, zeros[n.args[0]!]!, maxLutBits);
       luts.push(lut);
       if (n.readLsbs !== undefined) {
@@ -190,7 +200,7 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
     return { min, max, measuredMin: lo[n.id]!, measuredMax: hi[n.id]!, ...bitWidth(min, max), zeroLsbs: zeros[n.id]!, norm2: norm2[n.id]!, freshNorm2: split.fresh[n.id]!, pbsNorm2: split.pbs[n.id]! };
   });
   return {
-    nodes, luts, maxLutBits,
+    nodes, luts, clearTables, maxLutBits,
     maxLutInputBits: maxOf(luts.map((l) => l.inputBits), 0),
     maxLutNorm2: maxOf(luts.map((l) => l.norm2), 0),
     maxNorm2: maxOf(nodes.map((b) => b.norm2), 0),
@@ -247,19 +257,25 @@ function bivariateRanges(n: Extract<Node, { kind: "lut2" }>, boxes: readonly (re
   });
 }
 
-/** Output ranges of a lookup on clear values: f tabulated over its input's range (bounded domain). */
-function clearLookupRanges(n: Extract<Node, { kind: "lut" }>, input: NodeRanges): Interval[] {
+/**
+ * The table of a lookup on clear values: f over its input's whole sound range (bounded domain). It bounds
+ * the outputs, and it is what a deployed server evaluates (clear inputs outside their accepted ranges are
+ * refused by client and server, so no accepted input leaves it).
+ */
+function clearLookupTable(n: Extract<Node, { kind: "lut" }>, input: NodeRanges): LutTable {
   if (input.max - input.min + 1 > MAX_CLEAR_LOOKUP_DOMAIN) {
     throw new BoundsError(`${nodeName(n)} ${n.label}: its clear input ranges over [${input.min}, ${input.max}], too wide ` +
       `to bound f (at most ${MAX_CLEAR_LOOKUP_DOMAIN} values); clip the input first`, n.id);
   }
-  return elementRanges(input, (v) => {
-    const r = n.fn(v);
+  const values = new Float64Array(input.max - input.min + 1);
+  for (let i = 0; i < values.length; i++) {
+    const v = input.min + i, r = n.fn(v);
     if (!Number.isSafeInteger(r)) {
       throw new EvaluationError(`${nodeName(n)} ${n.label}: f(${v}) = ${r} is not a safe integer (round in f)`, n.id);
     }
-    return r;
-  }, 1);
+    values[i] = r;
+  }
+  return { min: input.min, step: 1, values };
 }
 
 /** Fewest low bits to round away so that [min, max] fits maxLutBits (rounding up may add a top value). */
@@ -299,9 +315,9 @@ function buildTable(n: Extract<Node, { kind: "lut" }>, input: { readonly min: nu
   return { node: n.id, inputMin: dmin, inputMax: dmax, step, inputBits: bits, signed, norm2: 0, table: { min: dmin, step, values } };
 }
 
-/** Lookup tables by node id, for `attachTables`. */
+/** Lookup tables by node id (encrypted and clear lookups), for `attachTables`. */
 export function tablesOf(bounds: Bounds): Map<number, LutTable> {
-  return new Map(bounds.luts.map((l) => [l.node, l.table]));
+  return new Map([...bounds.clearTables, ...bounds.luts.map((l) => [l.node, l.table] as const)]);
 }
 
 /**

@@ -274,6 +274,7 @@ export function deriveNode(
  */
 export function verify(graph: Graph): void {
   const names = new Set<string>();
+  const listed = new Set(graph.inputs); // one lookup per input node: linear in the number of inputs
   graph.nodes.forEach((node, i) => {
     if (node.id !== i) throw new GraphError(`node at position ${i} has id %${node.id}`);
     const where = nodeName(node);
@@ -290,13 +291,13 @@ export function verify(graph: Graph): void {
     if (node.kind === "input") {
       if (names.has(node.name)) throw new GraphError(`${where}: duplicate input name`);
       names.add(node.name);
-      if (!graph.inputs.includes(i)) throw new GraphError(`${where}: not listed in graph.inputs`);
+      if (!listed.has(i)) throw new GraphError(`${where}: not listed in graph.inputs`);
     }
   });
   for (const id of graph.inputs) {
     if (graph.nodes[id]?.kind !== "input") throw new GraphError(`graph.inputs lists %${id}, which is not an input node`);
   }
-  if (new Set(graph.inputs).size !== graph.inputs.length) throw new GraphError("graph.inputs has duplicates");
+  if (listed.size !== graph.inputs.length) throw new GraphError("graph.inputs has duplicates");
   if (graph.outputs.length === 0) throw new GraphError("graph has no outputs");
   for (const id of graph.outputs) {
     if (!Number.isInteger(id) || graph.nodes[id] === undefined) throw new GraphError(`output %${id} is not a node`);

@@ -119,14 +119,16 @@ export function fuseLookupChains(graph: Graph, allowed: (x: number, readLsbs: nu
 }
 
 /**
- * Lowers each encrypted bivariate lookup f(x, y) to one lookup of the packed index
+ * Lowers each bivariate lookup f(x, y) to one lookup of the packed index
  * i = (x − x_min)·S + (y − y_min), S = y_max − y_min + 1, over the operands' ranges (sound: every value
  * they can take at run time). Each pair of the box has its own index, so the table computes f exactly;
  * its precision is that of the box, ⌈log2(|x|·|y|)⌉ bits. Lookups of the same (x, y) share one packed
- * node, so they read one input (and may share a blind rotation). Runs after a first bounds pass.
+ * node, so they read one input (and may share a blind rotation). Clear ones are lowered too: a clear
+ * lookup travels as its table (graph-codec.ts), and the packed box is the table's domain. Runs after a
+ * first bounds pass.
  */
 export function lowerBivariateLookups(graph: Graph, range: (id: number) => { readonly min: number; readonly max: number }): Graph {
-  if (!graph.nodes.some((n) => n.kind === "lut2" && n.encrypted)) return graph;
+  if (!graph.nodes.some((n) => n.kind === "lut2")) return graph;
   const nodes: Node[] = [];
   const remap = new Map<number, number>();
   const push = (op: OpAttrs, args: readonly number[], shape?: readonly number[]): number => {
@@ -139,7 +141,7 @@ export function lowerBivariateLookups(graph: Graph, range: (id: number) => { rea
   const packed = new Map<string, { id: number; xMin: number; yMin: number; S: number }>();
   for (const n of graph.nodes) {
     const args = n.args.map((a) => remap.get(a)!);
-    if (n.kind !== "lut2" || !n.encrypted) {
+    if (n.kind !== "lut2") {
       const { id: _, args: __, shape, encrypted: ___, ...op } = n;
       remap.set(n.id, push(op as OpAttrs, args, shape));
       continue;

@@ -110,6 +110,13 @@ function withLazyFftTables(raw: KernelExports): KernelExports {
   } satisfies KernelExports);
 }
 
+/**
+ * The largest single kernel allocation, in bytes: the TLSF allocator's block size limit (2^30 less its
+ * 4-byte block header). `Kernels.alloc` refuses larger requests with a RangeError; bulk operations stage
+ * their data in smaller chunks (`_staging.ts`) and resident keys are split into blocks.
+ */
+export const MAX_KERNEL_ALLOCATION_BYTES = 2 ** 30 - 4;
+
 /** Thrown when the platform cannot run the SIMD kernels. */
 export class KernelUnavailableError extends Error {
   override name = "KernelUnavailableError";
@@ -183,7 +190,16 @@ export class Kernels {
     this.k = withLazyFftTables(exports);
   }
 
+  /** A block of `bytes` bytes (16-byte aligned); a RangeError above `MAX_KERNEL_ALLOCATION_BYTES`. */
   alloc(bytes: number): number {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw new RangeError(`kernel allocation size must be a non-negative integer number of bytes, got ${bytes}`);
+    }
+    // Checked here, not by the allocator: it aborts inside the module above its limit, and a size of
+    // 4 GiB or more would wrap around as i32 into a small block.
+    if (bytes > MAX_KERNEL_ALLOCATION_BYTES) {
+      throw new RangeError(`kernel allocation of ${bytes} bytes exceeds the largest kernel block, ${MAX_KERNEL_ALLOCATION_BYTES} bytes`);
+    }
     // usize crosses the boundary as i32: addresses above 2 GiB come back negative without >>> 0.
     const ptr = this.k.alloc(Math.max(16, bytes)) >>> 0;
     if (ptr === 0) throw new RangeError(`kernel memory exhausted allocating ${bytes} bytes`);

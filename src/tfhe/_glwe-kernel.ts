@@ -12,7 +12,6 @@ export class KernelGlweKey {
 
   constructor(readonly K: Kernels, readonly key: GlweSecretKey) {
     const { glweDimension: k, polynomialSize: N } = key;
-    K.k.fftInit(N);
     this.words = K.alloc(k * N * 8);
     this.fourier = K.alloc(k * N * 8);
     this.scratch = K.alloc(3 * N * 8);

@@ -158,7 +158,6 @@ export class FourierBootstrapKey {
   static fromStandard(bsk: BootstrapKey, { resident = true }: { resident?: boolean } = {}): FourierBootstrapKey {
     const K = kernels();
     const N = bsk.shape.polynomialSize, n = bsk.shape.lweDimension;
-    K.k.fftInit(N);
     const perGgsw = ggswWords(bsk.shape);
     const polys = perGgsw / N;
     const blocks: WasmBuffer[] = [];

@@ -99,7 +99,6 @@ function cmuxLike(ggsw: GgswCiphertext, c1: GlweCiphertext, c0: GlweCiphertext |
     if (c && (c.glweDimension !== k || c.polynomialSize !== N)) throw new ParameterMismatchError("GGSW and GLWE shapes differ");
   }
   const K = kernels();
-  K.k.fftInit(N);
   const words = (k + 1) * N;
   const scratchBytes = K.k.externalProductScratchBytes(k, N, levels);
   return withKernelMemory([ggsw.data.length * 8, words * 8, words * 8, scratchBytes], (_K, f, inp, out, scr) => {

@@ -82,7 +82,6 @@ export class CompactPublicKey {
     }
     const noiseStd = params.glweNoiseStd, seed = newSeed();
     const K = kernels();
-    K.k.fftInit(N);
     const e = new BigUint64Array(N);
     fillGaussianTorus(e, noiseStd);
     const body = withKernelMemory([N * 8, N * 8, N * 8, N * 8, 3 * N * 8], (_K, pa, pb, ps, psf, scr) => {
@@ -110,7 +109,6 @@ export class CompactPublicKey {
     const N = this.polynomialSize;
     if (messages.length > N) throw new RangeError(`a compact list holds at most ${N} values, got ${messages.length}`);
     const K = kernels();
-    K.k.fftInit(N);
     const r = new Uint8Array(N);
     fillUniformBinary(r);
     const e1 = new BigUint64Array(N), e2 = new BigUint64Array(N);

@@ -77,7 +77,6 @@ export class ServerKey implements Bootstrapper {
       throw new ParameterMismatchError("keyswitch key does not match the parameters");
     }
     const K = kernels();
-    K.k.fftInit(N);
     this.params = p;
     // Residency: both keys if they fit, else the one that fits, else neither (streamed).
     const bskBytes = keys.bootstrapKey.data.length * 8, kskBytes = KernelKeyswitchKey.bytes(keys.keyswitchKey.shape);

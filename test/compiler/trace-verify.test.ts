@@ -139,3 +139,13 @@ test("verify accepts the traced graph and rejects malformed ones, naming the nod
     assert.throws(() => verify(graph), (e: unknown) => e instanceof GraphError && re.test(e.message), String(re));
   }
 });
+
+test("a graph of 50,000 inputs verifies (the input check is linear), and an unlisted one is still refused", () => {
+  const count = 50_000;
+  const nodes: Node[] = Array.from({ length: count }, (_, i) => ({
+    id: i, kind: "input", name: `x${i}`, visibility: "encrypted", args: [], shape: [], encrypted: true,
+  }));
+  const inputs = nodes.map((n) => n.id);
+  verify({ nodes, inputs, outputs: [count - 1] });
+  assert.throws(() => verify({ nodes, inputs: inputs.slice(0, -1), outputs: [0] }), /%49999 \(input "x49999"\): not listed in graph.inputs/);
+});

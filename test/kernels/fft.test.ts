@@ -40,7 +40,6 @@ test("naive kernel product equals a BigInt negacyclic product", () => {
 
 for (const N of [256, 1024, 2048, 8192]) {
   test(`FFT product u64 × binary is exact (N = ${N})`, () => {
-    K.k.fftInit(N);
     fc.assert(fc.property(fc.array(u64, { minLength: N, maxLength: N }), fc.array(fc.integer({ min: 0, max: 1 }), { minLength: N, maxLength: N }), (a, s) => {
       const A = BigUint64Array.from(a), S = BigUint64Array.from(s.map(BigInt));
       const got = withPolys(N, 4, ([pa, ps, pf, po]) => {
@@ -57,7 +56,6 @@ for (const N of [256, 1024, 2048, 8192]) {
 test("FFT product of balanced digits × torus polynomial: error far below the PBS budget", () => {
   // Random inputs (not shrunk adversarially): the error std is the FFT noise of the noise model.
   const N = 2048;
-  K.k.fftInit(N);
   fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 31 }), (seed) => {
     let s = seed;
     const rnd = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s; };
@@ -86,7 +84,6 @@ test("FFT product of balanced digits × torus polynomial: error far below the PB
 
 test("forward then backward FFT is the identity on torus polynomials up to tiny rounding", () => {
   const N = 4096;
-  K.k.fftInit(N);
   fc.assert(fc.property(fc.array(u64, { minLength: N, maxLength: N }), (a) => {
     const A = BigUint64Array.from(a);
     const back = withPolys(N, 2, ([pa, pf]) => {

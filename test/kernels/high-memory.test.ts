@@ -17,7 +17,7 @@ test("buffers above 2 GiB work end to end", () => {
     assert.equal(K.u64(high.ptr, 1)[0], 42n);
     // Operations whose scratch now lands at high addresses still compute correctly.
     const client = ClientKey.generate(UNSAFE_TEST_PARAMS_TINY);
-    const ct = client.encrypt([1, 0]);
+    const ct = client.encrypt([1, 0]); // sums stay in the 2-bit message space (decrypt checks the degree)
     assert.deepEqual(Array.from(client.decrypt(add(ct, ct))), [2, 0]);
   } finally {
     blocks.forEach((b) => b.free());
