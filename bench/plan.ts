@@ -87,7 +87,7 @@ export interface Plan {
 }
 
 /** The compiler benchmark's programs (bench/sections/compiler.ts). */
-export type CompilerProgram = "dot8" | "lut4" | "lut6" | "mlp";
+export type CompilerProgram = "dot8" | "lut4" | "lut6" | "mlp" | "mixed" | "acc12";
 
 /** Sets too big to share a process with the others: their keys take GiBs (PARAM_MESSAGE_8's are streamed). */
 const BIG_SETS: readonly TfheParameters[] = [PARAM_MESSAGE_7, PARAM_MESSAGE_8];
@@ -129,7 +129,7 @@ function basePlan(opts: BenchOptions): Plan {
     throughputReps: opts.quick ? 2 : 3,
     reference: "full",
     compileReps: opts.quick ? 3 : 5,
-    compilerFhe: ["dot8", "lut4", "lut6", "mlp"],
+    compilerFhe: ["dot8", "lut4", "lut6", "mlp", "mixed", "acc12"],
     compilerFheReps: opts.quick ? 3 : 5,
   };
 }

@@ -2,7 +2,7 @@
 // parameter choice), then at the parameters it chose: key generation, FHE latency of encryptRunDecrypt
 // (keygen excluded) and the clear Circuit.run for reference. Real parameters in every mode.
 import {
-  compile, DEFAULT_P_FAIL, lut, prng, relu, toNested, type Circuit, type Sample, type Tensor, type TraceFn,
+  compile, DEFAULT_P_FAIL, lut, prng, relu, round as roundLsbs, toNested, type Circuit, type Sample, type Tensor, type TraceFn,
 } from "../../src/compiler/index.js";
 import { round } from "../format.js";
 import { errorText, latency, median, sample, sampleAsync } from "../harness.js";
@@ -19,6 +19,7 @@ interface Program {
 const W_DOT = Array.from({ length: 30 }, (_, i) => ((i * 5 + 2) % 7) - 3); // every value of [-3, 3]
 const W1 = [[1, -1, 2, 0], [0, 1, -1, 1], [-1, 1, 1, -1], [1, 0, -1, 1]];
 const W2 = [[1, -1], [-1, 1], [1, 1], [0, -1]];
+const W_ACC = [37, -21, 45, 29];
 
 /** All-lo and all-hi vectors, `extremes`, then 30 random vectors (deterministic). */
 function inputsetOf(n: number, lo: number, hi: number, seed: number, extremes: readonly number[][] = []): Sample[] {
@@ -48,6 +49,18 @@ export const COMPILER_PROGRAMS: Readonly<Record<CompilerProgram, Program>> = {
     what: "relu(x · W1) · W2: x encrypted, 4 values in [0, 3]; W1 4×4 and W2 4×2 clear, in [-1, 2]",
     fn: (x) => relu(x.matmul(W1)).matmul(W2),
     inputset: inputsetOf(4, 0, 3, 4),
+  },
+  mixed: {
+    what: "[x·30 + y, NOT y]: x, y encrypted, 4 values each in [0, 3] and [0, 1]: a 1-bit lookup next to a 7-bit value " +
+      "(one message space: 7 bits for the lookup too)",
+    fn: (x) => [x.slice([0, 4]).mul(30).add(x.slice([4, 8]).clip(0, 1)), lut(x.slice([4, 8]), (v) => 1 - v)],
+    inputset: inputsetOf(8, 0, 1, 6, [[3, 3, 3, 3, 0, 0, 0, 0], [0, 0, 0, 0, 1, 1, 1, 1]]),
+  },
+  acc12: {
+    what: "relu(round(x · w, 7, approximate)): x encrypted, 4 values in [0, 15]; w clear in [-21, 45]: a 12-bit " +
+      "accumulator read by a 5-bit lookup (one message space: not compilable, the lookup needs ≤ 8 bits)",
+    fn: (x) => relu(roundLsbs(x.dot(W_ACC), 7, { approximate: true })),
+    inputset: inputsetOf(4, 0, 15, 7),
   },
 };
 

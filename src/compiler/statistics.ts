@@ -24,7 +24,12 @@ export interface CircuitStatistics {
   readonly fusedLookups: number;
   /** PBS per lookup layer (lookups whose inputs are ready together; a pool runs a layer at once). */
   readonly lookupLayers: readonly number[];
+  /** The widest region's message space (bits). */
   readonly bits: number;
+  /** The message spaces of the circuit's regions (encoding.ts), distinct, ascending. */
+  readonly regionBits: readonly number[];
+  /** PBS per run by precision (bits read by the blind rotation), ascending. */
+  readonly pbsByPrecision: readonly { readonly bits: number; readonly count: number }[];
   readonly parameters: TfheParameters;
   readonly securityBits: number;
   readonly log2PFailPerPbs: number;
@@ -63,6 +68,12 @@ export function lookupLayers(graph: Graph, enc: CircuitEncoding): number[] {
   return Array.from(layers, (c) => c ?? 0);
 }
 
+function pbsByPrecision(graph: Graph, enc: CircuitEncoding): { bits: number; count: number }[] {
+  const counts = new Map<number, number>();
+  for (const g of enc.groups) counts.set(g.bits, (counts.get(g.bits) ?? 0) + sizeOf(graph.nodes[g.members[0]!.node]!.shape));
+  return [...counts].sort((a, b) => a[0] - b[0]).map(([bits, count]) => ({ bits, count }));
+}
+
 function log2Union(log2Each: number, count: number): number {
   return Math.min(0, log2Each + Math.log2(Math.max(1, count)));
 }
@@ -87,6 +98,8 @@ export function circuitStatistics(
     fusedLookups: enc.groups.reduce((s, g) => s + (g.members.length > 1 ? g.members.length : 0), 0),
     lookupLayers: layers,
     bits: cp.bits,
+    regionBits: [...new Set(enc.nodeBits.filter((b) => b > 0))].sort((a, b) => a - b),
+    pbsByPrecision: pbsByPrecision(graph, enc),
     parameters: p,
     securityBits: Math.min(security.lwe.bits, security.glwe.bits),
     log2PFailPerPbs: cp.log2PFail,
@@ -122,11 +135,13 @@ export function statisticsText(s: CircuitStatistics): string[] {
   const lines = [
     `parameters: ${p.name} (n = ${p.lweDimension}, k = ${p.glweDimension}, N = ${p.polynomialSize}, ` +
       `PBS 2^${p.pbsBaseLog} × ${p.pbsLevel}, KS 2^${p.ksBaseLog} × ${p.ksLevel}); ${s.securityBits.toFixed(0)}-bit security; ` +
-      `message space ${s.bits} bits (values mod 2^${s.bits + 1})`,
+      (s.regionBits.length <= 1 ? `message space ${s.bits} bits (values mod 2^${s.bits + 1})`
+        : `message spaces ${s.regionBits.join(", ")} bits (one per region of linearly joined values)`),
     s.pbsCount > 0
       ? `failure probability: 2^${s.log2PFailPerPbs.toFixed(1)} per PBS, 2^${s.log2PFailPerRun.toFixed(1)} per run`
       : `failure probability: 2^${s.log2PFailPerPbs.toFixed(1)} per output decryption, 2^${s.log2PFailPerRun.toFixed(1)} per run`,
     `PBS: ${s.pbsCount}${s.lookupLayers.length > 0 ? ` in ${s.lookupLayers.length} layer(s) [${s.lookupLayers.join(", ")}]` : ""}` +
+      (s.pbsByPrecision.length > 0 ? `; by precision ${s.pbsByPrecision.map((p) => `${p.count} × ${p.bits} bits`).join(", ")}` : "") +
       (s.fusedLookups > 0 ? `; ${s.fusedLookups} lookups share blind rotations with others (many-LUT)` : ""),
     s.sizes.evaluationKeys > 0
       ? `keys: evaluation keys ${bytes(s.sizes.evaluationKeys)} to upload (seeded), ${bytes(s.sizes.serverKeyMemory)} held by the server`
