@@ -178,8 +178,12 @@ export class Circuit {
     if (pool !== undefined) await (await pool.catch(() => undefined))?.close();
   }
 
-  /** Clear execution; throws InputOutOfRangeError when a value leaves the range the circuit was built for. */
-  run(...inputs: Sample): Tensor[] {
+  /**
+   * Clear execution with the reference interpreter (no encryption: `encryptRunDecrypt` and
+   * `CircuitServer.run` are the FHE runs); throws InputOutOfRangeError when a value leaves the range the
+   * circuit was built for.
+   */
+  runClear(...inputs: Sample): Tensor[] {
     checkInRange(this.graph, this.bounds, inputs);
     return evaluate(this.graph, inputs);
   }
