@@ -144,7 +144,7 @@ export function renderMarkdown(report: BenchReport): string {
     "inputset + encoding + parameter choice, each run paying the optimizer's search (not its cache). FHE: " +
     "`encryptRunDecrypt` (encrypt, evaluate, decrypt) with keys made before, the first run (which builds the " +
     "server key) left out. FHE, 2 workers: `encryptRunDecryptAsync` with the lookups of each layer spread over " +
-    "a pool of 2 worker threads. Clear: `run` on the same circuit.", "");
+    "a pool of 2 worker threads. Clear: `runClear` on the same circuit.", "");
   const progs = Object.entries(COMPILER_PROGRAMS).filter(([p]) => by.has(`compiler/compile/${p}`));
   out.push(table(["program", "bits", "PBS", "parameters", "compile", "keygen", "FHE", "FHE, 2 workers", "clear"], progs.map(([p]) => {
     const c = by.get(`compiler/compile/${p}`)!;

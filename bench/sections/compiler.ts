@@ -1,6 +1,6 @@
 // The compiler (src/compiler): per program, the time to compile (trace + bounds + encoding + the optimizer's
 // parameter choice), then at the parameters it chose: key generation, FHE latency of encryptRunDecrypt
-// (keygen excluded) and the clear Circuit.run for reference. Real parameters in every mode.
+// (keygen excluded) and the clear Circuit.runClear for reference. Real parameters in every mode.
 import {
   compile, DEFAULT_P_FAIL, lut, prng, relu, round as roundLsbs, toNested, type Circuit, type Sample, type Tensor, type TraceFn,
 } from "../../src/compiler/index.js";
@@ -94,8 +94,8 @@ export async function benchCompiler(ctx: Ctx): Promise<void> {
       }
       stage = "clear";
       const x = prog.inputset[2]!;
-      ctx.emit(latency(`compiler/clear/${name}`, "compiler", sample(() => { c.run(...x); }, ctx.plan.cheapReps),
-        { note: "Circuit.run: the same circuit evaluated in the clear" }));
+      ctx.emit(latency(`compiler/clear/${name}`, "compiler", sample(() => { c.runClear(...x); }, ctx.plan.cheapReps),
+        { note: "Circuit.runClear: the same circuit evaluated in the clear" }));
     } catch (e) {
       ctx.emit({ name: `compiler/${stage}/${name}`, section: "compiler", error: errorText(e), n: 0, unit: "ms" });
     } finally {
@@ -145,7 +145,7 @@ function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circu
   let k = 0, wrong = 0;
   const once = (): void => {
     const x = inputs[k++ % inputs.length]!;
-    if (!same(circuit.encryptRunDecrypt(...x), circuit.run(...x))) wrong++;
+    if (!same(circuit.encryptRunDecrypt(...x), circuit.runClear(...x))) wrong++;
   };
   const t = performance.now();
   once(); // builds the server key (Fourier conversion of the BSK): not part of the latency
@@ -169,7 +169,7 @@ async function benchFhePool(ctx: Ctx, name: CompilerProgram, prog: Program, circ
   let k = 0, wrong = 0;
   const once = async (): Promise<void> => {
     const x = inputs[k++ % inputs.length]!;
-    if (!same(await circuit.encryptRunDecryptAsync(x, { threads: 2 }), circuit.run(...x))) wrong++;
+    if (!same(await circuit.encryptRunDecryptAsync(x, { threads: 2 }), circuit.runClear(...x))) wrong++;
   };
   const t = performance.now();
   await once(); // starts the pool (each worker builds its server key): not part of the latency

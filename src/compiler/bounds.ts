@@ -4,14 +4,14 @@
 // derived range. Bit widths follow, and Σw² (the squared 2-norm of the weights applied to fresh
 // ciphertexts since the last lookup), which with the lookup precision drives the choice of parameters.
 // The inputset's own per-node ranges are kept as `measuredMin/Max`, for describe().
-import { BoundsError, EvaluationError, GraphError, InputOutOfRangeError } from "./errors.js";
-import { type Graph, type LutTable, type Node, nodeName } from "./ir.js";
+import { BoundsError, EvaluationError, GraphError, InputOutOfRangeError } from "../runtime/errors.js";
+import { type Graph, type LutTable, type Node, nodeName } from "../runtime/ir.js";
 import { bindInputs, evaluateAll } from "./interpreter.js";
 import { type Interval, type NodeRanges, RangeAnalysis } from "./intervals.js";
-import * as k from "./tensor-ops.js";
+import * as k from "../runtime/tensor-ops.js";
 import { squaredNormsBySource } from "./norms.js";
-import { sizeOf } from "./shape.js";
-import type { Tensor, TensorLike } from "./tensor.js";
+import { sizeOf } from "../runtime/shape.js";
+import type { Tensor, TensorLike } from "../runtime/tensor.js";
 
 export interface Margin {
   /** Widen each range by this fraction of its span on both sides (default 0). */

@@ -2,20 +2,21 @@
 // lookup tables. Parameters, keys and the server key are made lazily on first use of the FHE side.
 import { type Bounds, type BoundsOptions, bitWidth, checkInRange, inferBounds, tablesOf } from "./bounds.js";
 import { describe, graphText } from "./describe.js";
-import { GraphError } from "./errors.js";
-import type { Graph } from "./ir.js";
+import { GraphError } from "../runtime/errors.js";
+import type { Graph } from "../runtime/ir.js";
 import { evaluate } from "./interpreter.js";
 import { attachTables, fuseLookupChains, lowerBivariateLookups, mergeDuplicateLookups } from "./passes.js";
-import type { Shape } from "./shape.js";
-import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
+import type { Shape } from "../runtime/shape.js";
+import { type Tensor, type TensorLike, toTensor } from "../runtime/tensor.js";
 import { type InputSpec, type TraceFn, trace } from "./tracer.js";
 import { bindInputs } from "./interpreter.js";
-import { type CircuitEncoding, cipherEncoding, decodeRange, planEncoding } from "./encoding.js";
+import { type CircuitEncoding, decodeRange, planEncoding } from "./encoding.js";
+import { cipherEncoding } from "../runtime/encoding.js";
 import { type CircuitParameters, type ParameterOptions, chooseCircuitParameters } from "./params.js";
 import { type SimulateOptions, simulateGraph } from "./simulate.js";
-import { type CircuitKeys, CircuitClient } from "./client.js";
-import { CircuitServer } from "./server.js";
-import type { ServerValue } from "./evaluator.js";
+import { type CircuitKeys, CircuitClient } from "../runtime/client.js";
+import { CircuitServer } from "../runtime/server.js";
+import type { ServerValue } from "../runtime/evaluator.js";
 import { circuitStatistics, type CircuitStatistics, type MeasuredLatency, statisticsText } from "./statistics.js";
 import type { PbsWorkerPool, ServerKey } from "../tfhe/index.js";
 
@@ -178,8 +179,12 @@ export class Circuit {
     if (pool !== undefined) await (await pool.catch(() => undefined))?.close();
   }
 
-  /** Clear execution; throws InputOutOfRangeError when a value leaves the range the circuit was built for. */
-  run(...inputs: Sample): Tensor[] {
+  /**
+   * Clear execution with the reference interpreter (no encryption: `encryptRunDecrypt` and
+   * `CircuitServer.run` are the FHE runs); throws InputOutOfRangeError when a value leaves the range the
+   * circuit was built for.
+   */
+  runClear(...inputs: Sample): Tensor[] {
     checkInRange(this.graph, this.bounds, inputs);
     return evaluate(this.graph, inputs);
   }

@@ -1,8 +1,8 @@
 // Human-readable views of a graph: one line a node (`%3 = add(%1, %2) : i6[4]`), and a summary of what
 // drives the cost (lookups, their precision, Σw²).
 import type { Bounds, NodeBounds } from "./bounds.js";
-import type { Graph, Node } from "./ir.js";
-import { formatShape, sizeOf } from "./shape.js";
+import type { Graph, Node } from "../runtime/ir.js";
+import { formatShape, sizeOf } from "../runtime/shape.js";
 
 const MAX_CONSTANT_SHOWN = 6;
 

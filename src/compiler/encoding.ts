@@ -11,53 +11,14 @@
 // `round(x, lsbs)` (exact) is one lookup computing the low-bit correction c(x) = x − round(x) in x's
 // region, then x − c(x). Outputs decrypt to round(phase/Δ_r) mod 2p_r, lifted to the unique integer of the
 // node's bit-width range with that residue (the width's span ≤ 2p_r).
-import { COMPILER_MANAGED, type Encoding, type LookupTable } from "../tfhe/index.js";
-import { fuseLookups, groupPolynomial, type LookupGroup, singleGroup } from "./fusion.js";
+import type { LookupTable } from "../tfhe/index.js";
+import { type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS, mod } from "../runtime/encoding.js";
+import { fuseLookups, groupPolynomial, type LookupGroup, singleGroup } from "../runtime/fusion.js";
 import { type Bounds, type NodeBounds, rangeOfWidth } from "./bounds.js";
-import { BoundsError } from "./errors.js";
-import { type Graph, liveNodes, nodeName } from "./ir.js";
-import { sizeOf } from "./shape.js";
-import { roundLsbs } from "./tensor-ops.js";
-
-/**
- * The core encoding of a circuit's ciphertexts: p = 2^bits, marked compiler-managed because values live
- * mod 2p with the padding bit (the core's degree/noise checks, which keep values in [0, p), do not apply;
- * bounds.ts and this file bound values and Σw² instead).
- */
-export function cipherEncoding(bits: number): Encoding {
-  return { bits, unchecked: COMPILER_MANAGED };
-}
-
-/** Largest precision (bits) of one lookup: its table has at most 2^8 entries. */
-export const MAX_LOOKUP_CIRCUIT_BITS = 8;
-/** Largest message space (bits) of a region (the core's encodings stop at 30). */
-export const MAX_LINEAR_CIRCUIT_BITS = 30;
-
-export interface LookupPlan {
-  /** The lut or round node. */
-  readonly node: number;
-  readonly kind: "lut" | "round";
-  /** Its input node; the PBS index is (v − lo)/step ∈ [0, 2^inputBits). */
-  readonly input: number;
-  readonly lo: number;
-  /** The last value the table covers: lo + (entries − 1)·step. */
-  readonly hi: number;
-  /** Distance between table entries, 2^s. */
-  readonly step: number;
-  /** True when the PBS rounds (v − lo)/step itself (an approximate reading of the top bits). */
-  readonly approximate: boolean;
-  /** Index precision: indices lie in [0, 2^inputBits). */
-  readonly inputBits: number;
-  /** Message space of the input's region, and of the output's. */
-  readonly inBits: number;
-  readonly outBits: number;
-  /** Σw² of the lookup's input: in all, of fresh encryptions, of bootstrap outputs. */
-  readonly norm2: number;
-  readonly freshNorm2: number;
-  readonly pbsNorm2: number;
-  /** The table by index, length 2^inputBits: value(i) = f(lo + i·step) (for round: the correction x − round(x)). */
-  readonly values: Float64Array;
-}
+import { BoundsError } from "../runtime/errors.js";
+import { type Graph, liveNodes, nodeName } from "../runtime/ir.js";
+import { sizeOf } from "../runtime/shape.js";
+import { roundLsbs } from "../runtime/tensor-ops.js";
 
 export interface CircuitEncoding {
   /** Largest message space of any region (bits). */
@@ -207,12 +168,6 @@ export function decodeRange(b: NodeBounds): [number, number] {
   return rangeOfWidth(b.bits, b.signed);
 }
 
-/** x mod m in [0, m). */
-export function mod(x: number, m: number): number {
-  const r = x % m;
-  return r < 0 ? r + m : r + 0;
-}
-
 /**
  * What the PBS of a group returns for member t at a box index (the member's index plus any shift from
  * noise), taken mod 2p of the group's precision: the boxes in [0, p), their negation above (negacyclic).
@@ -227,15 +182,4 @@ export function groupLookupAt(g: LookupGroup, t: number, index: number): number 
 /** The test polynomial of one lookup on its own (no fusion). */
 export function lookupPolynomial(l: LookupPlan, polynomialSize: number): LookupTable {
   return groupPolynomial(singleGroup(l), polynomialSize);
-}
-
-/** round(phase / Δ) mod 2p: the residue of the value (the padding bit kept, unlike the core's decode). */
-export function residueOf(phase: bigint, bits: number): number {
-  const shift = BigInt(63 - bits);
-  return Number(BigInt.asUintN(64, phase + (1n << (shift - 1n))) >> shift);
-}
-
-/** The unique integer of [lo, hi] congruent to r mod 2p (hi − lo < 2p); off-range residues land in [lo, lo + 2p). */
-export function liftResidue(r: number, lo: number, bits: number): number {
-  return lo + mod(r - lo, 2 * 2 ** bits);
 }

@@ -1,5 +1,5 @@
 // Free-function forms of the traced ops, in the manner of Concrete's `fhe.univariate` / `fhe.round_bit_pattern`.
-import { GraphError } from "./errors.js";
+import { GraphError } from "../runtime/errors.js";
 import type { AvgDivisor, Conv2dOptions, Pool2dOptions } from "./nn.js";
 import { type IndexSpec, type NestedOperand, type Operand, type RoundOptions, Tracer } from "./tracer.js";
 

@@ -1,7 +1,7 @@
 // Index maps of the data-movement ops (NumPy indexing, transpose, sliding windows), computed in the clear
 // at trace time. Each becomes one `gather` node: output element i is input element indices[i].
-import { GraphError } from "./errors.js";
-import { type Shape, broadcastMap, broadcastShapes, formatShape, sizeOf, stridesOf } from "./shape.js";
+import { GraphError } from "../runtime/errors.js";
+import { type Shape, broadcastMap, broadcastShapes, formatShape, sizeOf, stridesOf } from "../runtime/shape.js";
 
 /** One axis of a selection, normalized against the axis size. */
 export type AxisSelection =

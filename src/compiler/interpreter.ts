@@ -1,16 +1,9 @@
 // The clear reference interpreter: every other execution mode (simulation, FHE) is tested against it.
 // Values are exact integers; any result that is not a safe integer is an error naming the node.
-import { EvaluationError, GraphError, InputOutOfRangeError } from "./errors.js";
-import { type BoundOp, type Graph, type Node, nodeName } from "./ir.js";
-
-/** The bivariate functions of `bound` nodes. */
-export const BOUND_FNS: Readonly<Record<BoundOp, (x: number, y: number) => number>> = {
-  mul: (x, y) => x * y + 0,
-  min: (x, y) => Math.min(x, y),
-  max: (x, y) => Math.max(x, y),
-};
-import * as k from "./tensor-ops.js";
-import { type Tensor, type TensorLike, firstUnsafe, clearNegativeZeros, toTensor } from "./tensor.js";
+import { EvaluationError, GraphError } from "../runtime/errors.js";
+import { type Graph, nodeName } from "../runtime/ir.js";
+import { evalNode } from "../runtime/clear-node.js";
+import { type Tensor, type TensorLike, firstUnsafe, clearNegativeZeros, toTensor } from "../runtime/tensor.js";
 
 /** Converts positional input values (in `graph.inputs` order) to tensors of the input shapes. */
 export function bindInputs(graph: Graph, inputs: readonly (TensorLike | Tensor)[]): Tensor[] {
@@ -21,63 +14,6 @@ export function bindInputs(graph: Graph, inputs: readonly (TensorLike | Tensor)[
     const node = graph.nodes[id]!;
     return toTensor(inputs[i]!, { what: nodeName(node), shape: node.shape });
   });
-}
-
-function lookup(node: Extract<Node, { kind: "lut" }>, input: number): number {
-  // An approximate lookup reads its input rounded (ties up here; either neighbour in FHE).
-  const v = node.readLsbs === undefined ? input : k.roundLsbs(input, node.readLsbs);
-  const t = node.table;
-  if (t === undefined) {
-    const r = node.fn(v);
-    if (!Number.isSafeInteger(r)) {
-      throw new EvaluationError(`${nodeName(node)} ${node.label}: f(${v}) = ${r} is not a safe integer (round it in f, e.g. Math.round)`, node.id);
-    }
-    return r;
-  }
-  const i = (v - t.min) / t.step;
-  if (!Number.isInteger(i) || i < 0 || i >= t.values.length) {
-    const hi = t.min + (t.values.length - 1) * t.step;
-    throw new InputOutOfRangeError(
-      `${nodeName(node)} ${node.label}: input ${v} is outside the table [${t.min}, ${hi}] (step ${t.step}) built from the inputset`,
-      nodeName(node), v);
-  }
-  return t.values[i]!;
-}
-
-export function evalNode(node: Node, args: readonly Tensor[], input: () => Tensor): Tensor {
-  const [a, b] = args as [Tensor, Tensor];
-  switch (node.kind) {
-    case "input": return input();
-    case "constant": return { shape: node.shape, data: node.value };
-    case "add": return k.zip(a, b, (x, y) => x + y);
-    case "sub": return k.zip(a, b, (x, y) => x - y);
-    case "mul": return k.zip(a, b, (x, y) => x * y);
-    case "neg": return k.map(a, (x) => -x);
-    case "matmul": return k.matmul(a, b);
-    case "sum": return k.sum(a, node.axis);
-    case "reshape": return k.reshape(a, node.shape);
-    case "broadcast": return k.broadcastTo(a, node.shape);
-    case "slice": return k.slice(a, node.starts, node.stops, node.steps);
-    case "concat": return k.concat(args, node.axis);
-    case "gather": return k.gather(a, node.indices, node.shape);
-    case "lut": return k.map(a, (x) => lookup(node, x));
-    case "lut2": return k.zip(a, b, (x, y) => {
-      const r = node.fn(x, y);
-      if (!Number.isSafeInteger(r)) {
-        throw new EvaluationError(`${nodeName(node)} ${node.label}: f(${x}, ${y}) = ${r} is not a safe integer (round it in f)`, node.id);
-      }
-      return r + 0;
-    });
-    case "round": return k.map(a, (x) => k.roundLsbs(x, node.lsbs));
-    case "bound": {
-      // The lowering must be exact: check it here, where it is cheap (the clear reference).
-      const f = BOUND_FNS[node.op];
-      const direct = k.zip(b, args[2]!, f);
-      const i = a.data.findIndex((v, j) => v !== direct.data[j]);
-      if (i >= 0) throw new EvaluationError(`${nodeName(node)}: the lowered ${node.op} gives ${a.data[i]} where ${node.op}(x, y) = ${direct.data[i]}`, node.id);
-      return a;
-    }
-  }
 }
 
 /** Values of every node, indexed by node id. */

@@ -7,12 +7,12 @@
 // the analysis cannot follow linearly, and has an interval of its own. The range of a form is
 // c + Σ w_s·[lo_s, hi_s]. Forms make linear maps exact: x − x is 0 and a matmul's range is Σ|w|·span,
 // where plain interval arithmetic would lose the correlation and widen every accumulator.
-import { EvaluationError } from "./errors.js";
-import { type Graph, MOVE_KINDS, type Node, nodeName } from "./ir.js";
-import { BOUND_FNS, evalNode } from "./interpreter.js";
-import { broadcastMap, sizeOf } from "./shape.js";
-import { roundLsbs } from "./tensor-ops.js";
-import type { Tensor } from "./tensor.js";
+import { EvaluationError } from "../runtime/errors.js";
+import { type Graph, MOVE_KINDS, type Node, nodeName } from "../runtime/ir.js";
+import { BOUND_FNS, evalNode } from "../runtime/clear-node.js";
+import { broadcastMap, sizeOf } from "../runtime/shape.js";
+import { roundLsbs } from "../runtime/tensor-ops.js";
+import type { Tensor } from "../runtime/tensor.js";
 
 export interface Interval {
   readonly lo: number;

@@ -1,9 +1,9 @@
 // Convolution and pooling, lowered to existing IR ops: a gather of the input windows (im2col; zero
 // padding reads one clear 0 appended to the input), then a matmul with the weight (conv2d), a sum (average
 // pooling) or a pairwise max tree (max pooling).
-import { GraphError } from "./errors.js";
+import { GraphError } from "../runtime/errors.js";
 import { type Window2d, windowOutput, windowTap } from "./indexing.js";
-import { formatShape } from "./shape.js";
+import { formatShape } from "../runtime/shape.js";
 import type { Operand, Tracer } from "./tracer.js";
 
 type Pair = number | readonly [number, number];

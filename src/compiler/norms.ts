@@ -5,9 +5,9 @@
 // Each element keeps its exact coefficient on every source rather than only a norm: x + x must give
 // w = 2 (Σw² = 4), not 1 + 1 as adding norms would, and x − x must cancel. Weights that vary at run time
 // (clear inputs) enter as intervals, so the result stays an upper bound.
-import type { Graph, Node } from "./ir.js";
-import * as k from "./tensor-ops.js";
-import { broadcastMap, sizeOf } from "./shape.js";
+import type { Graph, Node } from "../runtime/ir.js";
+import * as k from "../runtime/tensor-ops.js";
+import { broadcastMap, sizeOf } from "../runtime/shape.js";
 
 interface Interval {
   lo: number;

@@ -7,7 +7,7 @@ import {
   chooseParameters, constraintsLog2PFail, NAMED_PARAMETER_SETS, type NoiseConstraint, type TfheParameters,
 } from "../tfhe/index.js";
 import type { CircuitEncoding } from "./encoding.js";
-import { groupScale } from "./fusion.js";
+import { groupScale } from "../runtime/fusion.js";
 
 export interface ParameterOptions {
   /** Failure probability of one PBS (default 2^-64); for lookup-free circuits, of one output decryption. */

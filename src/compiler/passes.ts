@@ -1,7 +1,7 @@
 // Graph rewrites. Each returns a new graph and verifies it, as every pass must.
-import { EvaluationError } from "./errors.js";
-import { type Graph, type LutTable, type Node, type OpAttrs, deriveNode, liveNodes, nodeName, verify } from "./ir.js";
-import { roundLsbs } from "./tensor-ops.js";
+import { EvaluationError } from "../runtime/errors.js";
+import { type Graph, type LutTable, type Node, type OpAttrs, deriveNode, liveNodes, nodeName, verify } from "../runtime/ir.js";
+import { roundLsbs } from "../runtime/tensor-ops.js";
 
 /** Drops nodes that no output depends on and renumbers the rest (order preserved, so still topological). */
 export function eliminateDeadNodes(graph: Graph): Graph {

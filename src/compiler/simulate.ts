@@ -4,13 +4,14 @@
 // a failure moves the index one box up or down, which is what noise crossing half a box does (for a flat
 // f the value may not change). Outputs are lifted to their range mod 2p like decryption.
 import { constraintVariance, pFail } from "../tfhe/index.js";
-import { type CircuitEncoding, decodeRange, groupLookupAt, liftResidue, mod } from "./encoding.js";
+import { type CircuitEncoding, decodeRange, groupLookupAt } from "./encoding.js";
+import { liftResidue, mod } from "../runtime/encoding.js";
 import type { Bounds } from "./bounds.js";
-import { groupScale, type LookupGroup } from "./fusion.js";
-import { evalNode } from "./interpreter.js";
-import type { Graph } from "./ir.js";
+import { groupScale, type LookupGroup } from "../runtime/fusion.js";
+import { evalNode } from "../runtime/clear-node.js";
+import type { Graph } from "../runtime/ir.js";
 import type { CircuitParameters } from "./params.js";
-import type { Tensor } from "./tensor.js";
+import type { Tensor } from "../runtime/tensor.js";
 
 export interface SimulateOptions {
   /** Seed of the failure PRNG (default: random). */

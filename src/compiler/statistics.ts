@@ -5,9 +5,9 @@ import {
   checkSecurity, estimateLatency, serializedSizes, ServerKey, type TfheParameters,
 } from "../tfhe/index.js";
 import type { CircuitEncoding } from "./encoding.js";
-import type { Graph } from "./ir.js";
+import type { Graph } from "../runtime/ir.js";
 import type { CircuitParameters } from "./params.js";
-import { sizeOf } from "./shape.js";
+import { sizeOf } from "../runtime/shape.js";
 
 /** Timings of the last FHE run (milliseconds). */
 export interface MeasuredLatency {

@@ -2,16 +2,16 @@
 // argument kinds are checked as the node is created, so a shape error points at the user's call.
 // Data-movement ops that the IR has no dedicated node for (transpose, fancy indexing, negative steps,
 // windows) become one `gather` node with an index map computed here (indexing.ts).
-import { GraphError } from "./errors.js";
+import { GraphError } from "../runtime/errors.js";
 import {
   type AxisSelection, type IndexMap, isPositiveBasic, normalizeArray, normalizeInt, normalizeRange, selectionMap,
   transposeMap,
 } from "./indexing.js";
-import { type BoundOp, type Graph, type Node, type OpAttrs, type Visibility, deriveNode, verify } from "./ir.js";
+import { type BoundOp, type Graph, type Node, type OpAttrs, type Visibility, deriveNode, verify } from "../runtime/ir.js";
 import { type AvgDivisor, type Conv2dOptions, type Pool2dOptions, avgpool2d, conv2d, maxpool2d } from "./nn.js";
 import { eliminateDeadNodes } from "./passes.js";
-import { type Shape, assertShape, broadcastMap, broadcastShapes, canBroadcastTo, formatShape, sameShape, sizeOf } from "./shape.js";
-import { type TensorLike, toTensor } from "./tensor.js";
+import { type Shape, assertShape, broadcastMap, broadcastShapes, canBroadcastTo, formatShape, sameShape, sizeOf } from "../runtime/shape.js";
+import { type TensorLike, toTensor } from "../runtime/tensor.js";
 
 /** Anything an op accepts as an operand: a traced value or a clear constant. */
 export type Operand = Tracer | TensorLike;

@@ -99,7 +99,7 @@ test("polynomial by lookups: sound ranges from the accepted input width; Σw² =
   assertSound(c, Array.from({ length: 16 }, (_, i) => [i - 8]));
   assert.equal(c.bounds.nodes[out]!.norm2, 9 + 4 + 25);
   assertTablesMatch(c);
-  for (const v of xs) assert.equal(c.run(v)[0]!.data[0], poly(v));
+  for (const v of xs) assert.equal(c.runClear(v)[0]!.data[0], poly(v));
 });
 
 test("2-layer integer MLP with matmul, round and a relu lookup: exact affine ranges, sound everywhere", () => {
@@ -147,7 +147,7 @@ test("2-layer integer MLP with matmul, round and a relu lookup: exact affine ran
   assert.equal(c.bounds.nodes[mm2!]!.norm2, colNorm(W2));
   assert.equal(c.bounds.maxLutNorm2, colNorm(W1) + 1);
   assertTablesMatch(c);
-  X.forEach((x, i) => assert.deepEqual(toNested(c.run(x)[0]!), y[i]!.map((v) => v + 0)));
+  X.forEach((x, i) => assert.deepEqual(toNested(c.runClear(x)[0]!), y[i]!.map((v) => v + 0)));
   // Without the round the lookup would need 10 bits: the error names the node and the fix, and the fix works.
   assert.throws(() => compile((x) => lut(x.matmul(W1).add(b1), (v) => Math.max(v, 0), "relu"), { x: "encrypted" }, X.map((x) => [x])),
     (e: unknown) => {
@@ -178,7 +178,7 @@ test("comparison-heavy function: sound output bounds, one lookup per comparison"
   // gt, lt, min (1), eq, max with a number (1), ge, clip, abs
   assert.equal(c.bounds.luts.length, 8);
   assertTablesMatch(c);
-  for (const [x, y] of set) assert.deepEqual(toNested(c.run(x!, y!)[0]!), x!.map((v, i) => ref(v, y![i]!) + 0));
+  for (const [x, y] of set) assert.deepEqual(toNested(c.runClear(x!, y!)[0]!), x!.map((v, i) => ref(v, y![i]!) + 0));
 });
 
 test("16-bit accumulator without lookups: width 16, Σw² = Σ w², no tables", () => {
@@ -227,7 +227,7 @@ test("Σw² on hand-computed cases: shared sources add coefficients, not norms",
 test("round keeps every value within 2^(lsbs−1) of its input (clear run of a compiled circuit)", () => {
   fc.assert(fc.property(fc.array(fc.integer({ min: -5000, max: 5000 }), { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 8 }), (xs, lsbs) => {
     const c = compile((x) => [round(x, lsbs), x], { x: "encrypted" }, [[xs]]);
-    const [rx] = c.run(xs);
+    const [rx] = c.runClear(xs);
     rx!.data.forEach((v, i) => {
       assert.ok(Math.abs(v - xs[i]!) <= 2 ** (lsbs - 1));
       assert.ok(Number.isInteger(v / 2 ** lsbs));
@@ -239,20 +239,20 @@ test("round keeps every value within 2^(lsbs−1) of its input (clear run of a c
 test("inputs are accepted over their whole width, and every accepted input computes right (x − y below its inputset)", () => {
   // The inputset never makes x − y non-zero, yet the lookup covers every difference of two u3 values.
   const c = compile((x, y) => lut(x.sub(y), (d) => d * d, "sq"), { x: "encrypted", y: "encrypted" }, [[0, 0], [3, 3], [5, 5]]);
-  for (let x = 0; x < 8; x++) for (let y = 0; y < 8; y++) assert.equal(c.run(x, y)[0]!.data[0], (x - y) ** 2);
+  for (let x = 0; x < 8; x++) for (let y = 0; y < 8; y++) assert.equal(c.runClear(x, y)[0]!.data[0], (x - y) ** 2);
   assert.deepEqual([c.bounds.luts[0]!.inputMin, c.bounds.luts[0]!.inputMax], [-7, 7]);
-  assert.throws(() => c.run(8, 5), (e: unknown) =>
+  assert.throws(() => c.runClear(8, 5), (e: unknown) =>
     e instanceof InputOutOfRangeError && e.where === "x" && e.value === 8 && /input "x" element 0 = 8 is outside \[0, 7\], the bit width/.test(e.message));
-  assert.throws(() => c.run(-1, 5), (e: unknown) => e instanceof InputOutOfRangeError && e.where === "x");
+  assert.throws(() => c.runClear(-1, 5), (e: unknown) => e instanceof InputOutOfRangeError && e.where === "x");
   // A clear input keeps its inputset range (with the margin): it weighs the noise, and is checked in the clear.
   const d = compile((x, w) => x.mul(w), { x: "encrypted", w: "clear" }, [[1, 2], [3, 5]]);
   assert.deepEqual([d.bounds.nodes[1]!.min, d.bounds.nodes[1]!.max], [2, 5]);
-  assert.equal(d.run(3, 4)[0]!.data[0], 12);
-  assert.throws(() => d.run(3, 6), (e: unknown) => e instanceof InputOutOfRangeError && e.where === "w" && /clear input/.test(e.message));
+  assert.equal(d.runClear(3, 4)[0]!.data[0], 12);
+  assert.throws(() => d.runClear(3, 6), (e: unknown) => e instanceof InputOutOfRangeError && e.where === "w" && /clear input/.test(e.message));
   // A sum wider than its inputs: the range is derived, not measured.
   const e = compile((x, y) => x.add(y), { x: "encrypted", y: "encrypted" }, [[0, 7], [7, 0]]);
   assert.deepEqual([e.bounds.nodes[2]!.min, e.bounds.nodes[2]!.max, e.bounds.nodes[2]!.bits], [0, 14, 4]);
-  assert.equal(e.run(7, 7)[0]!.data[0], 14);
+  assert.equal(e.runClear(7, 7)[0]!.data[0], 14);
   checkInRange(e.graph, e.bounds, [7, 7]);
 });
 
@@ -265,8 +265,8 @@ test("a margin widens the inputset range (relative to the span, plus absolute) b
   assert.deepEqual([c.bounds.luts[0]!.inputMin, c.bounds.luts[0]!.inputMax], [-16, 15]);
   const lutNode = c.graph.outputs[0]!;
   assert.deepEqual([c.bounds.nodes[lutNode]!.min, c.bounds.nodes[lutNode]!.max], [-32, 30], "lookup output: the table's values");
-  assert.equal(c.run(15)[0]!.data[0], 30);
-  assert.throws(() => c.run(16), InputOutOfRangeError);
+  assert.equal(c.runClear(15)[0]!.data[0], 30);
+  assert.throws(() => c.runClear(16), InputOutOfRangeError);
   assert.throws(() => compile((x) => x, { x: "encrypted" }, set, { margin: { relative: -1 } }), RangeError);
   assert.throws(() => compile((x) => x, { x: "encrypted" }, set, { maxLutBits: 0 }), RangeError);
   assert.throws(() => compile((x) => x, { x: "encrypted" }, []), /inputset/);
@@ -288,5 +288,5 @@ test("maxLutBits is configurable; clear lookups need no table and no limit", () 
   assert.equal(approx.encoding.groups[0]!.bits, 5);
   const c = compile((x, k) => x.add(lut(k, (v) => v * 1000)), { x: "encrypted", k: "clear" }, set.map(([v]) => [v, v! * 100]), { maxLutBits: 5 });
   assert.equal(c.bounds.luts.length, 0);
-  assert.equal(c.run(1, 200)[0]!.data[0], 200001);
+  assert.equal(c.runClear(1, 200)[0]!.data[0], 200001);
 });

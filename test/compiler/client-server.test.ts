@@ -65,12 +65,12 @@ test("client and server artifacts round trip through bytes; the server runs in a
       const seen = runServerProcess(dir);
       assert.deepEqual(seen.files, ["args.bin", "keys.bin", "server.bin"], "the server process gets no secret key");
       const got = client.decrypt(readFileSync(join(dir, "result.bin")));
-      assert.deepEqual(got.map(toNested), c.run(x, bias).map(toNested), `x = ${x}, bias = ${bias}`);
+      assert.deepEqual(got.map(toNested), c.runClear(x, bias).map(toNested), `x = ${x}, bias = ${bias}`);
     }
     // The same, with the lookups of each layer batched on 2 worker threads in the server process.
     writeFileSync(join(dir, "args.bin"), client.encrypt([1, 3, 0], [1]));
     runServerProcess(dir, 2);
-    assert.deepEqual(client.decrypt(readFileSync(join(dir, "result.bin"))).map(toNested), c.run([1, 3, 0], [1]).map(toNested));
+    assert.deepEqual(client.decrypt(readFileSync(join(dir, "result.bin"))).map(toNested), c.runClear([1, 3, 0], [1]).map(toNested));
     assert.deepEqual(readdirSync(dir).sort(), ["args.bin", "keys.bin", "result.bin", "server.bin"]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -89,13 +89,13 @@ test("a lookup-free circuit needs no keys on the server; decoded halves re-seria
   client.keygen();
   assert.equal(client.serializedEvaluationKeys(), undefined);
   const x = [7, -8, 3, 1];
-  assert.deepEqual(toNested(client.decrypt(server.run(client.encrypt(x), undefined))[0]!), toNested(c.run(x)[0]!));
+  assert.deepEqual(toNested(client.decrypt(server.run(client.encrypt(x), undefined))[0]!), toNested(c.runClear(x)[0]!));
 });
 
 test("in-process: encryptRunDecryptAsync (layer-batched on 2 workers) equals encryptRunDecrypt and run", async () => {
   const c = mlpCircuit();
   for (const [x, b] of [[[3, 3, 3], [2]], [[0, 0, 0], [-1]], [[1, 2, 3], [0]]] as const) {
-    const want = c.run(x, b).map(toNested);
+    const want = c.runClear(x, b).map(toNested);
     assert.deepEqual((await c.encryptRunDecryptAsync([x, b], { threads: 2 })).map(toNested), want);
     assert.deepEqual(c.encryptRunDecrypt(x, b).map(toNested), want);
   }
@@ -103,7 +103,7 @@ test("in-process: encryptRunDecryptAsync (layer-batched on 2 workers) equals enc
   const inputset = Array.from({ length: 16 }, (_, v) => [[v, 15 - v]]);
   const r = compile((x) => lut(round(x.mul(3), 2), (v) => v >> 2), { x: "encrypted" }, inputset);
   circuits.push(r);
-  assert.deepEqual((await r.encryptRunDecryptAsync([[13, 2]], { threads: 2 })).map(toNested), r.run([13, 2]).map(toNested));
+  assert.deepEqual((await r.encryptRunDecryptAsync([[13, 2]], { threads: 2 })).map(toNested), r.runClear([13, 2]).map(toNested));
 });
 
 test("the server never takes a secret key; keys and arguments of other parameters or shapes are refused", () => {

@@ -37,7 +37,7 @@ function check(fn: (...xs: Tracer[]) => Tracer | readonly Tracer[], defs: readon
   const corner = (v: "lo" | "hi") => accepted.map((d) => randomValues(() => 0, d).map(() => d[v]));
   const samples = [corner("lo"), corner("hi"), ...Array.from({ length: opts.samples ?? 3 }, () => accepted.map((d) => randomValues(r, d)))];
   for (const s of samples) {
-    const clear = c.run(...s).map(toNested);
+    const clear = c.runClear(...s).map(toNested);
     assert.deepEqual(c.encryptRunDecrypt(...s).map(toNested), clear, `FHE on ${JSON.stringify(s)}`);
     assert.deepEqual(c.simulateWith({ seed: 7 }, ...s).map(toNested), clear, `simulate on ${JSON.stringify(s)}`);
   }
@@ -109,10 +109,10 @@ test("simulate at real parameters equals run; forced p_fail = 0.5 changes some e
   const c = compile((x) => lut(x, (v) => 2 * v + 1), { x: "encrypted" }, inputset);
   circuits.push(c);
   const x = [-4, -1, 2, 3];
-  assert.deepEqual(toNested(c.simulate(x)[0]!), toNested(c.run(x)[0]!));
-  assert.deepEqual(toNested(c.encryptRunDecrypt(x)[0]!), toNested(c.run(x)[0]!));
+  assert.deepEqual(toNested(c.simulate(x)[0]!), toNested(c.runClear(x)[0]!));
+  assert.deepEqual(toNested(c.encryptRunDecrypt(x)[0]!), toNested(c.runClear(x)[0]!));
   const noisy = c.simulateWith({ seed: 1, pFail: 0.5 }, x);
-  assert.notDeepEqual(toNested(noisy[0]!), toNested(c.run(x)[0]!));
+  assert.notDeepEqual(toNested(noisy[0]!), toNested(c.runClear(x)[0]!));
   // Seeded: the same seed gives the same failures.
   assert.deepEqual(toNested(c.simulateWith({ seed: 1, pFail: 0.5 }, x)[0]!), toNested(noisy[0]!));
 });

@@ -52,7 +52,7 @@ test("linear circuit on fresh inputs: measured variance = Σw² · σ_glwe² per
     const x = Array.from({ length: n }, () => (r() % 16) - 8), y = Array.from({ length: n }, () => (r() % 16) - 8);
     const values = c.client.encryptValues(x, y).map((v) => ("encrypted" in v && "decompress" in v.encrypted ? v.encrypted.decompress() : v));
     const outs = c.server.runValues(values as never, undefined) as LweBatch[];
-    const want = c.run(x, y).map((t) => t.data);
+    const want = c.runClear(x, y).map((t) => t.data);
     const fresh = c.parameters.params.glweNoiseStd ** 2;
     assertClose(variance(errors(c, outs[0]!, want[0]!)), 13 * fresh, 0.1, "3x − 2y + 5");
     assertClose(variance(errors(c, outs[1]!, want[1]!)), 5 * fresh, 0.1, "x + x + y");
@@ -85,7 +85,7 @@ test("after lookups: measured variance = Σw² · PBS output variance; combined 
     } finally {
       await pool.close();
     }
-    const want = c.run(x).map((t) => t.data);
+    const want = c.runClear(x).map((t) => t.data);
     const pbs = pbsOutputVariance(c.parameters.params);
     // n = 512 rotations, one sample each. A rotation's noise scale itself varies (heavy tails), so the
     // estimator's spread is ≈ 8% rather than √(2/n) = 6.3%. The model is kept conservative (its FFT term;

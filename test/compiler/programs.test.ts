@@ -77,7 +77,7 @@ function accepted(c: Circuit, inputs: Inputs): Inputs {
 
 /** FHE, simulate and run agree on one sample. */
 function agree(c: Circuit, s: Sample): void {
-  const clear = c.run(...s).map(toNested);
+  const clear = c.runClear(...s).map(toNested);
   assert.deepEqual(c.encryptRunDecrypt(...s).map(toNested), clear, `FHE on ${JSON.stringify(s)}`);
   assert.deepEqual(c.simulateWith({ seed: 1 }, ...s).map(toNested), clear, `simulate on ${JSON.stringify(s)}`);
 }
@@ -191,7 +191,7 @@ test("a polynomial by lookups: FHE equals clear equals the JS polynomial", () =>
   // x ∈ i2: x⁴ − 4x² + x is bounded by [−18, 17] (its lookups as independent sources), i6: 5 message bits.
   assert.equal(c.encoding.bits, 5);
   const expected = (xs: readonly number[]) => [xs.map(poly), xs.map(quartic), xs.map(poly)];
-  for (const xs of product([polyInputs.x!], everyValue).map((s) => s[0]!)) assert.deepEqual(c.run(xs).map(toNested), expected(xs));
+  for (const xs of product([polyInputs.x!], everyValue).map((s) => s[0]!)) assert.deepEqual(c.runClear(xs).map(toNested), expected(xs));
   // Every value of the range in one run, then fast-check's.
   fc.assert(fc.property(samplesOf(polyInputs), ([xs]) => {
     assert.deepEqual(c.encryptRunDecrypt(xs!).map(toNested), expected(xs!), `FHE on ${JSON.stringify(xs)}`);
@@ -218,7 +218,7 @@ test("a comparison-heavy function: max tree, count above a threshold, 3-sorter; 
   // Ties matter for min/max built from relu of a difference: include all-equal and repeated values.
   fc.assert(fc.property(samplesOf(cmpInputs), ([xs, [t]]) => {
     const expected = cmpReference(xs!, t!);
-    assert.deepEqual(c.run(xs!, t!).map(toNested), expected, `clear on ${JSON.stringify([xs, t])}`);
+    assert.deepEqual(c.runClear(xs!, t!).map(toNested), expected, `clear on ${JSON.stringify([xs, t])}`);
     assert.deepEqual(c.encryptRunDecrypt(xs!, t!).map(toNested), expected, `FHE on ${JSON.stringify([xs, t])}`);
   }), { numRuns: 2, seed: SEED, examples: [[[[1, 1, 1, 1], [1]]], [[[3, -3, 3, -3], [-3]]]], endOnFailure: true });
 });
@@ -228,7 +228,7 @@ test("simulate agrees with FHE and clear for each program, at the default p_fail
     assert.equal(c.parameters.pFailTarget, 2 ** -64);
     assert.ok(c.parameters.log2PFail <= -64);
     fc.assert(fc.property(samplesOf(inputs), fc.nat(), (s, seed) => {
-      const clear = c.run(...s).map(toNested);
+      const clear = c.runClear(...s).map(toNested);
       assert.deepEqual(c.simulateWith({ seed }, ...s).map(toNested), clear, `simulate on ${JSON.stringify(s)}`);
       assert.deepEqual(c.encryptRunDecrypt(...s).map(toNested), clear, `FHE on ${JSON.stringify(s)}`);
     }), { numRuns: 2, seed: SEED, endOnFailure: true });
@@ -245,7 +245,7 @@ test("rounding keeps results within the stated error: |round(x, lsbs) − x| ≤
   const wide = span(-70, 70);
   for (let lsbs = 1; lsbs <= 6; lsbs++) {
     const c = compile((x) => round(x, lsbs), { x: "encrypted" }, [[wide]]);
-    check(wide, Array.from(c.run(wide)[0]!.data), lsbs, "clear");
+    check(wide, Array.from(c.runClear(wide)[0]!.data), lsbs, "clear");
   }
   // FHE: all 15 values of [−7, 7] in three runs, rounded directly and through an identity lookup.
   const lsbsOf = [1, 2, 3, 1];
@@ -258,7 +258,7 @@ test("rounding keeps results within the stated error: |round(x, lsbs) − x| ≤
   // x ∈ i4: round(x, 1) ∈ [−8, 8], and the identity lookup on it indexes 17 values: 5 bits.
   assert.ok(c.encoding.bits <= 5);
   for (const xs of chunks) {
-    const clear = c.run(xs).map((t) => Array.from(t.data));
+    const clear = c.runClear(xs).map((t) => Array.from(t.data));
     const fhe = c.encryptRunDecrypt(xs).map((t) => Array.from(t.data));
     assert.deepEqual(fhe, clear, `FHE on ${JSON.stringify(xs)}`);
     lsbsOf.forEach((lsbs, o) => check(xs, fhe[o]!, lsbs, `output ${o}`));
@@ -275,7 +275,7 @@ test("an input outside its accepted range: InputOutOfRangeError naming it, from 
   for (const [c, s, name, value] of cases) {
     const isRangeError = (e: unknown) => e instanceof InputOutOfRangeError && e.where === name && e.value === value &&
       e.message.startsWith(`input "${name}" element `) && e.message.includes(`= ${value} is outside [-`);
-    assert.throws(() => c.run(...s), isRangeError, `run ${JSON.stringify(s)}`);
+    assert.throws(() => c.runClear(...s), isRangeError, `run ${JSON.stringify(s)}`);
     assert.throws(() => c.simulate(...s), isRangeError, `simulate ${JSON.stringify(s)}`);
     assert.throws(() => c.encryptRunDecrypt(...s), isRangeError, `FHE ${JSON.stringify(s)}`);
   }
@@ -290,11 +290,11 @@ test("inputs inside their width but outside the measured range: FHE and simulate
   for (let x = 0; x < 4; x++) for (let y = 0; y < 4; y++) xs.push(x), ys.push(y);
   for (let i = 0; i < xs.length; i++) {
     const want = [xs[i]! + ys[i]!, nearestMultiple(xs[i]! + ys[i]!, 1)];
-    assert.deepEqual(c.run(xs[i]!, ys[i]!).map(toNested), want);
+    assert.deepEqual(c.runClear(xs[i]!, ys[i]!).map(toNested), want);
     assert.deepEqual(c.simulateWith({ seed: 3 }, xs[i]!, ys[i]!).map(toNested), want, `simulate (${xs[i]}, ${ys[i]})`);
   }
   for (const [x, y] of [[0, 0], [3, 3], [0, 3], [2, 3]] as const) {
     assert.deepEqual(c.encryptRunDecrypt(x, y).map(toNested), [x + y, nearestMultiple(x + y, 1)], `FHE (${x}, ${y})`);
   }
-  assert.throws(() => c.run(4, 0), (e: unknown) => e instanceof InputOutOfRangeError && e.where === "x");
+  assert.throws(() => c.runClear(4, 0), (e: unknown) => e instanceof InputOutOfRangeError && e.where === "x");
 });

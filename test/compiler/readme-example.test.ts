@@ -8,7 +8,7 @@ test("README compiler example: run, simulate, FHE (one thread and 2 workers) and
   const inputset = [[[0, 0, 0]], [[3, 3, 3]], [[1, 2, 3]], [[3, 0, 1]], [[0, 3, 2]]];
   const circuit = compile((x) => relu(x.matmul(W)), { x: "encrypted" }, inputset);
   try {
-    const clear = circuit.run([1, 2, 3]);
+    const clear = circuit.runClear([1, 2, 3]);
     assert.deepEqual(Array.from(clear[0]!.data), [4, 6]);
     assert.deepEqual(Array.from(circuit.simulate([1, 2, 3])[0]!.data), [4, 6]);
     assert.deepEqual(Array.from(circuit.encryptRunDecrypt([1, 2, 3])[0]!.data), [4, 6]);

@@ -5,7 +5,7 @@
 //   <dir>/server.bin, <dir>/keys.bin (absent for lookup-free circuits), <dir>/args.bin → <dir>/result.bin
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CircuitServer } from "../../src/compiler/server.js";
+import { CircuitServer } from "../../src/runtime/server.js";
 
 async function main(): Promise<void> {
   const [dir, threadsArg] = process.argv.slice(2);

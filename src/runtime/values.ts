@@ -2,11 +2,14 @@
 // in order, each value as a clear tensor (in the JSON) or a ciphertext batch (a part: a serialized
 // LweBatch, or a SeededLweBatch for uploads, 72 bytes per value instead of 8·(kN + 1)). Decoding checks
 // the shapes and counts against what the receiver expects before it expands any seeded batch.
+import { COMPILER_MANAGED } from "../tfhe/encoding.js";
+import { LweBatch } from "../tfhe/lwe-batch.js";
+import type { TfheParameters } from "../tfhe/parameters.js";
+import { SeededLweBatch } from "../tfhe/seeded-lwe.js";
 import {
-  COMPILER_MANAGED,
   DeserializationError, deserializeBundle, deserializeLweBatch, deserializeSeededLweBatch, type DeserializeOptions,
-  LweBatch, peekHeader, SeededLweBatch, serialize, serializeBundle, SerializedKind, type TfheParameters,
-} from "../tfhe/index.js";
+  peekHeader, serialize, serializeBundle, SerializedKind,
+} from "../tfhe/serialization.js";
 import { invalid } from "./artifact.js";
 import { formatShape, isShape, sameShape, type Shape, sizeOf } from "./shape.js";
 import { firstUnsafe, type Tensor } from "./tensor.js";
@@ -20,7 +23,7 @@ export type WireValue = { readonly shape: Shape; readonly encrypted: LweBatch | 
 export interface ValueSpec {
   readonly shape: Shape;
   readonly encrypted: boolean;
-  /** Message bits of an encrypted value's region (encoding.ts); unused for clear values. */
+  /** Message bits of an encrypted value's region (compiler/encoding.ts); unused for clear values. */
   readonly bits: number;
 }
 
@@ -83,7 +86,7 @@ export function deserializeValues(
     if (batch.dimension !== kN) throw new DeserializationError("LENGTH_MISMATCH", `value ${i}: LWE dimension ${batch.dimension}, expected k·N = ${kN}`);
     const bits = specs[i]!.bits;
     if (batch.encoding.bits !== bits) invalid(`value ${i}: encoded with ${batch.encoding.bits} bits, the circuit uses ${bits}`);
-    // The format stores the bits only: circuit values are compiler-managed (values mod 2p, encoding.ts).
+    // The format stores the bits only: circuit values are compiler-managed (values mod 2p, compiler/encoding.ts).
     const value = (batch instanceof SeededLweBatch ? batch.decompress() : batch).withEncoding({ bits, unchecked: COMPILER_MANAGED });
     return { shape: p.shape, value };
   });

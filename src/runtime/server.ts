@@ -21,7 +21,7 @@ export const SERVER_TYPE = "umbra.circuit.server/2";
 
 export interface ServerSpec {
   readonly params: TfheParameters;
-  /** Message space (bits) of each live encrypted node's region, 0 elsewhere, by node id (encoding.ts). */
+  /** Message space (bits) of each live encrypted node's region, 0 elsewhere, by node id (compiler/encoding.ts). */
   readonly nodeBits: readonly number[];
   readonly linearOnly: boolean;
   readonly graph: Graph;
@@ -170,7 +170,7 @@ function parseInputRanges(json: unknown, graph: Graph): { min: number; max: numb
   });
 }
 
-/** Region widths: every live encrypted node in [1, 30] bits, equal across each linear link (encoding.ts). */
+/** Region widths: every live encrypted node in [1, 30] bits, equal across each linear link (compiler/encoding.ts). */
 function parseNodeBits(json: unknown, graph: Graph): number[] {
   if (!Array.isArray(json) || json.length !== graph.nodes.length) invalid("server spec: nodeBits must hold one entry per node");
   const bits = json as unknown[];

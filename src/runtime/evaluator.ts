@@ -1,7 +1,7 @@
 // Server-side evaluation of a circuit on ciphertexts, with evaluation keys only (no secret key can reach
 // this code: it takes a Bootstrapper — a ServerKey or a PbsWorkerPool). Linear ops run on batches with
 // the core's lwe-ops (broadcasting and moves are gathers of ciphertexts); each lookup is an offset by −lo
-// then one PBS per element with the lookup's table (encoding.ts).
+// then one PBS per element with the lookup's table (compiler/encoding.ts).
 // One schedule: the graph is evaluated layer by layer — a layer is every lookup group whose input is
 // ready — and the PBS of a layer are asked for together, so that a worker pool runs the small lookups of
 // independent nodes in parallel. `run` answers them in this thread (ServerKey, synchronous); `runAsync`
@@ -13,7 +13,7 @@ import {
 import { cipherEncoding, type LookupPlan } from "./encoding.js";
 import { fuseLookups, groupPolynomial, groupScale, type LookupGroup } from "./fusion.js";
 import { GraphError } from "./errors.js";
-import { evalNode } from "./interpreter.js";
+import { evalNode } from "./clear-node.js";
 import { type Graph, type Node, nodeName } from "./ir.js";
 import { broadcastMap, sizeOf } from "./shape.js";
 import * as k from "./tensor-ops.js";
@@ -125,7 +125,7 @@ export class Evaluator {
     return g;
   }
 
-  /** The group's PBS message: the input offset by −lo, scaled to the group's precision (encoding.ts). */
+  /** The group's PBS message: the input offset by −lo, scaled to the group's precision (compiler/encoding.ts). */
   #pbsInput(g: LookupGroup, x: LweBatch): LweBatch {
     const shifted = addPlain(x, -g.lo, cipherEncoding(g.inBits));
     const scale = groupScale(g);
@@ -152,7 +152,7 @@ export class Evaluator {
     return t;
   }
 
-  /** Any node but an encrypted lookup: clear nodes by the interpreter, encrypted ones on ciphertexts. */
+  /** Any node but an encrypted lookup: clear nodes by evalNode (clear-node.ts), encrypted ones on ciphertexts. */
   #node(n: Node, values: readonly (ServerValue | undefined)[]): ServerValue {
     const args = n.args.map((a) => values[a]!);
     if (!n.encrypted) return evalNode(n, args as Tensor[], () => { throw new GraphError(`${nodeName(n)}: unbound input`); });
@@ -169,7 +169,7 @@ export class Evaluator {
 
   #linear(n: Node, args: readonly ServerValue[]): LweBatch {
     const [a, b] = args;
-    // A linear node lives in its region's message space, as do its encrypted arguments (encoding.ts).
+    // A linear node lives in its region's message space, as do its encrypted arguments (compiler/encoding.ts).
     const bits = this.plan.nodeBits[n.id]!;
     const enc = cipherEncoding(bits);
     switch (n.kind) {

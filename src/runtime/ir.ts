@@ -60,7 +60,7 @@ export type OpAttrs =
       /**
        * A lookup of two values, f(x, y), element-wise with broadcasting. On encrypted values `compile`
        * lowers it to one `lut` of the packed index (x − x_min)·|y| + (y − y_min) once the ranges are known
-       * (passes.ts `lowerBivariateLookups`); on clear values it is a plain function call.
+       * (compiler/passes.ts `lowerBivariateLookups`); on clear values it is a plain function call.
        */
       readonly kind: "lut2";
       readonly fn: (x: number, y: number) => number;

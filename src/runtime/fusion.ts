@@ -27,7 +27,7 @@ export interface LookupGroup {
 
 /**
  * The factor that turns the input offset by −lo into the group's PBS message: (v − lo)·Δ_in·scale =
- * ((v − lo)/step)·Δ_bits, so scale = 2^(inBits − log2(step) − bits) (an integer: encoding.ts sizes inBits).
+ * ((v − lo)/step)·Δ_bits, so scale = 2^(inBits − log2(step) − bits) (an integer: compiler/encoding.ts sizes inBits).
  */
 export function groupScale(g: LookupGroup): number {
   return 2 ** (g.inBits - Math.log2(g.step) - g.bits);

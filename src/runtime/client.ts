@@ -3,7 +3,13 @@
 // and never sends it: what leaves the client is the serialized evaluation keys and encrypted arguments.
 // Serialized as a bundle ("umbra.circuit.client/1"): JSON with the input/output specs, one part with the
 // parameters (re-checked for 128-bit security when decoded).
-import { ClientKey, type DeserializeOptions, type EvaluationKeys, LweBatch, serialize, type TfheParameters } from "../tfhe/index.js";
+// The core's own modules, not its index: a browser bundle of the client must never reach the Node-only
+// worker pool (test/runtime/client-bundle.test.ts).
+import { ClientKey } from "../tfhe/client-key.js";
+import { LweBatch } from "../tfhe/lwe-batch.js";
+import type { TfheParameters } from "../tfhe/parameters.js";
+import { type DeserializeOptions, serialize } from "../tfhe/serialization.js";
+import type { EvaluationKeys } from "../tfhe/server-key.js";
 import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
 import { InputOutOfRangeError } from "./errors.js";
 import { cipherEncoding, liftResidue, MAX_LINEAR_CIRCUIT_BITS, residueOf } from "./encoding.js";
@@ -23,7 +29,7 @@ export interface ClientInputSpec {
    */
   readonly min: number;
   readonly max: number;
-  /** Message space of the value's region (encoding.ts): values mod 2^(bits+1); 0 for clear values. */
+  /** Message space of the value's region (compiler/encoding.ts): values mod 2^(bits+1); 0 for clear values. */
   readonly bits: number;
 }
 

@@ -66,7 +66,7 @@ const isBool = (v: unknown): v is boolean => typeof v === "boolean";
 /** Non-negative int32 values (an Int32Array would wrap larger ones into valid-looking indices). */
 const isIndexArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 0x7fffffff);
 
-/** A table-driven stand-in for the traced function (interpreter.ts uses the table when there is one). */
+/** A table-driven stand-in for the traced function (clear-node.ts uses the table when there is one). */
 function tableFunction(table: LutTable): (v: number) => number {
   return (v) => {
     const i = (v - table.min) / table.step;

@@ -1,10 +1,10 @@
 // What the compiler's serialized artifacts share: a bundle of the core's format whose one part is the
 // parameter set (re-checked for 128-bit security when decoded) and whose header carries its fingerprint,
 // and the error every malformed field raises (DeserializationError "INVALID_VALUE").
+import { parameterFingerprint, type TfheParameters } from "../tfhe/parameters.js";
 import {
-  DeserializationError, type DeserializeOptions, deserializeBundle, deserializeParameters, parameterFingerprint,
-  serialize, serializeBundle, type TfheParameters,
-} from "../tfhe/index.js";
+  DeserializationError, type DeserializeOptions, deserializeBundle, deserializeParameters, serialize, serializeBundle,
+} from "../tfhe/serialization.js";
 
 export function invalid(message: string): never {
   throw new DeserializationError("INVALID_VALUE", message);
