@@ -1,0 +1,12 @@
+// umbra/ml — scikit-learn-style models trained in the clear and predicting on encrypted data, built on the
+// compiler's public API (no cryptography here): fit, compile, predict(X, { fhe: "execute" }).
+export { MlInputError, NotFittedError, MlUnsupportedError } from "./errors.js";
+export { type Matrix, type MatrixLike, toMatrix } from "./data.js";
+export { AffineQuantizer, type AffineQuantizerJSON, type QuantizeReport, quantizeSymmetric } from "./quantize.js";
+export { type FheMode, type PredictOptions, type MlCompileOptions, type Progress } from "./fhe.js";
+export { accuracy, r2Score } from "./metrics.js";
+export { type LinearOptions, type LinearModelJSON } from "./linear/base.js";
+export {
+  LinearRegression, Ridge, Lasso, ElasticNet, LinearSVR, LogisticRegression, LinearSVC, type Label, type RidgeOptions,
+  type ElasticNetOptions, type LinearSVROptions, type LogisticRegressionOptions, type LinearSVCOptions,
+} from "./linear/models.js";
