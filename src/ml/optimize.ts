@@ -90,3 +90,47 @@ export function lbfgs(f: Objective, w0: Float64Array, options: LbfgsOptions = {}
   const gradNorm = normInf(g);
   return { w, loss, iterations: it, gradNorm, converged: gradNorm <= tol * Math.max(1, Math.abs(loss)) };
 }
+
+/** Writes the gradient and the Hessian (n × n, row-major) at w, returns the loss. */
+export interface SecondOrderObjective {
+  (w: Float64Array, grad: Float64Array, hess: Float64Array): number;
+}
+
+/**
+ * Damped Newton's method (Nocedal & Wright, §3.3) with a backtracking Armijo line search, for the small
+ * convex problems (one score per row) where L-BFGS crawls: ill-conditioned penalties on unscaled features.
+ * `solve(H, g)` returns H⁻¹g.
+ */
+export function newton(
+  f: SecondOrderObjective, w0: Float64Array, solve: (H: Float64Array, g: Float64Array) => Float64Array, options: LbfgsOptions = {},
+): LbfgsResult {
+  const { maxIter = 100, tol = 1e-8 } = options;
+  const n = w0.length;
+  let w = Float64Array.from(w0);
+  let g = new Float64Array(n);
+  let H = new Float64Array(n * n);
+  let loss = f(w, g, H);
+  let it = 0;
+  for (; it < maxIter; it++) {
+    if (normInf(g) <= tol * Math.max(1, Math.abs(loss))) break;
+    const step = solve(H, g);
+    const slope = -dot(g, step);
+    if (!(slope < 0)) break;
+    let t = 1, accepted = false;
+    const wNew = new Float64Array(n), gNew = new Float64Array(n), HNew = new Float64Array(n * n);
+    let lossNew = loss;
+    for (let ls = 0; ls < 60; ls++) {
+      for (let i = 0; i < n; i++) wNew[i] = w[i]! - t * step[i]!;
+      lossNew = f(wNew, gNew, HNew);
+      if (Number.isFinite(lossNew) && lossNew <= loss + 1e-4 * t * slope) {
+        accepted = true;
+        break;
+      }
+      t /= 2;
+    }
+    if (!accepted) break;
+    w = wNew; g = gNew; H = HNew; loss = lossNew;
+  }
+  const gradNorm = normInf(g);
+  return { w, loss, iterations: it, gradNorm, converged: gradNorm <= tol * Math.max(1, Math.abs(loss)) };
+}

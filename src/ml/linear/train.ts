@@ -4,7 +4,7 @@
 // classification/SVR losses by L-BFGS on  C·Σ loss_i + ½‖w‖²  (intercept not penalized).
 import { type Matrix } from "../data.js";
 import { centered, columnMeans, gram, solveSpd } from "../linalg.js";
-import { lbfgs } from "../optimize.js";
+import { lbfgs, newton } from "../optimize.js";
 
 /** Weights [features × outputs] row-major, and one intercept per output. */
 export interface LinearFit {
@@ -71,8 +71,11 @@ export function fitElasticNet(X: Matrix, y: Float64Array, alpha: number, l1Ratio
   return { coef: w, intercept: Float64Array.of(b), outputs: 1, iterations: it, converged };
 }
 
-/** Per-sample loss on the scores of one row; writes d loss / d score into `grad`. */
-export type RowLoss = (scores: Float64Array, target: number, grad: Float64Array) => number;
+/**
+ * Per-sample loss on the scores of one row; writes d loss / d score into `grad` and, for one score, the
+ * second derivative (the generalized one where the loss has a kink in its first derivative) into `hess`.
+ */
+export type RowLoss = (scores: Float64Array, target: number, grad: Float64Array, hess: Float64Array) => number;
 
 /**
  * min over (W, b) of C·Σ_i loss(x_iW + b, y_i) + ½‖W‖²_F. Solved in standardized coordinates
@@ -87,9 +90,12 @@ export function fitSmooth(X: Matrix, targets: Float64Array, outputs: number, los
   const K = outputs, nv = p * K;
   // f = (1/(Cn))·(C·Σ loss + ½‖W‖²): the same minimizer, at a scale where the default tolerance is meaningful.
   const scale = 1 / (C * n);
-  const s = new Float64Array(K), gs = new Float64Array(K);
-  const objective = (theta: Float64Array, grad: Float64Array): number => {
+  const s = new Float64Array(K), gs = new Float64Array(K), hs = new Float64Array(1);
+  const nt = nv + K;
+  // With one score, Newton's method on the exact Hessian (size p + 1); L-BFGS for the multinomial loss.
+  const objective = (theta: Float64Array, grad: Float64Array, hess?: Float64Array): number => {
     grad.fill(0);
+    hess?.fill(0);
     let f = 0;
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < K; k++) s[k] = theta[nv + k]!;
@@ -97,7 +103,15 @@ export function fitSmooth(X: Matrix, targets: Float64Array, outputs: number, los
         const z = Z[i * p + j]!;
         if (z !== 0) for (let k = 0; k < K; k++) s[k]! += z * theta[j * K + k]!;
       }
-      f += loss(s, targets[i]!, gs);
+      f += loss(s, targets[i]!, gs, hs);
+      if (hess !== undefined && hs[0]! !== 0) {
+        const h = hs[0]!, off = i * p;
+        for (let a = 0; a <= p; a++) {
+          const za = a < p ? Z[off + a]! : 1;
+          if (za === 0) continue;
+          for (let b = a; b <= p; b++) hess[a * nt + b]! += h * za * (b < p ? Z[off + b]! : 1);
+        }
+      }
       for (let k = 0; k < K; k++) {
         const g = gs[k]!;
         if (g === 0) continue;
@@ -115,9 +129,20 @@ export function fitSmooth(X: Matrix, targets: Float64Array, outputs: number, los
         grad[j * K + k]! += scale * v * inv;
       }
     }
+    if (hess !== undefined) {
+      for (let a = 0; a < nt; a++) {
+        for (let b = a; b < nt; b++) {
+          hess[a * nt + b]! *= C * scale;
+          hess[b * nt + a] = hess[a * nt + b]!;
+        }
+        if (a < p) hess[a * nt + a]! += scale / sigma[a]! ** 2;
+      }
+    }
     return f;
   };
-  const res = lbfgs(objective, new Float64Array(nv + K), { maxIter, tol });
+  const res = K === 1
+    ? newton(objective, new Float64Array(nt), (H, g) => solveSpd(H, g, nt), { maxIter, tol })
+    : lbfgs(objective, new Float64Array(nt), { maxIter, tol });
   const coef = new Float64Array(nv), intercept = new Float64Array(K);
   for (let k = 0; k < K; k++) {
     let b = res.w[nv + k]!;
@@ -134,9 +159,10 @@ const log1pExp = (t: number): number => (t > 0 ? t + Math.log1p(Math.exp(-t)) : 
 const sigmoid = (t: number): number => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t)));
 
 /** Binary log-loss, target ∈ {0, 1}, one score: log(1 + e^(−y·s)) with y = ±1. */
-export const logisticLoss: RowLoss = (s, t, g) => {
-  const y = t === 1 ? 1 : -1, m = y * s[0]!;
-  g[0] = -y * sigmoid(-m);
+export const logisticLoss: RowLoss = (s, t, g, h) => {
+  const y = t === 1 ? 1 : -1, m = y * s[0]!, q = sigmoid(-m);
+  g[0] = -y * q;
+  h[0] = q * (1 - q);
   return log1pExp(-m);
 };
 
@@ -151,25 +177,29 @@ export const softmaxLoss: RowLoss = (s, t, g) => {
 };
 
 /** Squared hinge (LinearSVC's default loss), target = ±1: max(0, 1 − y·s)². */
-export const squaredHingeLoss: RowLoss = (s, y, g) => {
+export const squaredHingeLoss: RowLoss = (s, y, g, h) => {
   const m = 1 - y * s[0]!;
   if (m <= 0) {
     g[0] = 0;
+    h[0] = 0;
     return 0;
   }
   g[0] = -2 * y * m;
+  h[0] = 2;
   return m * m;
 };
 
 /** Squared ε-insensitive loss: max(0, |y − s| − ε)². */
 export function squaredEpsilonInsensitive(epsilon: number): RowLoss {
-  return (s, y, g) => {
+  return (s, y, g, h) => {
     const d = s[0]! - y, m = Math.abs(d) - epsilon;
     if (m <= 0) {
       g[0] = 0;
+      h[0] = 0;
       return 0;
     }
     g[0] = 2 * m * Math.sign(d);
+    h[0] = 2;
     return m * m;
   };
 }
