@@ -10,3 +10,8 @@ export {
   LinearRegression, Ridge, Lasso, ElasticNet, LinearSVR, LogisticRegression, LinearSVC, type Label, type RidgeOptions,
   type ElasticNetOptions, type LinearSVROptions, type LogisticRegressionOptions, type LinearSVCOptions,
 } from "./linear/models.js";
+export { type TreeModelJSON, type FeatureEncoder } from "./trees/base.js";
+export {
+  DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier, RandomForestRegressor, XGBClassifier, XGBRegressor,
+  type TreeOptions, type ForestOptions, type BoostingOptions,
+} from "./trees/models.js";
