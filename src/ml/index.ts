@@ -15,3 +15,4 @@ export {
   DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier, RandomForestRegressor, XGBClassifier, XGBRegressor,
   type TreeOptions, type ForestOptions, type BoostingOptions,
 } from "./trees/models.js";
+export { importXGBoost, XGBoostModel, RankEncoder, type RankEncoderJSON } from "./trees/xgboost.js";

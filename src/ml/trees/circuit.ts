@@ -44,34 +44,38 @@ export function planTrees(e: Ensemble, features: number, qmax: number, leafBits:
   }));
   const leafScale = span > 0 ? span / (2 ** leafBits - 1) : 1;
   mins.forEach((m) => m.forEach((v, o) => (offset[o]! += v)));
-  // Distinct comparisons, and per leaf its path.
+  // Leaves whose quantized values are all 0 (at least the lowest leaf of each tree) add nothing: they get
+  // no lookup, and a test only they depend on gets none either.
+  const quantized = (t: number, node: number, o: number): number => Math.round((split[t]!.value[node * O + o]! - mins[t]![o]!) / leafScale);
   const cmpIndex = new Map<string, number>();
   const cmps: { f: number; t: number }[] = [];
   const leafRows: { tree: number; node: number; coeffs: Map<number, number>; r: number; depth: number }[] = [];
   split.forEach((t, k) => {
     const walk = (i: number, path: [number, boolean][]): void => {
-      if (t.left[i]! < 0) {
-        const coeffs = new Map<number, number>();
-        let r = 0;
-        for (const [c, goesLeft] of path) {
-          coeffs.set(c, (coeffs.get(c) ?? 0) + (goesLeft ? 1 : -1));
-          if (!goesLeft) r++;
-        }
-        leafRows.push({ tree: k, node: i, coeffs, r, depth: path.length });
+      if (t.left[i]! >= 0) {
+        walk(t.left[i]!, [...path, [i, true]]);
+        walk(t.right[i]!, [...path, [i, false]]);
         return;
       }
-      const key = `${t.feature[i]},${t.threshold[i]}`;
-      let c = cmpIndex.get(key);
-      if (c === undefined) {
-        c = cmps.length;
-        cmpIndex.set(key, c);
-        cmps.push({ f: t.feature[i]!, t: t.threshold[i]! });
+      if (Array.from({ length: O }, (_, o) => quantized(k, i, o)).every((q) => q === 0)) return;
+      const coeffs = new Map<number, number>();
+      let r = 0;
+      for (const [node, goesLeft] of path) {
+        const key = `${t.feature[node]},${t.threshold[node]}`;
+        let c = cmpIndex.get(key);
+        if (c === undefined) {
+          c = cmps.length;
+          cmpIndex.set(key, c);
+          cmps.push({ f: t.feature[node]!, t: t.threshold[node]! });
+        }
+        coeffs.set(c, (coeffs.get(c) ?? 0) + (goesLeft ? 1 : -1));
+        if (!goesLeft) r++;
       }
-      walk(t.left[i]!, [...path, [c, true]]);
-      walk(t.right[i]!, [...path, [c, false]]);
+      leafRows.push({ tree: k, node: i, coeffs, r, depth: path.length });
     };
     walk(0, []);
   });
+  if (leafRows.length === 0) throw new MlUnsupportedError(`every leaf value quantizes to its tree's minimum at leafBits = ${leafBits}: the model is constant in FHE`);
   const U = cmps.length, L = leafRows.length;
   const maxDepth = Math.max(...leafRows.map((l) => l.depth));
   // Message space of the lookups: the features (qmax) and s ∈ [−depth, 0]; outputs may use its whole width.
@@ -82,7 +86,7 @@ export function planTrees(e: Ensemble, features: number, qmax: number, leafBits:
   for (let o = 0; o < O; o++) {
     let col = -1, used = cap + 1;
     leafRows.forEach((lr, li) => {
-      const q = Math.round((split[lr.tree]!.value[lr.node * O + o]! - mins[lr.tree]![o]!) / leafScale);
+      const q = quantized(lr.tree, lr.node, o);
       if (q === 0) return;
       if (used + q > cap) {
         col = columnOutput.length;
@@ -93,7 +97,6 @@ export function planTrees(e: Ensemble, features: number, qmax: number, leafBits:
       cells.push([li, col, q]);
     });
   }
-  if (columnOutput.length === 0) columnOutput.push(0); // every quantized leaf is 0: one column of zeros
   const G = columnOutput.length;
   const A = Array.from({ length: U }, () => new Array<number>(L).fill(0));
   leafRows.forEach((lr, li) => lr.coeffs.forEach((v, c) => (A[c]![li] = v)));
