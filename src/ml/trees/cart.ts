@@ -84,7 +84,7 @@ export function growTree(data: GrowData, rows: Int32Array, o: GrowOptions): Tree
     if (o.criterion === "xgb") best.gain = Math.max(best.gain, 2 * (o.gamma ?? 0));
     // Features tried at this node: all, or a random subset of maxFeatures (Fisher–Yates prefix).
     const order = Array.from({ length: F }, (_, j) => j);
-    for (let k = 0; k < Math.min(o.maxFeatures, F); k++) {
+    for (let k = 0; o.maxFeatures < F && k < o.maxFeatures; k++) {
       const j = k + Math.floor(o.random() * (F - k));
       [order[k], order[j]] = [order[j]!, order[k]!];
     }
