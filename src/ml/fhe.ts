@@ -3,7 +3,7 @@
 // real FHE through the worker pool ("execute"). Rows are sent `batchSize` at a time (a leading batch
 // dimension, one circuit run per batch); the last batch is padded with zero rows.
 import { type Circuit, type CircuitStatistics, compile, type Tensor, type TraceFn } from "../compiler/index.js";
-import { MlInputError } from "./errors.js";
+import { MlInputError, MlUnsupportedError } from "./errors.js";
 
 export type FheMode = "disable" | "simulate" | "execute";
 
@@ -68,6 +68,13 @@ export class IntegerCircuit {
       ...(pFail !== undefined ? { pFail } : {}),
       ...(globalPError !== undefined ? { globalPError } : {}),
     });
+    // The message space is planned now, so that a model too wide for it fails at compile, not at predict.
+    try {
+      void this.circuit.encoding;
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      throw new MlUnsupportedError(`the model's circuit does not fit a message space (${e.message}); lower nBits or weightBits (or leafBits, maxDepth for trees)`);
+    }
   }
 
   get statistics(): CircuitStatistics {

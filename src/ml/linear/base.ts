@@ -9,9 +9,12 @@ import { AffineQuantizer, type AffineQuantizerJSON, checkBits, quantizeSymmetric
 import type { LinearFit } from "./train.js";
 
 export interface LinearOptions {
-  /** Bits of each quantized input feature (default 8). */
+  /**
+   * Bits of each quantized input feature (default 10: the circuit has no lookup, so precision costs only
+   * accumulator width, ≤ 30 bits).
+   */
   readonly nBits?: number;
-  /** Bits of each quantized weight, symmetric (default 8). */
+  /** Bits of each quantized weight, symmetric (default 10). */
   readonly weightBits?: number;
 }
 
@@ -51,8 +54,8 @@ export abstract class LinearBase {
   lastClipped = 0;
 
   constructor(options: LinearOptions = {}) {
-    this.nBits = options.nBits ?? 8;
-    this.weightBits = options.weightBits ?? 8;
+    this.nBits = options.nBits ?? 10;
+    this.weightBits = options.weightBits ?? 10;
     checkBits(this.nBits, "nBits", 1, 16);
     checkBits(this.weightBits, "weightBits", 2, 16);
   }
