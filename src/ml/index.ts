@@ -4,10 +4,11 @@ export { MlInputError, NotFittedError, MlUnsupportedError } from "./errors.js";
 export { type Matrix, type MatrixLike, toMatrix } from "./data.js";
 export { AffineQuantizer, type AffineQuantizerJSON, type QuantizeReport, quantizeSymmetric } from "./quantize.js";
 export { type FheMode, type PredictOptions, type MlCompileOptions, type Progress } from "./fhe.js";
-export { accuracy, r2Score } from "./metrics.js";
+export { accuracy, r2Score, d2Score } from "./metrics.js";
 export { type LinearOptions, type LinearModelJSON } from "./linear/base.js";
 export {
-  LinearRegression, Ridge, Lasso, ElasticNet, LinearSVR, LogisticRegression, LinearSVC, type Label, type RidgeOptions,
+  LinearRegression, Ridge, Lasso, ElasticNet, LinearSVR, LogisticRegression, LinearSVC, PoissonRegressor, GammaRegressor,
+  type Label, type RidgeOptions, type GlmOptions,
   type ElasticNetOptions, type LinearSVROptions, type LogisticRegressionOptions, type LinearSVCOptions,
 } from "./linear/models.js";
 export { type TreeModelJSON, type FeatureEncoder } from "./trees/base.js";

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ElasticNet, Lasso, LinearRegression, LinearSVC, LinearSVR, LogisticRegression, MlInputError, MlUnsupportedError, NotFittedError, r2Score,
+  ElasticNet, GammaRegressor, Lasso, LinearRegression, PoissonRegressor, d2Score, LinearSVC, LinearSVR, LogisticRegression, MlInputError, MlUnsupportedError, NotFittedError, r2Score,
   Ridge, accuracy,
 } from "../../src/ml/index.js";
 import { loadCsv, trainTestSplit } from "./helpers.js";
@@ -203,4 +203,32 @@ test("linear models: clear errors for bad data, order of calls and out-of-range 
   // An accumulator wider than lookup-free circuits allow is refused at compile, with the fix.
   const wide = new LinearRegression({ nBits: 16, weightBits: 16 }).fit(diabetes.X, diabetes.y);
   assert.throws(() => wide.compile(diabetes.X), (e: unknown) => e instanceof MlUnsupportedError && /lower nBits or weightBits/.test(e.message));
+});
+
+test("PoissonRegressor and GammaRegressor: the gradient of (1/n)Σ half-deviance + (α/2)‖w‖² vanishes; μ = e^η after FHE", async () => {
+  const d = trainTestSplit(diabetes.X, diabetes.y, 0.25, 13), n = d.Xtrain.length, alpha = 1e-3;
+  for (const m of [new PoissonRegressor({ alpha }), new GammaRegressor({ alpha })]) {
+    m.fit(d.Xtrain, d.ytrain);
+    const w = m.coef.map((c) => c[0]!), b = m.intercept[0]!;
+    const gw = w.map((v) => alpha * v);
+    let gb = 0;
+    d.Xtrain.forEach((row, i) => {
+      const mu = Math.exp(row.reduce((s, v, j) => s + v * w[j]!, b)), y = d.ytrain[i]!;
+      const g = (m instanceof PoissonRegressor ? mu - y : 1 - y / mu) / n;
+      gb += g;
+      row.forEach((v, j) => (gw[j]! += g * v));
+    });
+    assert.ok(Math.max(Math.abs(gb), ...gw.map(Math.abs)) < 1e-6, `${m.constructor.name}: gradient ${gb}, ${gw}`);
+    m.compile(d.Xtrain, { batchSize: 4 });
+    const rows = d.Xtest.slice(0, 5);
+    const clear = await m.predict(rows);
+    assert.deepEqual(await m.predict(rows, { fhe: "execute" }), clear);
+    const family = m instanceof PoissonRegressor ? "poisson" : "gamma";
+    const df = d2Score(d.ytest, m.predictFloat(d.Xtest), family), dq = await m.score(d.Xtest, d.ytest);
+    assert.ok(df > 0.3 && Math.abs(df - dq) < 0.01, `${m.constructor.name}: D² float ${df}, quantized ${dq}`);
+    assert.deepEqual(await (m instanceof PoissonRegressor ? PoissonRegressor : GammaRegressor).fromJSON(JSON.parse(JSON.stringify(m))).predict(rows), clear);
+    await m.close();
+  }
+  assert.throws(() => new GammaRegressor().fit([[1], [2]], [1, 0]), /y\[1\] = 0: GammaRegressor needs positive targets/);
+  assert.throws(() => new PoissonRegressor().fit([[1], [2]], [1, -1]), /non-negative/);
 });

@@ -3,11 +3,11 @@
 import { codesOf, encodeLabels, type Matrix, type MatrixLike, toMatrix, toVector } from "../data.js";
 import { MlInputError } from "../errors.js";
 import type { PredictOptions } from "../fhe.js";
-import { accuracy, r2Score } from "../metrics.js";
+import { accuracy, d2Score, r2Score } from "../metrics.js";
 import { LinearBase, type LinearModelJSON, type LinearOptions } from "./base.js";
 import {
-  fitElasticNet, fitLeastSquares, fitSmooth, type LinearFit, logisticLoss, softmaxLoss, squaredEpsilonInsensitive,
-  squaredHingeLoss,
+  fitElasticNet, fitLeastSquares, fitSmooth, gammaLoss, type LinearFit, logisticLoss, poissonLoss, softmaxLoss,
+  squaredEpsilonInsensitive, squaredHingeLoss,
 } from "./train.js";
 
 function positive(v: unknown, what: string, fallback: number, allowZero = false): number {
@@ -137,6 +137,59 @@ export class LinearSVR extends LinearRegressorBase {
     return fitSmooth(X, y, 1, squaredEpsilonInsensitive(this.epsilon), this.C, this.maxIter, 1e-9);
   }
   static fromJSON(j: LinearModelJSON): LinearSVR { return new LinearSVR(j.params as LinearSVROptions).restore(j); }
+}
+
+export interface GlmOptions extends LinearOptions {
+  /** L2 penalty: the objective is (1/n)·Σ half-deviance + (α/2)‖w‖² (scikit-learn's; α = 1 by default). */
+  readonly alpha?: number;
+  readonly maxIter?: number;
+}
+
+/**
+ * Generalized linear models with the log link: the server computes the quantized linear predictor η = Xw + b,
+ * the client returns μ = e^η. Fitted by Newton's method on scikit-learn's objective.
+ */
+abstract class LogLinkRegressor extends LinearRegressorBase {
+  readonly alpha: number;
+  readonly maxIter: number;
+  constructor(options: GlmOptions = {}) {
+    super(options);
+    this.alpha = positive(options.alpha, "alpha", 1);
+    this.maxIter = iterations(options.maxIter, 100);
+  }
+  protected abstract get family(): "poisson" | "gamma";
+  protected get params(): Record<string, unknown> { return { alpha: this.alpha, maxIter: this.maxIter }; }
+  protected train(X: Matrix, y: Float64Array): LinearFit {
+    const bad = this.family === "poisson" ? y.findIndex((v) => v < 0) : y.findIndex((v) => !(v > 0));
+    if (bad >= 0) throw new MlInputError(`y[${bad}] = ${y[bad]}: ${this.modelName} needs ${this.family === "poisson" ? "non-negative" : "positive"} targets`);
+    // (1/n)Σℓ + (α/2)‖w‖² has the minimizer of C·Σℓ + ½‖w‖² with C = 1/(nα).
+    return fitSmooth(X, y, 1, this.family === "poisson" ? poissonLoss : gammaLoss, 1 / (X.rows * this.alpha), this.maxIter, 1e-10);
+  }
+  override async predict(X: MatrixLike, options: PredictOptions = {}): Promise<number[]> {
+    return (await super.predict(X, options)).map(Math.exp);
+  }
+  override predictFloat(X: MatrixLike): number[] {
+    return super.predictFloat(X).map(Math.exp);
+  }
+  /** D², the fraction of deviance explained (as scikit-learn scores its GLMs). */
+  override async score(X: MatrixLike, y: readonly number[] | Float64Array, options: PredictOptions = {}): Promise<number> {
+    const p = await this.predict(X, options);
+    return d2Score(toVector(y, p.length), p, this.family);
+  }
+}
+
+/** Poisson regression (scikit-learn's PoissonRegressor): counts, μ = e^(Xw + b). */
+export class PoissonRegressor extends LogLinkRegressor {
+  protected get modelName(): string { return "PoissonRegressor"; }
+  protected get family(): "poisson" { return "poisson"; }
+  static fromJSON(j: LinearModelJSON): PoissonRegressor { return new PoissonRegressor(j.params as GlmOptions).restore(j); }
+}
+
+/** Gamma regression (scikit-learn's GammaRegressor): positive targets, μ = e^(Xw + b). */
+export class GammaRegressor extends LogLinkRegressor {
+  protected get modelName(): string { return "GammaRegressor"; }
+  protected get family(): "gamma" { return "gamma"; }
+  static fromJSON(j: LinearModelJSON): GammaRegressor { return new GammaRegressor(j.params as GlmOptions).restore(j); }
 }
 
 export type Label = number | string;

@@ -203,3 +203,19 @@ export function squaredEpsilonInsensitive(epsilon: number): RowLoss {
     return m * m;
   };
 }
+
+/** Poisson half-deviance with the log link, up to terms free of s: e^s − y·s. */
+export const poissonLoss: RowLoss = (s, y, g, h) => {
+  const mu = Math.exp(s[0]!);
+  g[0] = mu - y;
+  h[0] = mu;
+  return mu - y * s[0]!;
+};
+
+/** Gamma half-deviance with the log link, up to terms free of s: y·e^(−s) + s. */
+export const gammaLoss: RowLoss = (s, y, g, h) => {
+  const r = y * Math.exp(-s[0]!);
+  g[0] = 1 - r;
+  h[0] = r;
+  return r + s[0]!;
+};
