@@ -6,7 +6,7 @@ import type { PredictOptions } from "../fhe.js";
 import { AffineQuantizer, type AffineQuantizerJSON, checkBits, type QuantizeReport } from "../quantize.js";
 import { type FeatureEncoder, type Label, type Link, TreeModelBase, type TreeModelJSON } from "./base.js";
 import { type Criterion, growTree } from "./cart.js";
-import type { Ensemble, Tree } from "./ensemble.js";
+import { type Ensemble, leafOf, type Tree } from "./ensemble.js";
 
 export interface TreeOptions {
   /** Bits of each quantized feature (default 4: comparisons are lookups at this precision). */
@@ -102,6 +102,37 @@ abstract class TrainedTrees extends TreeModelBase {
       rows,
       { criterion, maxDepth: this.maxDepth, minSamplesSplit: this.minSamplesSplit, minSamplesLeaf: this.minSamplesLeaf, maxFeatures, random, ...extra },
     );
+  }
+
+  /**
+   * Second-order gradient boosting as XGBoost does it (Chen & Guestrin 2016): each round fits one tree per
+   * output to the gradients g and hessians h of the loss at the current margins; a leaf's weight is
+   * −G/(H + λ) times the learning rate.
+   */
+  protected boost(q: Int32Array, M: Matrix, K: number, base: Float64Array, p: BoostingParams,
+    gradients: (margin: Float64Array, g: Float64Array, h: Float64Array) => void): Ensemble {
+    const n = M.rows, margin = new Float64Array(n * K);
+    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) margin[i * K + k] = base[k]!;
+    const g = new Float64Array(n * K), h = new Float64Array(n * K);
+    const trees: Tree[] = [];
+    const extra = { lambda: p.lambda, gamma: p.gamma, minChildWeight: p.minChildWeight, eta: p.learningRate };
+    for (let round = 0; round < p.nEstimators; round++) {
+      gradients(margin, g, h);
+      for (let k = 0; k < K; k++) {
+        const stats = new Float64Array(n * 2);
+        for (let i = 0; i < n; i++) {
+          stats[2 * i] = g[i * K + k]!;
+          stats[2 * i + 1] = h[i * K + k]!;
+        }
+        const t = this.grow(q, M, stats, 2, 1, "xgb", allRows(n), M.cols, () => 0, extra);
+        // The one-output tree spread over K outputs (its class's column).
+        const value = new Float64Array(t.feature.length * K);
+        t.value.forEach((v, node) => (value[node * K + k] = v));
+        trees.push({ ...t, value });
+        for (let i = 0; i < n; i++) margin[i * K + k]! += t.value[leafOf(t, q, i * M.cols)]!;
+      }
+    }
+    return { trees, outputs: K, base, scale: 1 };
   }
 }
 
@@ -227,45 +258,13 @@ export class RandomForestRegressor extends TreeRegressor {
   static fromJSON(j: TreeModelJSON): RandomForestRegressor { return new RandomForestRegressor(j.params).restoreWith(j, quantizerFromJSON); }
 }
 
-function boostingParams(o: BoostingOptions): { nEstimators: number; learningRate: number; lambda: number; gamma: number; minChildWeight: number } {
+interface BoostingParams { nEstimators: number; learningRate: number; lambda: number; gamma: number; minChildWeight: number }
+
+function boostingParams(o: BoostingOptions): BoostingParams {
   return {
     nEstimators: int(o.nEstimators, "nEstimators", 20, 1, 1000), learningRate: num(o.learningRate, "learningRate", 0.3, 0),
     lambda: num(o.lambda, "lambda", 1, 0), gamma: num(o.gamma, "gamma", 0, 0), minChildWeight: num(o.minChildWeight, "minChildWeight", 1, 0),
   };
-}
-
-/**
- * Second-order gradient boosting as XGBoost does it (Chen & Guestrin 2016): each round fits a tree to the
- * gradients g and hessians h of the loss at the current margins, leaf weight −G/(H + λ) times the learning rate.
- */
-function boost(model: TrainedTrees & { nEstimators: number; learningRate: number; lambda: number; gamma: number; minChildWeight: number },
-  q: Int32Array, M: Matrix, K: number, base: Float64Array, gradients: (margin: Float64Array, g: Float64Array, h: Float64Array) => void, grow: TrainedTrees["grow"]): Ensemble {
-  const n = M.rows, margin = new Float64Array(n * K);
-  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) margin[i * K + k] = base[k]!;
-  const g = new Float64Array(n * K), h = new Float64Array(n * K);
-  const trees: Tree[] = [];
-  const extra = { lambda: model.lambda, gamma: model.gamma, minChildWeight: model.minChildWeight, eta: model.learningRate };
-  for (let round = 0; round < model.nEstimators; round++) {
-    gradients(margin, g, h);
-    for (let k = 0; k < K; k++) {
-      const stats = new Float64Array(n * 2);
-      for (let i = 0; i < n; i++) {
-        stats[2 * i] = g[i * K + k]!;
-        stats[2 * i + 1] = h[i * K + k]!;
-      }
-      const t = grow.call(model, q, M, stats, 2, 1, "xgb", allRows(n), M.cols, () => 0, extra);
-      // Spread the one-output tree over K outputs (its class's column).
-      const value = new Float64Array(t.feature.length * K);
-      t.value.forEach((v, node) => (value[node * K + k] = v));
-      trees.push({ ...t, value });
-      for (let i = 0; i < n; i++) {
-        let node = 0;
-        while (t.left[node]! >= 0) node = q[i * M.cols + t.feature[node]!]! <= t.threshold[node]! ? t.left[node]! : t.right[node]!;
-        margin[i * K + k]! += t.value[node]!;
-      }
-    }
-  }
-  return { trees, outputs: K, base, scale: 1 };
 }
 
 /** Gradient-boosted trees for classification (log-loss; softmax for three classes or more), XGBoost-like. */
@@ -286,15 +285,15 @@ export class XGBClassifier extends TreeClassifier {
     const n = M.rows;
     if (K === 2) {
       const prior = Math.min(Math.max(codes.reduce((a, c) => a + c, 0) / n, 1e-6), 1 - 1e-6);
-      return boost(this, q, M, 1, Float64Array.of(Math.log(prior / (1 - prior))), (m, g, h) => {
+      return this.boost(q, M, 1, Float64Array.of(Math.log(prior / (1 - prior))), this, (m, g, h) => {
         for (let i = 0; i < n; i++) {
           const p = 1 / (1 + Math.exp(-m[i]!));
           g[i] = p - codes[i]!;
           h[i] = Math.max(p * (1 - p), 1e-16);
         }
-      }, this.grow);
+      });
     }
-    return boost(this, q, M, K, new Float64Array(K), (m, g, h) => {
+    return this.boost(q, M, K, new Float64Array(K), this, (m, g, h) => {
       for (let i = 0; i < n; i++) {
         const r = m.subarray(i * K, (i + 1) * K), mx = Math.max(...r);
         let z = 0;
@@ -305,7 +304,7 @@ export class XGBClassifier extends TreeClassifier {
           h[i * K + k] = Math.max(2 * p * (1 - p), 1e-16); // XGBoost's softmax hessian
         }
       }
-    }, this.grow);
+    });
   }
   static fromJSON(j: TreeModelJSON): XGBClassifier { return new XGBClassifier(j.params).restoreWith(j, quantizerFromJSON); }
 }
@@ -325,12 +324,12 @@ export class XGBRegressor extends TreeRegressor {
   protected get params(): Record<string, unknown> { return { ...this.baseParams, nEstimators: this.nEstimators, learningRate: this.learningRate, lambda: this.lambda, gamma: this.gamma, minChildWeight: this.minChildWeight }; }
   protected trainTargets(q: Int32Array, M: Matrix, y: Float64Array): Ensemble {
     const n = M.rows, mean = y.reduce((a, b) => a + b, 0) / n;
-    return boost(this, q, M, 1, Float64Array.of(mean), (m, g, h) => {
+    return this.boost(q, M, 1, Float64Array.of(mean), this, (m, g, h) => {
       for (let i = 0; i < n; i++) {
         g[i] = m[i]! - y[i]!;
         h[i] = 1;
       }
-    }, this.grow);
+    });
   }
   static fromJSON(j: TreeModelJSON): XGBRegressor { return new XGBRegressor(j.params).restoreWith(j, quantizerFromJSON); }
 }
