@@ -5,10 +5,12 @@ export { type Matrix, type MatrixLike, toMatrix } from "./data.js";
 export { AffineQuantizer, type AffineQuantizerJSON, type QuantizeReport, quantizeSymmetric } from "./quantize.js";
 export { type FheMode, type PredictOptions, type MlCompileOptions, type Progress } from "./fhe.js";
 export { accuracy, r2Score, d2Score } from "./metrics.js";
+export { type Label, type Link, type Dequantizer } from "./decode.js";
+export { ModelClient, MODEL_CLIENT_FORMAT, type ModelClientSpec, type Deployment, type EncryptedRows, type EncoderSpec } from "./deploy.js";
 export { type LinearOptions, type LinearModelJSON } from "./linear/base.js";
 export {
   LinearRegression, Ridge, Lasso, ElasticNet, LinearSVR, LogisticRegression, LinearSVC, PoissonRegressor, GammaRegressor,
-  type Label, type RidgeOptions, type GlmOptions,
+  type RidgeOptions, type GlmOptions,
   type ElasticNetOptions, type LinearSVROptions, type LogisticRegressionOptions, type LinearSVCOptions,
 } from "./linear/models.js";
 export { type TreeModelJSON, type FeatureEncoder } from "./trees/base.js";

@@ -1,7 +1,9 @@
 // Shared machinery of the linear models: the float fit, its quantization and its circuit. In FHE the server
 // computes only the quantized affine map, acc = Q_W·q + c, with an integer accumulator and no lookup; the
 // client dequantizes, y = s_W·acc + b, and applies the link (sigmoid, softmax, argmax) in the clear.
-import type { CircuitStatistics, Tracer } from "../../compiler/index.js";
+import { CircuitClient, type CircuitStatistics, type Tracer } from "../../compiler/index.js";
+import { type Dequantizer, dequantize, type Label, type Link } from "../decode.js";
+import { type Deployment, ModelClient } from "../deploy.js";
 import { type Matrix, type MatrixLike, toMatrix } from "../data.js";
 import { MlInputError, NotFittedError } from "../errors.js";
 import { checkBatchSize, checkMode, IntegerCircuit, type MlCompileOptions, type PredictOptions } from "../fhe.js";
@@ -62,6 +64,12 @@ export abstract class LinearBase {
 
   protected abstract get modelName(): string;
   protected abstract get params(): Record<string, unknown>;
+  /** The client-side function of the scores (deployment). */
+  protected abstract get link(): Link;
+  /** Classes of a classifier (deployment). */
+  protected get labels(): readonly Label[] | undefined {
+    return undefined;
+  }
 
   protected setFit(fit: LinearFit, features: number): void {
     this.fitted = fit;
@@ -146,8 +154,25 @@ export abstract class LinearBase {
     } else {
       acc = await qm.circuit.run(q, M.rows, mode, options);
     }
-    const b = this.fitted!.intercept;
-    return { rows: M.rows, data: Float64Array.from(acc, (a, k) => qm.wScale[k % K]! * a + b[k % K]!) };
+    return { rows: M.rows, data: dequantize(this.#dequantizer(qm), acc, M.rows) };
+  }
+
+  #dequantizer(qm: QuantizedLinear): Dequantizer {
+    return { kind: "affine", scale: [...qm.wScale], bias: [...this.fitted!.intercept] };
+  }
+
+  /**
+   * The deployable halves: a model client (encoder, keys, dequantization, link; serializable to text) and
+   * the compiler's server half. A linear circuit needs no evaluation key.
+   */
+  deployment(): Deployment {
+    const qm = this.#quantized();
+    const labels = this.labels;
+    const client = new ModelClient({
+      model: this.modelName, features: this.nFeatures, batchSize: qm.batchSize, encoder: { kind: "affine", quantizer: qm.input.toJSON() },
+      dequantizer: this.#dequantizer(qm), link: this.link, ...(labels === undefined ? {} : { classes: [...labels] }),
+    }, CircuitClient.deserialize(qm.circuit.circuit.client.serialize()));
+    return { client, server: qm.circuit.circuit.server };
   }
 
   /** Float scores X·W + b of the trained model (no quantization). */

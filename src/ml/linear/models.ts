@@ -3,6 +3,7 @@
 import { codesOf, encodeLabels, type Matrix, type MatrixLike, toMatrix, toVector } from "../data.js";
 import { MlInputError } from "../errors.js";
 import type { PredictOptions } from "../fhe.js";
+import { type Label, type Link, labelsOf, probabilitiesOf, valuesOf } from "../decode.js";
 import { accuracy, d2Score, r2Score } from "../metrics.js";
 import { LinearBase, type LinearModelJSON, type LinearOptions } from "./base.js";
 import {
@@ -26,6 +27,7 @@ function iterations(v: unknown, fallback: number): number {
 
 abstract class LinearRegressorBase extends LinearBase {
   protected abstract train(X: Matrix, y: Float64Array): LinearFit;
+  protected get link(): Link { return "identity"; }
 
   fit(X: MatrixLike, y: readonly number[] | Float64Array): this {
     const M = toMatrix(X);
@@ -158,6 +160,7 @@ abstract class LogLinkRegressor extends LinearRegressorBase {
     this.maxIter = iterations(options.maxIter, 100);
   }
   protected abstract get family(): "poisson" | "gamma";
+  protected override get link(): Link { return "exp"; }
   protected get params(): Record<string, unknown> { return { alpha: this.alpha, maxIter: this.maxIter }; }
   protected train(X: Matrix, y: Float64Array): LinearFit {
     const bad = this.family === "poisson" ? y.findIndex((v) => v < 0) : y.findIndex((v) => !(v > 0));
@@ -166,10 +169,10 @@ abstract class LogLinkRegressor extends LinearRegressorBase {
     return fitSmooth(X, y, 1, this.family === "poisson" ? poissonLoss : gammaLoss, 1 / (X.rows * this.alpha), this.maxIter, 1e-10);
   }
   override async predict(X: MatrixLike, options: PredictOptions = {}): Promise<number[]> {
-    return (await super.predict(X, options)).map(Math.exp);
+    return valuesOf((await this.scores(X, options)).data, "exp");
   }
   override predictFloat(X: MatrixLike): number[] {
-    return super.predictFloat(X).map(Math.exp);
+    return valuesOf(this.floatScores(X).data, "exp");
   }
   /** D², the fraction of deviance explained (as scikit-learn scores its GLMs). */
   override async score(X: MatrixLike, y: readonly number[] | Float64Array, options: PredictOptions = {}): Promise<number> {
@@ -191,8 +194,6 @@ export class GammaRegressor extends LogLinkRegressor {
   protected get family(): "gamma" { return "gamma"; }
   static fromJSON(j: LinearModelJSON): GammaRegressor { return new GammaRegressor(j.params as GlmOptions).restore(j); }
 }
-
-export type Label = number | string;
 
 abstract class LinearClassifierBase extends LinearBase {
   protected classes_: Label[] = [];
@@ -225,22 +226,18 @@ abstract class LinearClassifierBase extends LinearBase {
     return K === 1 ? Array.from(s.data) : Array.from({ length: s.rows }, (_, i) => Array.from(s.data.subarray(i * K, (i + 1) * K)));
   }
 
-  protected labels(s: { rows: number; data: Float64Array }): Label[] {
-    const K = s.data.length / s.rows;
-    return Array.from({ length: s.rows }, (_, i) => {
-      if (K === 1) return this.classes_[s.data[i]! > 0 ? 1 : 0]!;
-      let best = 0;
-      for (let k = 1; k < K; k++) if (s.data[i * K + k]! > s.data[i * K + best]!) best = k;
-      return this.classes_[best]!;
-    });
+  protected override get labels(): readonly Label[] {
+    return this.classes_;
   }
 
   async predict(X: MatrixLike, options: PredictOptions = {}): Promise<Label[]> {
-    return this.labels(await this.scores(X, options));
+    const s = await this.scores(X, options);
+    return labelsOf(s.data, s.rows, this.classes_);
   }
 
   predictFloat(X: MatrixLike): Label[] {
-    return this.labels(this.floatScores(X));
+    const s = this.floatScores(X);
+    return labelsOf(s.data, s.rows, this.classes_);
   }
 
   /** Accuracy of the predictions in the chosen mode; labels unseen at fit are an error. */
@@ -283,6 +280,7 @@ export class LogisticRegression extends LinearClassifierBase {
     this.maxIter = iterations(options.maxIter, 1000);
   }
   protected get modelName(): string { return "LogisticRegression"; }
+  protected get link(): Link { return this.classes_.length === 2 ? "logistic" : "softmax"; }
   protected get params(): Record<string, unknown> { return { C: this.C, maxIter: this.maxIter }; }
   protected trainCodes(X: Matrix, codes: Int32Array, K: number): LinearFit {
     const t = Float64Array.from(codes);
@@ -291,27 +289,16 @@ export class LogisticRegression extends LinearClassifierBase {
 
   /** Class probabilities: the sigmoid (two classes) or softmax of the decrypted scores, in the clear. */
   async predictProba(X: MatrixLike, options: PredictOptions = {}): Promise<number[][]> {
-    return probabilities(await this.scores(X, options));
+    const s = await this.scores(X, options);
+    return probabilitiesOf(s.data, s.rows, this.link);
   }
 
   predictProbaFloat(X: MatrixLike): number[][] {
-    return probabilities(this.floatScores(X));
+    const s = this.floatScores(X);
+    return probabilitiesOf(s.data, s.rows, this.link);
   }
 
   static fromJSON(j: LinearModelJSON): LogisticRegression { return new LogisticRegression(j.params as LogisticRegressionOptions).restoreClasses(j); }
-}
-
-function probabilities(s: { rows: number; data: Float64Array }): number[][] {
-  const K = s.data.length / s.rows;
-  return Array.from({ length: s.rows }, (_, i) => {
-    if (K === 1) {
-      const p = 1 / (1 + Math.exp(-s.data[i]!));
-      return [1 - p, p];
-    }
-    const r = s.data.subarray(i * K, (i + 1) * K), m = Math.max(...r);
-    const e = Array.from(r, (v) => Math.exp(v - m)), z = e.reduce((a, b) => a + b, 0);
-    return e.map((v) => v / z);
-  });
 }
 
 export interface LinearSVCOptions extends LinearOptions {
@@ -332,6 +319,7 @@ export class LinearSVC extends LinearClassifierBase {
     this.maxIter = iterations(options.maxIter, 2000);
   }
   protected get modelName(): string { return "LinearSVC"; }
+  protected get link(): Link { return "margin"; }
   protected get params(): Record<string, unknown> { return { C: this.C, maxIter: this.maxIter }; }
   protected trainCodes(X: Matrix, codes: Int32Array, K: number): LinearFit {
     const one = (positive: number): LinearFit => fitSmooth(X, Float64Array.from(codes, (c) => (c === positive ? 1 : -1)), 1, squaredHingeLoss, this.C, this.maxIter, 1e-9);

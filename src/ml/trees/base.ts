@@ -1,14 +1,16 @@
 // Shared machinery of the tree models: an ensemble on integer-encoded features, its circuit (circuit.ts),
 // and the three modes. The server sees only the encrypted encoded features and returns encrypted integer
 // columns; the client adds the columns up, dequantizes and applies the link (argmax, sigmoid, softmax).
-import type { CircuitStatistics } from "../../compiler/index.js";
+import { CircuitClient, type CircuitStatistics } from "../../compiler/index.js";
+import { type Dequantizer, dequantize, type Label, type Link, labelsOf, probabilitiesOf } from "../decode.js";
+import { type Deployment, type EncoderSpec, ModelClient } from "../deploy.js";
 import { type Matrix, type MatrixLike, toMatrix } from "../data.js";
 import { MlInputError, NotFittedError } from "../errors.js";
 import { checkBatchSize, checkMode, type MlCompileOptions, type PredictOptions } from "../fhe.js";
 import { accuracy, r2Score } from "../metrics.js";
 import { checkBits, type QuantizeReport } from "../quantize.js";
 import { codesOf, toVector } from "../data.js";
-import { dequantizeColumns, integerReference, planTrees, type TreePlan } from "./circuit.js";
+import { integerReference, planTrees, type TreePlan } from "./circuit.js";
 import { type Ensemble, ensembleFromJSON, type EnsembleJSON, ensembleToJSON, evaluateEnsemble } from "./ensemble.js";
 
 /** Maps real feature rows to the integers the trees test (an affine quantizer, or threshold ranks). */
@@ -17,10 +19,10 @@ export interface FeatureEncoder {
   readonly qmax: number;
   encode(X: Matrix): { q: Int32Array; report: QuantizeReport };
   toJSON(): unknown;
+  /** For the deployed client. */
+  spec(): EncoderSpec;
 }
 
-/** How raw ensemble outputs become predictions. */
-export type Link = "identity" | "proba" | "logistic" | "softmax";
 
 export interface TreeModelJSON {
   readonly format: "umbra-ml";
@@ -33,7 +35,6 @@ export interface TreeModelJSON {
   readonly compiled?: { readonly batchSize: number; readonly compile: MlCompileOptions };
 }
 
-export type Label = number | string;
 
 export abstract class TreeModelBase {
   readonly leafBits: number;
@@ -116,7 +117,24 @@ export abstract class TreeModelBase {
     const plan = this.#compiled(), { encoder, ensemble } = this.fitted();
     const { M, q } = this.encode(X, options);
     const cols = mode === "disable" ? integerReference(plan, q, M.rows, encoder.features) : await plan.circuit.run(q, M.rows, mode, options);
-    return { rows: M.rows, data: dequantizeColumns(plan, ensemble, cols, M.rows) };
+    return { rows: M.rows, data: dequantize(this.#dequantizer(plan, ensemble), cols, M.rows) };
+  }
+
+  #dequantizer(plan: TreePlan, e: Ensemble): Dequantizer {
+    return { kind: "columns", columnOutput: [...plan.columnOutput], offset: [...plan.offset], leafScale: plan.leafScale, base: [...e.base], scale: e.scale };
+  }
+
+  /**
+   * The deployable halves: a model client (encoder, keys, dequantization, link; serializable to text) and
+   * the compiler's server half (the circuit; it needs the client's evaluation keys).
+   */
+  deployment(): Deployment {
+    const plan = this.#compiled(), { encoder, ensemble } = this.fitted();
+    const client = new ModelClient({
+      model: this.modelName, features: encoder.features, batchSize: this.#plan!.batchSize, encoder: encoder.spec(),
+      dequantizer: this.#dequantizer(plan, ensemble), link: this.link, ...(this.classes_.length > 0 ? { classes: [...this.classes_] } : {}),
+    }, CircuitClient.deserialize(plan.circuit.circuit.client.serialize()));
+    return { client, server: plan.circuit.circuit.server };
   }
 
   /** Raw outputs of the unquantized leaves (the trained or imported model in float). */
@@ -127,30 +145,11 @@ export abstract class TreeModelBase {
   }
 
   protected labelsOf(s: { rows: number; data: Float64Array }): Label[] {
-    const K = s.data.length / s.rows;
-    return Array.from({ length: s.rows }, (_, i) => {
-      if (K === 1) return this.classes_[s.data[i]! > 0 ? 1 : 0]!;
-      let best = 0;
-      for (let k = 1; k < K; k++) if (s.data[i * K + k]! > s.data[i * K + best]!) best = k;
-      return this.classes_[best]!;
-    });
+    return labelsOf(s.data, s.rows, this.classes_);
   }
 
   protected probaOf(s: { rows: number; data: Float64Array }): number[][] {
-    const K = s.data.length / s.rows;
-    return Array.from({ length: s.rows }, (_, i) => {
-      const r = Array.from(s.data.subarray(i * K, (i + 1) * K));
-      if (this.link === "logistic") {
-        const p = 1 / (1 + Math.exp(-r[0]!));
-        return [1 - p, p];
-      }
-      if (this.link === "softmax") {
-        const m = Math.max(...r), e = r.map((v) => Math.exp(v - m)), z = e.reduce((a, b) => a + b, 0);
-        return e.map((v) => v / z);
-      }
-      const c = r.map((v) => Math.max(0, v)), z = c.reduce((a, b) => a + b, 0);
-      return z > 0 ? c.map((v) => v / z) : c.map(() => 1 / K);
-    });
+    return probabilitiesOf(s.data, s.rows, this.link);
   }
 
   get statistics(): CircuitStatistics {

@@ -134,14 +134,3 @@ export function integerReference(plan: TreePlan, q: Int32Array, rows: number, fe
   }
   return out;
 }
-
-/** Dequantized raw outputs [rows × outputs] from the circuit's columns. */
-export function dequantizeColumns(plan: TreePlan, e: Ensemble, cols: Float64Array, rows: number): Float64Array {
-  const O = e.outputs, G = plan.columnOutput.length, out = new Float64Array(rows * O);
-  for (let r = 0; r < rows; r++) {
-    const acc = new Float64Array(O);
-    for (let g = 0; g < G; g++) acc[plan.columnOutput[g]!]! += cols[r * G + g]!;
-    for (let o = 0; o < O; o++) out[r * O + o] = e.base[o]! + e.scale * (plan.offset[o]! + plan.leafScale * acc[o]!);
-  }
-  return out;
-}

@@ -4,7 +4,9 @@ import { encodeLabels, type Matrix, type MatrixLike, toMatrix, toVector } from "
 import { MlInputError } from "../errors.js";
 import type { PredictOptions } from "../fhe.js";
 import { AffineQuantizer, type AffineQuantizerJSON, checkBits, type QuantizeReport } from "../quantize.js";
-import { type FeatureEncoder, type Label, type Link, TreeModelBase, type TreeModelJSON } from "./base.js";
+import { type FeatureEncoder, TreeModelBase, type TreeModelJSON } from "./base.js";
+import type { Label, Link } from "../decode.js";
+import type { EncoderSpec } from "../deploy.js";
 import { type Criterion, growTree } from "./cart.js";
 import { type Ensemble, leafOf, type Tree } from "./ensemble.js";
 
@@ -42,6 +44,7 @@ class QuantizerEncoder implements FeatureEncoder {
   get qmax(): number { return this.quantizer.qmax; }
   encode(X: Matrix): { q: Int32Array; report: QuantizeReport } { return this.quantizer.quantize(X); }
   toJSON(): AffineQuantizerJSON { return this.quantizer.toJSON(); }
+  spec(): EncoderSpec { return { kind: "affine", quantizer: this.quantizer.toJSON() }; }
 }
 
 const quantizerFromJSON = (j: unknown): FeatureEncoder => new QuantizerEncoder(AffineQuantizer.fromJSON(j as AffineQuantizerJSON));
