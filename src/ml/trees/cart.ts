@@ -49,7 +49,7 @@ function score(c: Criterion, s: Float64Array | number[], off: number, dims: numb
   return s[off]! ** 2 / (s[off + 1]! + lambda);
 }
 
-function leafValue(c: Criterion, s: Float64Array, dims: number, o: GrowOptions): number[] {
+function leafValue(c: Criterion, s: Float64Array, o: GrowOptions): number[] {
   if (c === "gini") {
     const tot = s.reduce((a, b) => a + b, 0);
     return Array.from(s, (v) => v / tot);
@@ -75,7 +75,7 @@ export function growTree(data: GrowData, rows: Int32Array, o: GrowOptions): Tree
     const total = sumOf(idx);
     const leaf = (): number => {
       value.length = Math.max(value.length, (id + 1) * outputs);
-      leafValue(o.criterion, total, dims, o).forEach((v, k) => (value[id * outputs + k] = v));
+      leafValue(o.criterion, total, o).forEach((v, k) => (value[id * outputs + k] = v));
       return id;
     };
     if (depth >= o.maxDepth || idx.length < o.minSamplesSplit || idx.length < 2 * o.minSamplesLeaf) return leaf();
