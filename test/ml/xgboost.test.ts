@@ -98,3 +98,31 @@ test("importXGBoost refuses what it cannot represent, naming it", () => {
   assert.throws(() => model.predictFloat([[1, 2, 3]]), /expected 4 features per row/);
   assert.throws(() => model.predictFloat([[1, 2, 3, "4" as unknown as number]]), /the string "4"/);
 });
+
+test("reg:squarederror with best_iteration: base_score added as is, later rounds ignored, FHE = clear", async () => {
+  // Two rounds of one stump each on feature 0 (x < 0.5) and feature 1 (x < 2); best_iteration 0 keeps round 0.
+  const tree = (f: number, t: number, l: number, r: number) => ({
+    left_children: [1, -1, -1], right_children: [2, -1, -1], split_indices: [f, 0, 0], split_conditions: [t, l, r],
+    default_left: [0, 0, 0], split_type: [0, 0, 0], tree_param: { size_leaf_vector: "0" },
+  });
+  const json = (best?: number) => ({
+    learner: {
+      ...(best === undefined ? {} : { attributes: { best_iteration: String(best) } }),
+      objective: { name: "reg:squarederror" },
+      learner_model_param: { base_score: "1.5E1", num_class: "0", num_feature: "2", num_target: "1" },
+      gradient_booster: { name: "gbtree", model: { gbtree_model_param: { num_parallel_tree: "1" }, tree_info: [0, 0], trees: [tree(0, 0.5, -2, 3), tree(1, 2, 0.25, -0.75)] } },
+    },
+  });
+  const X = [[0, 0], [1, 0], [0, 5], [1, 5], [NaN, 1]];
+  const full = importXGBoost(json()).compile();
+  // Missing values go right at every node here (default_left 0): rank = all thresholds.
+  assert.deepEqual(full.predictFloat(X), [15 - 2 + 0.25, 15 + 3 + 0.25, 15 - 2 - 0.75, 15 + 3 - 0.75, 15 + 3 + 0.25]);
+  const q = await full.predict(X);
+  assert.deepEqual(await full.predict(X, { fhe: "execute" }), q);
+  (q as number[]).forEach((v, i) => assert.ok(Math.abs(v - (full.predictFloat(X) as number[])[i]!) <= 5 / 15 / 2 + 1e-9, `leaf rounding within half a step: ${v}`));
+  assert.equal(full.isClassifier, false);
+  await full.close();
+  const first = importXGBoost(json(0));
+  assert.deepEqual(first.predictFloat(X), [13, 18, 13, 18, 18]);
+  assert.throws(() => first.predictProbaFloat(X), /regressor/);
+});
