@@ -1,0 +1,21 @@
+// umbra/ml — scikit-learn-style models trained in the clear and predicting on encrypted data, built on the
+// compiler's public API (no cryptography here): fit, compile, predict(X, { fhe: "execute" }).
+export { MlInputError, NotFittedError, MlUnsupportedError } from "./errors.js";
+export { type Matrix, type MatrixLike, toMatrix } from "./data.js";
+export { AffineQuantizer, type AffineQuantizerJSON, type QuantizeReport, quantizeSymmetric } from "./quantize.js";
+export { type FheMode, type PredictOptions, type MlCompileOptions, type Progress } from "./fhe.js";
+export { accuracy, r2Score, d2Score } from "./metrics.js";
+export { type Label, type Link, type Dequantizer } from "./decode.js";
+export { ModelClient, MODEL_CLIENT_FORMAT, type ModelClientSpec, type Deployment, type EncryptedRows, type EncoderSpec } from "./deploy.js";
+export { type LinearOptions, type LinearModelJSON } from "./linear/base.js";
+export {
+  LinearRegression, Ridge, Lasso, ElasticNet, LinearSVR, LogisticRegression, LinearSVC, PoissonRegressor, GammaRegressor,
+  type RidgeOptions, type GlmOptions,
+  type ElasticNetOptions, type LinearSVROptions, type LogisticRegressionOptions, type LinearSVCOptions,
+} from "./linear/models.js";
+export { type TreeModelJSON, type FeatureEncoder } from "./trees/base.js";
+export {
+  DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier, RandomForestRegressor, XGBClassifier, XGBRegressor,
+  type TreeOptions, type ForestOptions, type BoostingOptions,
+} from "./trees/models.js";
+export { importXGBoost, XGBoostModel, RankEncoder, type RankEncoderJSON } from "./trees/xgboost.js";

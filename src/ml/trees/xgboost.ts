@@ -1,0 +1,200 @@
+// Import of XGBoost's JSON model format (`Booster.save_model("model.json")`): binary:logistic,
+// multi:softprob/softmax and reg:squarederror gradient-boosted trees with numerical splits.
+//
+// Encoding: XGBoost sends x left at a node when float32(x) < threshold. For each feature, let t_0 < … < t_{m−1}
+// be the distinct thresholds the model compares it with; the feature is encoded as its rank
+// q = #{j : t_j ≤ x}, so x < t_k ⇔ q ≤ k. The trees then test integers exactly as the float model tests
+// reals: the quantized and FHE models decide every split as XGBoost does, with ⌈log2(max m + 1)⌉ bits.
+// Missing values (NaN) take each node's default direction in XGBoost; a rank can stand for that when every
+// node testing the feature has the same default (rank 0: always left; rank m: always right). A NaN in a
+// feature whose nodes disagree is refused with an error naming it.
+import type { MatrixLike } from "../data.js";
+import type { Label, Link } from "../decode.js";
+import { MlInputError, MlUnsupportedError } from "../errors.js";
+import type { PredictOptions } from "../fhe.js";
+import { TreeModelBase, type TreeModelJSON } from "./base.js";
+import { RankEncoder, type RankEncoderJSON } from "./rank-encoder.js";
+import type { Ensemble, Tree } from "./ensemble.js";
+
+export { RankEncoder, type RankEncoderJSON };
+
+interface XgbTree {
+  left_children: number[];
+  right_children: number[];
+  split_indices: number[];
+  split_conditions: number[];
+  default_left: (number | boolean)[];
+  split_type?: number[];
+  tree_param?: { size_leaf_vector?: string };
+}
+
+const SUPPORTED = ["binary:logistic", "binary:logitraw", "multi:softprob", "multi:softmax", "reg:squarederror", "reg:linear"];
+
+/** An imported XGBoost model: predicts labels (classifiers) or values, in float, quantized clear, simulation or FHE. */
+export class XGBoostModel extends TreeModelBase {
+  #objective = "";
+  #regression = false;
+
+  protected get modelName(): string { return "XGBoostModel"; }
+  protected get params(): Record<string, unknown> { return { objective: this.#objective }; }
+  protected get link(): Link {
+    return this.#regression ? "identity" : this.#objective === "binary:logistic" || this.#objective === "binary:logitraw" ? "logistic" : "softmax";
+  }
+  protected override get acceptsMissing(): boolean { return true; }
+
+  get objective(): string { return this.#objective; }
+  get isClassifier(): boolean { return !this.#regression; }
+
+  /** @internal */
+  static build(objective: string, classes: Label[], encoder: RankEncoder, ensemble: Ensemble, leafBits?: number): XGBoostModel {
+    const m = new XGBoostModel(leafBits === undefined ? {} : { leafBits });
+    m.#objective = objective;
+    m.#regression = objective.startsWith("reg:");
+    m.classes_ = m.#regression ? [] : classes;
+    m.setModel(encoder, ensemble);
+    return m;
+  }
+
+  /** Class labels (classifiers) or values (regression). */
+  async predict(X: MatrixLike, options: PredictOptions = {}): Promise<Label[] | number[]> {
+    const raw = await this.raw(X, options);
+    return this.#regression ? Array.from(raw.data) : this.labelsOf(raw);
+  }
+
+  async predictProba(X: MatrixLike, options: PredictOptions = {}): Promise<number[][]> {
+    if (this.#regression) throw new MlInputError("predictProba: the imported model is a regressor");
+    return this.probaOf(await this.raw(X, options));
+  }
+
+  /** XGBoost's own float predictions (exact: the rank encoding decides every split as the float model does). */
+  predictFloat(X: MatrixLike): Label[] | number[] {
+    const raw = this.rawFloat(X);
+    return this.#regression ? Array.from(raw.data) : this.labelsOf(raw);
+  }
+
+  predictProbaFloat(X: MatrixLike): number[][] {
+    if (this.#regression) throw new MlInputError("predictProbaFloat: the imported model is a regressor");
+    return this.probaOf(this.rawFloat(X));
+  }
+
+  /** Margins before the link (XGBoost's output_margin=True). */
+  async decisionFunction(X: MatrixLike, options: PredictOptions = {}): Promise<number[] | number[][]> {
+    const s = await this.raw(X, options), K = s.data.length / s.rows;
+    return K === 1 ? Array.from(s.data) : Array.from({ length: s.rows }, (_, i) => Array.from(s.data.subarray(i * K, (i + 1) * K)));
+  }
+
+  score(X: MatrixLike, y: readonly Label[] | readonly number[], options: PredictOptions = {}): Promise<number> {
+    return this.#regression ? this.scoreRegression(X, y as number[], options) : this.scoreClassification(X, y, options);
+  }
+
+  override toJSON(): TreeModelJSON {
+    return { ...super.toJSON(), params: { leafBits: this.leafBits, objective: this.#objective } };
+  }
+
+  static fromJSON(j: TreeModelJSON): XGBoostModel {
+    const objective = String(j?.params?.objective);
+    if (!SUPPORTED.includes(objective)) throw new MlInputError(`fromJSON: unsupported objective ${objective}`);
+    const m = new XGBoostModel({ leafBits: j.params.leafBits as number });
+    m.#objective = objective;
+    m.#regression = objective.startsWith("reg:");
+    return m.restoreWith(j, (e) => RankEncoder.fromJSON(e as RankEncoderJSON));
+  }
+}
+
+const fail = (why: string): never => {
+  throw new MlUnsupportedError(`importXGBoost: ${why}`);
+};
+
+/**
+ * Reads an XGBoost JSON model (the text or the parsed object). `leafBits` sets the precision of the leaf
+ * values in FHE (default 4). Unsupported objectives, categorical splits, and vector leaves are errors
+ * naming what was found.
+ */
+export function importXGBoost(json: string | object, options: { readonly leafBits?: number } = {}): XGBoostModel {
+  let doc: any; // an external format, checked field by field below
+  try {
+    doc = typeof json === "string" ? JSON.parse(json) : json;
+  } catch (e) {
+    throw new MlInputError(`importXGBoost: not JSON (${(e as Error).message})`);
+  }
+  const learner = doc?.learner;
+  if (learner === undefined) fail("no `learner` (expected the JSON of Booster.save_model)");
+  const objective = String(learner.objective?.name);
+  if (!SUPPORTED.includes(objective)) fail(`objective ${objective} is not supported (supported: ${SUPPORTED.join(", ")})`);
+  const booster = learner.gradient_booster;
+  if (booster?.name !== undefined && booster.name !== "gbtree") fail(`booster ${booster.name} is not supported (gbtree only)`);
+  const model = booster?.model;
+  const trees: XgbTree[] = model?.trees;
+  if (!Array.isArray(trees) || trees.length === 0) fail("no trees");
+  const lmp = learner.learner_model_param ?? {};
+  const numFeature = Number(lmp.num_feature), numClass = Number(lmp.num_class ?? 0), baseScore = Number(lmp.base_score ?? 0.5);
+  if (!(Number.isInteger(numFeature) && numFeature > 0)) fail(`num_feature ${lmp.num_feature}`);
+  if (!Number.isFinite(baseScore)) fail(`base_score ${lmp.base_score}`);
+  if (Number(lmp.num_target ?? 1) !== 1) fail(`num_target ${lmp.num_target}: multi-output models are not supported`);
+  const multi = objective.startsWith("multi:");
+  if (multi && !(numClass >= 2)) fail(`objective ${objective} with num_class ${numClass}`);
+  const K = multi ? numClass : 1;
+  const treeInfo: number[] = model.tree_info ?? trees.map(() => 0);
+  if (treeInfo.length !== trees.length || treeInfo.some((c) => !(Number.isInteger(c) && c >= 0 && c < K))) fail("tree_info does not match the trees and classes");
+  // Trees of rounds after best_iteration are ignored, as XGBoost's scikit-learn predict does.
+  const perRound = K * Number(model.gbtree_model_param?.num_parallel_tree ?? 1);
+  const best = learner.attributes?.best_iteration;
+  const used = best === undefined ? trees.length : Math.min(trees.length, (Number(best) + 1) * perRound);
+  // Distinct thresholds per feature (float32), and each feature's default directions.
+  const thr = Array.from({ length: numFeature }, () => new Set<number>());
+  const defaults = Array.from({ length: numFeature }, () => new Set<boolean>());
+  trees.slice(0, used).forEach((t, k) => {
+    const n = t.left_children?.length;
+    if (!(n > 0) || [t.right_children, t.split_indices, t.split_conditions, t.default_left].some((a) => a?.length !== n)) fail(`tree ${k}: node arrays of different lengths`);
+    if (Number(t.tree_param?.size_leaf_vector ?? 0) > 1) fail(`tree ${k}: vector leaves`);
+    for (let i = 0; i < n; i++) {
+      if (t.left_children[i] === -1) continue;
+      if ((t.split_type?.[i] ?? 0) !== 0) fail(`tree ${k}, node ${i}: categorical split`);
+      const f = t.split_indices[i]!;
+      if (!(Number.isInteger(f) && f >= 0 && f < numFeature)) fail(`tree ${k}, node ${i}: split on feature ${f} of ${numFeature}`);
+      thr[f]!.add(Math.fround(t.split_conditions[i]!));
+      defaults[f]!.add(Boolean(t.default_left[i]));
+    }
+  });
+  const sorted = thr.map((s) => Float64Array.from([...s].sort((a, b) => a - b)));
+  const missingRank = defaults.map((d, f) => (d.size === 0 ? 0 : d.size === 2 ? null : d.has(true) ? 0 : sorted[f]!.length));
+  const encoder = new RankEncoder(sorted, missingRank);
+  if (encoder.qmax > 255) fail(`a feature is compared with ${Math.max(...sorted.map((s) => s.length))} distinct thresholds: its rank needs more than 8 bits`);
+  const rankOf = (f: number, t: number): number => sorted[f]!.indexOf(Math.fround(t));
+  const out: Tree[] = trees.slice(0, used).map((t, k) => {
+    // Renumbered in preorder so that children follow their parent.
+    const feature: number[] = [], threshold: number[] = [], left: number[] = [], right: number[] = [], value: number[] = [];
+    const visit = (i: number, depth: number): number => {
+      if (depth > 64) fail(`tree ${k} is deeper than 64 (or has a cycle)`);
+      if (!(Number.isInteger(i) && i >= 0 && i < t.left_children.length)) fail(`tree ${k}: child ${i} out of range`);
+      const id = feature.length;
+      feature.push(0); threshold.push(0); left.push(-1); right.push(-1);
+      for (let o = 0; o < K; o++) value.push(0);
+      if (t.left_children[i] === -1) {
+        const v = t.split_conditions[i]!;
+        if (!Number.isFinite(v)) fail(`tree ${k}: leaf ${i} has value ${v}`);
+        value[id * K + treeInfo[k]!] = Math.fround(v);
+        return id;
+      }
+      const f = t.split_indices[i]!;
+      feature[id] = f;
+      // x < t_k ⇔ rank ≤ k.
+      threshold[id] = rankOf(f, t.split_conditions[i]!);
+      left[id] = visit(t.left_children[i]!, depth + 1);
+      right[id] = visit(t.right_children[i]!, depth + 1);
+      return id;
+    };
+    visit(0, 0);
+    return { feature: Int32Array.from(feature), threshold: Int32Array.from(threshold), left: Int32Array.from(left), right: Int32Array.from(right), value: Float64Array.from(value) };
+  });
+  // The base margin: logit(base_score) for binary:logistic, base_score itself otherwise.
+  const base = objective === "binary:logistic" ? Math.log(baseScore / (1 - baseScore)) : baseScore;
+  let classes: Label[] = Array.from({ length: multi ? K : 2 }, (_, i) => i);
+  try {
+    const sk = JSON.parse(learner.attributes?.scikit_learn ?? "{}");
+    if (Array.isArray(sk.classes_) && sk.classes_.length === classes.length) classes = sk.classes_;
+  } catch {
+    // No scikit-learn attributes: classes are 0..K−1 as XGBoost encodes them.
+  }
+  return XGBoostModel.build(objective, classes, encoder, { trees: out, outputs: K, base: new Float64Array(K).fill(base), scale: 1 }, options.leafBits);
+}
