@@ -192,7 +192,11 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
   });
   const ranges = analysis.ranges;
   // Weights of clear operands, per element: exact for constants, the element's sound range otherwise.
-  const split = squaredNormsBySource(graph, (id) => Array.from(ranges[id]!.lo, (l, i) => ({ lo: l, hi: ranges[id]!.hi[i]! })));
+  const split = squaredNormsBySource(graph, (id) => Array.from(ranges[id]!.lo, (l, i) => ({ lo: l, hi: ranges[id]!.hi[i]! })), (id) => {
+    const n = graph.nodes[id] as Extract<Node, { kind: "round" }>, x = ranges[n.args[0]!]!;
+    const e = roundExtraction(x.min, x.max, zeros[n.args[0]!]!, n.lsbs, maxLutBits);
+    return e === undefined ? 1 : (4 ** n.lsbs - 4 ** e.fromBit) / 3;
+  });
   const norm2 = split.total;
   for (const l of luts) l.norm2 = norm2[graph.nodes[l.node]!.args[0]!]!;
   const nodes: NodeBounds[] = graph.nodes.map((n) => {
@@ -278,6 +282,20 @@ function clearLookupTable(n: Extract<Node, { kind: "lut" }>, input: NodeRanges):
   return { min: input.min, step: 1, values };
 }
 
+/** Largest precision of one lookup's table (encoding.ts MAX_LOOKUP_CIRCUIT_BITS; kept here to avoid a cycle). */
+const MAX_TABLE_BITS = 8;
+
+/**
+ * Whether an exact round(x, lsbs) of x ∈ [min, max] (low `zeroLsbs` bits known zero) is done by bit
+ * extraction — its input too wide for one lookup over it — and from which bit; undefined when one lookup
+ * computes it (the correction x − round(x) over x's whole range).
+ */
+export function roundExtraction(min: number, max: number, zeroLsbs: number, lsbs: number, maxLutBits: number): { fromBit: number } | undefined {
+  const z = Math.min(zeroLsbs, lsbs), step = 2 ** z;
+  const entries = Math.floor((max - Math.floor(min / step) * step) / step) + 1;
+  return Math.ceil(Math.log2(entries) - 1e-12) > Math.min(maxLutBits, MAX_TABLE_BITS) ? { fromBit: z } : undefined;
+}
+
 /** Fewest low bits to round away so that [min, max] fits maxLutBits (rounding up may add a top value). */
 function suggestLsbs(min: number, max: number, zeroLsbs: number, maxLutBits: number): number {
   for (let l = zeroLsbs + 1; l <= 52; l++) {
@@ -300,7 +318,8 @@ function buildTable(n: Extract<Node, { kind: "lut" }>, input: { readonly min: nu
     // An exact round is itself a lookup over its whole input; past maxLutBits only an approximate one fits.
     const exactFits = bitWidth(Math.floor(input.min / 2 ** zeroLsbs), Math.ceil(input.max / 2 ** zeroLsbs)).bits <= maxLutBits;
     throw new BoundsError(`${what}, above maxLutBits = ${maxLutBits}; shrink it before the lookup with ` +
-      (exactFits ? `round(x, ${lsbs})` : `round(x, ${lsbs}, { approximate: true }) (one PBS reading the top bits; an exact round of a value this wide is not supported)`) +
+      (exactFits ? `round(x, ${lsbs})` : `round(x, ${lsbs}, { approximate: true }) (one PBS reading the top bits; ` +
+        `an exact round(x, ${lsbs}) of a value this wide extracts its ${lsbs} low bits, one PBS each)`) +
       " (or rescale the computation feeding it)", n.id);
   }
   const values = new Float64Array((dmax - dmin) / step + 1);

@@ -79,7 +79,7 @@ export class Circuit {
     const { params, linearOnly } = this.parameters;
     const inputRanges = this.graph.inputs.map((id) => ({ min: this.bounds.nodes[id]!.min, max: this.bounds.nodes[id]!.max }));
     return (this.#server ??= new CircuitServer({
-      params, nodeBits: this.encoding.nodeBits, linearOnly, graph: this.graph, lookups: this.encoding.lookups, inputRanges,
+      params, nodeBits: this.encoding.nodeBits, linearOnly, graph: this.graph, lookups: this.encoding.lookups, extractions: this.encoding.extractions, inputRanges,
     }));
   }
 

@@ -12,9 +12,9 @@
 // region, then x − c(x). Outputs decrypt to round(phase/Δ_r) mod 2p_r, lifted to the unique integer of the
 // node's bit-width range with that residue (the width's span ≤ 2p_r).
 import type { LookupTable } from "../tfhe/index.js";
-import { type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS, mod } from "../runtime/encoding.js";
+import { type ExtractionPlan, type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS, mod } from "../runtime/encoding.js";
 import { fuseLookups, groupPolynomial, type LookupGroup, singleGroup } from "../runtime/fusion.js";
-import { type Bounds, type NodeBounds, rangeOfWidth } from "./bounds.js";
+import { type Bounds, type NodeBounds, rangeOfWidth, roundExtraction } from "./bounds.js";
 import { BoundsError } from "../runtime/errors.js";
 import { type Graph, liveNodes, nodeName } from "../runtime/ir.js";
 import { sizeOf } from "../runtime/shape.js";
@@ -29,6 +29,8 @@ export interface CircuitEncoding {
   readonly widestNode: number;
   /** Encrypted lookups (lut and round nodes) that contribute to an output, by node id. */
   readonly lookups: ReadonlyMap<number, LookupPlan>;
+  /** Exact rounds of values too wide for one lookup: bit extraction, one 1-bit PBS per bit (runtime/encoding.ts). */
+  readonly extractions: ReadonlyMap<number, ExtractionPlan>;
   /** The lookups grouped for evaluation (fusion.ts): each group is one PBS per element. */
   readonly groups: readonly LookupGroup[];
   /** Largest PBS precision of the circuit (0 without lookups): the parameter set's message space. */
@@ -79,6 +81,7 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
   };
   // The index domain of every lookup: origin, step, entries, and whether the PBS does the rounding.
   const domains = new Map<number, { lo: number; step: number; entries: number; approximate: boolean }>();
+  const extractions = new Map<number, ExtractionPlan>();
   for (const n of graph.nodes) {
     if (!live.has(n.id) || !n.encrypted) continue;
     // Values live mod 2p and decode into their node's whole bit width (decodeRange): a w-bit width needs 2p ≥ 2^w.
@@ -103,15 +106,19 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
           `${n.lsbs + ceilLog2(d.entries) - Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS)})`, n.id);
       }
     } else {
-      // Exact round: a lookup over x's whole range, in steps of x's known zero low bits.
+      // Exact round: a lookup over x's whole range, in steps of x's known zero low bits; for an x too wide
+      // for one lookup, bit extraction (one 1-bit PBS per low bit, in x's region).
       const xb = bounds.nodes[x]!, step = 2 ** Math.min(xb.zeroLsbs, n.lsbs);
+      const extraction = roundExtraction(xb.min, xb.max, xb.zeroLsbs, n.lsbs, bounds.maxLutBits);
+      if (extraction !== undefined) {
+        // The region holds the extracted bits, the 2^61 offset (2^(bits − 2) units) and the sign table's
+        // output encoding (bits + 1 ≤ 30).
+        need(x, Math.max(2, n.lsbs), `round(x, ${n.lsbs}) extracts its low bits`);
+        extractions.set(n.id, { node: n.id, input: x, lsbs: n.lsbs, fromBit: extraction.fromBit, bits: 0, freshNorm2: xb.freshNorm2, pbsNorm2: xb.pbsNorm2 });
+        continue;
+      }
       const lo = Math.floor(xb.min / step) * step;
       d = { lo, step, entries: Math.floor((xb.max - lo) / step) + 1, approximate: false };
-      if (ceilLog2(d.entries) > Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS)) {
-        throw new BoundsError(`${nodeName(n)}: round(x, ${n.lsbs}) is exact, a lookup over its input %${x}'s whole range ` +
-          `[${xb.min}, ${xb.max}] (${ceilLog2(d.entries)} bits, above ${Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS)}); use ` +
-          `round(x, ${n.lsbs}, { approximate: true }) (one PBS reading the top bits, whatever the width), or narrow x first`, n.id);
-      }
     }
     domains.set(n.id, d);
     // The scale 2^(bits_in − s − b) must be an integer: the input's region holds at least b + s bits.
@@ -124,7 +131,16 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
     throw new BoundsError(`${nodeName(n)}: ${widestWhat}, which needs a ${bits}-bit message space; a region allows at most ` +
       `${MAX_LINEAR_CIRCUIT_BITS} bits. Reduce the input widths or the weights that produce it`, n.id);
   }
+  for (const e of extractions.values()) {
+    const w = regionBits.get(region[e.input]!)!;
+    if (w.bits + 1 > MAX_LINEAR_CIRCUIT_BITS) {
+      const n = graph.nodes[e.node]!;
+      throw new BoundsError(`${nodeName(n)}: an exact round extracts bits in a ${w.bits}-bit region, at most ` +
+        `${MAX_LINEAR_CIRCUIT_BITS - 1}; use round(x, ${e.lsbs}, { approximate: true }) or narrow x`, n.id);
+    }
+  }
   const nodeBits = Array.from(region, (r) => (r < 0 ? 0 : regionBits.get(r)!.bits));
+  for (const [id, e] of extractions) extractions.set(id, { ...e, bits: nodeBits[e.input]! });
   const lookups = new Map<number, LookupPlan>();
   for (const [id, d] of domains) {
     const n = graph.nodes[id]!, x = n.args[0]!;
@@ -160,7 +176,9 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
   }
   const groups = fuseLookups(graph, lookups, pbsBits);
   const pbsCount = groups.reduce((s, g) => s + sizeOf(graph.nodes[g.members[0]!.node]!.shape), 0);
-  return { bits, nodeBits, widestNode, lookups, groups, pbsBits: groups.reduce((m, g) => Math.max(m, g.bits), 0), pbsCount, maxLookupNorm2, maxOutputNorm2, outputCount, outputNoise, live };
+  let extractionPbs = 0;
+  for (const e of extractions.values()) extractionPbs += (e.lsbs - e.fromBit) * sizeOf(graph.nodes[e.node]!.shape);
+  return { bits, nodeBits, widestNode, lookups, groups, pbsBits: groups.reduce((m, g) => Math.max(m, g.bits), 0), pbsCount: pbsCount + extractionPbs, maxLookupNorm2, maxOutputNorm2, outputCount, outputNoise, live, extractions };
 }
 
 /** The range a node's values decode into: its whole bit width (rangeOfWidth), which holds [min, max]. */

@@ -53,16 +53,21 @@ export function squaredNorms(graph: Graph, clearWeights: ClearWeights): number[]
  * bootstrap outputs (lookups; the PBS output variance each). Each is the max over the node's elements, so
  * fresh·σ_glwe² + pbs·σ_pbs² bounds every element's variance.
  */
-export function squaredNormsBySource(graph: Graph, clearWeights: ClearWeights): { total: number[]; fresh: number[]; pbs: number[] } {
+export function squaredNormsBySource(
+  graph: Graph, clearWeights: ClearWeights, roundWeight: (node: number) => number = () => 1,
+): { total: number[]; fresh: number[]; pbs: number[] } {
   const combos: (Combination[] | undefined)[] = [];
   let nextSource = 0;
   const isPbs: boolean[] = [];
   let current: Node | undefined;
+  // An exact round adds its correction's noise: one bootstrap output (a lookup), or for a wide input the
+  // extracted bits b_j weighted 2^j (bit extraction, encoding.ts), whose Σ 4^j `roundWeight` gives.
   const fresh = (n: number, base: readonly Combination[] = []): Combination[] =>
     Array.from({ length: n }, (_, i) => {
       const c = new Map(base[i] ?? []);
       isPbs[nextSource] = current?.kind !== "input";
-      c.set(nextSource++, ONE);
+      const w = current?.kind === "round" && current.approximate !== true ? Math.sqrt(roundWeight(current.id)) : 1;
+      c.set(nextSource++, w === 1 ? ONE : { lo: w, hi: w });
       return c;
     });
   const indices = (id: number) => ({ shape: graph.nodes[id]!.shape, data: Float64Array.from(combos[id]!.keys()) });

@@ -60,16 +60,24 @@ export function circuitConstraints(enc: CircuitEncoding): NoiseConstraint[] {
     // A PBS output is a source of Σw² 1 even when nothing feeds it (a constant's trivial encryption has none).
     add(g.bits, x.freshNorm2 * s2, x.pbsNorm2 * s2, true);
   }
+  // Bit extraction reads bit i of t·2^(bits − i): t's noise (x's, plus the earlier bits' PBS outputs b_j
+  // weighted 2^j) times 2^(bits − i). Over i ≥ fromBit: x's Σw² × 4^(bits − fromBit), and the b_j terms
+  // Σ_j 4^(bits − i + j) < 4^bits / 3. A 1-bit read (its tolerance is twice that, thanks to the offset).
+  for (const e of enc.extractions.values()) {
+    if (e.fromBit >= e.lsbs) continue;
+    const s2 = 4 ** (e.bits - e.fromBit);
+    add(1, e.freshNorm2 * s2, e.pbsNorm2 * s2 + 4 ** e.bits / 3, true);
+  }
   for (const o of enc.outputNoise) add(o.bits, o.freshNorm2, o.pbsNorm2, false);
   return [...merged.values()].sort((a, b) => Number(b.bootstrap) - Number(a.bootstrap) || a.precision - b.precision);
 }
 
 export function chooseCircuitParameters(enc: CircuitEncoding, options: ParameterOptions = {}): CircuitParameters {
   const constraints = circuitConstraints(enc);
-  if (enc.lookups.size > 0) {
+  if (enc.pbsCount > 0) {
     const target = targetOf(options, enc.pbsCount);
     const maxNorm2 = Math.max(1, enc.maxLookupNorm2, enc.maxOutputNorm2);
-    const params = chooseParameters({ precision: enc.pbsBits, maxNorm2, pFail: target, constraints });
+    const params = chooseParameters({ precision: Math.max(1, enc.pbsBits), maxNorm2, pFail: target, constraints });
     return {
       params, bits: enc.bits, linearOnly: false, pFailTarget: target, maxNorm2, constraints,
       log2PFail: constraintsLog2PFail(params, constraints),

@@ -4,6 +4,7 @@
 // a failure moves the index one box up or down, which is what noise crossing half a box does (for a flat
 // f the value may not change). Outputs are lifted to their range mod 2p like decryption.
 import { constraintVariance, pFail } from "../tfhe/index.js";
+import { roundLsbs } from "../runtime/tensor-ops.js";
 import { type CircuitEncoding, decodeRange, groupLookupAt } from "./encoding.js";
 import { liftResidue, mod } from "../runtime/encoding.js";
 import type { Bounds } from "./bounds.js";
@@ -48,6 +49,23 @@ export function simulateGraph(
   for (const n of graph.nodes) {
     if (!enc.live.has(n.id)) { values.push(undefined); continue; }
     const args = n.args.map((a) => values[a]!);
+    const extraction = enc.extractions.get(n.id);
+    if (extraction !== undefined) {
+      // Bit extraction: the exact round, each extracted bit wrong with its PBS's failure probability.
+      const s2 = 4 ** (extraction.bits - extraction.fromBit);
+      const q = options.pFail ?? pFail(constraintVariance(cp.params, {
+        precision: 1, freshNorm2: extraction.freshNorm2 * s2, pbsNorm2: extraction.pbsNorm2 * s2 + 4 ** extraction.bits / 3, bootstrap: true,
+      }), 2).probability;
+      values.push({
+        shape: n.shape,
+        data: Float64Array.from(args[0]!.data, (v) => {
+          let r = roundLsbs(v, extraction.lsbs);
+          for (let i = extraction.fromBit; i < extraction.lsbs; i++) if (q > 0 && random() < q) r += (random() < 0.5 ? -1 : 1) * 2 ** i;
+          return r;
+        }),
+      });
+      continue;
+    }
     const plan = enc.lookups.get(n.id);
     if (plan === undefined) {
       values.push(evalNode(n, args, () => inputs[graph.inputs.indexOf(n.id)]!));

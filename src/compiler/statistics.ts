@@ -61,9 +61,14 @@ export function lookupLayers(graph: Graph, enc: CircuitEncoding): number[] {
   const layers: number[] = [];
   for (const n of graph.nodes) {
     if (!enc.live.has(n.id)) continue;
-    const d = n.args.reduce((m, a) => Math.max(m, depth[a]!), 0) + (enc.lookups.has(n.id) ? 1 : 0);
+    const base = n.args.reduce((m, a) => Math.max(m, depth[a]!), 0);
+    const e = enc.extractions.get(n.id);
+    // A bit extraction is one layer per extracted bit, one after the other.
+    const steps = e !== undefined ? Math.max(0, e.lsbs - e.fromBit) : enc.lookups.has(n.id) ? 1 : 0;
+    const d = base + steps;
     depth[n.id] = d;
     if (firstOf.has(n.id)) layers[d - 1] = (layers[d - 1] ?? 0) + sizeOf(n.shape);
+    for (let i = base; e !== undefined && i < d; i++) layers[i] = (layers[i] ?? 0) + sizeOf(n.shape);
   }
   return Array.from(layers, (c) => c ?? 0);
 }
@@ -71,6 +76,11 @@ export function lookupLayers(graph: Graph, enc: CircuitEncoding): number[] {
 function pbsByPrecision(graph: Graph, enc: CircuitEncoding): { bits: number; count: number }[] {
   const counts = new Map<number, number>();
   for (const g of enc.groups) counts.set(g.bits, (counts.get(g.bits) ?? 0) + sizeOf(graph.nodes[g.members[0]!.node]!.shape));
+  // Bit extraction: one 1-bit PBS per extracted bit and element.
+  for (const e of enc.extractions.values()) {
+    const n = (e.lsbs - e.fromBit) * sizeOf(graph.nodes[e.node]!.shape);
+    if (n > 0) counts.set(1, (counts.get(1) ?? 0) + n);
+  }
   return [...counts].sort((a, b) => a[0] - b[0]).map(([bits, count]) => ({ bits, count }));
 }
 

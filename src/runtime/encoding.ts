@@ -44,6 +44,27 @@ export interface LookupPlan {
   readonly values: Float64Array;
 }
 
+/**
+ * Exact round(x, lsbs) of a value too wide for one lookup, by bit extraction: t = x + 2^(lsbs−1), then
+ * for i = fromBit … lsbs − 1 the bit b_i of t (its lower bits already cleared) is read by a 1-bit PBS of
+ * t·2^(bits − i), which puts b_i on the padding bit, and t −= b_i·2^i. What remains is round(x, lsbs).
+ * One PBS per extracted bit, each one after the other; the product 2^(bits − i) multiplies the noise of
+ * t, which the parameters must allow (compiler/params.ts).
+ */
+export interface ExtractionPlan {
+  /** The round node and its input. */
+  readonly node: number;
+  readonly input: number;
+  readonly lsbs: number;
+  /** Bits below this are known zero (nothing to extract). */
+  readonly fromBit: number;
+  /** Message space of the input's region (the round's own). */
+  readonly bits: number;
+  /** Σw² of the input, by source. */
+  readonly freshNorm2: number;
+  readonly pbsNorm2: number;
+}
+
 /** x mod m in [0, m). */
 export function mod(x: number, m: number): number {
   const r = x % m;

@@ -10,7 +10,7 @@ import {
   add, addPlain, type Bootstrapper, type LookupTable, LweBatch, matmul, mulScalar, neg, type ServerKey, sub, sum,
   trivialEncrypt,
 } from "../tfhe/index.js";
-import { cipherEncoding, type LookupPlan } from "./encoding.js";
+import { cipherEncoding, type ExtractionPlan, type LookupPlan } from "./encoding.js";
 import { fuseLookups, groupPolynomial, groupScale, type LookupGroup } from "./fusion.js";
 import { GraphError } from "./errors.js";
 import { evalNode } from "./clear-node.js";
@@ -27,7 +27,16 @@ export interface EvaluationPlan {
   /** Message space (bits) of each live encrypted node's region, by node id. */
   readonly nodeBits: readonly number[];
   readonly lookups: ReadonlyMap<number, LookupPlan>;
+  /** Exact rounds of wide values, by bit extraction (encoding.ts), by node id. */
+  readonly extractions: ReadonlyMap<number, ExtractionPlan>;
   readonly live: ReadonlySet<number>;
+}
+
+/** An extraction in progress: t with bits [fromBit, next) cleared. */
+interface Extracting {
+  readonly plan: ExtractionPlan;
+  t: LweBatch;
+  next: number;
 }
 
 /** The largest PBS precision of a set of plans: how far fusion may pack lookups into one rotation. */
@@ -83,31 +92,50 @@ export class Evaluator {
   *#schedule(inputs: readonly ServerValue[], polynomialSize: number): Generator<PbsRequest[], ServerValue[], LweBatch[][]> {
     const values = this.#start(inputs);
     const pending = this.graph.nodes.filter((n) => values[n.id] === undefined && this.plan.live.has(n.id));
-    while (pending.length > 0) {
+    const extracting: Extracting[] = [];
+    while (pending.length > 0 || extracting.length > 0) {
       // One pass in topological order computes everything that needs no pending lookup; the lookup groups
-      // whose input is ready form the layer.
+      // whose input is ready, and the next bit of every extraction in progress, form the layer.
       const layer = new Set<LookupGroup>();
       let kept = 0;
       for (const n of pending) {
         if (!n.args.every((a) => values[a] !== undefined)) { pending[kept++] = n; continue; }
-        if (isLookup(n) && n.encrypted) layer.add(this.#group(n));
+        const ex = this.plan.extractions.get(n.id);
+        if (ex !== undefined) {
+          const e = this.#startExtraction(ex, values[n.args[0]!] as LweBatch);
+          if (e.next >= ex.lsbs) values[n.id] = e.t; // nothing to extract: round(x) is x
+          else extracting.push(e);
+        }
+        else if (isLookup(n) && n.encrypted) layer.add(this.#group(n));
         else values[n.id] = this.#node(n, values);
       }
       pending.length = kept;
-      if (layer.size === 0) {
+      if (layer.size === 0 && extracting.length === 0) {
         if (pending.length > 0) throw new GraphError(`${nodeName(pending[0]!)}: its arguments are never computed`);
         break;
       }
       const groups = [...layer];
       const xs = groups.map((g) => values[g.input] as LweBatch);
-      const outs = yield groups.map((g, i) => ({ batch: this.#pbsInput(g, xs[i]!), table: this.#table(g, polynomialSize) }));
+      const outs = yield [
+        ...groups.map((g, i) => ({ batch: this.#pbsInput(g, xs[i]!), table: this.#table(g, polynomialSize) })),
+        ...extracting.map((e) => this.#bitRequest(e, polynomialSize)),
+      ];
       groups.forEach((g, i) => this.#groupOutputs(g, xs[i]!, outs[i]!, values));
+      extracting.forEach((e, i) => this.#clearBit(e, outs[groups.length + i]![0]!));
+      // Finished extractions make their value available to the next pass.
+      for (let i = extracting.length - 1; i >= 0; i--) {
+        const e = extracting[i]!;
+        if (e.next >= e.plan.lsbs) { values[e.plan.node] = e.t; extracting.splice(i, 1); }
+      }
     }
     return this.graph.outputs.map((id) => values[id]!);
   }
 
   #needKeys(keys: Bootstrapper | undefined): void {
-    if (this.plan.lookups.size > 0 && keys === undefined) throw new GraphError("this circuit has lookups: it needs evaluation keys");
+    const extracts = [...this.plan.extractions.values()].some((e) => e.fromBit < e.lsbs);
+    if ((this.plan.lookups.size > 0 || extracts) && keys === undefined) {
+      throw new GraphError("this circuit has lookups: it needs evaluation keys");
+    }
   }
 
   /** The value array with the inputs in place. */
@@ -123,6 +151,50 @@ export class Evaluator {
     const g = this.#groupOf.get(n.id);
     if (g === undefined) throw new GraphError(`${nodeName(n)}: no lookup plan`);
     return g;
+  }
+
+  /** t = x + 2^(lsbs − 1): round to nearest is the truncation of t (ExtractionPlan). */
+  #startExtraction(plan: ExtractionPlan, x: LweBatch): Extracting {
+    // Nothing to extract when the low bits are known zero: round(x) is x.
+    if (plan.fromBit >= plan.lsbs) return { plan, t: x, next: plan.fromBit };
+    return { plan, t: addPlain(x, 2 ** (plan.lsbs - 1), cipherEncoding(plan.bits)), next: plan.fromBit };
+  }
+
+  /**
+   * The PBS reading bit i of t: t·2^(bits − i) puts it on the padding bit (the bits below are cleared, the
+   * ones above leave the torus), plus 2^61, a quarter turn's half, which centres both outcomes in the sign
+   * table's halves: bit 0 reads +c, bit 1 reads −c, c = Δ/2 of the region.
+   */
+  #bitRequest(e: Extracting, polynomialSize: number): PbsRequest {
+    const { bits } = e.plan;
+    const shifted = mulScalar(e.t, 2 ** (bits - e.next));
+    return {
+      batch: addPlain(shifted, 2 ** (bits - 2), cipherEncoding(bits)).withEncoding(cipherEncoding(1)),
+      table: this.#signTable(bits, polynomialSize),
+    };
+  }
+
+  /** b = c − out is bit·Δ (0 or 1 in the region's encoding); t −= b·2^i. */
+  #clearBit(e: Extracting, out: LweBatch): void {
+    const { bits } = e.plan;
+    const b = addPlain(neg(out), 1, cipherEncoding(bits + 1)).withEncoding(cipherEncoding(bits));
+    e.t = sub(e.t, e.next === 0 ? b : mulScalar(b, 2 ** e.next));
+    e.next++;
+  }
+
+  /** The sign table of bit extraction: every box c = Δ/2 of a `bits` region (2^(63 − bits − 1)). */
+  #signTable(bits: number, polynomialSize: number): LookupTable {
+    const key = `sign:${polynomialSize}:${bits}`;
+    let t = this.#tables.get(key);
+    if (t === undefined) {
+      const member: LookupPlan = {
+        node: -1, kind: "lut", input: -1, lo: 0, hi: 1, step: 1, approximate: false, inputBits: 1, inBits: 1, outBits: bits + 1,
+        norm2: 0, freshNorm2: 0, pbsNorm2: 0, values: Float64Array.of(1, 1),
+      };
+      t = groupPolynomial({ members: [member], input: -1, lo: 0, step: 1, inputBits: 1, bits: 1, inBits: 1 }, polynomialSize);
+      this.#tables.set(key, t);
+    }
+    return t;
   }
 
   /** The group's PBS message: the input offset by −lo, scaled to the group's precision (compiler/encoding.ts). */

@@ -9,7 +9,7 @@ import {
   ParameterMismatchError, PbsWorkerPool, type PbsWorkerPoolOptions, ServerKey, type ServerKeyOptions, type TfheParameters,
 } from "../tfhe/index.js";
 import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
-import { type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS } from "./encoding.js";
+import { type ExtractionPlan, type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS } from "./encoding.js";
 import { type EvaluationPlan, Evaluator, type ServerValue } from "./evaluator.js";
 import { graphFromJson, graphToJson } from "./graph-codec.js";
 import { InputOutOfRangeError } from "./errors.js";
@@ -27,6 +27,8 @@ export interface ServerSpec {
   readonly graph: Graph;
   /** Encrypted lookups by node id (those that contribute to an output). */
   readonly lookups: ReadonlyMap<number, LookupPlan>;
+  /** Exact rounds of wide values, by bit extraction, by node id. */
+  readonly extractions: ReadonlyMap<number, ExtractionPlan>;
   /**
    * The accepted range of each input, in input order. The server checks clear inputs against it (it sees
    * them); every range in the graph, hence every lookup table, was derived from these.
@@ -40,7 +42,7 @@ export class CircuitServer {
   readonly #outputs: ValueSpec[];
 
   constructor(readonly spec: ServerSpec) {
-    const plan: EvaluationPlan = { nodeBits: spec.nodeBits, lookups: spec.lookups, live: liveNodes(spec.graph) };
+    const plan: EvaluationPlan = { nodeBits: spec.nodeBits, lookups: spec.lookups, extractions: spec.extractions, live: liveNodes(spec.graph) };
     this.#evaluator = new Evaluator(spec.graph, plan);
     const specOf = (id: number): ValueSpec => ({
       shape: spec.graph.nodes[id]!.shape, encrypted: spec.graph.nodes[id]!.encrypted, bits: spec.nodeBits[id]!,
@@ -139,23 +141,28 @@ export class CircuitServer {
   }
 
   serialize(): Uint8Array {
-    const { params, nodeBits, linearOnly, graph, lookups, inputRanges } = this.spec;
+    const { params, nodeBits, linearOnly, graph, lookups, extractions, inputRanges } = this.spec;
     const plans = [...lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) }));
-    return encodeArtifact(SERVER_TYPE, { nodeBits: [...nodeBits], linearOnly, graph: graphToJson(graph), lookups: plans, inputRanges }, params);
+    return encodeArtifact(SERVER_TYPE, { nodeBits: [...nodeBits], linearOnly, graph: graphToJson(graph), lookups: plans, extractions: [...extractions.values()], inputRanges }, params);
   }
 
   /** Decodes a server spec: the graph is re-verified, every lookup plan checked against it. */
   static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitServer {
     const { params, json } = decodeArtifact(bytes, SERVER_TYPE, "server spec", opts);
-    const o = json as { nodeBits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; inputRanges?: unknown } | null;
+    const o = json as { nodeBits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; extractions?: unknown; inputRanges?: unknown } | null;
     if (typeof o !== "object" || o === null) invalid("server spec must be an object");
     if (typeof o.linearOnly !== "boolean") invalid("server spec: bad linearOnly");
     const graph = graphFromJson(o.graph);
     const nodeBits = parseNodeBits(o.nodeBits, graph);
     const lookups = parseLookups(o.lookups, graph, nodeBits, params.polynomialSize);
-    if (o.linearOnly !== (lookups.size === 0)) invalid("server spec: linearOnly disagrees with the lookups");
+    const extractions = parseExtractions(o.extractions, graph, nodeBits, lookups);
+    const live = liveNodes(graph);
+    for (const n of graph.nodes) {
+      if (n.kind === "round" && n.encrypted && live.has(n.id) && !lookups.has(n.id) && !extractions.has(n.id)) invalid(`${nodeName(n)}: no lookup or extraction plan`);
+    }
+    if (o.linearOnly !== (lookups.size === 0 && extractions.size === 0)) invalid("server spec: linearOnly disagrees with the lookups");
     const inputRanges = parseInputRanges(o.inputRanges, graph);
-    return new CircuitServer({ params, nodeBits, linearOnly: o.linearOnly, graph, lookups, inputRanges });
+    return new CircuitServer({ params, nodeBits, linearOnly: o.linearOnly, graph, lookups, extractions, inputRanges });
   }
 }
 
@@ -187,6 +194,34 @@ function parseNodeBits(json: unknown, graph: Graph): number[] {
     }
   }
   return bits as number[];
+}
+
+/** Bit extractions: live encrypted exact rounds with no lookup plan, fields consistent with the graph. */
+function parseExtractions(json: unknown, graph: Graph, nodeBits: readonly number[], lookups: ReadonlyMap<number, LookupPlan>): Map<number, ExtractionPlan> {
+  if (json === undefined) return new Map();
+  if (!Array.isArray(json)) invalid("server spec: extractions must be an array");
+  const live = liveNodes(graph);
+  const plans = new Map<number, ExtractionPlan>();
+  for (const v of json as unknown[]) {
+    const e = v as Partial<Record<keyof ExtractionPlan, unknown>> | null;
+    if (typeof e !== "object" || e === null || !Number.isInteger(e.node)) invalid("extraction plan: bad node");
+    const n = graph.nodes[e.node as number];
+    if (n === undefined || n.kind !== "round" || n.approximate === true || !n.encrypted || !live.has(n.id) || plans.has(n.id) || lookups.has(n.id)) {
+      invalid(`extraction plan for %${String(e.node)}: not a live exact encrypted round without a lookup (or listed twice)`);
+    }
+    const where = `extraction plan for ${nodeName(n)}`;
+    const bits = nodeBits[n.id]!;
+    if (e.input !== n.args[0] || e.lsbs !== n.lsbs || e.bits !== bits) invalid(`${where}: input, lsbs or bits disagree with the graph`);
+    // bits + 1 ≤ 30 (the sign table's output encoding), and 2 ≤ bits (the 2^61 offset is 2^(bits − 2) units).
+    if (bits < 2 || bits + 1 > MAX_LINEAR_CIRCUIT_BITS || n.lsbs > bits) invalid(`${where}: a ${bits}-bit region cannot extract ${n.lsbs} bits`);
+    if (!Number.isInteger(e.fromBit) || (e.fromBit as number) < 0 || (e.fromBit as number) > n.lsbs) invalid(`${where}: bad fromBit`);
+    for (const k of ["freshNorm2", "pbsNorm2"] as const) if (typeof e[k] !== "number" || !((e[k] as number) >= 0)) invalid(`${where}: bad ${k}`);
+    plans.set(n.id, {
+      node: n.id, input: n.args[0]!, lsbs: n.lsbs, fromBit: e.fromBit as number, bits,
+      freshNorm2: e.freshNorm2 as number, pbsNorm2: e.pbsNorm2 as number,
+    });
+  }
+  return plans;
 }
 
 function parseLookups(json: unknown, graph: Graph, nodeBits: readonly number[], polynomialSize: number): Map<number, LookupPlan> {
@@ -229,7 +264,9 @@ function parseLookups(json: unknown, graph: Graph, nodeBits: readonly number[], 
     });
   }
   for (const n of graph.nodes) {
-    if ((n.kind === "lut" || n.kind === "round") && n.encrypted && live.has(n.id) && !plans.has(n.id)) invalid(`${nodeName(n)}: no lookup plan`);
+    // An exact round of a wide value has an extraction plan instead (checked once both are parsed).
+    const extractable = n.kind === "round" && n.approximate !== true;
+    if ((n.kind === "lut" || n.kind === "round") && n.encrypted && live.has(n.id) && !plans.has(n.id) && !extractable) invalid(`${nodeName(n)}: no lookup plan`);
   }
   return plans;
 }

@@ -143,9 +143,10 @@ test("2-layer integer MLP with matmul, round and a relu lookup: exact affine ran
   // Σw²: max column Σ W1², + 1 for round's low-bit lookup; then a fresh lookup output through W2.
   const colNorm = (W: number[][]) => Math.max(...W[0]!.map((_, j) => W.reduce((s, row) => s + row[j]! ** 2, 0)));
   assert.equal(c.bounds.nodes[mm1!]!.norm2, colNorm(W1));
-  assert.equal(l.norm2, colNorm(W1) + 1);
+  // The accumulator spans 9 bits: round extracts its 3 low bits (b_j weighted 2^j: Σw² 1 + 4 + 16).
+  assert.equal(l.norm2, colNorm(W1) + 1 + 4 + 16);
   assert.equal(c.bounds.nodes[mm2!]!.norm2, colNorm(W2));
-  assert.equal(c.bounds.maxLutNorm2, colNorm(W1) + 1);
+  assert.equal(c.bounds.maxLutNorm2, colNorm(W1) + 21);
   assertTablesMatch(c);
   X.forEach((x, i) => assert.deepEqual(toNested(c.runClear(x)[0]!), y[i]!.map((v) => v + 0)));
   // Without the round the lookup would need 10 bits: the error names the node and the fix, and the fix works.
@@ -278,10 +279,11 @@ test("maxLutBits is configurable; clear lookups need no table and no limit", () 
     e instanceof BoundsError && e.node === 1 && /6 bits, above maxLutBits = 5; .*round\(x, 2, \{ approximate: true \}\)/.test(e.message));
   // round(x, 1) is not enough: 63 rounds up to 64, and [0, 64] / 2 still needs 6 bits.
   assert.throws(() => compile((x) => lut(round(x, 1), (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 }), BoundsError);
-  // An exact round of a 6-bit x is itself a 6-bit lookup: refused when planned, naming the approximate one.
+  // An exact round of a 6-bit x would be a 6-bit lookup: above the limit, it extracts its 2 low bits instead.
   const exact = compile((x) => lut(round(x, 2), (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 });
   assert.equal(exact.bounds.maxLutInputBits, 5);
-  assert.throws(() => exact.encoding, (e: unknown) => e instanceof BoundsError && /round\(x, 2, \{ approximate: true \}\)/.test(e.message));
+  assert.equal(exact.encoding.extractions.size, 1);
+  assert.equal(exact.encoding.pbsCount, 2 + 1, "two extracted bits, then the lookup");
   // The advice, followed: one 5-bit PBS reading x's top bits (round and lookup fused).
   const approx = compile((x) => lut(round(x, 2, { approximate: true }), (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 });
   assert.equal(approx.encoding.lookups.size, 1);

@@ -58,7 +58,7 @@ test("fusion work is linear in the graph: 4× the summed lookups cost ≤ 4.5× 
 
 test("CircuitServer.deserialize of 4000 summed lookups of one input (1.2 MB) decodes and keeps every lookup", () => {
   const { graph, lookups } = summedLookups(4000);
-  const bytes = new CircuitServer({ params: PARAM_MESSAGE_2, nodeBits: graph.nodes.map(() => BITS), linearOnly: false, graph, lookups, inputRanges: [{ min: 0, max: 1 }] }).serialize();
+  const bytes = new CircuitServer({ params: PARAM_MESSAGE_2, nodeBits: graph.nodes.map(() => BITS), linearOnly: false, graph, lookups, extractions: new Map(), inputRanges: [{ min: 0, max: 1 }] }).serialize();
   assert.ok(bytes.length > 1_000_000);
   // Before the budget this took hours (≈ k^3.7: 800 lookups already took 23 s).
   const server = CircuitServer.deserialize(bytes);

@@ -61,13 +61,24 @@ test("a 1-bit lookup next to a 7-bit value: two regions, the PBS at 1 bit, cheap
   }
 });
 
-test("a 12-bit accumulator: exact round refused with advice that works; approximate round + relu is one small PBS", () => {
+test("a 12-bit accumulator: exact round by bit extraction (7 one-bit PBS), approximate round + relu in one small PBS", () => {
   const w = [37, -21, 45, 29];
   const inputset = [[[0, 0, 0, 0]], [[15, 15, 15, 15]], [[3, 9, 1, 12]]];
   const acc = (x: number[]) => x.reduce((s, v, i) => s + v * w[i]!, 0);
-  // Exact: round is a lookup over the accumulator's whole range (12 bits): refused, naming the fix.
-  assert.throws(() => compile((x) => relu(round(x.dot(w), 6)), { x: "encrypted" }, inputset).encoding, (e: unknown) =>
-    e instanceof BoundsError && /round\(x, 6, \{ approximate: true \}\)/.test(e.message));
+  // Exact: the accumulator is too wide for one lookup over it, so its 7 low bits are extracted, one 1-bit
+  // PBS each (small parameters), then relu reads the rounded value (5 bits): exact on every input.
+  const exact = compile((x) => relu(round(x.dot(w), 7)), { x: "encrypted" }, inputset);
+  try {
+    assert.equal(exact.encoding.extractions.size, 1);
+    assert.deepEqual(exact.statistics.pbsByPrecision.map((p) => p.bits), [1, exact.encoding.groups[0]!.bits]);
+    assert.equal(exact.statistics.lookupLayers.length, 7 + 1);
+    for (const x of [[15, 0, 15, 15], [0, 15, 0, 0], [7, 3, 11, 2], [1, 2, 3, 4]]) {
+      assert.deepEqual(exact.encryptRunDecrypt(x).map(toNested), [Math.max(0, nearest(acc(x), 7))], `exact round of ${acc(x)}`);
+    }
+    assert.deepEqual(deployed(exact, [9, 14, 2, 6]), [[Math.max(0, nearest(acc([9, 14, 2, 6]), 7))]]);
+  } finally {
+    exact.dispose();
+  }
   const c = compile((x) => [relu(round(x.dot(w), 7, { approximate: true })), x.dot(w)], { x: "encrypted" }, inputset);
   try {
     // relu∘round~ fused: one lookup reading the accumulator's top bits: [−315, 1665] / 128 → 18 entries, 5 bits.
