@@ -75,6 +75,8 @@ export interface Bounds {
   readonly maxLutNorm2: number;
   /** Max Σw² over all encrypted nodes (outputs included: it bounds the noise of lookup-free circuits). */
   readonly maxNorm2: number;
+  /** Encrypted lookups too wide for one table that are step functions (compile lowers them: passes.ts). */
+  readonly wideSteps: readonly WideStep[];
 }
 
 /** Smallest width holding [min, max]: unsigned if min ≥ 0, else two's complement. */
@@ -159,6 +161,7 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
 
   const zeros = zeroLsbsOf(graph);
   const luts: { -readonly [K in keyof LutBounds]: LutBounds[K] }[] = [];
+  const wideSteps: WideStep[] = [];
   const clearTables = new Map<number, LutTable>();
   // The inputset fixes only what the client accepts: an encrypted input's whole bit width (of its range
   // with the margin), a clear input's range with the margin (checked in the clear on both sides). Every
@@ -178,7 +181,17 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
         clearTables.set(n.id, table);
         return elementRanges(input, (v) => table.values[v - table.min]!, 1);
       }
-      const lut = buildTable(n, input, zeros[n.args[0]!]!, maxLutBits);
+      let lut: ReturnType<typeof buildTable>;
+      try {
+        lut = buildTable(n, input, zeros[n.args[0]!]!, maxLutBits);
+      } catch (e) {
+        // Too wide for one lookup: a step function (a comparison) is lowered by compile to a lookup of the
+        // truncated difference to its threshold (passes.ts lowerWideSteps); anything else stays an error.
+        const step = e instanceof BoundsError && n.readLsbs === undefined ? stepFunction(n, input, zeros[n.args[0]!]!) : undefined;
+        if (step === undefined) throw e;
+        wideSteps.push({ node: n.id, ...step });
+        return Array.from(input.lo, () => ({ lo: Math.min(step.below, step.atOrAbove), hi: Math.max(step.below, step.atOrAbove) }));
+      }
       luts.push(lut);
       if (n.readLsbs !== undefined) {
         // Either neighbour of a tie may be read in FHE: an element's range covers both roundings.
@@ -204,11 +217,40 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
     return { min, max, measuredMin: lo[n.id]!, measuredMax: hi[n.id]!, ...bitWidth(min, max), zeroLsbs: zeros[n.id]!, norm2: norm2[n.id]!, freshNorm2: split.fresh[n.id]!, pbsNorm2: split.pbs[n.id]! };
   });
   return {
-    nodes, luts, clearTables, maxLutBits,
+    nodes, luts, clearTables, maxLutBits, wideSteps,
     maxLutInputBits: maxOf(luts.map((l) => l.inputBits), 0),
     maxLutNorm2: maxOf(luts.map((l) => l.norm2), 0),
     maxNorm2: maxOf(nodes.map((b) => b.norm2), 0),
   };
+}
+
+/** A lookup f with f(v) = below for v < threshold, atOrAbove for v ≥ threshold, over its input's range. */
+export interface WideStep {
+  readonly node: number;
+  readonly threshold: number;
+  readonly below: number;
+  readonly atOrAbove: number;
+}
+
+/** Largest domain scanned for a step function. */
+const MAX_STEP_SCAN = 2 ** 22;
+
+/** f as a step function over the input's range (at most one change of value), or undefined. */
+function stepFunction(n: Extract<Node, { kind: "lut" }>, input: NodeRanges, zeroLsbs: number): Omit<WideStep, "node"> | undefined {
+  const step = 2 ** zeroLsbs;
+  const lo = Math.floor(input.min / step) * step, hi = Math.ceil(input.max / step) * step;
+  if ((hi - lo) / step + 1 > MAX_STEP_SCAN) return undefined;
+  const f0 = n.fn(lo);
+  if (!Number.isSafeInteger(f0)) return undefined;
+  let threshold = hi + step, after = f0;
+  for (let v = lo + step; v <= hi; v += step) {
+    const y = n.fn(v);
+    if (y === (threshold <= hi ? after : f0)) continue;
+    if (threshold <= hi || !Number.isSafeInteger(y)) return undefined; // a second change: not a step
+    threshold = v;
+    after = y;
+  }
+  return { threshold, below: f0, atOrAbove: after };
 }
 
 /** Largest domain a clear lookup is tabulated over to bound its outputs. */

@@ -5,7 +5,7 @@ import { describe, graphText } from "./describe.js";
 import { GraphError } from "../runtime/errors.js";
 import type { Graph } from "../runtime/ir.js";
 import { evaluate } from "./interpreter.js";
-import { attachTables, fuseLookupChains, lowerBivariateLookups, mergeDuplicateLookups } from "./passes.js";
+import { attachTables, fuseLookupChains, lowerBivariateLookups, lowerWideSteps, mergeDuplicateLookups } from "./passes.js";
 import type { Shape } from "../runtime/shape.js";
 import { type Tensor, type TensorLike, toTensor } from "../runtime/tensor.js";
 import { type InputSpec, type TraceFn, trace } from "./tracer.js";
@@ -223,6 +223,11 @@ export function compile(fn: TraceFn, spec: InputSpec, inputset: readonly Sample[
   const lowered = lowerBivariateLookups(traced, (id) => bounds.nodes[id]!);
   if (lowered !== traced) {
     traced = lowered;
+    bounds = inferBounds(traced, inputset, options);
+  }
+  // Comparisons of values too wide for one lookup become a lookup of the truncated difference.
+  if (bounds.wideSteps.length > 0) {
+    traced = lowerWideSteps(traced, bounds.wideSteps, (id) => bounds.nodes[id]!, bounds.maxLutBits);
     bounds = inferBounds(traced, inputset, options);
   }
   // Chains of lookups become one lookup (composed table) where the inner input fits the lookup limit.

@@ -31,7 +31,7 @@ function opText(node: Node): string {
       const table = t === undefined ? "" : `, table=[${t.min}..${t.min + (t.values.length - 1) * t.step}${t.step > 1 ? ` step ${t.step}` : ""}]`;
       return `lut(${args[0]}, ${node.label}${table})`;
     }
-    case "round": return `round(${args[0]}, lsbs=${node.lsbs})`;
+    case "round": return `${node.truncate === true ? "truncate" : "round"}(${args[0]}, lsbs=${node.lsbs}${node.approximate === true ? ", approximate" : ""})`;
     default: return `${node.kind}(${args.join(", ")})`;
   }
 }

@@ -18,7 +18,7 @@ import { type Bounds, type NodeBounds, rangeOfWidth, roundExtraction } from "./b
 import { BoundsError } from "../runtime/errors.js";
 import { type Graph, liveNodes, nodeName } from "../runtime/ir.js";
 import { sizeOf } from "../runtime/shape.js";
-import { roundLsbs } from "../runtime/tensor-ops.js";
+import { roundNode } from "../runtime/tensor-ops.js";
 
 export interface CircuitEncoding {
   /** Largest message space of any region (bits). */
@@ -114,7 +114,10 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
         // The region holds the extracted bits, the 2^61 offset (2^(bits − 2) units) and the sign table's
         // output encoding (bits + 1 ≤ 30).
         need(x, Math.max(2, n.lsbs), `round(x, ${n.lsbs}) extracts its low bits`);
-        extractions.set(n.id, { node: n.id, input: x, lsbs: n.lsbs, fromBit: extraction.fromBit, bits: 0, freshNorm2: xb.freshNorm2, pbsNorm2: xb.pbsNorm2 });
+        extractions.set(n.id, {
+          node: n.id, input: x, lsbs: n.lsbs, truncate: n.truncate === true, fromBit: extraction.fromBit, bits: 0,
+          freshNorm2: xb.freshNorm2, pbsNorm2: xb.pbsNorm2,
+        });
         continue;
       }
       const lo = Math.floor(xb.min / step) * step;
@@ -149,7 +152,7 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
     for (let i = 0; i < values.length; i++) {
       const v = d.lo + Math.min(i, d.entries - 1) * d.step; // indices past the domain never occur: repeat the last
       // An approximate round returns the multiple itself; an exact one the correction x − round(x).
-      if (n.kind === "round") values[i] = d.approximate ? v : v - roundLsbs(v, n.lsbs);
+      if (n.kind === "round") values[i] = d.approximate ? v : v - roundNode(v, n);
       else values[i] = n.kind === "lut" ? n.table!.values[Math.min(i, d.entries - 1)]! : 0;
     }
     const xb = bounds.nodes[x]!;

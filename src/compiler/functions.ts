@@ -13,6 +13,11 @@ export function lut(x: Tracer, f: (v: number) => number, label?: string): Tracer
   return tracerOf(x, "lut").lut(f, label);
 }
 
+/** truncate(x, lsbs): x down to a multiple of 2^lsbs (floor, exact). */
+export function truncate(x: Tracer, lsbs: number): Tracer {
+  return tracerOf(x, "truncate").truncate(lsbs);
+}
+
 /** f(x, y) element-wise by a lookup of two values (one PBS per element when encrypted); one side may be clear. */
 export function lut2(x: Operand, y: Operand, f: (x: number, y: number) => number, label?: string): Tracer {
   return x instanceof Tracer ? x.lut2(y, f, label) : tracerOf(y, "lut2").lut2(x, (b, a) => f(a, b), label);

@@ -9,7 +9,7 @@ export {
   type InputSpec, type TraceFn,
 } from "./tracer.js";
 export {
-  lut, lut2, round, relu, abs, clip, minimum, maximum, matmul, concat, stack, array, zeros, ones, where, transpose,
+  lut, lut2, round, truncate, relu, abs, clip, minimum, maximum, matmul, concat, stack, array, zeros, ones, where, transpose,
   expandDims, squeeze, sum, amax, amin, index, conv2d, maxpool2d, avgpool2d,
 } from "./functions.js";
 export type { Conv2dOptions, Pool2dOptions, AvgDivisor } from "./nn.js";

@@ -11,7 +11,7 @@ import { EvaluationError } from "../runtime/errors.js";
 import { type Graph, MOVE_KINDS, type Node, nodeName } from "../runtime/ir.js";
 import { BOUND_FNS, evalNode } from "../runtime/clear-node.js";
 import { broadcastMap, sizeOf } from "../runtime/shape.js";
-import { roundLsbs } from "../runtime/tensor-ops.js";
+import { roundNode } from "../runtime/tensor-ops.js";
 import type { Tensor } from "../runtime/tensor.js";
 
 export interface Interval {
@@ -203,7 +203,7 @@ export class RangeAnalysis {
         const step = 2 ** n.lsbs;
         return Array.from({ length: size }, (_, i) => this.#fresh(n.approximate === true
           ? { lo: Math.floor(lo[i]! / step) * step, hi: Math.ceil(hi[i]! / step) * step }
-          : { lo: roundLsbs(lo[i]!, n.lsbs), hi: roundLsbs(hi[i]!, n.lsbs) }));
+          : { lo: roundNode(lo[i]!, n), hi: roundNode(hi[i]!, n) })); // monotone
       }
       default: {
         if (!MOVE_KINDS.has(n.kind)) throw new Error(`range analysis: no rule for ${nodeName(n)}`);

@@ -1,7 +1,8 @@
 // Graph rewrites. Each returns a new graph and verifies it, as every pass must.
 import { EvaluationError } from "../runtime/errors.js";
 import { type Graph, type LutTable, type Node, type OpAttrs, deriveNode, liveNodes, nodeName, verify } from "../runtime/ir.js";
-import { roundLsbs } from "../runtime/tensor-ops.js";
+import { roundNode } from "../runtime/tensor-ops.js";
+import { bitWidth, type WideStep } from "./bounds.js";
 
 /** Drops nodes that no output depends on and renumbers the rest (order preserved, so still topological). */
 export function eliminateDeadNodes(graph: Graph): Graph {
@@ -48,7 +49,12 @@ export function mergeDuplicateLookups(graph: Graph): { graph: Graph; merged: num
     if (n.encrypted && n.kind === "lut" && n.table !== undefined) {
       key = `lut ${n.args[0]} ${n.readLsbs ?? 0} ${n.table.min} ${n.table.step} ${n.table.values.join(",")}`;
     } else if (n.encrypted && n.kind === "round") {
-      key = `round ${n.args[0]} ${n.lsbs} ${n.approximate === true}`;
+      key = `round ${n.args[0]} ${n.lsbs} ${n.approximate === true} ${n.truncate === true}`;
+    } else if (n.kind !== "input" && n.kind !== "lut" && n.kind !== "lut2") {
+      // Pure linear and structural nodes: same op, attributes, arguments and shape compute the same
+      // ciphertexts (x.lt(y) and x.ge(y) each trace x − y; one is enough).
+      const { id: _, args, shape, encrypted: __, ...attrs } = n;
+      key = `${n.kind} ${args.join(",")} ${shape.join("x")} ${JSON.stringify(attrs, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v))}`;
     }
     if (key !== undefined) {
       const first = seen.get(key);
@@ -66,8 +72,8 @@ export function mergeDuplicateLookups(graph: Graph): { graph: Graph; merged: num
 function univariate(n: Node): { f: (v: number) => number; label: string } | undefined {
   if (n.kind === "lut") return { f: n.fn, label: n.label };
   if (n.kind === "round") {
-    const lsbs = n.lsbs;
-    return { f: (v) => roundLsbs(v, lsbs), label: `round(${lsbs})` };
+    const node = n;
+    return { f: (v) => roundNode(v, node), label: `${n.truncate === true ? "truncate" : "round"}(${n.lsbs})` };
   }
   return undefined;
 }
@@ -161,6 +167,49 @@ export function lowerBivariateLookups(graph: Graph, range: (id: number) => { rea
     const f = n.fn;
     const fn = (i: number): number => f(xMin + Math.floor(i / S), yMin + (i % S));
     remap.set(n.id, push({ kind: "lut", fn, label: `${n.label}∘pack` }, [p.id]));
+  }
+  const out: Graph = { nodes, inputs: graph.inputs.map((id) => remap.get(id)!), outputs: graph.outputs.map((id) => remap.get(id)!) };
+  verify(out);
+  return eliminateDeadNodes(out);
+}
+
+/**
+ * Lowers each encrypted step-function lookup whose input is too wide for one table (a comparison of wide
+ * values: f(v) = below for v < t, atOrAbove for v ≥ t) to a lookup of the truncated difference:
+ * truncate(x − t, k) ≥ 0 exactly when x ≥ t (floor keeps the sign), and with k low bits gone it fits a
+ * table of maxLutBits. The truncation extracts those k bits one 1-bit PBS each (encoding.ts), so a
+ * 16-bit comparison costs about 8 small PBS and one lookup rather than a lookup over 2^16 values.
+ */
+export function lowerWideSteps(graph: Graph, steps: readonly WideStep[], range: (id: number) => { readonly min: number; readonly max: number }, maxLutBits: number): Graph {
+  if (steps.length === 0) return graph;
+  const byNode = new Map(steps.map((s) => [s.node, s]));
+  const nodes: Node[] = [];
+  const remap = new Map<number, number>();
+  const push = (op: OpAttrs, args: readonly number[], shape?: readonly number[]): number => {
+    const id = nodes.length;
+    const d = deriveNode(op, args.map((a) => nodes[a]!), shape, `%${id} = ${op.kind} (lowering a wide comparison)`);
+    nodes.push({ ...op, id, args: [...args], shape: d.shape, encrypted: d.encrypted } as Node);
+    return id;
+  };
+  for (const n of graph.nodes) {
+    const args = n.args.map((a) => remap.get(a)!);
+    const step = byNode.get(n.id);
+    if (step === undefined || n.kind !== "lut") {
+      const { id: _, args: __, shape, encrypted: ___, ...op } = n;
+      remap.set(n.id, push(op as OpAttrs, args, shape));
+      continue;
+    }
+    const { min, max } = range(n.args[0]!);
+    const t = step.threshold;
+    // Truncate down to a 2-bit value (its sign is all the lookup reads): 1-bit extractions are cheap, a
+    // wide final lookup is not (its PBS needs N ≥ 2^bits).
+    const target = Math.min(maxLutBits, 2);
+    let k = 1;
+    while (k < 52 && bitWidth(Math.floor((min - t) / 2 ** k), Math.floor((max - t) / 2 ** k)).bits > target) k++;
+    const d = t === 0 ? args[0]! : push({ kind: "sub" }, [args[0]!, push({ kind: "constant", value: Float64Array.of(t) }, [], [])]);
+    const truncated = push({ kind: "round", lsbs: k, truncate: true }, [d]);
+    const { below, atOrAbove } = step;
+    remap.set(n.id, push({ kind: "lut", fn: (v) => (v >= 0 ? atOrAbove : below), label: `${n.label}∘truncate(${k})` }, [truncated]));
   }
   const out: Graph = { nodes, inputs: graph.inputs.map((id) => remap.get(id)!), outputs: graph.outputs.map((id) => remap.get(id)!) };
   verify(out);

@@ -4,7 +4,7 @@
 // a failure moves the index one box up or down, which is what noise crossing half a box does (for a flat
 // f the value may not change). Outputs are lifted to their range mod 2p like decryption.
 import { constraintVariance, pFail } from "../tfhe/index.js";
-import { roundLsbs } from "../runtime/tensor-ops.js";
+import { roundLsbs, truncLsbs } from "../runtime/tensor-ops.js";
 import { type CircuitEncoding, decodeRange, groupLookupAt } from "./encoding.js";
 import { liftResidue, mod } from "../runtime/encoding.js";
 import type { Bounds } from "./bounds.js";
@@ -59,7 +59,7 @@ export function simulateGraph(
       values.push({
         shape: n.shape,
         data: Float64Array.from(args[0]!.data, (v) => {
-          let r = roundLsbs(v, extraction.lsbs);
+          let r = extraction.truncate ? truncLsbs(v, extraction.lsbs) : roundLsbs(v, extraction.lsbs);
           for (let i = extraction.fromBit; i < extraction.lsbs; i++) if (q > 0 && random() < q) r += (random() < 0.5 ? -1 : 1) * 2 ** i;
           return r;
         }),

@@ -572,6 +572,13 @@ export class Tracer {
     return this.lut2(other, (x, y) => (y >= 0 ? Math.floor(x / 2 ** y) : NaN), "shr");
   }
   /** Nearest multiple of 2^lsbs: shrinks the precision a later lookup sees by lsbs bits. */
+  /**
+   * The multiple of 2^lsbs at or below the value (floor; exact): as `round`, one lookup over a narrow
+   * input, or bit extraction for a wide one. Comparisons of wide values use it (compile lowers them).
+   */
+  truncate(lsbs: number): Tracer {
+    return this.builder.push({ kind: "round", lsbs, truncate: true }, [this]);
+  }
   round(lsbs: number, options: RoundOptions = {}): Tracer {
     if (options.approximate !== true) return this.builder.push({ kind: "round", lsbs }, [this]);
     return this.builder.push({ kind: "round", lsbs, approximate: true }, [this]);

@@ -58,7 +58,7 @@ export function evalNode(node: Node, args: readonly Tensor[], input: () => Tenso
       }
       return r + 0;
     });
-    case "round": return k.map(a, (x) => k.roundLsbs(x, node.lsbs));
+    case "round": return k.map(a, (x) => k.roundNode(x, node));
     case "bound": {
       // The lowering must be exact: check it here, where it is cheap (the clear reference).
       const f = BOUND_FNS[node.op];

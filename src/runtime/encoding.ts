@@ -56,6 +56,8 @@ export interface ExtractionPlan {
   readonly node: number;
   readonly input: number;
   readonly lsbs: number;
+  /** Floor (truncation) rather than round to nearest: no 2^(lsbs−1) added first. */
+  readonly truncate: boolean;
   /** Bits below this are known zero (nothing to extract). */
   readonly fromBit: number;
   /** Message space of the input's region (the round's own). */

@@ -156,7 +156,7 @@ export class Evaluator {
   /** t = x + 2^(lsbs − 1): round to nearest is the truncation of t (ExtractionPlan). */
   #startExtraction(plan: ExtractionPlan, x: LweBatch): Extracting {
     // Nothing to extract when the low bits are known zero: round(x) is x.
-    if (plan.fromBit >= plan.lsbs) return { plan, t: x, next: plan.fromBit };
+    if (plan.fromBit >= plan.lsbs || plan.truncate) return { plan, t: x, next: plan.fromBit };
     return { plan, t: addPlain(x, 2 ** (plan.lsbs - 1), cipherEncoding(plan.bits)), next: plan.fromBit };
   }
 

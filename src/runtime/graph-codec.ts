@@ -24,7 +24,9 @@ function attrsToJson(n: Node): Record<string, Json> {
     case "slice": return { starts: [...n.starts], stops: [...n.stops], steps: [...n.steps] };
     case "concat": return { axis: n.axis };
     case "gather": return { indices: ints(n.indices) };
-    case "round": return n.approximate === true ? { lsbs: n.lsbs, approximate: true } : { lsbs: n.lsbs };
+    case "round": return {
+      lsbs: n.lsbs, ...(n.approximate === true ? { approximate: true } : {}), ...(n.truncate === true ? { truncate: true } : {}),
+    };
     case "bound": return { op: n.op };
     case "lut2": throw new GraphError(`%${n.id} (lut2): a bivariate lookup has no table; compile the circuit before serializing it`);
     case "lut": {
@@ -97,8 +99,12 @@ function attrsFromJson(o: Record<string, unknown>, where: string): OpAttrs {
     case "gather": return { kind, indices: Int32Array.from(field(o, "indices", where, isIndexArray, "an array of non-negative 32-bit integers")) };
     case "round": {
       const lsbs = field(o, "lsbs", where, isInt, "an integer");
-      if (o.approximate === undefined) return { kind, lsbs };
-      return { kind, lsbs, approximate: field(o, "approximate", where, (v): v is true => v === true, "true") };
+      const isTrue = (v: unknown): v is true => v === true;
+      return {
+        kind, lsbs,
+        ...(o.approximate === undefined ? {} : { approximate: field(o, "approximate", where, isTrue, "true") }),
+        ...(o.truncate === undefined ? {} : { truncate: field(o, "truncate", where, isTrue, "true") }),
+      };
     }
     case "bound": return { kind, op: field(o, "op", where, (v): v is BoundOp => BOUND_OPS.includes(v as BoundOp), `one of ${BOUND_OPS.join(", ")}`) };
     case "lut": {

@@ -55,6 +55,8 @@ export type OpAttrs =
        * input's width; near a tie either neighbour. Exact (default): a lookup over the whole input.
        */
       readonly approximate?: boolean;
+      /** Truncate (floor to a multiple of 2^lsbs) instead of rounding to nearest; exact only. */
+      readonly truncate?: boolean;
     }
   | {
       /**
@@ -181,6 +183,7 @@ export function deriveNode(
       if (op.kind === "round" && !(Number.isInteger(op.lsbs) && op.lsbs >= 0 && op.lsbs <= MAX_ROUND_LSBS)) {
         fail(`lsbs = ${op.lsbs} must be an integer in [0, ${MAX_ROUND_LSBS}]`);
       }
+      if (op.kind === "round" && op.truncate === true && op.approximate === true) fail("a truncation is exact: approximate applies to rounding only");
       return { shape: args[0]!.shape, encrypted: anyEnc };
     }
     case "lut2": {

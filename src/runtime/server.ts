@@ -211,13 +211,15 @@ function parseExtractions(json: unknown, graph: Graph, nodeBits: readonly number
     }
     const where = `extraction plan for ${nodeName(n)}`;
     const bits = nodeBits[n.id]!;
-    if (e.input !== n.args[0] || e.lsbs !== n.lsbs || e.bits !== bits) invalid(`${where}: input, lsbs or bits disagree with the graph`);
+    if (e.input !== n.args[0] || e.lsbs !== n.lsbs || e.bits !== bits || e.truncate !== (n.truncate === true)) {
+      invalid(`${where}: input, lsbs, truncation or bits disagree with the graph`);
+    }
     // bits + 1 ≤ 30 (the sign table's output encoding), and 2 ≤ bits (the 2^61 offset is 2^(bits − 2) units).
     if (bits < 2 || bits + 1 > MAX_LINEAR_CIRCUIT_BITS || n.lsbs > bits) invalid(`${where}: a ${bits}-bit region cannot extract ${n.lsbs} bits`);
     if (!Number.isInteger(e.fromBit) || (e.fromBit as number) < 0 || (e.fromBit as number) > n.lsbs) invalid(`${where}: bad fromBit`);
     for (const k of ["freshNorm2", "pbsNorm2"] as const) if (typeof e[k] !== "number" || !((e[k] as number) >= 0)) invalid(`${where}: bad ${k}`);
     plans.set(n.id, {
-      node: n.id, input: n.args[0]!, lsbs: n.lsbs, fromBit: e.fromBit as number, bits,
+      node: n.id, input: n.args[0]!, lsbs: n.lsbs, truncate: n.truncate === true, fromBit: e.fromBit as number, bits,
       freshNorm2: e.freshNorm2 as number, pbsNorm2: e.pbsNorm2 as number,
     });
   }

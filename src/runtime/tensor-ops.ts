@@ -118,6 +118,18 @@ export function gather(a: Tensor, indices: Int32Array, shape: Shape): Tensor {
 }
 
 /** Nearest multiple of 2^lsbs, ties upwards (as adding half a step then truncating does in hardware). */
+/** The multiple of 2^lsbs at or below v (floor): truncation of the low bits in two's complement. */
+export function truncLsbs(v: number, lsbs: number): number {
+  if (lsbs === 0) return v;
+  const step = 2 ** lsbs;
+  return Math.floor(v / step) * step;
+}
+
+/** round(x, lsbs) or truncate(x, lsbs), as a round node says. */
+export function roundNode(v: number, node: { readonly lsbs: number; readonly truncate?: boolean }): number {
+  return node.truncate === true ? truncLsbs(v, node.lsbs) : roundLsbs(v, node.lsbs);
+}
+
 export function roundLsbs(v: number, lsbs: number): number {
   if (lsbs === 0) return v;
   const step = 2 ** lsbs;

@@ -128,3 +128,22 @@ test("a 17-bit accumulator (u8 inputs, weights to 2^7) rounded approximately to 
     c.dispose();
   }
 });
+
+test("comparisons of 10-bit values: the difference truncated by bit extraction, then one small lookup; exact at ties and ±1", () => {
+  const n = 8;
+  const xs = [0, 1023, 512, 511, 300, 1023, 17, 700], ys = [0, 1022, 511, 512, 300, 0, 18, 699];
+  const c = compile((x, y) => [x.lt(y), x.ge(y)], { x: "encrypted", y: "encrypted" },
+    [[new Array(n).fill(0), new Array(n).fill(1023)], [new Array(n).fill(1023), new Array(n).fill(0)]], { shapes: { x: [n], y: [n] } });
+  try {
+    // d = x − y spans 11 bits: 3 low bits extracted (1-bit PBS each), then a lookup of 8 bits, per comparison.
+    assert.equal(c.encoding.extractions.size, 1, "both comparisons share the truncated difference");
+    assert.ok(c.statistics.pbsByPrecision.every((p) => p.bits <= 8));
+    const expected = [xs.map((x, i) => +(x < ys[i]!)), xs.map((x, i) => +(x >= ys[i]!))];
+    assert.deepEqual(c.runClear(xs, ys).map(toNested), expected);
+    assert.deepEqual(c.simulate(xs, ys).map(toNested), expected);
+    assert.deepEqual(c.encryptRunDecrypt(xs, ys).map(toNested), expected);
+    assert.deepEqual(deployed(c, xs, ys), expected);
+  } finally {
+    c.dispose();
+  }
+});
