@@ -19,3 +19,4 @@ export {
   type TreeOptions, type ForestOptions, type BoostingOptions,
 } from "./trees/models.js";
 export { importXGBoost, XGBoostModel, RankEncoder, type RankEncoderJSON } from "./trees/xgboost.js";
+export { NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions, type NeuralNetJSON } from "./nn/models.js";
