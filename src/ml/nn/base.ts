@@ -35,8 +35,13 @@ export abstract class NetworkModelBase {
     this.#net = net;
   }
 
+  /** What to call when there is no integer network yet. */
+  protected get notReady(): string {
+    return "call fit(X, y) first";
+  }
+
   protected network(): IntegerNetwork {
-    if (this.#net === undefined) throw new NotFittedError(`${this.modelName}: call fit(X, y) first`);
+    if (this.#net === undefined) throw new NotFittedError(`${this.modelName}: ${this.notReady}`);
     return this.#net;
   }
 
