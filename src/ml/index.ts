@@ -22,3 +22,4 @@ export { importXGBoost, XGBoostModel, RankEncoder, type RankEncoderJSON } from "
 export { NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions, type NeuralNetJSON } from "./nn/models.js";
 export { importOnnx, OnnxModel, type OnnxImportOptions, type OnnxCompileOptions } from "./onnx/model.js";
 export { SUPPORTED_OPS as ONNX_SUPPORTED_OPS } from "./onnx/graph.js";
+export { KNeighborsClassifier, type KNeighborsOptions, type KNeighborsJSON } from "./knn.js";
