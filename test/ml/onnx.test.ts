@@ -4,9 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { importOnnx, MlInputError, MlUnsupportedError, NotFittedError } from "../../src/ml/index.js";
+import { AffineQuantizer, type AffineQuantizerJSON, importOnnx, MlInputError, MlUnsupportedError, NotFittedError, toMatrix } from "../../src/ml/index.js";
 import { onnxModelType } from "../../src/ml/onnx/schema.js";
-import { fixturePath, loadCsv, readJson } from "./helpers.js";
+import { codeJump } from "../../src/ml/nn/integer.js";
+import { fixturePath, loadCsv, readJson, tieFreeRows } from "./helpers.js";
 
 interface Expected { X: number[][]; predictions: number[]; y_true: number[]; logits: number[][]; accuracy: number }
 
@@ -53,18 +54,22 @@ test("ONNX post-training quantization: 6-bit lookups agree with PyTorch on ≥ 9
   }
 });
 
-test("ONNX model in FHE at real parameters (4-bit lookups): logits within one hidden step of the clear integers", async () => {
+test("ONNX model in FHE at real parameters (4-bit lookups): logits within one rounding step per hidden unit of the clear integers", async () => {
   const m = importOnnx(bytes).compile(calib, { weightBits: 4, activationBits: 3, lookupBits: 4, batchSize: 2 });
   try {
-    const rows = expected.X.slice(0, 2);
+    const rows = expected.X.slice(0, 8);
     const clear = await m.decisionFunction(rows);
     const fhe = await m.decisionFunction(rows, { fhe: "execute", threads: 2 });
     const { layers, scale } = m.quantized;
-    const out = layers[1]!;
+    const out = layers[1]!, jump = codeJump(layers[0]!.activation!);
+    const q = AffineQuantizer.fromJSON((m.deployment().client.spec.encoder as { quantizer: AffineQuantizerJSON }).quantizer).quantize(toMatrix(rows)).q;
+    const free = tieFreeRows(layers[0]!, q, rows.length);
+    assert.ok(free.some((f) => f), "some rows are away from every tie");
+    free.forEach((f, i) => f && assert.deepEqual(fhe[i], clear[i], `row ${i} (no tie): FHE = clear`));
     fhe.forEach((r, i) => r.forEach((v, k) => {
       let bound = 0;
       for (let j = 0; j < out.inputs; j++) bound += Math.abs(out.Q[j * out.outputs + k]!);
-      assert.ok(Math.abs(v - clear[i]![k]!) <= scale[k]! * bound + 1e-9, `row ${i} logit ${k}: FHE ${v}, clear ${clear[i]![k]}`);
+      assert.ok(Math.abs(v - clear[i]![k]!) <= scale[k]! * jump * bound + 1e-9, `row ${i} logit ${k}: FHE ${v}, clear ${clear[i]![k]}`);
     }));
   } finally {
     await m.close();

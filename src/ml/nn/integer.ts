@@ -39,6 +39,14 @@ export function activationTable(a: Activation): (r: number) => number {
   return (r) => Math.min(amax, Math.max(0, Math.round(r * multiplier)));
 }
 
+/**
+ * The most a hidden code can move when the approximate round lands one step (2^lsbs) off near a tie: the
+ * table's largest difference between neighbouring entries, at most ⌈M·2^lsbs⌉ and amax.
+ */
+export function codeJump(a: Activation): number {
+  return Math.min(a.amax, Math.ceil(a.multiplier * 2 ** a.lsbs));
+}
+
 /** The range of a layer's accumulator over every input code in [lo, hi] (the union over its outputs). */
 export function accumulatorRange(layer: Pick<IntegerLayer, "inputs" | "outputs" | "Q" | "B">, lo: number, hi: number): { lo: number; hi: number } {
   let min = Infinity, max = -Infinity;
