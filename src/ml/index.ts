@@ -19,3 +19,7 @@ export {
   type TreeOptions, type ForestOptions, type BoostingOptions,
 } from "./trees/models.js";
 export { importXGBoost, XGBoostModel, RankEncoder, type RankEncoderJSON } from "./trees/xgboost.js";
+export { NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions, type NeuralNetJSON } from "./nn/models.js";
+export { importOnnx, OnnxModel, type OnnxImportOptions, type OnnxCompileOptions } from "./onnx/model.js";
+export { SUPPORTED_OPS as ONNX_SUPPORTED_OPS } from "./onnx/graph.js";
+export { KNeighborsClassifier, type KNeighborsOptions, type KNeighborsJSON } from "./knn.js";

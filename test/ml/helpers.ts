@@ -37,3 +37,20 @@ export function trainTestSplit<T>(X: number[][], y: T[], testFraction: number, s
   const test = idx.slice(0, nTest), train = idx.slice(nTest);
   return { Xtrain: train.map((i) => X[i]!), ytrain: train.map((i) => y[i]!), Xtest: test.map((i) => X[i]!), ytest: test.map((i) => y[i]!) };
 }
+
+/**
+ * Rows of codes whose first-layer accumulators all lie more than 1/8 of a rounding step from a tie: there the
+ * approximate round is exact (the compiler's guarantee away from ties), so FHE must equal the clear integers.
+ */
+export function tieFreeRows(layer: { inputs: number; outputs: number; Q: Int32Array; B: Int32Array; activation?: { lsbs: number } }, q: Int32Array, rows: number): boolean[] {
+  const step = 2 ** layer.activation!.lsbs;
+  return Array.from({ length: rows }, (_, i) => {
+    for (let k = 0; k < layer.outputs; k++) {
+      let acc = layer.B[k]!;
+      for (let j = 0; j < layer.inputs; j++) acc += layer.Q[j * layer.outputs + k]! * q[i * layer.inputs + j]!;
+      const off = ((acc % step) + step) % step;
+      if (Math.abs(off - step / 2) <= step / 8) return false;
+    }
+    return true;
+  });
+}

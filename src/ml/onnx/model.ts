@@ -1,0 +1,136 @@
+// Imported ONNX networks (exported MLPs): the float graph as ONNX defines it, then post-training quantization
+// on calibration rows and the same integer circuit as the networks trained here.
+import { type Label, labelsOf, type Link } from "../decode.js";
+import { type MatrixLike, toMatrix } from "../data.js";
+import { MlInputError, MlUnsupportedError } from "../errors.js";
+import type { MlCompileOptions, PredictOptions } from "../fhe.js";
+import { checkBits } from "../quantize.js";
+import { type IntegerNetwork, NetworkModelBase } from "../nn/base.js";
+import type { IntegerLayer } from "../nn/integer.js";
+import { type AffineLayer, evaluateLayers, lowerGraph } from "./graph.js";
+import { type OnnxGraph, parseOnnx } from "./parse.js";
+import { quantizeNetwork } from "./quantize.js";
+
+export interface OnnxImportOptions {
+  /** "classifier" (default when the model has ≥ 2 outputs or ends in a Sigmoid/Softmax) or "regressor". */
+  readonly task?: "classifier" | "regressor";
+  /** Labels of the output columns (default 0, 1, …; two for a one-output binary model). */
+  readonly classes?: readonly Label[];
+}
+
+export interface OnnxCompileOptions extends MlCompileOptions {
+  /** Bits of each input feature, affine per feature on the calibration rows (default 8). */
+  readonly nBits?: number;
+  /** Bits of the symmetric per-layer weights (default 6). */
+  readonly weightBits?: number;
+  /** Bits of each hidden activation (default 4). */
+  readonly activationBits?: number;
+  /** Bits each lookup reads of its accumulator, through an approximate round (default 6). */
+  readonly lookupBits?: number;
+}
+
+export class OnnxModel extends NetworkModelBase {
+  readonly task: "classifier" | "regressor";
+  readonly producer: string;
+  readonly #layers: AffineLayer[];
+  readonly #features: number;
+
+  constructor(graph: OnnxGraph, options: OnnxImportOptions = {}) {
+    super();
+    this.#layers = lowerGraph(graph);
+    this.#features = graph.input.features;
+    this.producer = graph.producer;
+    const K = this.#layers[this.#layers.length - 1]!.outputs, tail = this.#layers[this.#layers.length - 1]!.activation?.kind;
+    this.task = options.task ?? (K >= 2 || tail === "sigmoid" || tail === "softmax" ? "classifier" : "regressor");
+    if (this.task === "regressor" && tail !== undefined) throw new MlUnsupportedError(`ONNX: a regressor ending in ${tail} is not supported`);
+    if (tail === "tanh" || (tail === "sigmoid" && K !== 1) || (tail === "relu")) {
+      throw new MlUnsupportedError(`ONNX node ${this.#layers[this.#layers.length - 1]!.activation!.node}: a final ${tail} is not supported (the client applies sigmoid to one output or softmax)`);
+    }
+    if (this.task === "classifier") {
+      const n = K === 1 ? 2 : K;
+      const classes = options.classes ?? Array.from({ length: n }, (_, k) => k);
+      if (classes.length !== n || new Set(classes).size !== n) throw new MlInputError(`importOnnx: classes: expected ${n} distinct labels for ${K} output(s)`);
+      this.classes_ = [...classes];
+    }
+  }
+
+  protected get modelName(): string { return "OnnxModel"; }
+  protected override get notReady(): string { return "call compile(Xcalib) before predicting (the float model needs none: predictFloat, outputsFloat)"; }
+  protected get link(): Link { return this.task === "regressor" ? "identity" : this.classes_.length === 2 && this.outputCount === 1 ? "logistic" : "softmax"; }
+
+  get outputCount(): number {
+    return this.#layers[this.#layers.length - 1]!.outputs;
+  }
+
+  override get nFeatures(): number {
+    return this.#features;
+  }
+
+  /** The layers the graph lowered to: sizes and activations (for inspection). */
+  get layerSizes(): number[] {
+    return [this.#features, ...this.#layers.map((L) => L.outputs)];
+  }
+
+  /** The graph's output in float, as ONNX defines it (logits, probabilities or values), per row. */
+  outputsFloat(X: MatrixLike): number[][] {
+    const M = toMatrix(X, { cols: this.#features }), K = this.outputCount;
+    const out = evaluateLayers(this.#layers, M.data, M.rows);
+    return Array.from({ length: M.rows }, (_, i) => Array.from(out.subarray(i * K, (i + 1) * K)));
+  }
+
+  /** Labels (classifier) or values (regressor) of the float model. */
+  predictFloat(X: MatrixLike): Label[] | number[] {
+    const M = toMatrix(X, { cols: this.#features });
+    const out = evaluateLayers(this.#layers, M.data, M.rows, false);
+    return this.task === "classifier" ? labelsOf(out, M.rows, this.classes_) : Array.from(out);
+  }
+
+  /**
+   * Post-training quantization on the calibration rows (input ranges, activation ranges), then the circuit
+   * (`batchSize` rows per run, default 1).
+   */
+  override compile(Xcalib?: MatrixLike, options: OnnxCompileOptions = {}): this {
+    if (Xcalib === undefined) throw new MlInputError("OnnxModel.compile: calibration rows are needed (compile(Xcalib, options))");
+    const X = toMatrix(Xcalib, { what: "Xcalib", cols: this.#features });
+    const nBits = options.nBits ?? 8, weightBits = options.weightBits ?? 6, activationBits = options.activationBits ?? 4, lookupBits = options.lookupBits ?? 6;
+    checkBits(nBits, "nBits", 1, 12);
+    checkBits(weightBits, "weightBits", 2, 12);
+    checkBits(activationBits, "activationBits", 1, 8);
+    checkBits(lookupBits, "lookupBits", activationBits, 8);
+    this.setNetwork(quantizeNetwork(this.#layers, X, { nBits, weightBits, activationBits, lookupBits }));
+    const { nBits: _n, weightBits: _w, activationBits: _a, lookupBits: _l, ...compile } = options;
+    return super.compile(undefined, compile);
+  }
+
+  /** The quantized network's integers (for inspection and tests). */
+  get quantized(): { layers: readonly IntegerLayer[]; scale: readonly number[]; bias: readonly number[] } {
+    const net: IntegerNetwork = this.network();
+    return { layers: net.layers, scale: net.scale, bias: net.bias };
+  }
+
+  /** Labels (classifier) or values (regressor) of the quantized model in the chosen mode. */
+  async predict(X: MatrixLike, options: PredictOptions = {}): Promise<Label[] | number[]> {
+    return this.task === "classifier" ? this.predictLabels(X, options) : Array.from((await this.outputs(X, options)).data);
+  }
+
+  async predictProba(X: MatrixLike, options: PredictOptions = {}): Promise<number[][]> {
+    if (this.task !== "classifier") throw new MlInputError("predictProba: this imported model is a regressor");
+    return this.predictProbabilities(X, options);
+  }
+
+  /** The last layer's dequantized outputs (logits) in the chosen mode, per row. */
+  async decisionFunction(X: MatrixLike, options: PredictOptions = {}): Promise<number[][]> {
+    const s = await this.outputs(X, options), K = this.outputCount;
+    return Array.from({ length: s.rows }, (_, i) => Array.from(s.data.subarray(i * K, (i + 1) * K)));
+  }
+
+  /** Accuracy (classifier) or R² (regressor) in the chosen mode. */
+  async score(X: MatrixLike, y: readonly Label[], options: PredictOptions = {}): Promise<number> {
+    return this.task === "classifier" ? this.accuracyOf(X, y, options) : this.r2Of(X, y as number[], options);
+  }
+}
+
+/** Imports an ONNX model (the bytes of a .onnx file) exported from PyTorch and alike: an MLP of the supported operators. */
+export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): OnnxModel {
+  return new OnnxModel(parseOnnx(bytes), options);
+}
