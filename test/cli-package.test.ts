@@ -1,5 +1,5 @@
 // The `umbra` command as users install it: `npm pack` of this build, installed offline into a fresh project
-// (its one dependency packed from this checkout's node_modules), then `umbra params` and a one-section
+// (its dependencies packed from this checkout's node_modules), then `umbra params` and a one-section
 // `umbra bench` run from the installed bin. The bench report goes to the working directory or --out, never
 // into node_modules. About 4 s (pack ≈ 1 s, install ≈ 1 s).
 import { test } from "node:test";
@@ -21,11 +21,13 @@ test("npm pack → npm install (offline) → the installed umbra runs params and
     const files = packed[0]!.files.map((f) => f.path);
     assert.ok(files.includes("dist/src/cli/main.js") && files.includes("dist/bench/run.js"), "the CLI and the bench runner it imports ship");
     assert.ok(!files.some((f) => f.startsWith("dist/test/") || f.startsWith("src/")), "no tests or sources in the package");
-    const dep = npm(["pack", "--pack-destination", dir, join(root, "node_modules", "commander")], dir).trim().split("\n").pop()!;
+    // Every production dependency (transitively), packed from this checkout: the install needs no registry.
+    const depDirs = npm(["ls", "--omit=dev", "--all", "--parseable"], root).trim().split("\n").slice(1).filter((d) => d.length > 0);
+    const deps = depDirs.map((d) => join(dir, npm(["pack", "--pack-destination", dir, d], dir).trim().split("\n").pop()!));
     const project = join(dir, "project");
     mkdirSync(project);
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "umbra-install-test", version: "1.0.0", private: true }));
-    npm(["install", "--offline", "--ignore-scripts", join(dir, packed[0]!.filename), join(dir, dep)], project);
+    npm(["install", "--offline", "--ignore-scripts", join(dir, packed[0]!.filename), ...deps], project);
     const bin = join(project, "node_modules", ".bin", "umbra");
     const installed = join(project, "node_modules", "umbra");
 
