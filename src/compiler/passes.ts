@@ -135,23 +135,10 @@ export function fuseLookupChains(graph: Graph, allowed: (x: number, readLsbs: nu
  */
 export function lowerBivariateLookups(graph: Graph, range: (id: number) => { readonly min: number; readonly max: number }): Graph {
   if (!graph.nodes.some((n) => n.kind === "lut2")) return graph;
-  const nodes: Node[] = [];
-  const remap = new Map<number, number>();
-  const push = (op: OpAttrs, args: readonly number[], shape?: readonly number[]): number => {
-    const id = nodes.length;
-    const d = deriveNode(op, args.map((a) => nodes[a]!), shape, `%${id} = ${op.kind} (lowering a bivariate lookup)`);
-    nodes.push({ ...op, id, args: [...args], shape: d.shape, encrypted: d.encrypted } as Node);
-    return id;
-  };
-  const constant = (v: number): number => push({ kind: "constant", value: Float64Array.of(v) }, [], []);
   const packed = new Map<string, { id: number; xMin: number; yMin: number; S: number }>();
-  for (const n of graph.nodes) {
-    const args = n.args.map((a) => remap.get(a)!);
-    if (n.kind !== "lut2") {
-      const { id: _, args: __, shape, encrypted: ___, ...op } = n;
-      remap.set(n.id, push(op as OpAttrs, args, shape));
-      continue;
-    }
+  return rewriteNodes(graph, "lowering a bivariate lookup", (n, args, push) => {
+    if (n.kind !== "lut2") return undefined;
+    const constant = (v: number): number => push({ kind: "constant", value: Float64Array.of(v) }, [], []);
     const [x, y] = n.args as [number, number];
     const key = `${x},${y}`;
     let p = packed.get(key);
@@ -166,11 +153,8 @@ export function lowerBivariateLookups(graph: Graph, range: (id: number) => { rea
     const { xMin, yMin, S } = p;
     const f = n.fn;
     const fn = (i: number): number => f(xMin + Math.floor(i / S), yMin + (i % S));
-    remap.set(n.id, push({ kind: "lut", fn, label: `${n.label}∘pack` }, [p.id]));
-  }
-  const out: Graph = { nodes, inputs: graph.inputs.map((id) => remap.get(id)!), outputs: graph.outputs.map((id) => remap.get(id)!) };
-  verify(out);
-  return eliminateDeadNodes(out);
+    return push({ kind: "lut", fn, label: `${n.label}∘pack` }, [p.id]);
+  });
 }
 
 /**
@@ -183,22 +167,9 @@ export function lowerBivariateLookups(graph: Graph, range: (id: number) => { rea
 export function lowerWideSteps(graph: Graph, steps: readonly WideStep[], range: (id: number) => { readonly min: number; readonly max: number }, maxLutBits: number): Graph {
   if (steps.length === 0) return graph;
   const byNode = new Map(steps.map((s) => [s.node, s]));
-  const nodes: Node[] = [];
-  const remap = new Map<number, number>();
-  const push = (op: OpAttrs, args: readonly number[], shape?: readonly number[]): number => {
-    const id = nodes.length;
-    const d = deriveNode(op, args.map((a) => nodes[a]!), shape, `%${id} = ${op.kind} (lowering a wide comparison)`);
-    nodes.push({ ...op, id, args: [...args], shape: d.shape, encrypted: d.encrypted } as Node);
-    return id;
-  };
-  for (const n of graph.nodes) {
-    const args = n.args.map((a) => remap.get(a)!);
+  return rewriteNodes(graph, "lowering a wide comparison", (n, args, push) => {
     const step = byNode.get(n.id);
-    if (step === undefined || n.kind !== "lut") {
-      const { id: _, args: __, shape, encrypted: ___, ...op } = n;
-      remap.set(n.id, push(op as OpAttrs, args, shape));
-      continue;
-    }
+    if (step === undefined || n.kind !== "lut") return undefined;
     const { min, max } = range(n.args[0]!);
     const t = step.threshold;
     // Truncate down to a 2-bit value (its sign is all the lookup reads): 1-bit extractions are cheap, a
@@ -209,7 +180,33 @@ export function lowerWideSteps(graph: Graph, steps: readonly WideStep[], range: 
     const d = t === 0 ? args[0]! : push({ kind: "sub" }, [args[0]!, push({ kind: "constant", value: Float64Array.of(t) }, [], [])]);
     const truncated = push({ kind: "round", lsbs: k, truncate: true }, [d]);
     const { below, atOrAbove } = step;
-    remap.set(n.id, push({ kind: "lut", fn: (v) => (v >= 0 ? atOrAbove : below), label: `${n.label}∘truncate(${k})` }, [truncated]));
+    return push({ kind: "lut", fn: (v) => (v >= 0 ? atOrAbove : below), label: `${n.label}∘truncate(${k})` }, [truncated]);
+  });
+}
+
+/** Adds a node to a graph being rebuilt (shape and encryptedness derived and checked); returns its id. */
+type Push = (op: OpAttrs, args: readonly number[], shape?: readonly number[]) => number;
+
+/**
+ * Rebuilds a graph node by node: `replace` may expand a node into new ones (through `push`, on the new
+ * ids of its arguments) and return the id that stands for it, or undefined to copy it. Verified, then
+ * dead nodes dropped.
+ */
+function rewriteNodes(graph: Graph, what: string, replace: (n: Node, args: readonly number[], push: Push) => number | undefined): Graph {
+  const nodes: Node[] = [];
+  const remap = new Map<number, number>();
+  const push: Push = (op, args, shape) => {
+    const id = nodes.length;
+    const d = deriveNode(op, args.map((a) => nodes[a]!), shape, `%${id} = ${op.kind} (${what})`);
+    nodes.push({ ...op, id, args: [...args], shape: d.shape, encrypted: d.encrypted } as Node);
+    return id;
+  };
+  for (const n of graph.nodes) {
+    const args = n.args.map((a) => remap.get(a)!);
+    const id = replace(n, args, push);
+    if (id !== undefined) { remap.set(n.id, id); continue; }
+    const { id: _, args: __, shape, encrypted: ___, ...op } = n;
+    remap.set(n.id, push(op as OpAttrs, args, shape));
   }
   const out: Graph = { nodes, inputs: graph.inputs.map((id) => remap.get(id)!), outputs: graph.outputs.map((id) => remap.get(id)!) };
   verify(out);
