@@ -1,0 +1,238 @@
+// The HTTP server (Fastify): several models, uploaded evaluation keys in a KeyStore, predictions on a
+// FIFO queue, each on its key set's own worker pool (or in process for lookup-free models).
+//   GET /health · GET /models · GET /models/:id/spec · POST /keys · DELETE /keys/:id
+//   POST /models/:id/predict · GET /metrics
+// Bodies that carry keys or ciphertexts are application/octet-stream; every field is checked by a JSON
+// schema; errors are JSON { error, message } with a 4xx status (5xx only for the server's own faults),
+// never a stack trace. The logger (pino) never sees bodies, and the auth and key-token headers are redacted.
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { parameterFingerprint } from "../tfhe/index.js";
+import { DeployError } from "./errors.js";
+import { FifoQueue } from "./fifo.js";
+import { KeyCache, type Lease } from "./key-cache.js";
+import { FileKeyStore, KEY_ID_PATTERN, type KeyStore, MemoryKeyStore } from "./key-store.js";
+import { Metrics } from "./metrics.js";
+import { decodeEvaluationKeys, ModelServer } from "./model-server.js";
+import { MODEL_ID_PATTERN } from "./bundle.js";
+
+export const KEY_ID_HEADER = "x-umbra-key-id";
+export const KEY_TOKEN_HEADER = "x-umbra-key-token";
+
+export interface ServerLimits {
+  /** Largest prediction request body (default 64 MiB). */
+  readonly requestBytes?: number;
+  /** Largest evaluation-key upload (default 1 GiB). */
+  readonly keyBytes?: number;
+  /** Largest JSON body (default 64 KiB). */
+  readonly jsonBytes?: number;
+  /** Requests waiting for their turn before the server answers 503 (default 256). */
+  readonly queued?: number;
+  /** Predictions evaluated at once (default 1: each gets the whole pool). */
+  readonly concurrency?: number;
+  /** Key sets kept decoded in memory, each with its pool (default 4). */
+  readonly loadedKeys?: number;
+  /** Worker threads per pool (default: the cores). */
+  readonly threads?: number;
+}
+
+export interface ServerOptions {
+  /** A directory of bundles (`ModelDev.save`): one bundle, or one per subdirectory. */
+  readonly modelsDir?: string;
+  readonly models?: readonly ModelServer[];
+  /** The file key store's directory; without it (and without keyStore) keys live in memory. */
+  readonly keysDir?: string;
+  readonly keyStore?: KeyStore;
+  /** When set, every route but /health needs `Authorization: Bearer <token>`. */
+  readonly authToken?: string;
+  readonly limits?: ServerLimits;
+  /** Fastify's logger options (pino); off by default. */
+  readonly logger?: boolean | Record<string, unknown>;
+}
+
+export interface UmbraServer {
+  readonly app: FastifyInstance;
+  readonly models: ReadonlyMap<string, ModelServer>;
+  /** Listens and returns the URL (port 0: a free port). */
+  listen(options?: { port?: number; host?: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
+const errorSchema = { type: "object", properties: { error: { type: "string" }, message: { type: "string" } } } as const;
+
+async function loadModels(dir: string): Promise<ModelServer[]> {
+  if (existsSync(join(dir, "server.json"))) return [await ModelServer.load(dir)];
+  const subdirs = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, "server.json")));
+  return Promise.all(subdirs.map((d) => ModelServer.load(join(dir, d.name))));
+}
+
+export async function createServer(options: ServerOptions): Promise<UmbraServer> {
+  const limits = options.limits ?? {};
+  const list = [...(options.models ?? []), ...(options.modelsDir === undefined ? [] : await loadModels(options.modelsDir))];
+  if (list.length === 0) throw new DeployError("NO_MODELS", `no model bundles${options.modelsDir === undefined ? "" : ` in ${options.modelsDir}`}`);
+  const models = new Map<string, ModelServer>();
+  for (const m of list) {
+    if (models.has(m.id)) throw new DeployError("DUPLICATE_MODEL", `two bundles have the id ${m.id}`);
+    models.set(m.id, m);
+  }
+  const params = [...new Map(list.map((m) => [m.parametersId, m.params])).values()];
+  const store = options.keyStore ?? (options.keysDir === undefined ? new MemoryKeyStore() : new FileKeyStore(options.keysDir));
+  const cache = new KeyCache(limits.loadedKeys ?? 4, limits.threads ?? availableParallelism());
+  const queue = new FifoQueue(limits.concurrency ?? 1, limits.queued ?? 256);
+  const metrics = new Metrics();
+  const loading = new Map<string, Promise<void>>();
+  const authHash = options.authToken === undefined ? undefined : sha256(options.authToken);
+
+  const app = Fastify({
+    bodyLimit: limits.jsonBytes ?? 64 * 1024,
+    logger: options.logger === undefined || options.logger === false ? false
+      : { ...(options.logger === true ? {} : options.logger), redact: ["req.headers.authorization", `req.headers["${KEY_TOKEN_HEADER}"]`] },
+  });
+  app.addContentTypeParser("application/octet-stream", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  app.addHook("onRequest", async (req) => {
+    if (authHash === undefined || req.url === "/health") return;
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
+    if (m === null || !timingSafeEqual(sha256(m[1]!), authHash)) throw new DeployError("UNAUTHORIZED", "this server needs Authorization: Bearer <token>", 401);
+  });
+  app.addHook("onResponse", async (req, reply) => {
+    metrics.request(req.routeOptions.url ?? "unmatched", req.method, reply.statusCode);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: "NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]}` });
+  });
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number; validation?: unknown }, req, reply) => {
+    let status: number, error: string, message: string;
+    if (err instanceof DeployError) {
+      [status, error, message] = [err.status, err.code, err.message];
+    } else if (err.validation !== undefined) {
+      [status, error, message] = [400, "BAD_REQUEST", err.message];
+    } else if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      [status, error, message] = [413, "TOO_LARGE", `the body is larger than this route accepts (${err.message})`];
+    } else if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      [status, error, message] = [415, "UNSUPPORTED_MEDIA_TYPE", err.message];
+    } else if (err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err.code === "FST_ERR_CTP_EMPTY_JSON_BODY" || err instanceof SyntaxError) {
+      [status, error, message] = [400, "BAD_JSON", "the body is not valid JSON"];
+    } else if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+      [status, error, message] = [err.statusCode, err.code ?? "BAD_REQUEST", err.message];
+    } else {
+      // The server's own fault: logged by name and message (never a body), answered without details.
+      req.log.error({ err: { name: err.name, message: err.message } }, "internal error");
+      [status, error, message] = [500, "INTERNAL", "internal server error"];
+    }
+    void reply.code(status).send({ error, message });
+  });
+
+  const bytesOf = (req: FastifyRequest, what: string): Uint8Array => {
+    if (!Buffer.isBuffer(req.body)) throw new DeployError("UNSUPPORTED_MEDIA_TYPE", `${what}: send application/octet-stream`, 415);
+    return new Uint8Array(req.body.buffer, req.body.byteOffset, req.body.byteLength);
+  };
+  const modelOf = (id: string): ModelServer => {
+    const m = models.get(id);
+    if (m === undefined) throw new DeployError("UNKNOWN_MODEL", `no model ${id} (GET /models lists them)`, 404);
+    return m;
+  };
+
+  /** The key set's cache entry, loaded from the store on first use (one load per id at a time). */
+  const leaseKeys = async (id: string): Promise<Lease> => {
+    for (;;) {
+      const lease = cache.lease(id);
+      if (lease !== undefined) return lease;
+      let p = loading.get(id);
+      if (p === undefined) {
+        p = (async () => {
+          const r = await store.get(id);
+          if (r === undefined) throw new DeployError("UNKNOWN_KEY", `no evaluation keys with id ${id} (upload them with POST /keys)`, 404);
+          cache.set(id, decodeEvaluationKeys(r.keys, params), r.parametersId);
+        })().finally(() => loading.delete(id));
+        loading.set(id, p);
+      }
+      await p;
+    }
+  };
+
+  const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: MODEL_ID_PATTERN } } } as const;
+  const keyParams = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: KEY_ID_PATTERN } } } as const;
+
+  app.get("/health", async () => ({ status: "ok", models: models.size }));
+
+  app.get("/models", async () => ({
+    models: [...models.values()].map((m) => ({
+      id: m.id, kind: m.bundle.kind, fingerprint: m.bundle.fingerprint, parameters: m.bundle.parameters, linearOnly: m.linearOnly,
+    })),
+  }));
+
+  app.get<{ Params: { id: string } }>("/models/:id/spec", { schema: { params: idParams } }, async (req) => modelOf(req.params.id).client);
+
+  app.post("/keys", {
+    bodyLimit: limits.keyBytes ?? 2 ** 30,
+    schema: { response: { 201: { type: "object", properties: { keyId: { type: "string" }, token: { type: "string" } } }, "4xx": errorSchema } },
+  }, async (req, reply) => {
+    const bytes = bytesOf(req, "evaluation keys");
+    const keys = decodeEvaluationKeys(bytes, params);
+    const pid = Buffer.from(parameterFingerprint(keys.params)).toString("hex");
+    const keyId = randomBytes(16).toString("hex"), token = randomBytes(32).toString("base64url");
+    await store.put(keyId, { keys: Uint8Array.from(bytes), parametersId: pid, tokenHash: sha256(token).toString("hex") });
+    cache.set(keyId, keys, pid);
+    return reply.code(201).send({ keyId, token });
+  });
+
+  app.delete<{ Params: { id: string } }>("/keys/:id", {
+    schema: { params: keyParams, headers: { type: "object", required: [KEY_TOKEN_HEADER], properties: { [KEY_TOKEN_HEADER]: { type: "string", minLength: 1, maxLength: 128 } } } },
+  }, async (req, reply) => {
+    const r = await store.get(req.params.id);
+    if (r === undefined) throw new DeployError("UNKNOWN_KEY", `no evaluation keys with id ${req.params.id}`, 404);
+    const given = sha256(String(req.headers[KEY_TOKEN_HEADER])), want = Buffer.from(r.tokenHash, "hex");
+    if (want.length !== given.length || !timingSafeEqual(given, want)) throw new DeployError("FORBIDDEN", "wrong deletion token for these keys", 403);
+    await store.delete(req.params.id);
+    cache.delete(req.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { id: string } }>("/models/:id/predict", {
+    bodyLimit: limits.requestBytes ?? 64 * 2 ** 20,
+    schema: { params: idParams, headers: { type: "object", properties: { [KEY_ID_HEADER]: { type: "string", pattern: KEY_ID_PATTERN } } } },
+  }, async (req, reply: FastifyReply) => {
+    const model = modelOf(req.params.id);
+    const body = bytesOf(req, "request");
+    const t0 = performance.now();
+    let lease: Lease | undefined;
+    if (!model.linearOnly) {
+      const keyId = req.headers[KEY_ID_HEADER];
+      if (typeof keyId !== "string") throw new DeployError("MISSING_KEY_ID", `model ${model.id} has lookups: send its evaluation keys' id in ${KEY_ID_HEADER}`);
+      lease = await leaseKeys(keyId);
+    }
+    try {
+      if (lease !== undefined && lease.parametersId !== model.parametersId) {
+        throw new DeployError("WRONG_PARAMETERS", `these evaluation keys belong to other parameters than model ${model.id}'s (${model.bundle.parameters})`);
+      }
+      const gone = (): boolean => req.raw.destroyed || reply.raw.destroyed;
+      const out = await queue.push(async () => model.run(body, lease === undefined ? undefined : await lease.pool()), gone);
+      metrics.prediction(model.id, (performance.now() - t0) / 1000);
+      return reply.type("application/octet-stream").send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+    } finally {
+      lease?.release();
+    }
+  });
+
+  app.get("/metrics", async (_req, reply) => reply.type("text/plain; version=0.0.4").send(metrics.text({
+    umbra_queue_waiting: queue.queued, umbra_queue_running: queue.running, umbra_loaded_key_sets: cache.size,
+  })));
+
+  return {
+    app, models,
+    async listen({ port = 0, host = "127.0.0.1" } = {}) {
+      return app.listen({ port, host });
+    },
+    async close() {
+      await app.close();
+      await cache.close();
+    },
+  };
+}
