@@ -2,6 +2,7 @@
 // The `umbra` command.
 import { Command } from "commander";
 import { runDemo } from "./demo.js";
+import { addDeployCommands } from "./deploy.js";
 import { NAMED_PARAMETER_SETS, checkSecurity, pbsFailureProbability, bootstrapKeyBytes, keyswitchKeyBytes } from "../tfhe/index.js";
 
 const program = new Command();
@@ -47,5 +48,7 @@ program.command("bench").description("run the benchmarks (as npm run bench); wri
     }
     await runBenchmarks({ json: opts.json ?? false, quick: opts.quick ?? false, ...selection, outDir: opts.out ?? process.cwd() });
   });
+
+addDeployCommands(program);
 
 await program.parseAsync(process.argv);

@@ -80,7 +80,8 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
     if (models.has(m.id)) throw new DeployError("DUPLICATE_MODEL", `two bundles have the id ${m.id}`);
     models.set(m.id, m);
   }
-  const params = [...new Map(list.map((m) => [m.parametersId, m.params])).values()];
+  // Evaluation keys are accepted for the parameters of the models that need them (those with lookups).
+  const params = [...new Map(list.filter((m) => !m.linearOnly).map((m) => [m.parametersId, m.params])).values()];
   const store = options.keyStore ?? (options.keysDir === undefined ? new MemoryKeyStore() : new FileKeyStore(options.keysDir));
   const cache = new KeyCache(limits.loadedKeys ?? 4, limits.threads ?? availableParallelism());
   const queue = new FifoQueue(limits.concurrency ?? 1, limits.queued ?? 256);
@@ -212,8 +213,10 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
       if (lease !== undefined && lease.parametersId !== model.parametersId) {
         throw new DeployError("WRONG_PARAMETERS", `these evaluation keys belong to other parameters than model ${model.id}'s (${model.bundle.parameters})`);
       }
-      const gone = (): boolean => req.raw.destroyed || reply.raw.destroyed;
-      const out = await queue.push(async () => model.run(body, lease === undefined ? undefined : await lease.pool()), gone);
+      // The response closing before it was written means the client went away: its queued work is dropped.
+      let gone = false;
+      reply.raw.once("close", () => { gone = !reply.raw.writableFinished; });
+      const out = await queue.push(async () => model.run(body, lease === undefined ? undefined : await lease.pool()), () => gone);
       metrics.prediction(model.id, (performance.now() - t0) / 1000);
       return reply.type("application/octet-stream").send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
     } finally {

@@ -12,7 +12,7 @@ import { decodeFrames, encodeFrames } from "./frames.js";
 /** Errors a malformed or mismatched request raises in the core: the client's fault, a 400. */
 export function clientFault(e: unknown, what: string): unknown {
   if (e instanceof DeployError) return e;
-  if (e instanceof ParameterMismatchError) return new DeployError("WRONG_PARAMETERS", `${what}: ${e.message}`, 400, { cause: e });
+  if (e instanceof ParameterMismatchError || (e instanceof DeserializationError && e.code === "PARAMS_MISMATCH")) return new DeployError("WRONG_PARAMETERS", `${what}: ${e.message}`, 400, { cause: e });
   if (e instanceof DeserializationError || e instanceof InputOutOfRangeError || e instanceof RangeError || e instanceof TypeError) {
     return new DeployError(what === "evaluation keys" ? "BAD_KEYS" : "BAD_CIPHERTEXT", `${what}: ${e.message}`, 400, { cause: e });
   }

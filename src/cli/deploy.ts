@@ -1,0 +1,172 @@
+// The deployment commands: `umbra compile` (model JSON → bundles), `umbra serve` (the HTTP server),
+// `umbra keygen` (a client key for a model's parameters) and `umbra predict` (encrypt rows, send them,
+// decrypt the predictions). The secret key never leaves the client's process or the file it is told.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import type { Command } from "commander";
+import type { ModelClient } from "../deploy/index.js";
+import type * as Ml from "../ml/index.js";
+import { csvText, readCsv } from "./csv.js";
+
+// Loaded on use: `umbra params` and friends need neither the server nor the models.
+const deploy = () => import("../deploy/index.js");
+
+type Restorable = { compile(X?: Ml.MatrixLike, o?: Ml.MlCompileOptions): unknown; deployment(): Ml.Deployment };
+
+// The umbra/ml models whose toJSON `umbra compile` reads (those with a deployment()).
+const fromJsonTable = (ml: typeof Ml): Record<string, (j: never) => Restorable> => ({
+  LinearRegression: ml.LinearRegression.fromJSON, Ridge: ml.Ridge.fromJSON, Lasso: ml.Lasso.fromJSON, ElasticNet: ml.ElasticNet.fromJSON,
+  LinearSVR: ml.LinearSVR.fromJSON, PoissonRegressor: ml.PoissonRegressor.fromJSON, GammaRegressor: ml.GammaRegressor.fromJSON,
+  LogisticRegression: ml.LogisticRegression.fromJSON, LinearSVC: ml.LinearSVC.fromJSON,
+  DecisionTreeClassifier: ml.DecisionTreeClassifier.fromJSON, DecisionTreeRegressor: ml.DecisionTreeRegressor.fromJSON,
+  RandomForestClassifier: ml.RandomForestClassifier.fromJSON, RandomForestRegressor: ml.RandomForestRegressor.fromJSON,
+  XGBClassifier: ml.XGBClassifier.fromJSON, XGBRegressor: ml.XGBRegressor.fromJSON, XGBoostModel: ml.XGBoostModel.fromJSON,
+  NeuralNetClassifier: ml.NeuralNetClassifier.fromJSON, NeuralNetRegressor: ml.NeuralNetRegressor.fromJSON,
+});
+
+/** A compiled model from an umbra/ml toJSON or an XGBoost JSON dump; calibration rows compile it if given. */
+export async function modelFromJson(json: unknown, calibration: number[][] | undefined, batchSize: number | undefined): Promise<Restorable> {
+  const ml = await import("../ml/index.js");
+  const FROM_JSON = fromJsonTable(ml);
+  const j = json as { format?: unknown; model?: unknown; learner?: unknown } | null;
+  const opts = batchSize === undefined ? {} : { batchSize };
+  if (j?.format === "umbra-ml") {
+    const restore = FROM_JSON[String(j.model)];
+    if (restore === undefined) throw new Error(`model ${String(j.model)}: not deployable by umbra compile (expected one of ${Object.keys(FROM_JSON).join(", ")})`);
+    const m = restore(j as never);
+    if (calibration !== undefined || batchSize !== undefined) m.compile(calibration, opts);
+    return m;
+  }
+  if (typeof j?.learner === "object") return ml.importXGBoost(j as object).compile(calibration, opts);
+  throw new Error("expected an umbra/ml model's toJSON (format \"umbra-ml\") or an XGBoost JSON model (with a \"learner\")");
+}
+
+const fail = (program: Command, e: unknown): never => program.error(`umbra: ${(e as Error).message}`, { exitCode: 1 });
+
+/** The key ids this key file has uploaded, by server and parameter set, kept next to it. */
+function keyIdsPath(keyPath: string): string {
+  return `${keyPath}.ids.json`;
+}
+
+async function prepareKey(client: ModelClient, keyPath: string | undefined): Promise<void> {
+  if (keyPath !== undefined && existsSync(keyPath)) {
+    await client.loadKey(keyPath);
+  } else {
+    client.keygen();
+    if (keyPath !== undefined) await client.saveKey(keyPath);
+  }
+}
+
+export function addDeployCommands(program: Command): void {
+  program.command("compile <model>").description("compile an umbra/ml model (its toJSON) or an XGBoost JSON model into client and server bundles")
+    .requiredOption("--out <dir>", "the bundle directory (created)")
+    .option("--calibration <csv>", "rows to calibrate the quantization on (feature columns only, header optional)")
+    .option("--id <id>", "the model's id on a server (default: the directory's name)")
+    .option("--batch-size <n>", "rows per encrypted run")
+    .option("--json", "print the bundle summary as JSON")
+    .action(async (path: string, o: { out: string; calibration?: string; id?: string; batchSize?: string; json?: boolean }) => {
+      try {
+        const calibration = o.calibration === undefined ? undefined : readCsv(o.calibration).rows;
+        const model = await modelFromJson(JSON.parse(readFileSync(path, "utf8")), calibration, o.batchSize === undefined ? undefined : Number(o.batchSize));
+        const b = await (await deploy()).ModelDev.save(model, o.out, { id: o.id ?? basename(o.out) });
+        const summary = { id: b.id, kind: b.kind, fingerprint: b.fingerprint, parameters: b.parameters, linearOnly: b.linearOnly, out: o.out };
+        console.log(o.json ? JSON.stringify(summary) : `compiled ${path} → ${o.out}: model ${b.id}, parameters ${b.parameters}, ${b.linearOnly ? "no lookups (no evaluation keys)" : "lookups (clients upload evaluation keys)"}, fingerprint ${b.fingerprint.slice(0, 16)}…`);
+      } catch (e) {
+        fail(program, e);
+      }
+    });
+
+  program.command("serve <dir>").description("serve the model bundles in <dir> (one bundle, or one per subdirectory) over HTTP")
+    .option("--port <n>", "port (0: a free one)", "8080")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--keys-dir <dir>", "where uploaded evaluation keys are kept (default: <dir>/.keys)")
+    .option("--auth-token <token>", "require Authorization: Bearer <token> on every route but /health (or set UMBRA_AUTH_TOKEN)")
+    .option("--max-request-bytes <n>", "largest prediction request", String(64 * 2 ** 20))
+    .option("--max-key-bytes <n>", "largest evaluation-key upload", String(2 ** 30))
+    .option("--threads <n>", "worker threads per key set (default: the cores)")
+    .option("--log", "log requests (pino JSON lines on stderr; bodies and tokens never logged)")
+    .action(async (dir: string, o: { port: string; host: string; keysDir?: string; authToken?: string; maxRequestBytes: string; maxKeyBytes: string; threads?: string; log?: boolean }) => {
+      try {
+        const server = await (await deploy()).createServer({
+          modelsDir: dir, keysDir: o.keysDir ?? `${dir.replace(/[\\/]+$/, "")}/.keys`, authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN,
+          limits: { requestBytes: Number(o.maxRequestBytes), keyBytes: Number(o.maxKeyBytes), ...(o.threads === undefined ? {} : { threads: Number(o.threads) }) },
+          logger: o.log === true ? { level: "info", stream: process.stderr } : false,
+        });
+        const url = await server.listen({ port: Number(o.port), host: o.host });
+        console.log(`umbra: serving ${[...server.models.keys()].join(", ")} at ${url}`);
+        const stop = (): void => { void server.close().then(() => process.exit(0)); };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      } catch (e) {
+        fail(program, e);
+      }
+    });
+
+  program.command("keygen").description("make a client (secret) key for a model's parameters and save it; it never leaves this machine")
+    .requiredOption("--out <file>", "where to write the secret key (mode 0600)")
+    .option("--bundle <dir>", "a local bundle directory")
+    .option("--server <url>", "a server (with --model)")
+    .option("--model <id>", "the model's id on the server")
+    .option("--auth-token <token>", "the server's bearer token")
+    .action(async (o: { out: string; bundle?: string; server?: string; model?: string; authToken?: string }) => {
+      try {
+        const { ModelClient, RemoteServer } = await deploy();
+        if ((o.bundle === undefined) === (o.server === undefined || o.model === undefined)) throw new Error("pass --bundle <dir>, or --server <url> and --model <id>");
+        const client = o.bundle !== undefined ? await ModelClient.load(o.bundle) : await new RemoteServer(o.server!, { authToken: o.authToken }).client(o.model!);
+        const t = performance.now();
+        client.keygen();
+        await client.saveKey(o.out);
+        console.log(`key for parameters ${client.params.name} written to ${o.out} in ${(performance.now() - t).toFixed(0)} ms`);
+      } catch (e) {
+        fail(program, e);
+      }
+    });
+
+  program.command("predict").description("encrypt rows, have a server predict on them, decrypt; the last column of the output CSV is the prediction")
+    .requiredOption("--server <url>", "the server's URL")
+    .requiredOption("--model <id>", "the model's id")
+    .requiredOption("--input <csv>", "rows (feature columns only, header optional)")
+    .option("--out <csv>", "output CSV (default: stdout)")
+    .option("--key <file>", "a client key to reuse, or to create if absent; its uploaded key ids are remembered next to it")
+    .option("--auth-token <token>", "the server's bearer token (or set UMBRA_AUTH_TOKEN)")
+    .option("--json", "print a summary as JSON on stderr")
+    .action(async (o: { server: string; model: string; input: string; out?: string; key?: string; authToken?: string; json?: boolean }) => {
+      try {
+        const { RemoteServer } = await deploy();
+        const remote = new RemoteServer(o.server, { authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN });
+        const client = await remote.client(o.model);
+        const { header, rows } = readCsv(o.input);
+        await prepareKey(client, o.key);
+        let keyId: string | undefined, uploaded = false;
+        const slot = `${remote.url} ${client.parametersId}`;
+        const ids: Record<string, { keyId: string; token: string }> = o.key !== undefined && existsSync(keyIdsPath(o.key)) ? JSON.parse(readFileSync(keyIdsPath(o.key), "utf8")) : {};
+        const upload = async (): Promise<string> => {
+          const r = await remote.uploadKeys(client.evaluationKeys()!);
+          uploaded = true;
+          ids[slot] = r;
+          if (o.key !== undefined) writeFileSync(keyIdsPath(o.key), JSON.stringify(ids, null, 2) + "\n", { mode: 0o600 });
+          return r.keyId;
+        };
+        if (!client.linearOnly) keyId = ids[slot]?.keyId ?? await upload();
+        const t = performance.now();
+        const body = client.quantizeEncryptSerialize(rows);
+        let response: Uint8Array;
+        try {
+          response = await remote.predict(o.model, body, keyId);
+        } catch (e) {
+          // The server lost our keys (deleted, or another store): upload once more.
+          if ((e as { code?: string }).code !== "UNKNOWN_KEY" || uploaded) throw e;
+          response = await remote.predict(o.model, body, await upload());
+        }
+        const predictions = client.deserializeDecryptDequantize(response) as unknown[];
+        const text = csvText(header === undefined ? undefined : [...header, "prediction"], rows.map((r, i) => [...r, predictions[i]]));
+        if (o.out === undefined) process.stdout.write(text);
+        else writeFileSync(o.out, text);
+        const summary = { model: o.model, rows: rows.length, requestBytes: body.length, responseBytes: response.length, keysUploaded: uploaded, ms: Math.round(performance.now() - t) };
+        if (o.json) console.error(JSON.stringify(summary));
+        else if (o.out !== undefined) console.error(`predicted ${rows.length} rows with ${o.model} in ${summary.ms} ms (request ${body.length} bytes, response ${response.length} bytes${uploaded ? ", evaluation keys uploaded" : ""}) → ${o.out}`);
+      } catch (e) {
+        fail(program, e);
+      }
+    });
+}
