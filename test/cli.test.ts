@@ -16,13 +16,17 @@ test("umbra params --json lists every named set as secure with p_fail ≤ 2^-64"
   });
 });
 
-test("umbra demo runs a real encrypted computation and checks it", () => {
+test("umbra demo runs real encrypted computations and an encrypted prediction over HTTP, and checks them", () => {
   const out = execFileSync(process.execPath, [cli, "demo"], { encoding: "utf8" });
   assert.match(out, /OK: the encrypted results match the clear computation/);
   assert.match(out, /core: the encrypted result matches/);
   assert.match(out, /compiler: score = relu.*compiled in \d+ ms/);
   assert.match(out, /client: score (\d+), approved (yes|no) \(clear: \1, \2\)/);
   assert.match(out, /security ≥ 1[2-9]\d bits/);
+  // The main job: an encrypted prediction over HTTP against a separate server process.
+  assert.match(out, /server: umbra serve \(a separate process\) at http:\/\/127\.0\.0\.1:\d+/);
+  assert.match(out, /ml: encrypted predictions equal the clear model's on (\d+)\/\1; \d+\/\1 correct species/);
+  assert.match(out, /OK: the encrypted prediction matches the clear model/);
 });
 
 test("umbra with an unknown command fails with a message", () => {

@@ -8,10 +8,19 @@ import { NAMED_PARAMETER_SETS, checkSecurity, pbsFailureProbability, bootstrapKe
 const program = new Command();
 program.name("umbra").description("Fully homomorphic encryption (TFHE) in TypeScript").version("0.1.0");
 
-program.command("demo").description("run a real encrypted computation end to end").action(() => {
-  const { ok } = runDemo();
-  if (!ok) process.exitCode = 1;
-});
+program.command("demo").description("run real encrypted computations end to end, then an encrypted prediction over HTTP")
+  .option("--no-predict", "skip the prediction over HTTP (the model, the server process and the client)")
+  .action(async (o: { predict: boolean }) => {
+    const { ok } = runDemo();
+    let predicted = true;
+    if (o.predict) {
+      // Loaded here: the ML and deployment layers (and Fastify) only when the prediction runs.
+      const { runPredictionDemo } = await import("./demo-predict.js");
+      predicted = (await runPredictionDemo(console.log)).ok;
+      console.log(predicted ? "OK: the encrypted prediction matches the clear model" : "MISMATCH in the encrypted prediction");
+    }
+    if (!ok || !predicted) process.exitCode = 1;
+  });
 
 program.command("params").description("list the named parameter sets: security, p_fail per PBS at the squared norm each is sized for, key sizes")
   .option("--json", "JSON lines")
