@@ -81,11 +81,12 @@ function univariate(n: Node): { f: (v: number) => number; label: string } | unde
 /**
  * Fuses chains of encrypted lookups into one: g(f(x)) — lut or round, with f's result used by g alone —
  * becomes one lookup of x with the composed table. One PBS instead of two, exactly the same values, and
- * fresh noise once. In this compiler a round before a lookup costs a PBS at its input's precision anyway
- * (one message space per circuit), so `relu(round(acc, k))` becomes a single lookup on `acc`.
- * Runs on a traced graph, before tables are attached. `allowed(x)` says whether a lookup directly on node x
- * is possible (its range within the lookup limit); when it is not, the chain is kept (the inner round is
- * what makes the outer lookup possible).
+ * fresh noise once. An exact round on a narrow input is itself a lookup over that input, so
+ * `relu(round(acc, k))` becomes a single lookup on `acc`; an approximate round reads acc's top bits, and
+ * the composed lookup keeps that reading (readLsbs). Runs on a traced graph, before tables are attached.
+ * `allowed(x, readLsbs)` says whether a lookup directly on node x (read in steps of 2^readLsbs) fits the
+ * lookup limit; when it does not, the chain is kept (an exact round of a wide value is a bit extraction,
+ * which is what makes the outer lookup possible).
  */
 export function fuseLookupChains(graph: Graph, allowed: (x: number, readLsbs: number) => boolean = () => true): Graph {
   const uses = new Array<number>(graph.nodes.length).fill(0);

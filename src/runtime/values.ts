@@ -81,7 +81,7 @@ export function deserializeValues(
     if ("clear" in p) return { shape: p.shape, value: { shape: p.shape, data: p.clear! } };
     const batch = p.seeded ? deserializeSeededLweBatch(p.bytes!, params, opts) : deserializeLweBatch(p.bytes!, params, opts);
     if (batch.count !== sizeOf(p.shape)) throw new DeserializationError("LENGTH_MISMATCH", `value ${i}: ${batch.count} ciphertexts for shape ${formatShape(p.shape)}`);
-    // Circuit values live under the big key (k·N) in the circuit's one message space.
+    // Circuit values live under the big key (k·N), each in its region's message space (spec.bits).
     const kN = params.glweDimension * params.polynomialSize;
     if (batch.dimension !== kN) throw new DeserializationError("LENGTH_MISMATCH", `value ${i}: LWE dimension ${batch.dimension}, expected k·N = ${kN}`);
     const bits = specs[i]!.bits;
