@@ -77,6 +77,8 @@ export interface Bounds {
   readonly maxNorm2: number;
   /** Encrypted lookups too wide for one table that are step functions (compile lowers them: passes.ts). */
   readonly wideSteps: readonly WideStep[];
+  /** Encrypted relu lookups too wide for one table (compile splits them: passes.ts lowerWideRelus). */
+  readonly wideRelus: readonly number[];
 }
 
 /** Smallest width holding [min, max]: unsigned if min ≥ 0, else two's complement. */
@@ -162,6 +164,7 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
   const zeros = zeroLsbsOf(graph);
   const luts: { -readonly [K in keyof LutBounds]: LutBounds[K] }[] = [];
   const wideSteps: WideStep[] = [];
+  const wideRelus: number[] = [];
   const clearTables = new Map<number, LutTable>();
   // The inputset fixes only what the client accepts: an encrypted input's whole bit width (of its range
   // with the margin), a clear input's range with the margin (checked in the clear on both sides). Every
@@ -187,10 +190,18 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
       } catch (e) {
         // Too wide for one lookup: a step function (a comparison) is lowered by compile to a lookup of the
         // truncated difference to its threshold (passes.ts lowerWideSteps); anything else stays an error.
-        const step = e instanceof BoundsError && n.readLsbs === undefined ? stepFunction(n, input, zeros[n.args[0]!]!) : undefined;
-        if (step === undefined) throw e;
-        wideSteps.push({ node: n.id, ...step });
-        return Array.from(input.lo, () => ({ lo: Math.min(step.below, step.atOrAbove), hi: Math.max(step.below, step.atOrAbove) }));
+        const wide = e instanceof BoundsError && n.readLsbs === undefined && zeros[n.args[0]!] === 0;
+        const step = wide ? stepFunction(n, input) : undefined;
+        if (step !== undefined) {
+          wideSteps.push({ node: n.id, ...step });
+          return Array.from(input.lo, () => ({ lo: Math.min(step.below, step.atOrAbove), hi: Math.max(step.below, step.atOrAbove) }));
+        }
+        // relu (max/min of wide values) splits into a narrow top part and low bits (passes.ts lowerWideRelus).
+        if (wide && reluSplit(input.min, input.max, maxLutBits) !== undefined && isRelu(n, input)) {
+          wideRelus.push(n.id);
+          return Array.from(input.lo, (l, i) => ({ lo: Math.max(0, l), hi: Math.max(0, input.hi[i]!) }));
+        }
+        throw e;
       }
       luts.push(lut);
       if (n.readLsbs !== undefined) {
@@ -217,7 +228,7 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
     return { min, max, measuredMin: lo[n.id]!, measuredMax: hi[n.id]!, ...bitWidth(min, max), zeroLsbs: zeros[n.id]!, norm2: norm2[n.id]!, freshNorm2: split.fresh[n.id]!, pbsNorm2: split.pbs[n.id]! };
   });
   return {
-    nodes, luts, clearTables, maxLutBits, wideSteps,
+    nodes, luts, clearTables, maxLutBits, wideSteps, wideRelus,
     maxLutInputBits: maxOf(luts.map((l) => l.inputBits), 0),
     maxLutNorm2: maxOf(luts.map((l) => l.norm2), 0),
     maxNorm2: maxOf(nodes.map((b) => b.norm2), 0),
@@ -225,6 +236,28 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
 }
 
 /** A lookup f with f(v) = below for v < threshold, atOrAbove for v ≥ threshold, over its input's range. */
+/**
+ * How a relu of x ∈ [min, max] (too wide for one table) splits: T = truncate(x, k) has at most 2^maxLutBits
+ * values and the low part u ∈ [−2^k, 2^k) fits k + 1 ≤ maxLutBits bits; undefined when no k does.
+ */
+export function reluSplit(min: number, max: number, maxLutBits: number): { k: number } | undefined {
+  // The k whose two lookups have the smallest larger precision (a PBS's cost grows with it).
+  let best: { k: number; bits: number } | undefined;
+  for (let k = 1; k + 1 <= maxLutBits; k++) {
+    const entries = Math.floor(max / 2 ** k) - Math.floor(min / 2 ** k) + 1;
+    const bits = Math.max(Math.ceil(Math.log2(entries) - 1e-12), k + 1);
+    if (entries <= 2 ** maxLutBits && (best === undefined || bits < best.bits)) best = { k, bits };
+  }
+  return best === undefined ? undefined : { k: best.k };
+}
+
+/** f is max(v, 0) on the input's whole range (scanned, bounded). */
+function isRelu(n: Extract<Node, { kind: "lut" }>, input: NodeRanges): boolean {
+  if (input.max - input.min + 1 > MAX_STEP_SCAN) return false;
+  for (let v = input.min; v <= input.max; v++) if (n.fn(v) !== Math.max(v, 0)) return false;
+  return true;
+}
+
 export interface WideStep {
   readonly node: number;
   readonly threshold: number;
@@ -236,8 +269,8 @@ export interface WideStep {
 const MAX_STEP_SCAN = 2 ** 22;
 
 /** f as a step function over the input's range (at most one change of value), or undefined. */
-function stepFunction(n: Extract<Node, { kind: "lut" }>, input: NodeRanges, zeroLsbs: number): Omit<WideStep, "node"> | undefined {
-  const step = 2 ** zeroLsbs;
+function stepFunction(n: Extract<Node, { kind: "lut" }>, input: NodeRanges): Omit<WideStep, "node"> | undefined {
+  const step = 1;
   const lo = Math.floor(input.min / step) * step, hi = Math.ceil(input.max / step) * step;
   if ((hi - lo) / step + 1 > MAX_STEP_SCAN) return undefined;
   const f0 = n.fn(lo);

@@ -5,7 +5,7 @@ import { describe, graphText } from "./describe.js";
 import { GraphError } from "../runtime/errors.js";
 import type { Graph } from "../runtime/ir.js";
 import { evaluate } from "./interpreter.js";
-import { attachTables, fuseLookupChains, lowerBivariateLookups, lowerWideSteps, mergeDuplicateLookups } from "./passes.js";
+import { attachTables, fuseLookupChains, lowerBivariateLookups, lowerWideRelus, lowerWideSteps, mergeDuplicateLookups } from "./passes.js";
 import type { Shape } from "../runtime/shape.js";
 import { type Tensor, type TensorLike, toTensor } from "../runtime/tensor.js";
 import { type InputSpec, type TraceFn, trace } from "./tracer.js";
@@ -226,8 +226,14 @@ export function compile(fn: TraceFn, spec: InputSpec, inputset: readonly Sample[
     bounds = inferBounds(traced, inputset, options);
   }
   // Comparisons of values too wide for one lookup become a lookup of the truncated difference.
+  // (Each lowering renumbers the graph: bounds are measured again before the next one reads node ids.)
   if (bounds.wideSteps.length > 0) {
     traced = lowerWideSteps(traced, bounds.wideSteps, (id) => bounds.nodes[id]!, bounds.maxLutBits);
+    bounds = inferBounds(traced, inputset, options);
+  }
+  // relu (max/min) of values too wide for one lookup: a narrow top part, the low bits, three small lookups.
+  if (bounds.wideRelus.length > 0) {
+    traced = lowerWideRelus(traced, bounds.wideRelus, (id) => bounds.nodes[id]!, bounds.maxLutBits);
     bounds = inferBounds(traced, inputset, options);
   }
   // Chains of lookups become one lookup (composed table) where the inner input fits the lookup limit.

@@ -191,8 +191,9 @@ export class RangeAnalysis {
         const mx = broadcastMap(shapeOf(1), n.shape), my = broadcastMap(shapeOf(2), n.shape);
         return args[0]!.map((form, i) => {
           const [xl, xh, yl, yh] = [x.lo[mx[i]!]!, x.hi[mx[i]!]!, y.lo[my[i]!]!, y.hi[my[i]!]!];
-          // mul, min and max are monotone in each argument on a box: the extremes are at corners.
-          const corners = [f(xl, yl), f(xl, yh), f(xh, yl), f(xh, yh)];
+          // mul, min and max are monotone in each argument on a box: the extremes are at corners. x mod y
+          // (y ≥ 1) lies in [0, y − 1].
+          const corners = n.op === "mod" ? (yl >= 1 ? [0, yh - 1] : [-Infinity, Infinity]) : [f(xl, yl), f(xl, yh), f(xh, yl), f(xh, yh)];
           const lo = Math.max(Math.min(...corners), v.lo[i]!), hi = Math.min(Math.max(...corners), v.hi[i]!);
           return lo > v.lo[i]! || hi < v.hi[i]! ? this.#fresh({ lo, hi }) : form;
         });

@@ -2,7 +2,7 @@
 import { EvaluationError } from "../runtime/errors.js";
 import { type Graph, type LutTable, type Node, type OpAttrs, deriveNode, liveNodes, nodeName, verify } from "../runtime/ir.js";
 import { roundNode } from "../runtime/tensor-ops.js";
-import { bitWidth, type WideStep } from "./bounds.js";
+import { bitWidth, reluSplit, type WideStep } from "./bounds.js";
 
 /** Drops nodes that no output depends on and renumbers the rest (order preserved, so still topological). */
 export function eliminateDeadNodes(graph: Graph): Graph {
@@ -182,6 +182,34 @@ export function lowerWideSteps(graph: Graph, steps: readonly WideStep[], range: 
     const truncated = push({ kind: "round", lsbs: k, truncate: true }, [d]);
     const { below, atOrAbove } = step;
     return push({ kind: "lut", fn: (v) => (v >= 0 ? atOrAbove : below), label: `${n.label}∘truncate(${k})` }, [truncated]);
+  });
+}
+
+/**
+ * Splits each encrypted relu of a value x too wide for one table (max and min of wide values lower to one):
+ * with T = truncate(x, k) (bit extraction) and L = x − T ∈ [0, 2^k), relu(x) = relu(T) + relu(L − (1 − s)·2^k)
+ * where s = [T ≥ 0] (x ≥ 0 exactly when T ≥ 0): for x ≥ 0 that is T + L, otherwise 0 + 0. T has few values
+ * (a narrow table) and the second relu reads k + 1 bits: k extractions and three small lookups in all.
+ */
+export function lowerWideRelus(graph: Graph, relus: readonly number[], range: (id: number) => { readonly min: number; readonly max: number }, maxLutBits: number): Graph {
+  if (relus.length === 0) return graph;
+  const targets = new Set(relus);
+  return rewriteNodes(graph, "splitting a wide relu", (n, args, push) => {
+    if (!targets.has(n.id) || n.kind !== "lut") return undefined;
+    const { min, max } = range(n.args[0]!);
+    const split = reluSplit(min, max, maxLutBits);
+    if (split === undefined) return undefined;
+    const { k } = split, pow = 2 ** k;
+    const constant = (v: number): number => push({ kind: "constant", value: Float64Array.of(v) }, [], []);
+    const x = args[0]!;
+    const t = push({ kind: "round", lsbs: k, truncate: true }, [x]);
+    // x − T is x mod 2^k: the bound node tells the range analysis so (the difference alone looks wide).
+    const low = push({ kind: "bound", op: "mod" }, [push({ kind: "sub" }, [x, t]), x, constant(pow)]);
+    const sign = push({ kind: "lut", fn: (v) => (v >= 0 ? 1 : 0), label: "v >= 0" }, [t]);
+    const top = push({ kind: "lut", fn: (v) => Math.max(v, 0), label: `${n.label}(top)` }, [t]);
+    const u = push({ kind: "add" }, [low, push({ kind: "sub" }, [push({ kind: "mul" }, [sign, constant(pow)]), constant(pow)])]);
+    const rest = push({ kind: "lut", fn: (v) => Math.max(v, 0), label: `${n.label}(low)` }, [u]);
+    return push({ kind: "add" }, [top, rest]);
   });
 }
 

@@ -10,6 +10,8 @@ export const BOUND_FNS: Readonly<Record<BoundOp, (x: number, y: number) => numbe
   mul: (x, y) => x * y + 0,
   min: (x, y) => Math.min(x, y),
   max: (x, y) => Math.max(x, y),
+  /** x mod y in [0, y) (y > 0): the low bits x − truncate(x, k) for y = 2^k. */
+  mod: (x, y) => ((x % y) + y) % y + 0,
 };
 
 function lookup(node: Extract<Node, { kind: "lut" }>, input: number): number {

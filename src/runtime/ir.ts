@@ -79,8 +79,8 @@ export type OpAttrs =
     };
 
 /** Bivariate ops whose range the `bound` node restores. */
-export type BoundOp = "mul" | "min" | "max";
-export const BOUND_OPS: readonly BoundOp[] = ["mul", "min", "max"];
+export type BoundOp = "mul" | "min" | "max" | "mod";
+export const BOUND_OPS: readonly BoundOp[] = ["mul", "min", "max", "mod"];
 
 export type NodeKind = OpAttrs["kind"];
 

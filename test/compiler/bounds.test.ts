@@ -149,18 +149,24 @@ test("2-layer integer MLP with matmul, round and a relu lookup: exact affine ran
   assert.equal(c.bounds.maxLutNorm2, colNorm(W1) + 21);
   assertTablesMatch(c);
   X.forEach((x, i) => assert.deepEqual(toNested(c.runClear(x)[0]!), y[i]!.map((v) => v + 0)));
-  // Without the round the lookup would need 10 bits: the error names the node and the fix, and the fix works.
-  assert.throws(() => compile((x) => lut(x.matmul(W1).add(b1), (v) => Math.max(v, 0), "relu"), { x: "encrypted" }, X.map((x) => [x])),
+  // Without the round a relu of the accumulator is split (a narrow top part and the low bits: it compiles);
+  // any other function would need a 10-bit table: the error names the node and the fix, and the fix works.
+  const wideRelu = compile((x) => lut(x.matmul(W1).add(b1), (v) => Math.max(v, 0), "relu"), { x: "encrypted" }, X.map((x) => [x]));
+  assert.equal(wideRelu.encoding.extractions.size, 1);
+  X.slice(0, 5).forEach((x) => assert.deepEqual(wideRelu.runClear(x).map(toNested), [acc[X.indexOf(x)]!.map((v) => Math.max(v, 0))]));
+  const square = (v: number): number => (v * v) % 7;
+  assert.throws(() => compile((x) => lut(x.matmul(W1).add(b1), square, "relu"), { x: "encrypted" }, X.map((x) => [x])),
     (e: unknown) => {
       if (!(e instanceof BoundsError)) return false;
       assert.match(e.message, /^%\d+ \(lut\) relu: its input %\d+ ranges over \[-?\d+, \d+\], \d+ bits \(signed\), above maxLutBits = 8; shrink it before the lookup with round\(x, \d+, \{ approximate: true \}\)/);
       const suggested = Number(/round\(x, (\d+)/.exec(e.message)![1]);
       // Followed, the advice compiles into one lookup reading the accumulator's top bits.
-      const fixed = compile((x) => lut(round(x.matmul(W1).add(b1), suggested, { approximate: true }), (v) => Math.max(v, 0)), { x: "encrypted" }, X.map((x) => [x]));
+      const fixed = compile((x) => lut(round(x.matmul(W1).add(b1), suggested, { approximate: true }), square), { x: "encrypted" }, X.map((x) => [x]));
       assert.ok(fixed.bounds.maxLutInputBits <= 8);
       assert.ok(fixed.encoding.pbsBits <= 8);
       const tighter = suggested - 1;
-      assert.throws(() => compile((x) => lut(round(x.matmul(W1).add(b1), tighter, { approximate: true }), (v) => Math.max(v, 0)), { x: "encrypted" }, X.map((x) => [x])), BoundsError);
+      // One bit fewer: the approximate round still reads too many bits (refused at compile or when planned).
+      assert.throws(() => compile((x) => lut(round(x.matmul(W1).add(b1), tighter, { approximate: true }), square), { x: "encrypted" }, X.map((x) => [x])).encoding, BoundsError);
       return true;
     });
 });
@@ -275,7 +281,7 @@ test("a margin widens the inputset range (relative to the span, plus absolute) b
 
 test("maxLutBits is configurable; clear lookups need no table and no limit", () => {
   const set = Array.from({ length: 64 }, (_, i) => [i]);
-  assert.throws(() => compile((x) => lut(x, (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 }), (e: unknown) =>
+  assert.throws(() => compile((x) => lut(x, (v) => v % 7), { x: "encrypted" }, set, { maxLutBits: 5 }), (e: unknown) =>
     e instanceof BoundsError && e.node === 1 && /6 bits, above maxLutBits = 5; .*round\(x, 2, \{ approximate: true \}\)/.test(e.message));
   // round(x, 1) is not enough: 63 rounds up to 64, and [0, 64] / 2 still needs 6 bits.
   assert.throws(() => compile((x) => lut(round(x, 1), (v) => v), { x: "encrypted" }, set, { maxLutBits: 5 }), BoundsError);

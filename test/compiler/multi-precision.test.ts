@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  BoundsError, type Circuit, CircuitClient, CircuitServer, circuitConstraints, compile, lut, relu, round, toNested,
+  BoundsError, type Circuit, CircuitClient, CircuitServer, circuitConstraints, compile, lut, maximum, minimum, relu, round, toNested,
 } from "../../src/compiler/index.js";
 import { chooseParameters, constraintsLog2PFail } from "../../src/tfhe/index.js";
 
@@ -143,6 +143,24 @@ test("comparisons of 10-bit values: the difference truncated by bit extraction, 
     assert.deepEqual(c.simulate(xs, ys).map(toNested), expected);
     assert.deepEqual(c.encryptRunDecrypt(xs, ys).map(toNested), expected);
     assert.deepEqual(deployed(c, xs, ys), expected);
+  } finally {
+    c.dispose();
+  }
+});
+
+test("max and min of 8-bit values: the relu of the difference split into a narrow top part and its low bits; exact", () => {
+  const n = 4;
+  const xs = [0, 255, 128, 17], ys = [0, 254, 127, 18];
+  const c = compile((x, y) => [maximum(x, y), minimum(x, y)], { x: "encrypted", y: "encrypted" },
+    [[new Array(n).fill(0), new Array(n).fill(255)], [new Array(n).fill(255), new Array(n).fill(0)]], { shapes: { x: [n], y: [n] } });
+  try {
+    // x − y spans 9 bits: 4 low bits extracted, then lookups of 5 bits (the top part) and 5 bits (the rest).
+    assert.equal(c.encoding.extractions.size, 1, "max and min share the difference and its split");
+    assert.ok(c.statistics.pbsByPrecision.every((p) => p.bits <= 5), JSON.stringify(c.statistics.pbsByPrecision));
+    const expected = [xs.map((x, i) => Math.max(x, ys[i]!)), xs.map((x, i) => Math.min(x, ys[i]!))];
+    assert.deepEqual(c.runClear(xs, ys).map(toNested), expected);
+    assert.deepEqual(c.simulate(xs, ys).map(toNested), expected);
+    assert.deepEqual(c.encryptRunDecrypt(xs, ys).map(toNested), expected);
   } finally {
     c.dispose();
   }
