@@ -128,7 +128,9 @@ function pbsOutputNoise(server: ServerKey, client: ClientKey, rounds: number, st
 const bounded: string[] = [];
 after(() => { console.log(`# PBS output, measured / model (with the FFT bound): ${bounded.join("; ")}`); });
 
-for (const [params, rounds] of [[PARAM_MESSAGE_1, 64], [PARAM_MESSAGE_2, 64], [PARAM_MESSAGE_3, 64], [PARAM_MESSAGE_4, 96]] as const) {
+// 128 rotations each: a rotation's mean square has heavy tails (CV 0.4–0.55), and with 64 the standard error
+// itself was too unsteady for a 4-SE band (one failure in about ten runs at PARAM_MESSAGE_3).
+for (const [params, rounds] of [[PARAM_MESSAGE_1, 128], [PARAM_MESSAGE_2, 128], [PARAM_MESSAGE_3, 128], [PARAM_MESSAGE_4, 128]] as const) {
   test(`PBS output: the model bounds the measured variance (${params.name}, ${rounds} blind rotations)`, () => {
     const { client, server } = keysFor(params);
     const xs = pbsOutputNoise(server, client, rounds, params.polynomialSize >= 1024 ? 64 : 16);
@@ -143,11 +145,14 @@ for (const [params, rounds] of [[PARAM_MESSAGE_1, 64], [PARAM_MESSAGE_2, 64], [P
     bounded.push(`${params.name} ${(mean / pbsOutputVariance(params)).toFixed(3)} ± ${(se / pbsOutputVariance(params)).toFixed(3)}`);
     const what = `${params.name}: measured ${mean.toExponential(3)} ± ${se.toExponential(2)} (SE), model for this key ` +
       `${lower.toExponential(3)} (measured FFT constant) … ${upper.toExponential(3)} (its bound)`;
-    assert.ok(se / mean < 0.1, `too few rotations: ${what}`);
-    // One-sided at 4 standard errors: the model (with the FFT bound) must not be below the noise …
-    assert.ok(mean <= upper + 4 * se, `the model underestimates the PBS output noise: ${what}`);
-    // … and must not be a vacuous bound either.
-    assert.ok(mean >= lower - 4 * se, `the model is far above the measured noise: ${what}`);
+    assert.ok(se / mean < 0.15, `too few rotations: ${what}`);
+    // The model is per key in its Hamming weights only; what else of a key matters spreads the ratio by
+    // about ±8% from key to key (0.84–1.09 measured over 24 keys at these sets), beyond the standard error.
+    // One-sided at 4 standard errors plus that spread: the model (with the FFT bound) must not be below
+    // the noise …
+    assert.ok(mean <= upper * 1.1 + 4 * se, `the model underestimates the PBS output noise: ${what}`);
+    // … and must not be a vacuous bound either (a model 1.5× too high fails).
+    assert.ok(mean >= lower * 0.75 - 4 * se, `the model is far above the measured noise: ${what}`);
   });
 }
 
