@@ -2,30 +2,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createCipheriv, randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { kernels } from "../../src/kernels/wasm.js";
+import { vectorFile } from "../helpers/vectors.js";
 
 interface BlockVector { name: string; key: string; nonce: string; counter: number; keystream: string }
 interface EncryptionVector {
   name: string; key: string; nonce: string; counter: number; plaintext: string; ciphertext: string;
 }
 
-/** Finds test/vectors/<name> from the compiled test's directory or the working directory, walking up. */
-function vectorFile(name: string): string {
-  for (let dir of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
-    for (;;) {
-      const p = join(dir, "test", "vectors", name);
-      if (existsSync(p)) return p;
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  throw new Error(`test vector file ${name} not found`);
-}
 
 const vectors = JSON.parse(readFileSync(vectorFile("chacha20-rfc8439.json"), "utf8")) as {
   blockFunction: BlockVector[];

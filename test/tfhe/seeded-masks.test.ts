@@ -7,9 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createCipheriv, createHash } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync, writeFileSync } from "node:fs";
 import { kernels } from "../../src/kernels/wasm.js";
 import {
   ClientKey, CompactPublicKey, PARAM_MESSAGE_4, SeededBootstrapKey, SeededKeyswitchKey, SeededLweBatch, serialize,
@@ -21,6 +19,7 @@ import { DOMAIN_BSK } from "../../src/tfhe/bootstrap-key.js";
 import { DOMAIN_KSK } from "../../src/tfhe/keyswitch-key.js";
 import { DOMAIN_PUBLIC_KEY } from "../../src/tfhe/public-key.js";
 import { _testOnlyDeterministicRandom, newSeed } from "../../src/tfhe/random.js";
+import { vectorFile } from "../helpers/vectors.js";
 
 /** The domains as the format defines them (literals: a test that imported them would follow a change). */
 const DOMAINS = { bootstrapKey: 1, keyswitchKey: 2, ciphertext: 3, publicKey: 4 } as const;
@@ -182,18 +181,6 @@ interface GoldenVectors {
   readonly digests: Record<string, { readonly sha256: string; readonly bytes: number }>;
 }
 
-function vectorPath(name: string): string {
-  for (let dir of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
-    for (;;) {
-      const p = join(dir, "test", "vectors", name);
-      if (existsSync(p)) return p;
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  throw new Error(`test vector file ${name} not found`);
-}
 
 function goldenObjects(randomSeed: Uint8Array): Record<string, Uint8Array> {
   const P = GOLDEN_PARAMS;
@@ -215,7 +202,7 @@ function goldenObjects(randomSeed: Uint8Array): Record<string, Uint8Array> {
 const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
 test("golden vectors: a fixed randomness seed gives the exact serialized bytes of seeded ciphertexts and keys", () => {
-  const file = vectorPath("seeded-formats.json");
+  const file = vectorFile("seeded-formats.json");
   const golden = JSON.parse(readFileSync(file, "utf8")) as GoldenVectors;
   const objects = goldenObjects(Buffer.from(golden.randomSeed, "hex"));
   const digests = Object.fromEntries(Object.entries(objects).map(([k, v]) => [k, { sha256: sha256(v), bytes: v.length }]));
