@@ -7,7 +7,8 @@ import {
   chooseParameters, constraintsLog2PFail, NAMED_PARAMETER_SETS, type NoiseConstraint, type TfheParameters,
 } from "../tfhe/index.js";
 import type { CircuitEncoding } from "./encoding.js";
-import { groupScale } from "../runtime/fusion.js";
+import { groupScale, type LookupGroup } from "../runtime/fusion.js";
+import type { ExtractionPlan } from "../runtime/encoding.js";
 
 export interface ParameterOptions {
   /** Failure probability of one PBS (default 2^-64); for lookup-free circuits, of one output decryption. */
@@ -48,27 +49,33 @@ function targetOf(options: ParameterOptions, count: number): number {
  * (fusion.ts groupScale), and each encrypted output's decryption at its region's message space. Constraints
  * of one precision and kind merge into one with the largest norms (it dominates them).
  */
+/** The noise requirement of a lookup group's PBS: its input's Σw² times the square of its scale. */
+export function groupConstraint(g: LookupGroup): NoiseConstraint {
+  const s2 = groupScale(g) ** 2, x = g.members[0]!;
+  return { precision: g.bits, freshNorm2: x.freshNorm2 * s2, pbsNorm2: x.pbsNorm2 * s2, bootstrap: true };
+}
+
+/**
+ * The noise requirement of a bit extraction's PBS. It reads bit i of t·2^(bits − i): t's noise (x's, plus the
+ * earlier bits' PBS outputs b_j weighted 2^j) times 2^(bits − i). Over i ≥ fromBit: x's Σw² × 4^(bits − fromBit),
+ * and the b_j terms Σ_j 4^(bits − i + j) < 4^bits / 3. A 1-bit read (its tolerance is twice that, thanks to
+ * the offset).
+ */
+export function extractionConstraint(e: ExtractionPlan): NoiseConstraint {
+  const s2 = 4 ** (e.bits - e.fromBit);
+  return { precision: 1, freshNorm2: e.freshNorm2 * s2, pbsNorm2: e.pbsNorm2 * s2 + 4 ** e.bits / 3, bootstrap: true };
+}
+
 export function circuitConstraints(enc: CircuitEncoding): NoiseConstraint[] {
   const merged = new Map<string, { precision: number; freshNorm2: number; pbsNorm2: number; bootstrap: boolean }>();
-  const add = (precision: number, freshNorm2: number, pbsNorm2: number, bootstrap: boolean) => {
+  const add = ({ precision, freshNorm2, pbsNorm2, bootstrap }: NoiseConstraint) => {
     const key = `${bootstrap}:${precision}`, c = merged.get(key);
     if (c === undefined) merged.set(key, { precision, freshNorm2, pbsNorm2, bootstrap });
     else { c.freshNorm2 = Math.max(c.freshNorm2, freshNorm2); c.pbsNorm2 = Math.max(c.pbsNorm2, pbsNorm2); }
   };
-  for (const g of enc.groups) {
-    const s2 = groupScale(g) ** 2, x = g.members[0]!;
-    // A PBS output is a source of Σw² 1 even when nothing feeds it (a constant's trivial encryption has none).
-    add(g.bits, x.freshNorm2 * s2, x.pbsNorm2 * s2, true);
-  }
-  // Bit extraction reads bit i of t·2^(bits − i): t's noise (x's, plus the earlier bits' PBS outputs b_j
-  // weighted 2^j) times 2^(bits − i). Over i ≥ fromBit: x's Σw² × 4^(bits − fromBit), and the b_j terms
-  // Σ_j 4^(bits − i + j) < 4^bits / 3. A 1-bit read (its tolerance is twice that, thanks to the offset).
-  for (const e of enc.extractions.values()) {
-    if (e.fromBit >= e.lsbs) continue;
-    const s2 = 4 ** (e.bits - e.fromBit);
-    add(1, e.freshNorm2 * s2, e.pbsNorm2 * s2 + 4 ** e.bits / 3, true);
-  }
-  for (const o of enc.outputNoise) add(o.bits, o.freshNorm2, o.pbsNorm2, false);
+  for (const g of enc.groups) add(groupConstraint(g));
+  for (const e of enc.extractions.values()) if (e.fromBit < e.lsbs) add(extractionConstraint(e));
+  for (const o of enc.outputNoise) add({ precision: o.bits, freshNorm2: o.freshNorm2, pbsNorm2: o.pbsNorm2, bootstrap: false });
   return [...merged.values()].sort((a, b) => Number(b.bootstrap) - Number(a.bootstrap) || a.precision - b.precision);
 }
 

@@ -8,10 +8,10 @@ import { roundLsbs, truncLsbs } from "../runtime/tensor-ops.js";
 import { type CircuitEncoding, decodeRange, groupLookupAt } from "./encoding.js";
 import { liftResidue, mod } from "../runtime/encoding.js";
 import type { Bounds } from "./bounds.js";
-import { groupScale, type LookupGroup } from "../runtime/fusion.js";
+import type { LookupGroup } from "../runtime/fusion.js";
 import { evalNode } from "../runtime/clear-node.js";
 import type { Graph } from "../runtime/ir.js";
-import type { CircuitParameters } from "./params.js";
+import { type CircuitParameters, extractionConstraint, groupConstraint } from "./params.js";
 import type { Tensor } from "../runtime/tensor.js";
 
 export interface SimulateOptions {
@@ -42,20 +42,13 @@ export function simulateGraph(
   const values: (Tensor | undefined)[] = [];
   const groupOf = new Map(enc.groups.flatMap((g) => g.members.map((m, t) => [m.node, { g, t }] as const)));
   const drawn = new Map<LookupGroup, Int8Array>();
-  const constraint = (g: LookupGroup) => {
-    const s2 = groupScale(g) ** 2, x = g.members[0]!;
-    return { precision: g.bits, freshNorm2: x.freshNorm2 * s2, pbsNorm2: x.pbsNorm2 * s2, bootstrap: true };
-  };
   for (const n of graph.nodes) {
     if (!enc.live.has(n.id)) { values.push(undefined); continue; }
     const args = n.args.map((a) => values[a]!);
     const extraction = enc.extractions.get(n.id);
     if (extraction !== undefined) {
       // Bit extraction: the exact round, each extracted bit wrong with its PBS's failure probability.
-      const s2 = 4 ** (extraction.bits - extraction.fromBit);
-      const q = options.pFail ?? pFail(constraintVariance(cp.params, {
-        precision: 1, freshNorm2: extraction.freshNorm2 * s2, pbsNorm2: extraction.pbsNorm2 * s2 + 4 ** extraction.bits / 3, bootstrap: true,
-      }), 2).probability;
+      const q = options.pFail ?? pFail(constraintVariance(cp.params, extractionConstraint(extraction)), 2).probability;
       values.push({
         shape: n.shape,
         data: Float64Array.from(args[0]!.data, (v) => {
@@ -77,7 +70,7 @@ export function simulateGraph(
     const { g, t } = groupOf.get(n.id)!;
     let shifts = drawn.get(g);
     if (shifts === undefined) {
-      const q = options.pFail ?? pFail(constraintVariance(cp.params, constraint(g)), 2 ** g.bits).probability;
+      const q = options.pFail ?? pFail(constraintVariance(cp.params, groupConstraint(g)), 2 ** g.bits).probability;
       shifts = Int8Array.from(x, () => (q > 0 && random() < q ? (random() < 0.5 ? -1 : 1) : 0));
       drawn.set(g, shifts);
     }
