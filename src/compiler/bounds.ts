@@ -11,6 +11,7 @@ import { type Interval, type NodeRanges, RangeAnalysis } from "./intervals.js";
 import * as k from "../runtime/tensor-ops.js";
 import { squaredNormsBySource } from "./norms.js";
 import { sizeOf } from "../runtime/shape.js";
+import { MAX_LOOKUP_CIRCUIT_BITS } from "../runtime/encoding.js";
 import type { Tensor, TensorLike } from "../runtime/tensor.js";
 
 export interface Margin {
@@ -357,9 +358,6 @@ function clearLookupTable(n: Extract<Node, { kind: "lut" }>, input: NodeRanges):
   return { min: input.min, step: 1, values };
 }
 
-/** Largest precision of one lookup's table (encoding.ts MAX_LOOKUP_CIRCUIT_BITS; kept here to avoid a cycle). */
-const MAX_TABLE_BITS = 8;
-
 /**
  * Whether an exact round(x, lsbs) of x ∈ [min, max] (low `zeroLsbs` bits known zero) is done by bit
  * extraction — its input too wide for one lookup over it — and from which bit; undefined when one lookup
@@ -368,7 +366,7 @@ const MAX_TABLE_BITS = 8;
 export function roundExtraction(min: number, max: number, zeroLsbs: number, lsbs: number, maxLutBits: number): { fromBit: number } | undefined {
   const z = Math.min(zeroLsbs, lsbs), step = 2 ** z;
   const entries = Math.floor((max - Math.floor(min / step) * step) / step) + 1;
-  return Math.ceil(Math.log2(entries) - 1e-12) > Math.min(maxLutBits, MAX_TABLE_BITS) ? { fromBit: z } : undefined;
+  return Math.ceil(Math.log2(entries) - 1e-12) > Math.min(maxLutBits, MAX_LOOKUP_CIRCUIT_BITS) ? { fromBit: z } : undefined;
 }
 
 /** Fewest low bits to round away so that [min, max] fits maxLutBits (rounding up may add a top value). */
