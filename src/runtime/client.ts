@@ -59,6 +59,18 @@ export interface CircuitKeys {
   readonly evaluationKeys: EvaluationKeys | undefined;
 }
 
+/** Keys whose evaluation keys are generated once, when first read (they cost far more than the secret key). */
+function keysOf(client: ClientKey, linearOnly: boolean): CircuitKeys {
+  let evaluationKeys: EvaluationKeys | undefined;
+  return {
+    client,
+    get evaluationKeys() {
+      if (!linearOnly) evaluationKeys ??= client.evaluationKeys();
+      return evaluationKeys;
+    },
+  };
+}
+
 export class CircuitClient {
   #keys: CircuitKeys | undefined;
 
@@ -68,10 +80,13 @@ export class CircuitClient {
     return this.spec.params;
   }
 
-  /** Fresh secret and evaluation keys (kept by this client; the secret key never leaves it). */
+  /**
+   * Fresh secret keys (kept by this client; the secret key never leaves it). The evaluation keys are made on
+   * first use of `evaluationKeys`: a client that only encrypts and decrypts (its keys already on the server)
+   * never pays for them.
+   */
   keygen(): CircuitKeys {
-    const client = ClientKey.generate(this.spec.params);
-    this.#keys = { client, evaluationKeys: this.spec.linearOnly ? undefined : client.evaluationKeys() };
+    this.#keys = keysOf(ClientKey.generate(this.spec.params), this.spec.linearOnly);
     return this.#keys;
   }
 
@@ -79,7 +94,7 @@ export class CircuitClient {
   useKey(client: ClientKey): void {
     if (!(client instanceof ClientKey)) throw new TypeError("useKey expects a ClientKey");
     if (!sameParameters(client.params, this.spec.params)) throw new RangeError("this key belongs to other parameters than the circuit's");
-    this.#keys = { client, evaluationKeys: this.spec.linearOnly ? undefined : client.evaluationKeys() };
+    this.#keys = keysOf(client, this.spec.linearOnly);
   }
 
   /** True once keygen() or useKey() has run. */
