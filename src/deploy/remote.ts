@@ -1,67 +1,14 @@
-// A Node client of `umbra serve` over HTTP (fetch): the server's model list and client bundles, key upload
-// and deletion, predictions. Bytes in, bytes out: encryption and decryption stay in ModelClient.
-import { DeployError } from "./errors.js";
-import { KEY_ID_HEADER, KEY_TOKEN_HEADER } from "./http-server.js";
+// A Node client of `umbra serve` over HTTP: the fetch-only ServerApi, whose model client is Node's
+// ModelClient (bundle directories and key files). Bytes in, bytes out: encryption and decryption stay in
+// ModelClient; RemoteModel (remote-model.ts) puts the two together.
 import { ModelClient } from "./model-client.js";
+import { ServerApi } from "./server-api.js";
 
-export interface RemoteOptions {
-  readonly authToken?: string;
-}
+export { type RemoteOptions, type RemoteModelInfo, type UploadedKeys } from "./server-api.js";
 
-export interface RemoteModelInfo {
-  readonly id: string;
-  readonly kind: string;
-  readonly fingerprint: string;
-  readonly parameters: string;
-  readonly linearOnly: boolean;
-}
-
-export class RemoteServer {
-  readonly url: string;
-
-  constructor(url: string, readonly options: RemoteOptions = {}) {
-    this.url = url.replace(/\/+$/, "");
-  }
-
-  async #fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.options.authToken !== undefined) headers.set("authorization", `Bearer ${this.options.authToken}`);
-    const res = await fetch(`${this.url}${path}`, { ...init, headers });
-    if (!res.ok) {
-      const text = await res.text();
-      let e: { error?: string; message?: string } = {};
-      try {
-        e = JSON.parse(text) as typeof e;
-      } catch { /* not JSON: reported below as the status */ }
-      throw new DeployError(e.error ?? `HTTP_${res.status}`, `${init.method ?? "GET"} ${path}: ${res.status} ${e.message ?? res.statusText}`, res.status);
-    }
-    return res;
-  }
-
-  async models(): Promise<RemoteModelInfo[]> {
-    return ((await (await this.#fetch("/models")).json()) as { models: RemoteModelInfo[] }).models;
-  }
-
+export class RemoteServer extends ServerApi {
   /** The model's client bundle, as a ModelClient (no key yet). */
   async client(modelId: string): Promise<ModelClient> {
-    return ModelClient.fromBundle(await (await this.#fetch(`/models/${encodeURIComponent(modelId)}/spec`)).text());
-  }
-
-  /** Uploads evaluation keys: their id (for predictions) and the token that deletes them. */
-  async uploadKeys(keys: Uint8Array): Promise<{ keyId: string; token: string }> {
-    const res = await this.#fetch("/keys", { method: "POST", headers: { "content-type": "application/octet-stream" }, body: keys as Uint8Array<ArrayBuffer> });
-    return (await res.json()) as { keyId: string; token: string };
-  }
-
-  async deleteKeys(keyId: string, token: string): Promise<void> {
-    await this.#fetch(`/keys/${encodeURIComponent(keyId)}`, { method: "DELETE", headers: { [KEY_TOKEN_HEADER]: token } });
-  }
-
-  /** One request body in, the response body out. */
-  async predict(modelId: string, request: Uint8Array, keyId?: string): Promise<Uint8Array> {
-    const res = await this.#fetch(`/models/${encodeURIComponent(modelId)}/predict`, {
-      method: "POST", body: request as Uint8Array<ArrayBuffer>, headers: { "content-type": "application/octet-stream", ...(keyId === undefined ? {} : { [KEY_ID_HEADER]: keyId }) },
-    });
-    return new Uint8Array(await res.arrayBuffer());
+    return ModelClient.fromBundle(await this.spec(modelId));
   }
 }

@@ -2,7 +2,9 @@
 // evaluation keys only) and a model client that holds the secret key and everything the client side of
 // inference needs: the feature encoder, the dequantization, the link and the classes. Requests and responses
 // are the compiler's serialized values, one pair per batch of rows.
-import { CircuitClient, type CircuitServer } from "../compiler/index.js";
+// The runtime's client, not the compiler's index: the browser client bundles this file without the compiler.
+import type { CircuitServer } from "../compiler/index.js";
+import { CircuitClient } from "../runtime/client.js";
 import { type Label, type Link, type Dequantizer, columnsOf, dequantize, labelsOf, probabilitiesOf, valuesOf } from "./decode.js";
 import { type MatrixLike, toMatrix } from "./data.js";
 import { MlInputError } from "./errors.js";
