@@ -1,16 +1,24 @@
 // umbra/deploy — a compiled model or circuit as two bundles (ModelDev.save), the Node client that keeps
 // the secret key (ModelClient), the server half (ModelServer), the HTTP server (createServer) and its
-// Node client (RemoteServer). Node only: the browser's client is umbra/client.
+// clients (RemoteModel over fetch, with a KeyFileStore in Node; RemoteServer). The server and the file
+// stores are Node only: the browser's client is umbra/client.
 export { DeployError } from "./errors.js";
 export {
   ModelDev, makeBundles, parseClientBundle, bundleFingerprint, checkModelId, CLIENT_BUNDLE_FORMAT, SERVER_BUNDLE_FORMAT, MODEL_ID_PATTERN,
   type ClientBundle, type ServerBundle, type BundleKind, type Deployable,
 } from "./bundle.js";
 export { encodeFrames, decodeFrames, MAX_FRAMES, type Frames } from "./frames.js";
-export { ModelClient, type Predictions } from "./model-client.js";
+export { BundleClient, type Predictions } from "./bundle-client.js";
+export { ModelClient } from "./model-client.js";
 export { ModelServer, decodeEvaluationKeys } from "./model-server.js";
 export { type KeyStore, type KeyRecord, FileKeyStore, MemoryKeyStore, KEY_ID_PATTERN } from "./key-store.js";
 export { createServer, KEY_ID_HEADER, KEY_TOKEN_HEADER, type ServerOptions, type ServerLimits, type UmbraServer } from "./http-server.js";
-export { RemoteServer, type RemoteOptions, type RemoteModelInfo } from "./remote.js";
+export { ServerApi, type RemoteOptions, type RemoteModelInfo, type UploadedKeys } from "./server-api.js";
+export { RemoteServer } from "./remote.js";
+export {
+  RemoteModel, inlineKeygen, type RemoteModelOptions, type Keygen, type KeygenResult, type KeyStatus, type PredictionStats, type ProgressEvent, type ProgressPhase,
+} from "./remote-model.js";
+export { type ClientKeyStore, type StoredClientKey, MemoryClientKeyStore } from "./client-key-store.js";
+export { KeyFileStore } from "./key-file-store.js";
 export { FifoQueue } from "./fifo.js";
 export { Metrics } from "./metrics.js";
