@@ -2,7 +2,8 @@
 // `umbra keygen` (a client key for a model's parameters) and `umbra predict` (encrypt rows, send them,
 // decrypt the predictions). The secret key never leaves the client's process or the file it is told.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type { ModelClient } from "../deploy/index.js";
 import type * as Ml from "../ml/index.js";
@@ -57,6 +58,16 @@ async function prepareKey(client: ModelClient, keyPath: string | undefined): Pro
   }
 }
 
+/** The browser client bundle (dist/browser, built by scripts/build-browser.mjs) at /browser/, and a page at /. */
+function webDirs(page: string | undefined): { dir: string; at: string }[] {
+  const client = fileURLToPath(new URL("../../browser/", import.meta.url));
+  if (!existsSync(join(client, "umbra-client.js"))) {
+    if (page !== undefined) throw new Error(`--web: the browser client is not built (${client}; run npm run build)`);
+    return [];
+  }
+  return [{ dir: client, at: "/browser/" }, { dir: page ?? join(client, "page"), at: "/" }];
+}
+
 export function addDeployCommands(program: Command): void {
   program.command("compile <model>").description("compile an umbra/ml model (its toJSON) or an XGBoost JSON model into client and server bundles")
     .requiredOption("--out <dir>", "the bundle directory (created)")
@@ -85,15 +96,19 @@ export function addDeployCommands(program: Command): void {
     .option("--max-key-bytes <n>", "largest evaluation-key upload", String(2 ** 30))
     .option("--threads <n>", "worker threads per key set (default: the cores)")
     .option("--log", "log requests (pino JSON lines on stderr; bodies and tokens never logged)")
-    .action(async (dir: string, o: { port: string; host: string; keysDir?: string; authToken?: string; maxRequestBytes: string; maxKeyBytes: string; threads?: string; log?: boolean }) => {
+    .option("--web <dir>", "a web page's directory, served at / (default: the browser client's minimal page)")
+    .option("--no-web", "serve no page and no browser client")
+    .action(async (dir: string, o: { port: string; host: string; keysDir?: string; authToken?: string; maxRequestBytes: string; maxKeyBytes: string; threads?: string; log?: boolean; web?: string | false }) => {
       try {
         const server = await (await deploy()).createServer({
+          staticDirs: o.web === false ? [] : webDirs(o.web),
           modelsDir: dir, keysDir: o.keysDir ?? `${dir.replace(/[\\/]+$/, "")}/.keys`, authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN,
           limits: { requestBytes: Number(o.maxRequestBytes), keyBytes: Number(o.maxKeyBytes), ...(o.threads === undefined ? {} : { threads: Number(o.threads) }) },
           logger: o.log === true ? { level: "info", stream: process.stderr } : false,
         });
         const url = await server.listen({ port: Number(o.port), host: o.host });
         console.log(`umbra: serving ${[...server.models.keys()].join(", ")} at ${url}`);
+        if (server.app.hasRoute({ method: "GET", url: "/" })) console.log(`umbra: the browser page is at ${url}/`);
         const stop = (): void => { void server.close().then(() => process.exit(0)); };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);

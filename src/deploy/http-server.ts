@@ -1,7 +1,7 @@
 // The HTTP server (Fastify): several models, uploaded evaluation keys in a KeyStore, predictions on a
 // FIFO queue, each on its key set's own worker pool (or in process for lookup-free models).
 //   GET /health · GET /models · GET /models/:id/spec · POST /keys · DELETE /keys/:id
-//   POST /models/:id/predict · GET /metrics
+//   POST /models/:id/predict · GET /metrics · static files if asked (the browser client, a page at /)
 // Bodies that carry keys or ciphertexts are application/octet-stream; every field is checked by a JSON
 // schema; errors are JSON { error, message } with a 4xx status (5xx only for the server's own faults),
 // never a stack trace. The logger (pino) never sees bodies, and the auth and key-token headers are redacted.
@@ -15,13 +15,14 @@ import { parameterFingerprint } from "../tfhe/index.js";
 import { DeployError } from "./errors.js";
 import { FifoQueue } from "./fifo.js";
 import { KeyCache, type Lease } from "./key-cache.js";
+import { KEY_ID_HEADER, KEY_TOKEN_HEADER } from "./headers.js";
 import { FileKeyStore, KEY_ID_PATTERN, type KeyStore, MemoryKeyStore } from "./key-store.js";
 import { Metrics } from "./metrics.js";
 import { decodeEvaluationKeys, ModelServer } from "./model-server.js";
 import { MODEL_ID_PATTERN } from "./bundle.js";
+import { registerStaticFiles, type StaticDir } from "./static-files.js";
 
-export const KEY_ID_HEADER = "x-umbra-key-id";
-export const KEY_TOKEN_HEADER = "x-umbra-key-token";
+export { KEY_ID_HEADER, KEY_TOKEN_HEADER } from "./headers.js";
 
 export interface ServerLimits {
   /** Largest prediction request body (default 64 MiB). */
@@ -50,6 +51,8 @@ export interface ServerOptions {
   /** When set, every route but /health needs `Authorization: Bearer <token>`. */
   readonly authToken?: string;
   readonly limits?: ServerLimits;
+  /** Static files (the browser client, a web page), public: e.g. [{ dir: "dist/browser", at: "/browser/" }]. */
+  readonly staticDirs?: readonly StaticDir[];
   /** Fastify's logger options (pino); off by default. */
   readonly logger?: boolean | Record<string, unknown>;
 }
@@ -96,8 +99,9 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
   });
   app.addContentTypeParser("application/octet-stream", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
+  const publicPaths = new Set<string>();
   app.addHook("onRequest", async (req) => {
-    if (authHash === undefined || req.url === "/health") return;
+    if (authHash === undefined || req.url === "/health" || publicPaths.has(req.url.split("?")[0]!)) return;
     const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? "");
     if (m === null || !timingSafeEqual(sha256(m[1]!), authHash)) throw new DeployError("UNAUTHORIZED", "this server needs Authorization: Bearer <token>", 401);
   });
@@ -160,6 +164,8 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
 
   const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: MODEL_ID_PATTERN } } } as const;
   const keyParams = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: KEY_ID_PATTERN } } } as const;
+
+  for (const path of await registerStaticFiles(app, options.staticDirs ?? [])) publicPaths.add(path);
 
   app.get("/health", async () => ({ status: "ok", models: models.size }));
 
