@@ -7,18 +7,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { IRIS, IRIS_SPECIES } from "../../src/cli/data/iris.js";
 import { createServer, DeployError, KeyFileStore, ModelDev, type ProgressEvent, RemoteModel } from "../../src/deploy/index.js";
-import { DecisionTreeClassifier } from "../../src/ml/index.js";
-
-/** The demo's iris tree (depth 3), trained on four flowers in five; the fifth are the rows to predict. */
-export function irisTree(batchSize: number): { model: DecisionTreeClassifier; test: number[][] } {
-  const features = (rows: typeof IRIS) => rows.map((r) => [r[0], r[1], r[2], r[3]]);
-  const train = IRIS.filter((_, i) => i % 5 !== 0), test = IRIS.filter((_, i) => i % 5 === 0);
-  const model = new DecisionTreeClassifier({ maxDepth: 3 }).fit(features(train), train.map((r) => IRIS_SPECIES[r[4]]!));
-  model.compile(features(train), { batchSize });
-  return { model, test: features(test) };
-}
+import { irisTree } from "./iris-model.js";
 
 const uploads = (metrics: string): number => Number(/umbra_http_requests_total\{route="\/keys",method="POST",status="201"\} (\d+)/.exec(metrics)?.[1] ?? 0);
 
@@ -36,7 +26,7 @@ test("RemoteModel: keygen and upload once, then the key file and its uploaded id
     assert.deepEqual(events.filter((e) => e.state !== "step").map((e) => `${e.phase} ${e.state}`),
       ["spec start", "spec end", "keygen start", "keygen end", "upload start", "upload end"]);
     assert.deepEqual(events.filter((e) => e.state === "step").map((e) => e.detail), ["secret key", "evaluation keys"]);
-    const rows = X.slice(0, 4);
+    const rows = [X[0]!, X[12]!, X[25]!, X[17]!]; // X: 10 flowers of each species in turn
     assert.deepEqual(await first.predict(rows), await model.predict(rows));
     assert.equal(first.lastPrediction!.rows, 4);
     assert.equal(uploads(await metrics()), 1);
@@ -50,13 +40,13 @@ test("RemoteModel: keygen and upload once, then the key file and its uploaded id
     const second = await RemoteModel.connect(url, "iris", { keyStore: new KeyFileStore(keyFile) });
     assert.deepEqual(second.keys, { reused: true, uploads: 0, keygenMs: 0 });
     assert.equal(second.keyId, first.keyId);
-    assert.deepEqual(await second.predict(X.slice(4, 8)), await model.predict(X.slice(4, 8)));
+    assert.deepEqual(await second.predict(X.slice(8, 12)), await model.predict(X.slice(8, 12)));
     assert.equal(uploads(await metrics()), 1, "no second upload");
 
     // The server lost them (deleted here with the token): the next prediction uploads them again, once.
     const token = (JSON.parse(readFileSync(`${keyFile}.ids.json`, "utf8")) as Record<string, { token: string }>)[`${url} ${first.client.parametersId}`]!.token;
     await second.api.deleteKeys(second.keyId!, token);
-    assert.deepEqual(await second.predict(X.slice(8, 11)), await model.predict(X.slice(8, 11)));
+    assert.deepEqual(await second.predict(X.slice(18, 22)), await model.predict(X.slice(18, 22)));
     assert.equal(second.keys.uploads, 1);
     assert.notEqual(second.keyId, first.keyId);
     assert.equal(uploads(await metrics()), 2);
