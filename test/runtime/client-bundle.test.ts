@@ -16,11 +16,16 @@ import { KERNELS_WASM_BASE64 } from "../../src/kernels/wasm-binary.generated.js"
 
 const dist = fileURLToPath(new URL("../../src/", import.meta.url)); // dist/test/runtime/ → dist/src/
 
-/** What a browser client must not carry: the compiler, the server half, the worker pool, server-side keys. */
+/**
+ * What a browser client must not carry: the compiler, the server half, the worker pool, server-side keys,
+ * the deployment layer's server and Node-only files.
+ */
 const FORBIDDEN: readonly RegExp[] = [
   /src\/compiler\//,
   /src\/runtime\/(server|evaluator|clear-node|graph-codec|fusion)\.js$/,
   /src\/tfhe\/(worker-pool|pbs-worker|server-key)\.js$/,
+  /src\/deploy\/(index|bundle|http-server|static-files|model-server|model-client|remote|key-store|key-cache|key-file-store|fifo|metrics)\.js$/,
+  /node_modules\//,
 ];
 
 async function bundle(entry: string): Promise<{ code: Uint8Array; inputs: string[]; nodeImports: string[] }> {
@@ -42,6 +47,9 @@ test("umbra/client bundles for the browser without compiler, server or Node code
   assert.deepEqual(nodeImports, [], "no node: import");
   assert.ok(!new TextDecoder().decode(code).includes("node:"), "no node: specifier in the bundled code");
   assert.ok(inputs.some((f) => f.endsWith("runtime/client.js")) && inputs.some((f) => f.endsWith("tfhe/client-key.js")));
+  for (const f of ["deploy/remote-model.js", "deploy/bundle-client.js", "client/indexeddb-key-store.js", "client/worker-keygen.js"]) {
+    assert.ok(inputs.some((i) => i.endsWith(f)), `${f} is in the bundle`);
+  }
 
   const wasm = Buffer.from(KERNELS_WASM_BASE64, "base64").length;
   const gzip = gzipSync(code, { level: 9 }).length;
@@ -51,7 +59,14 @@ test("umbra/client bundles for the browser without compiler, server or Node code
   assert.ok(code.length < 160_000, `client bundle ${code.length} B`);
 });
 
-test("the bundle check is not vacuous: the runtime entry (server half) and the compiler fail it", async () => {
+test("the keygen worker bundles for the browser without Node code", async () => {
+  const { inputs, nodeImports } = await bundle("client/keygen-worker.js");
+  assert.deepEqual(forbiddenIn(inputs), []);
+  assert.deepEqual(nodeImports, []);
+  assert.ok(inputs.some((f) => f.endsWith("deploy/bundle-client.js")) && inputs.some((f) => f.endsWith("kernels/wasm.js")));
+});
+
+test("the bundle check is not vacuous: the runtime entry (server half), the compiler and umbra/deploy fail it", async () => {
   const runtime = await bundle("runtime/index.js");
   const bad = forbiddenIn(runtime.inputs).map((f) => f.replace(/^.*src\//, ""));
   for (const f of ["runtime/server.js", "runtime/evaluator.js", "tfhe/worker-pool.js"]) assert.ok(bad.includes(f), `${f} found in ${bad.join(", ")}`);
@@ -60,6 +75,11 @@ test("the bundle check is not vacuous: the runtime entry (server half) and the c
   for (const f of ["tracer", "bounds", "intervals", "passes", "compile", "norms", "interpreter"]) {
     assert.ok(compilerFiles.includes(`compiler/${f}.js`), `compiler/${f}.js`);
   }
+  const deploy = await esbuild.build({
+    entryPoints: [join(dist, "deploy/index.js")], bundle: true, platform: "node", format: "esm", write: false, metafile: true, logLevel: "silent", packages: "external",
+  });
+  const deployFiles = forbiddenIn(Object.keys(deploy.metafile.inputs)).map((f) => f.replace(/^.*src\//, ""));
+  for (const f of ["deploy/http-server.js", "deploy/model-client.js", "deploy/key-file-store.js"]) assert.ok(deployFiles.includes(f), `${f} found in ${deployFiles.join(", ")}`);
 });
 
 test("the core's index, with PbsWorkerPool and its lazy node: imports, still bundles for the browser", async () => {
