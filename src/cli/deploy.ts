@@ -5,7 +5,6 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import type { ModelClient } from "../deploy/index.js";
 import type * as Ml from "../ml/index.js";
 import { csvText, readCsv } from "./csv.js";
 
@@ -43,20 +42,6 @@ export async function modelFromJson(json: unknown, calibration: number[][] | und
 }
 
 const fail = (program: Command, e: unknown): never => program.error(`umbra: ${(e as Error).message}`, { exitCode: 1 });
-
-/** The key ids this key file has uploaded, by server and parameter set, kept next to it. */
-function keyIdsPath(keyPath: string): string {
-  return `${keyPath}.ids.json`;
-}
-
-async function prepareKey(client: ModelClient, keyPath: string | undefined): Promise<void> {
-  if (keyPath !== undefined && existsSync(keyPath)) {
-    await client.loadKey(keyPath);
-  } else {
-    client.keygen();
-    if (keyPath !== undefined) await client.saveKey(keyPath);
-  }
-}
 
 /** The browser client bundle (dist/browser, built by scripts/build-browser.mjs) at /browser/, and a page at /. */
 function webDirs(page: string | undefined): { dir: string; at: string }[] {
@@ -147,39 +132,21 @@ export function addDeployCommands(program: Command): void {
     .option("--json", "print a summary as JSON on stderr")
     .action(async (o: { server: string; model: string; input: string; out?: string; key?: string; authToken?: string; json?: boolean }) => {
       try {
-        const { RemoteServer } = await deploy();
-        const remote = new RemoteServer(o.server, { authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN });
-        const client = await remote.client(o.model);
+        const { KeyFileStore, RemoteModel } = await deploy();
         const { header, rows } = readCsv(o.input);
-        await prepareKey(client, o.key);
-        let keyId: string | undefined, uploaded = false;
-        const slot = `${remote.url} ${client.parametersId}`;
-        const ids: Record<string, { keyId: string; token: string }> = o.key !== undefined && existsSync(keyIdsPath(o.key)) ? JSON.parse(readFileSync(keyIdsPath(o.key), "utf8")) : {};
-        const upload = async (): Promise<string> => {
-          const r = await remote.uploadKeys(client.evaluationKeys()!);
-          uploaded = true;
-          ids[slot] = r;
-          if (o.key !== undefined) writeFileSync(keyIdsPath(o.key), JSON.stringify(ids, null, 2) + "\n", { mode: 0o600 });
-          return r.keyId;
-        };
-        if (!client.linearOnly) keyId = ids[slot]?.keyId ?? await upload();
-        const t = performance.now();
-        const body = client.quantizeEncryptSerialize(rows);
-        let response: Uint8Array;
-        try {
-          response = await remote.predict(o.model, body, keyId);
-        } catch (e) {
-          // The server lost our keys (deleted, or another store): upload once more.
-          if ((e as { code?: string }).code !== "UNKNOWN_KEY" || uploaded) throw e;
-          response = await remote.predict(o.model, body, await upload());
-        }
-        const predictions = client.deserializeDecryptDequantize(response) as unknown[];
+        // Keygen or the key file's key; evaluation keys uploaded unless the key file remembers this server's id.
+        const remote = await RemoteModel.connect(o.server, o.model, {
+          authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN, ...(o.key === undefined ? {} : { keyStore: new KeyFileStore(o.key) }),
+        });
+        const predictions = await remote.predict(rows) as unknown[];
+        const { requestBytes, responseBytes, encryptMs, serverMs, decryptMs } = remote.lastPrediction!;
+        const uploaded = remote.keys.uploads > 0;
         const text = csvText(header === undefined ? undefined : [...header, "prediction"], rows.map((r, i) => [...r, predictions[i]]));
         if (o.out === undefined) process.stdout.write(text);
         else writeFileSync(o.out, text);
-        const summary = { model: o.model, rows: rows.length, requestBytes: body.length, responseBytes: response.length, keysUploaded: uploaded, ms: Math.round(performance.now() - t) };
+        const summary = { model: o.model, rows: rows.length, requestBytes, responseBytes, keysUploaded: uploaded, ms: Math.round(encryptMs + serverMs + decryptMs) };
         if (o.json) console.error(JSON.stringify(summary));
-        else if (o.out !== undefined) console.error(`predicted ${rows.length} rows with ${o.model} in ${summary.ms} ms (request ${body.length} bytes, response ${response.length} bytes${uploaded ? ", evaluation keys uploaded" : ""}) → ${o.out}`);
+        else if (o.out !== undefined) console.error(`predicted ${rows.length} rows with ${o.model} in ${summary.ms} ms (request ${requestBytes} bytes, response ${responseBytes} bytes${uploaded ? ", evaluation keys uploaded" : ""}) → ${o.out}`);
       } catch (e) {
         fail(program, e);
       }

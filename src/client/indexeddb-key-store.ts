@@ -16,6 +16,10 @@ export class IndexedDbKeyStore implements ClientKeyStore {
   /** `database`: the IndexedDB database's name (one per application, if an origin serves several). */
   constructor(readonly database = "umbra-keys") {}
 
+  get name(): string {
+    return `IndexedDB ${this.database}`;
+  }
+
   #open(): Promise<IDBDatabase> {
     this.#db ??= new Promise((resolve, reject) => {
       if (typeof indexedDB === "undefined") return reject(new Error("IndexedDB is unavailable here: pass another keyStore"));

@@ -15,6 +15,8 @@ export interface StoredClientKey {
 }
 
 export interface ClientKeyStore {
+  /** Where the keys are, for messages (a file's path, a database's name). */
+  readonly name?: string;
   /** The record of a parameter set (its hex parameter fingerprint), if any. */
   get(parametersId: string): Promise<StoredClientKey | undefined>;
   put(parametersId: string, record: StoredClientKey): Promise<void>;

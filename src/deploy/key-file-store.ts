@@ -13,6 +13,10 @@ type IdsFile = Record<string, UploadedKeys & { parameters?: string }>;
 export class KeyFileStore implements ClientKeyStore {
   constructor(readonly path: string) {}
 
+  get name(): string {
+    return this.path;
+  }
+
   get idsPath(): string {
     return `${this.path}.ids.json`;
   }

@@ -138,7 +138,7 @@ export class RemoteModel {
     const pid = this.client.parametersId;
     const stored = await this.#store.get(pid);
     if (stored !== undefined) {
-      this.client.useSecretKey(stored.secretKey, "the stored secret key");
+      this.client.useSecretKey(stored.secretKey, `the secret key in ${this.#store.name ?? "the key store"}`);
       this.#record = stored;
       this.#keys.reused = true;
     } else {
