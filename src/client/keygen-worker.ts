@@ -19,7 +19,8 @@ scope.onmessage = (e) => {
     try {
       await initKernels();
       const r = await inlineKeygen(e.data.bundle, e.data.secretKey, (detail) => post({ type: "step", detail }));
-      const transfer = [r.secretKey.buffer, ...(r.evaluationKeys === undefined ? [] : [r.evaluationKeys.buffer])] as ArrayBuffer[];
+      // Moved, not copied (the evaluation keys are tens of MiB); each buffer listed once.
+      const transfer = [...new Set([r.secretKey.buffer, ...(r.evaluationKeys === undefined ? [] : [r.evaluationKeys.buffer])])] as ArrayBuffer[];
       post({ type: "done", secretKey: r.secretKey, evaluationKeys: r.evaluationKeys }, transfer);
     } catch (err) {
       post({ type: "error", name: (err as Error).name ?? "Error", message: (err as Error).message ?? String(err) });

@@ -2,7 +2,8 @@
 // the browser client and its page; the page makes keys in a Web Worker, keeps the secret key in IndexedDB,
 // uploads the evaluation keys, encrypts rows, has the server predict and decrypts; the predictions equal
 // the clear model's. After a reload the key is reused: no worker, no second upload (the server's metrics
-// count the uploads); when the server has lost them, the page uploads them again. A screenshot is kept in
+// count the uploads); when the server has lost them, the page uploads them again; "forget" deletes them on
+// both sides. A screenshot is kept in
 // test-artifacts/. About 30 s (Chromium, a keygen and evaluation keys again, three encrypted predictions).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -105,6 +106,19 @@ test("Chromium: keygen in a worker, encrypt, predict on the server, decrypt = th
     assert.notEqual(third.stats.keyId, keyId);
     assert.ok(workers.some((u) => u.endsWith("/browser/keygen-worker.js")), "the evaluation keys were made in the worker");
     assert.equal(uploads(await metrics()), 2);
+
+    // "Forget my keys": deleted on the server (with the token) and in IndexedDB.
+    await page.click("#forget");
+    await page.waitForSelector("#progress li:has-text('forgotten')");
+    assert.match(await metrics(), /umbra_http_requests_total\{route="\/keys\/:id",method="DELETE",status="204"\} 2/);
+    assert.equal(await page.evaluate(() => new Promise<number>((resolve, reject) => {
+      const open = indexedDB.open("umbra-keys");
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const n = open.result.transaction("keys").objectStore("keys").count();
+        n.onsuccess = () => resolve(n.result);
+      };
+    })), 0);
     assert.deepEqual(errors, []);
     const p = first.stats.prediction;
     t.diagnostic(`Chromium, iris tree, ${p.rows} rows: keygen (worker) ${first.stats.keys.keygenMs.toFixed(0)} ms, evaluation keys ` +
