@@ -2,13 +2,13 @@
 // a secret key made once and kept in the client's own store, evaluation keys uploaded once per server (and
 // again only when the server says it lost them), then predictions: encrypt, send, decrypt. Key generation
 // is pluggable: in-process here, in a Web Worker in umbra/client.
+import type { Sample } from "../compiler/index.js";
 import { initKernels } from "../kernels/wasm.js";
+import type { MatrixLike } from "../ml/data.js";
 import { BundleClient, type Predictions } from "./bundle-client.js";
 import type { ClientBundle } from "./client-bundle.js";
 import { type ClientKeyStore, MemoryClientKeyStore, type StoredClientKey } from "./client-key-store.js";
 import { DeployError } from "./errors.js";
-import type { MatrixLike } from "../ml/data.js";
-import type { Sample } from "../compiler/index.js";
 import { type RemoteOptions, ServerApi, type UploadedKeys } from "./server-api.js";
 
 /** What the client is doing: each phase reports "start", then "end" (with its time and bytes moved). */
