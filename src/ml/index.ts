@@ -20,6 +20,6 @@ export {
 } from "./trees/models.js";
 export { importXGBoost, XGBoostModel, RankEncoder, type RankEncoderJSON } from "./trees/xgboost.js";
 export { NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions, type NeuralNetJSON } from "./nn/models.js";
-export { importOnnx, OnnxModel, type OnnxImportOptions, type OnnxCompileOptions } from "./onnx/model.js";
+export { importOnnx, OnnxModel, ONNX_PTQ_DEFAULTS, type OnnxImportOptions, type OnnxCompileOptions, type OnnxBits } from "./onnx/model.js";
 export { SUPPORTED_OPS as ONNX_SUPPORTED_OPS } from "./onnx/graph.js";
 export { KNeighborsClassifier, type KNeighborsOptions, type KNeighborsJSON } from "./knn.js";

@@ -42,10 +42,11 @@ export function trainTestSplit<T>(X: number[][], y: T[], testFraction: number, s
  * Rows of codes whose first-layer accumulators all lie more than 1/8 of a rounding step from a tie: there the
  * approximate round is exact (the compiler's guarantee away from ties), so FHE must equal the clear integers.
  */
-export function tieFreeRows(layer: { inputs: number; outputs: number; Q: Int32Array; B: Int32Array; activation?: { lsbs: number } }, q: Int32Array, rows: number): boolean[] {
-  const step = 2 ** layer.activation!.lsbs;
+export function tieFreeRows(layer: { inputs: number; outputs: number; Q: Int32Array; B: Int32Array; activation?: { lsbs: number } | readonly { lsbs: number }[] }, q: Int32Array, rows: number): boolean[] {
+  const a = layer.activation!;
   return Array.from({ length: rows }, (_, i) => {
     for (let k = 0; k < layer.outputs; k++) {
+      const step = 2 ** (Array.isArray(a) ? (a as readonly { lsbs: number }[])[k]!.lsbs : (a as { lsbs: number }).lsbs);
       let acc = layer.B[k]!;
       for (let j = 0; j < layer.inputs; j++) acc += layer.Q[j * layer.outputs + k]! * q[i * layer.inputs + j]!;
       const off = ((acc % step) + step) % step;

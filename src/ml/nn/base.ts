@@ -8,7 +8,7 @@ import { MlInputError, MlUnsupportedError, NotFittedError } from "../errors.js";
 import { checkBatchSize, checkMode, IntegerCircuit, type MlCompileOptions, type PredictOptions } from "../fhe.js";
 import { accuracy, r2Score } from "../metrics.js";
 import type { AffineQuantizer } from "../quantize.js";
-import { integerForward, type IntegerLayer, networkCircuit } from "./integer.js";
+import { integerForward, type IntegerLayer, networkCircuit, unitActivations } from "./integer.js";
 
 /** A network in integers with its client-side ends. */
 export interface IntegerNetwork {
@@ -160,7 +160,11 @@ export abstract class NetworkModelBase {
   describe(): string {
     const circuit = this.#circuit(), net = this.network();
     const shape = [net.encoder.features, ...net.layers.map((L) => L.outputs)].join(" → ");
-    const reads = net.layers.filter((L) => L.activation !== undefined).map((L) => `round~ ${L.activation!.lsbs} lsbs, ${L.activation!.amax + 1} levels`).join("; ");
+    const reads = net.layers.filter((L) => L.activation !== undefined).map((L) => {
+      const units = unitActivations(L), lsbs = units.map((u) => u.lsbs), levels = units.map((u) => u.amax + 1);
+      const span = (v: number[]): string => (Math.min(...v) === Math.max(...v) ? `${v[0]}` : `${Math.min(...v)}–${Math.max(...v)}`);
+      return `round${units[0]!.exact === true ? "" : "~"} ${span(lsbs)} lsbs, ${span(levels)} levels${Array.isArray(L.activation) ? " (per unit)" : ""}`;
+    }).join("; ");
     return [
       `${this.modelName}: ${shape}; inputs ${net.encoder.bits}-bit affine; ${this.lookupsPerRow} lookup(s) per row (relu + requantization on the accumulator's top bits: ${reads || "none"}); ${this.#compiled!.batchSize} row(s) per run`,
       circuit.circuit.describe(),

@@ -4,7 +4,7 @@
 // activation code: relu and requantization fused, code = clip(round(M·r), 0, amax) with r the rounded
 // accumulator and M = s_acc/s_act (Jacob et al. 2018, §2.2, with the fixed-point multiplier folded into a
 // table). The last layer's accumulator is decrypted and dequantized by the client.
-import { lut, round, type Tracer, type TraceFn } from "../../compiler/index.js";
+import { concat, lut, round, type Tracer, type TraceFn } from "../../compiler/index.js";
 
 export interface Activation {
   /** Low bits dropped by the approximate round before the lookup. */
@@ -13,6 +13,8 @@ export interface Activation {
   readonly multiplier: number;
   /** Largest activation code, 2^activationBits − 1. */
   readonly amax: number;
+  /** Round exactly (bit extraction) instead of approximately (a modulus switch, off by one step near ties). */
+  readonly exact?: boolean;
 }
 
 export interface IntegerLayer {
@@ -22,8 +24,18 @@ export interface IntegerLayer {
   readonly Q: Int32Array;
   /** Integer bias per output, in accumulator units (zero-point corrections included). */
   readonly B: Int32Array;
-  /** Hidden layers only. */
-  readonly activation?: Activation;
+  /** Hidden layers only: one for the whole layer, or one per output unit (per-channel quantization). */
+  readonly activation?: Activation | readonly Activation[];
+}
+
+/** The activation of output unit k of a hidden layer. */
+export function unitActivation(a: Activation | readonly Activation[], k: number): Activation {
+  return Array.isArray(a) ? (a as readonly Activation[])[k]! : (a as Activation);
+}
+
+/** The activations of a hidden layer's units, one per output. */
+export function unitActivations(L: Pick<IntegerLayer, "outputs" | "activation">): Activation[] {
+  return Array.from({ length: L.outputs }, (_, k) => unitActivation(L.activation!, k));
 }
 
 /** v to the nearest multiple of 2^lsbs, ties up: the compiler's clear semantics of `round`. */
@@ -43,8 +55,10 @@ export function activationTable(a: Activation): (r: number) => number {
  * The most a hidden code can move when the approximate round lands one step (2^lsbs) off near a tie: the
  * table's largest difference between neighbouring entries, at most ⌈M·2^lsbs⌉ and amax.
  */
-export function codeJump(a: Activation): number {
-  return Math.min(a.amax, Math.ceil(a.multiplier * 2 ** a.lsbs));
+export function codeJump(a: Activation | readonly Activation[]): number {
+  if (Array.isArray(a)) return Math.max(0, ...(a as readonly Activation[]).map((u) => codeJump(u)));
+  const u = a as Activation;
+  return u.exact === true ? 0 : Math.min(u.amax, Math.ceil(u.multiplier * 2 ** u.lsbs));
 }
 
 /** The range of a layer's accumulator over every input code in [lo, hi] (the union over its outputs). */
@@ -81,12 +95,13 @@ export function integerForward(layers: readonly IntegerLayer[], q: ArrayLike<num
   let out = new Float64Array(0);
   for (const L of layers) {
     out = new Float64Array(rows * L.outputs);
-    const table = L.activation === undefined ? undefined : activationTable(L.activation);
+    const units = L.activation === undefined ? undefined : unitActivations(L);
+    const tables = units?.map(activationTable);
     for (let i = 0; i < rows; i++) {
       for (let k = 0; k < L.outputs; k++) {
         let s = L.B[k]!;
         for (let j = 0; j < L.inputs; j++) s += L.Q[j * L.outputs + k]! * u[i * L.inputs + j]!;
-        out[i * L.outputs + k] = table === undefined ? s : table(roundLsbs(s, L.activation!.lsbs));
+        out[i * L.outputs + k] = tables === undefined ? s : tables[k]!(roundLsbs(s, units![k]!.lsbs));
       }
     }
     u = out;
@@ -106,8 +121,15 @@ export function networkCircuit(layers: readonly IntegerLayer[]): TraceFn {
         return;
       }
       // relu∘requantize∘round~ compose into one PBS on the accumulator's top bits.
-      const r = L.activation.lsbs > 0 ? round(acc, L.activation.lsbs, { approximate: true }) : acc;
-      a = lut(r, activationTable(L.activation), `relu-requant ${l}`);
+      const apply = (v: Tracer, u: Activation, label: string): Tracer =>
+        lut(u.lsbs > 0 ? round(v, u.lsbs, { approximate: u.exact !== true }) : v, activationTable(u), label);
+      if (!Array.isArray(L.activation)) {
+        a = apply(acc, L.activation as Activation, `relu-requant ${l}`);
+        return;
+      }
+      // Per-unit scales and roundings: one lookup per column, each with its own table.
+      const units = L.activation as readonly Activation[];
+      a = concat(units.map((u, k) => apply(acc.slice(null, [k, k + 1]), u, `relu-requant ${l}.${k}`)), 1);
     });
     return a;
   };
@@ -118,9 +140,9 @@ export interface IntegerLayerJSON {
   readonly outputs: number;
   readonly Q: number[];
   readonly B: number[];
-  readonly activation?: Activation;
+  readonly activation?: Activation | Activation[];
 }
 
 export function layerToJSON(L: IntegerLayer): IntegerLayerJSON {
-  return { inputs: L.inputs, outputs: L.outputs, Q: [...L.Q], B: [...L.B], ...(L.activation === undefined ? {} : { activation: { ...L.activation } }) };
+  return { inputs: L.inputs, outputs: L.outputs, Q: [...L.Q], B: [...L.B], ...(L.activation === undefined ? {} : { activation: Array.isArray(L.activation) ? (L.activation as readonly Activation[]).map((u) => ({ ...u })) : { ...(L.activation as Activation) } }) };
 }

@@ -9,7 +9,7 @@ import { type IntegerNetwork, NetworkModelBase } from "../nn/base.js";
 import type { IntegerLayer } from "../nn/integer.js";
 import { type AffineLayer, evaluateLayers, lowerGraph } from "./graph.js";
 import { type OnnxGraph, parseOnnx } from "./parse.js";
-import { quantizeNetwork } from "./quantize.js";
+import { type PtqOptions, quantizeNetwork } from "./quantize.js";
 
 export interface OnnxImportOptions {
   /** "classifier" (default when the model has ≥ 2 outputs or ends in a Sigmoid/Softmax) or "regressor". */
@@ -18,15 +18,72 @@ export interface OnnxImportOptions {
   readonly classes?: readonly Label[];
 }
 
+/** Bits of each kind of tensor after post-training quantization. */
+export interface OnnxBits {
+  /** Each input feature, affine on its calibration range. */
+  readonly inputs?: number;
+  /** Weights, symmetric. */
+  readonly weights?: number;
+  /** Hidden activations (the lookups' outputs). */
+  readonly activations?: number;
+}
+
 export interface OnnxCompileOptions extends MlCompileOptions {
-  /** Bits of each input feature, affine per feature on the calibration rows (default 8). */
-  readonly nBits?: number;
-  /** Bits of the symmetric per-layer weights (default 6). */
+  /** Bits per tensor kind (see `ONNX_PTQ_DEFAULTS`); a number sets the inputs' bits only. */
+  readonly nBits?: number | OnnxBits;
+  /** Same as nBits.weights. */
   readonly weightBits?: number;
-  /** Bits of each hidden activation (default 4). */
+  /** Same as nBits.activations. */
   readonly activationBits?: number;
-  /** Bits each lookup reads of its accumulator, through an approximate round (default 6). */
+  /**
+   * Bits of the accumulator each lookup reads: the accumulator is rounded to that many bits of its sound
+   * range first, approximately (a modulus switch, one step off near a tie: the default) or exactly (bit
+   * extraction, more PBS).
+   */
+  readonly roundingThresholdBits?: number | { readonly bits: number; readonly method?: "approximate" | "exact" };
+  /** Same as roundingThresholdBits (a number). */
   readonly lookupBits?: number;
+  /** One weight scale per layer (default) or one per output channel. */
+  readonly weightScales?: "per-channel" | "per-tensor";
+  /** α of each hidden unit: its largest activation on the calibration rows (default) or a percentile of them. */
+  readonly activationRange?: "minmax" | { readonly percentile: number };
+}
+
+/** The defaults of `OnnxModel.compile`'s post-training quantization. */
+export const ONNX_PTQ_DEFAULTS = {
+  inputs: 8, weights: 6, activations: 4, roundingThresholdBits: 6, rounding: "approximate", weightScales: "per-tensor", activationRange: "minmax",
+} as const;
+
+function ptqOptions(o: OnnxCompileOptions): PtqOptions {
+  const bits: OnnxBits = typeof o.nBits === "object" && o.nBits !== null ? o.nBits : o.nBits === undefined ? {} : { inputs: o.nBits };
+  if (typeof o.nBits === "number" || o.nBits === undefined || typeof o.nBits === "object") {
+    // nBits as an object and the single-kind aliases must not disagree.
+    if (bits.weights !== undefined && o.weightBits !== undefined) throw new MlInputError("compile: give the weights' bits once (nBits.weights or weightBits)");
+    if (bits.activations !== undefined && o.activationBits !== undefined) throw new MlInputError("compile: give the activations' bits once (nBits.activations or activationBits)");
+  } else {
+    throw new MlInputError(`compile: nBits: expected a number or { inputs, weights, activations }, got ${JSON.stringify(o.nBits)}`);
+  }
+  const r = o.roundingThresholdBits;
+  if (r !== undefined && o.lookupBits !== undefined) throw new MlInputError("compile: give roundingThresholdBits or lookupBits, not both");
+  const roundingBits = typeof r === "object" && r !== null ? r.bits : r ?? o.lookupBits ?? ONNX_PTQ_DEFAULTS.roundingThresholdBits;
+  const rounding = (typeof r === "object" && r !== null ? r.method : undefined) ?? ONNX_PTQ_DEFAULTS.rounding;
+  const inputBits = bits.inputs ?? ONNX_PTQ_DEFAULTS.inputs;
+  const weightBits = bits.weights ?? o.weightBits ?? ONNX_PTQ_DEFAULTS.weights;
+  const activationBits = bits.activations ?? o.activationBits ?? ONNX_PTQ_DEFAULTS.activations;
+  checkBits(inputBits, "nBits.inputs", 1, 12);
+  checkBits(weightBits, "nBits.weights", 2, 12);
+  checkBits(activationBits, "nBits.activations", 1, 8);
+  checkBits(roundingBits, "roundingThresholdBits", activationBits, 8);
+  if (rounding !== "approximate" && rounding !== "exact") throw new MlInputError(`roundingThresholdBits.method: expected "approximate" or "exact", got ${JSON.stringify(rounding)}`);
+  const weightScales = o.weightScales ?? ONNX_PTQ_DEFAULTS.weightScales;
+  if (weightScales !== "per-channel" && weightScales !== "per-tensor") throw new MlInputError(`weightScales: expected "per-channel" or "per-tensor", got ${JSON.stringify(weightScales)}`);
+  const ar = o.activationRange ?? ONNX_PTQ_DEFAULTS.activationRange;
+  let percentile = 100;
+  if (ar !== "minmax") {
+    percentile = typeof ar === "object" && ar !== null ? ar.percentile : NaN;
+    if (!(percentile > 50 && percentile <= 100)) throw new MlInputError(`activationRange: expected "minmax" or { percentile } with a percentile in (50, 100], got ${JSON.stringify(ar)}`);
+  }
+  return { inputBits, weightBits, activationBits, roundingBits, rounding, weightScales, activationRange: ar === "minmax" ? "minmax" : "percentile", percentile };
 }
 
 export class OnnxModel extends NetworkModelBase {
@@ -92,13 +149,8 @@ export class OnnxModel extends NetworkModelBase {
   override compile(Xcalib?: MatrixLike, options: OnnxCompileOptions = {}): this {
     if (Xcalib === undefined) throw new MlInputError("OnnxModel.compile: calibration rows are needed (compile(Xcalib, options))");
     const X = toMatrix(Xcalib, { what: "Xcalib", cols: this.#features });
-    const nBits = options.nBits ?? 8, weightBits = options.weightBits ?? 6, activationBits = options.activationBits ?? 4, lookupBits = options.lookupBits ?? 6;
-    checkBits(nBits, "nBits", 1, 12);
-    checkBits(weightBits, "weightBits", 2, 12);
-    checkBits(activationBits, "activationBits", 1, 8);
-    checkBits(lookupBits, "lookupBits", activationBits, 8);
-    this.setNetwork(quantizeNetwork(this.#layers, X, { nBits, weightBits, activationBits, lookupBits }));
-    const { nBits: _n, weightBits: _w, activationBits: _a, lookupBits: _l, ...compile } = options;
+    this.setNetwork(quantizeNetwork(this.#layers, X, ptqOptions(options)));
+    const { nBits: _n, weightBits: _w, activationBits: _a, lookupBits: _l, roundingThresholdBits: _r, weightScales: _s, activationRange: _ar, ...compile } = options;
     return super.compile(undefined, compile);
   }
 
