@@ -22,4 +22,5 @@ export { importXGBoost, XGBoostModel, RankEncoder, type RankEncoderJSON } from "
 export { NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions, type NeuralNetJSON } from "./nn/models.js";
 export { importOnnx, OnnxModel, ONNX_PTQ_DEFAULTS, type OnnxImportOptions, type OnnxCompileOptions, type OnnxBits } from "./onnx/model.js";
 export { SUPPORTED_OPS as ONNX_SUPPORTED_OPS } from "./onnx/graph.js";
+export { OnnxTreeModel } from "./onnx/trees.js";
 export { KNeighborsClassifier, type KNeighborsOptions, type KNeighborsJSON } from "./knn.js";

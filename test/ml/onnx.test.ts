@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { AffineQuantizer, type AffineQuantizerJSON, importOnnx, MlInputError, MlUnsupportedError, NotFittedError, toMatrix } from "../../src/ml/index.js";
+import { AffineQuantizer, type AffineQuantizerJSON, importOnnx as importAny, MlInputError, MlUnsupportedError, NotFittedError, OnnxModel, toMatrix } from "../../src/ml/index.js";
 import { onnxModelType } from "../../src/ml/onnx/schema.js";
 import { codeJump } from "../../src/ml/nn/integer.js";
 import { fixturePath, loadCsv, readJson, tieFreeRows } from "./helpers.js";
@@ -17,6 +17,13 @@ const expected = readJson<Expected>("mlp_breast_cancer.expected.json");
 const cancer = loadCsv("breast_cancer.csv");
 const held = new Set(expected.X.map((r) => r.join()));
 const calib = cancer.X.filter((r) => !held.has(r.join()));
+
+/** A network import (importOnnx returns a tree model for tree ensembles). */
+function importOnnx(b: Uint8Array): OnnxModel {
+  const m = importAny(b);
+  assert.ok(m instanceof OnnxModel);
+  return m;
+}
 
 /** The model with one node changed (re-encoded through the same schema). */
 function edited(edit: (nodes: { opType: string; name: string }[]) => void): Uint8Array {

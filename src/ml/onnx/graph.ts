@@ -5,7 +5,11 @@
 import { MlUnsupportedError } from "../errors.js";
 import type { OnnxGraph, OnnxNode, OnnxTensor } from "./parse.js";
 
-export const SUPPORTED_OPS = ["Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "Identity", "Flatten", "Reshape"] as const;
+export const SUPPORTED_OPS = [
+  "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Relu", "Sigmoid", "Tanh", "Softmax", "Identity", "Flatten", "Reshape",
+  "ai.onnx.ml.Scaler", "ai.onnx.ml.LinearRegressor", "ai.onnx.ml.LinearClassifier",
+  "ai.onnx.ml.TreeEnsembleRegressor", "ai.onnx.ml.TreeEnsembleClassifier",
+] as const;
 
 export type ActivationKind = "relu" | "sigmoid" | "tanh" | "softmax";
 
@@ -22,7 +26,13 @@ export interface AffineLayer {
 /** value = h·A + c on the current segment's input h (n columns). */
 interface Affine { readonly kind: "affine"; readonly seg: number; readonly n: number; readonly m: number; readonly A: Float64Array; readonly c: Float64Array }
 
-type Value = Affine | { readonly kind: "const"; readonly t: OnnxTensor };
+type Value = Affine | { readonly kind: "const"; readonly t: OnnxTensor } | { readonly kind: "labels"; readonly of: string };
+
+/** The graph as affine layers, and the class labels an ai.onnx.ml classifier names (its first output). */
+export interface LoweredGraph {
+  readonly layers: AffineLayer[];
+  readonly classes?: (number | string)[];
+}
 
 function unsupported(node: OnnxNode, why: string): MlUnsupportedError {
   return new MlUnsupportedError(`ONNX node ${node.name} (${node.opType}): ${why}`);
@@ -74,21 +84,34 @@ function identity(n: number, seg: number): Affine {
   return { kind: "affine", seg, n, m: n, A, c: new Float64Array(n) };
 }
 
+/** The linear models of ai.onnx.ml: their weights as [features × outputs] and intercepts. */
+function mlLinear(node: OnnxNode, v: Affine, outputs: number): { W: Float64Array; b: Float64Array } {
+  const coef = node.attributes.get("coefficients")?.floats ?? [], icpt = node.attributes.get("intercepts")?.floats;
+  if (coef.length !== outputs * v.m) throw unsupported(node, `${coef.length} coefficients for ${outputs} output(s) of ${v.m} features`);
+  if (icpt !== undefined && icpt.length !== outputs) throw unsupported(node, `${icpt.length} intercepts for ${outputs} output(s)`);
+  // coefficients are [outputs × features], row-major; the layer wants [features × outputs].
+  const W = new Float64Array(v.m * outputs);
+  for (let k = 0; k < outputs; k++) for (let j = 0; j < v.m; j++) W[j * outputs + k] = coef[k * v.m + j]!;
+  return { W, b: Float64Array.from(icpt ?? new Array<number>(outputs).fill(0)) };
+}
+
 /** The graph as affine layers; the last one has no activation or a final Sigmoid/Softmax (applied by the client). */
-export function lowerGraph(g: OnnxGraph): AffineLayer[] {
+export function lowerGraph(g: OnnxGraph): LoweredGraph {
+  let classes: (number | string)[] | undefined;
   const values = new Map<string, Value>();
   for (const [name, t] of g.initializers) values.set(name, { kind: "const", t });
   values.set(g.input.name, identity(g.input.features, 0));
   const layers: AffineLayer[] = [];
   for (const node of g.nodes) {
-    if (node.domain !== "" && node.domain !== "ai.onnx") throw unsupported(node, `operator domain "${node.domain}" is not supported`);
+    const ml = node.domain === "ai.onnx.ml";
+    if (node.domain !== "" && node.domain !== "ai.onnx" && !ml) throw unsupported(node, `operator domain "${node.domain}" is not supported`);
     const arg = (k: number): Value => {
       const v = values.get(node.inputs[k] ?? "");
       if (v === undefined) throw unsupported(node, `input ${k} (${node.inputs[k]}) is not computed before it`);
       return v;
     };
     const affine = (v: Value): Affine => {
-      if (v.kind !== "affine") throw unsupported(node, "expects the feature tensor as its first input");
+      if (v.kind !== "affine") throw unsupported(node, v.kind === "labels" ? "reads a classifier's labels" : "expects the feature tensor as its first input");
       // Values are affine in the current layer's input only: a skip connection to an earlier layer is refused.
       if (v.seg !== layers.length) throw unsupported(node, "the graph is not a chain of layers (an input skips an activation)");
       return v;
@@ -97,8 +120,54 @@ export function lowerGraph(g: OnnxGraph): AffineLayer[] {
       const a = node.attributes.get(name);
       return a === undefined ? undefined : a.f ?? a.i;
     };
+    const postTransform = (): string => node.attributes.get("post_transform")?.s ?? "NONE";
     let out: Value;
-    switch (node.opType) {
+    switch (ml ? `ai.onnx.ml.${node.opType}` : node.opType) {
+      case "ai.onnx.ml.Scaler": {
+        // Y = (X − offset)·scale, each a scalar or one value per column.
+        const a = affine(arg(0)), n = a.m;
+        const per = (name: string, fallback: number): Float64Array => {
+          const f = node.attributes.get(name)?.floats ?? [fallback];
+          if (f.length !== 1 && f.length !== n) throw unsupported(node, `${name} has ${f.length} values for ${n} columns`);
+          return Float64Array.from({ length: n }, (_, k) => f[f.length === 1 ? 0 : k]!);
+        };
+        const offset = per("offset", 0), scale = per("scale", 1);
+        out = scaleShift(a, scale, offset.map((o, k) => -o * scale[k]!));
+        break;
+      }
+      case "ai.onnx.ml.LinearRegressor": {
+        const a = affine(arg(0)), targets = attr("targets") ?? 1;
+        if (postTransform() !== "NONE") throw unsupported(node, `post_transform ${postTransform()} is not supported (NONE only)`);
+        const { W, b } = mlLinear(node, a, targets);
+        out = compose(a, { rows: a.m, cols: targets, data: W }, b, node);
+        break;
+      }
+      case "ai.onnx.ml.LinearClassifier": {
+        const a = affine(arg(0));
+        const labels: (number | string)[] = node.attributes.get("classlabels_ints")?.ints ?? node.attributes.get("classlabels_strings")?.strings ?? [];
+        const rows = (node.attributes.get("intercepts")?.floats ?? []).length || (node.attributes.get("coefficients")?.floats ?? []).length / a.m;
+        // One row of coefficients for two labels: the binary form, label = [score > 0] (scores [1 − s, s]).
+        if (!(labels.length >= 2 && (rows === labels.length || (rows === 1 && labels.length === 2)))) {
+          throw unsupported(node, `${rows} coefficient row(s) for ${labels.length} class label(s)`);
+        }
+        const { W, b } = mlLinear(node, a, rows);
+        const scores = compose(a, { rows: a.m, cols: rows, data: W }, b, node);
+        const pt = postTransform();
+        if (pt !== "NONE" && !(pt === "LOGISTIC" && rows === 1) && !(pt === "SOFTMAX" && rows > 1)) {
+          throw unsupported(node, `post_transform ${pt} with ${rows} score column(s) is not supported (NONE; LOGISTIC on a binary model; SOFTMAX)`);
+        }
+        if (pt === "NONE") out = scores;
+        else {
+          layers.push({ inputs: scores.n, outputs: scores.m, W: scores.A, b: scores.c, activation: { kind: pt === "LOGISTIC" ? "sigmoid" : "softmax", node: node.name } });
+          out = identity(scores.m, layers.length);
+        }
+        classes = labels;
+        values.set(node.outputs[1] ?? "", out);
+        values.set(node.outputs[0]!, { kind: "labels", of: node.outputs[1] ?? "" });
+        continue;
+      }
+      case "ai.onnx.ml.TreeEnsembleRegressor": case "ai.onnx.ml.TreeEnsembleClassifier":
+        throw unsupported(node, "a tree ensemble must be the graph's only node (imported as a tree model)");
       case "Gemm": {
         const a = affine(arg(0)), b = arg(1);
         if (b.kind !== "const") throw unsupported(node, "only constant weights (B) are supported");
@@ -157,11 +226,13 @@ export function lowerGraph(g: OnnxGraph): AffineLayer[] {
         break;
       }
       default:
-        throw unsupported(node, `operator not supported (supported: ${SUPPORTED_OPS.join(", ")})`);
+        throw unsupported(node, `operator${ml ? " of the ai.onnx.ml domain" : ""} not supported (supported: ${SUPPORTED_OPS.join(", ")})`);
     }
     values.set(node.outputs[0]!, out);
   }
-  const last = values.get(g.output);
+  let last = values.get(g.output);
+  // A classifier's label output stands for its scores (the labels are their argmax).
+  if (last?.kind === "labels") last = values.get(last.of);
   if (last === undefined || last.kind !== "affine") throw new MlUnsupportedError(`ONNX: the output ${g.output} is not computed from the input`);
   if (last.seg !== layers.length) throw new MlUnsupportedError("ONNX: the graph is not a chain of layers");
   // An output after an activation is that layer's; otherwise the trailing affine map is one more layer.
@@ -171,7 +242,7 @@ export function lowerGraph(g: OnnxGraph): AffineLayer[] {
     const k = L.activation?.kind;
     if (l < layers.length - 1 && k === "softmax") throw new MlUnsupportedError(`ONNX node ${L.activation!.node} (Softmax): only as the last operator`);
   });
-  return layers;
+  return classes === undefined ? { layers } : { layers, classes };
 }
 
 /** The lowered network in float on rows (row-major [rows × inputs]): the graph's output. */

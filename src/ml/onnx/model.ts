@@ -10,6 +10,7 @@ import type { IntegerLayer } from "../nn/integer.js";
 import { type AffineLayer, evaluateLayers, lowerGraph } from "./graph.js";
 import { type OnnxGraph, parseOnnx } from "./parse.js";
 import { type PtqOptions, quantizeNetwork } from "./quantize.js";
+import { OnnxTreeModel, treeEnsembleNode } from "./trees.js";
 
 export interface OnnxImportOptions {
   /** "classifier" (default when the model has ≥ 2 outputs or ends in a Sigmoid/Softmax) or "regressor". */
@@ -49,12 +50,16 @@ export interface OnnxCompileOptions extends MlCompileOptions {
   readonly activationRange?: "minmax" | { readonly percentile: number };
 }
 
-/** The defaults of `OnnxModel.compile`'s post-training quantization. */
+/**
+ * The defaults of `OnnxModel.compile`'s post-training quantization. A model without hidden layers (a linear
+ * model) has no lookup, so its weights get 8 bits and one scale per output (`linearWeights`, `linearScales`).
+ */
 export const ONNX_PTQ_DEFAULTS = {
   inputs: 8, weights: 6, activations: 4, roundingThresholdBits: 6, rounding: "approximate", weightScales: "per-tensor", activationRange: "minmax",
+  linearWeights: 8, linearScales: "per-channel",
 } as const;
 
-function ptqOptions(o: OnnxCompileOptions): PtqOptions {
+function ptqOptions(o: OnnxCompileOptions, linear: boolean): PtqOptions {
   const bits: OnnxBits = typeof o.nBits === "object" && o.nBits !== null ? o.nBits : o.nBits === undefined ? {} : { inputs: o.nBits };
   if (typeof o.nBits === "number" || o.nBits === undefined || typeof o.nBits === "object") {
     // nBits as an object and the single-kind aliases must not disagree.
@@ -68,14 +73,14 @@ function ptqOptions(o: OnnxCompileOptions): PtqOptions {
   const roundingBits = typeof r === "object" && r !== null ? r.bits : r ?? o.lookupBits ?? ONNX_PTQ_DEFAULTS.roundingThresholdBits;
   const rounding = (typeof r === "object" && r !== null ? r.method : undefined) ?? ONNX_PTQ_DEFAULTS.rounding;
   const inputBits = bits.inputs ?? ONNX_PTQ_DEFAULTS.inputs;
-  const weightBits = bits.weights ?? o.weightBits ?? ONNX_PTQ_DEFAULTS.weights;
+  const weightBits = bits.weights ?? o.weightBits ?? (linear ? ONNX_PTQ_DEFAULTS.linearWeights : ONNX_PTQ_DEFAULTS.weights);
   const activationBits = bits.activations ?? o.activationBits ?? ONNX_PTQ_DEFAULTS.activations;
   checkBits(inputBits, "nBits.inputs", 1, 12);
   checkBits(weightBits, "nBits.weights", 2, 12);
   checkBits(activationBits, "nBits.activations", 1, 8);
   checkBits(roundingBits, "roundingThresholdBits", activationBits, 8);
   if (rounding !== "approximate" && rounding !== "exact") throw new MlInputError(`roundingThresholdBits.method: expected "approximate" or "exact", got ${JSON.stringify(rounding)}`);
-  const weightScales = o.weightScales ?? ONNX_PTQ_DEFAULTS.weightScales;
+  const weightScales = o.weightScales ?? (linear ? ONNX_PTQ_DEFAULTS.linearScales : ONNX_PTQ_DEFAULTS.weightScales);
   if (weightScales !== "per-channel" && weightScales !== "per-tensor") throw new MlInputError(`weightScales: expected "per-channel" or "per-tensor", got ${JSON.stringify(weightScales)}`);
   const ar = o.activationRange ?? ONNX_PTQ_DEFAULTS.activationRange;
   let percentile = 100;
@@ -94,7 +99,8 @@ export class OnnxModel extends NetworkModelBase {
 
   constructor(graph: OnnxGraph, options: OnnxImportOptions = {}) {
     super();
-    this.#layers = lowerGraph(graph);
+    const lowered = lowerGraph(graph);
+    this.#layers = lowered.layers;
     this.#features = graph.input.features;
     this.producer = graph.producer;
     const K = this.#layers[this.#layers.length - 1]!.outputs, tail = this.#layers[this.#layers.length - 1]!.activation?.kind;
@@ -105,7 +111,7 @@ export class OnnxModel extends NetworkModelBase {
     }
     if (this.task === "classifier") {
       const n = K === 1 ? 2 : K;
-      const classes = options.classes ?? Array.from({ length: n }, (_, k) => k);
+      const classes = options.classes ?? lowered.classes ?? Array.from({ length: n }, (_, k) => k);
       if (classes.length !== n || new Set(classes).size !== n) throw new MlInputError(`importOnnx: classes: expected ${n} distinct labels for ${K} output(s)`);
       this.classes_ = [...classes];
     }
@@ -149,7 +155,7 @@ export class OnnxModel extends NetworkModelBase {
   override compile(Xcalib?: MatrixLike, options: OnnxCompileOptions = {}): this {
     if (Xcalib === undefined) throw new MlInputError("OnnxModel.compile: calibration rows are needed (compile(Xcalib, options))");
     const X = toMatrix(Xcalib, { what: "Xcalib", cols: this.#features });
-    this.setNetwork(quantizeNetwork(this.#layers, X, ptqOptions(options)));
+    this.setNetwork(quantizeNetwork(this.#layers, X, ptqOptions(options, this.#layers.length === 1)));
     const { nBits: _n, weightBits: _w, activationBits: _a, lookupBits: _l, roundingThresholdBits: _r, weightScales: _s, activationRange: _ar, ...compile } = options;
     return super.compile(undefined, compile);
   }
@@ -182,7 +188,14 @@ export class OnnxModel extends NetworkModelBase {
   }
 }
 
-/** Imports an ONNX model (the bytes of a .onnx file) exported from PyTorch and alike: an MLP of the supported operators. */
-export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): OnnxModel {
-  return new OnnxModel(parseOnnx(bytes), options);
+/**
+ * Imports an ONNX model (the bytes of a .onnx file): a PyTorch-style network or an ai.onnx.ml linear model
+ * (an `OnnxModel`, quantized after training by `compile(Xcalib)`), or an ai.onnx.ml tree ensemble (an
+ * `OnnxTreeModel`, whose features are encoded as threshold ranks: `compile()` needs no calibration).
+ */
+export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions & { readonly leafBits?: number } = {}): OnnxModel | OnnxTreeModel {
+  const graph = parseOnnx(bytes);
+  const trees = treeEnsembleNode(graph);
+  if (trees !== undefined) return OnnxTreeModel.build(trees, graph.input.features, options.leafBits);
+  return new OnnxModel(graph, options);
 }

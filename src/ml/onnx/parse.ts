@@ -14,6 +14,8 @@ export interface OnnxAttribute {
   readonly i?: number;
   readonly floats?: number[];
   readonly ints?: number[];
+  readonly s?: string;
+  readonly strings?: string[];
   readonly t?: OnnxTensor;
 }
 
@@ -30,7 +32,9 @@ export interface OnnxGraph {
   readonly producer: string;
   readonly opset: number;
   readonly input: { readonly name: string; readonly features: number };
+  /** The first graph output (a classifier of the ai.onnx.ml domain has its label first, then its scores). */
   readonly output: string;
+  readonly outputs: string[];
   readonly nodes: OnnxNode[];
   readonly initializers: Map<string, OnnxTensor>;
 }
@@ -70,13 +74,17 @@ function tensorOf(t: RawTensor, where: string): OnnxTensor {
   return { dims, data };
 }
 
+type RawAttribute = Omit<OnnxAttribute, "t" | "s" | "strings"> & { t?: RawTensor; s?: Uint8Array; strings?: Uint8Array[] };
+
+const utf8 = new TextDecoder();
+
 /** Decodes and checks an ONNX model (the bytes of a .onnx file). */
 export function parseOnnx(bytes: Uint8Array): OnnxGraph {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new MlInputError("importOnnx: expected the bytes of a .onnx file (a non-empty Uint8Array)");
   let m: {
     producerName?: string; opsetImport?: { domain?: string; version?: number }[];
     graph?: {
-      node?: { input?: string[]; output?: string[]; name?: string; opType?: string; domain?: string; attribute?: (Omit<OnnxAttribute, "t"> & { t?: RawTensor })[] }[];
+      node?: { input?: string[]; output?: string[]; name?: string; opType?: string; domain?: string; attribute?: RawAttribute[] }[];
       initializer?: RawTensor[];
       input?: { name?: string; type?: { tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: number; dimParam?: string }[] } } } }[];
       output?: { name?: string }[];
@@ -97,17 +105,23 @@ export function parseOnnx(bytes: Uint8Array): OnnxGraph {
   if ((tt?.elemType !== FLOAT && tt?.elemType !== DOUBLE) || dims.length !== 2 || !(Number(dims[1]?.dimValue) > 0)) {
     throw new MlUnsupportedError(`importOnnx: the input must be a float tensor [batch, features] with a fixed feature count`);
   }
-  if ((g.output ?? []).length !== 1) throw new MlUnsupportedError(`importOnnx: expected one graph output, got ${(g.output ?? []).length}`);
+  const outputs = (g.output ?? []).map((o) => o.name ?? "");
+  if (outputs.length === 0) throw new MlUnsupportedError("importOnnx: the graph has no output");
   const opset = (m.opsetImport ?? []).find((o) => (o.domain ?? "") === "")?.version ?? 0;
   const nodes = g.node.map((n, k): OnnxNode => ({
     opType: n.opType ?? "", name: n.name || `#${k}`, domain: n.domain ?? "", inputs: n.input ?? [], outputs: n.output ?? [],
     attributes: new Map((n.attribute ?? []).map((a): [string, OnnxAttribute] => {
-      const { t, ...rest } = a;
-      return [a.name, t === undefined ? rest : { ...rest, t: tensorOf(t, `node ${n.name} attribute ${a.name}`) }];
+      const { t, s, strings, ...rest } = a;
+      return [a.name, {
+        ...rest,
+        ...(t === undefined ? {} : { t: tensorOf(t, `node ${n.name} attribute ${a.name}`) }),
+        ...(s === undefined ? {} : { s: utf8.decode(s) }),
+        ...(strings === undefined ? {} : { strings: strings.map((b) => utf8.decode(b)) }),
+      }];
     })),
   }));
   return {
     producer: m.producerName ?? "", opset, input: { name: inputs[0]!.name ?? "", features: Number(dims[1]!.dimValue) },
-    output: g.output![0]!.name ?? "", nodes, initializers,
+    output: outputs[0]!, outputs, nodes, initializers,
   };
 }
