@@ -41,6 +41,31 @@ export async function modelFromJson(json: unknown, calibration: number[][] | und
   throw new Error("expected an umbra/ml model's toJSON (format \"umbra-ml\") or an XGBoost JSON model (with a \"learner\")");
 }
 
+/**
+ * A compiled model from a file: an ONNX model (`.onnx`, quantized on the calibration rows when it is a
+ * network or a linear model), or a JSON model as `modelFromJson` reads it.
+ */
+export async function modelFromFile(path: string, calibration: number[][] | undefined, batchSize: number | undefined): Promise<Restorable> {
+  const bytes = readFileSync(path);
+  if (path.toLowerCase().endsWith(".onnx")) {
+    const ml = await import("../ml/index.js");
+    const model = ml.importOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const opts = batchSize === undefined ? {} : { batchSize };
+    if (model instanceof ml.OnnxModel) {
+      if (calibration === undefined) throw new Error(`${basename(path)}: an ONNX network is quantized after training: pass --calibration <csv> with representative rows`);
+      return model.compile(calibration, opts);
+    }
+    return model.compile(calibration, opts);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new Error(`${basename(path)}: not JSON (${(e as Error).message}); an ONNX model must be named *.onnx`);
+  }
+  return modelFromJson(json, calibration, batchSize);
+}
+
 const fail = (program: Command, e: unknown): never => program.error(`umbra: ${(e as Error).message}`, { exitCode: 1 });
 
 /** The browser client bundle (dist/browser, built by scripts/build-browser.mjs) at /browser/, and a page at /. */
@@ -54,7 +79,7 @@ function webDirs(page: string | undefined): { dir: string; at: string }[] {
 }
 
 export function addDeployCommands(program: Command): void {
-  program.command("compile <model>").description("compile an umbra/ml model (its toJSON) or an XGBoost JSON model into client and server bundles")
+  program.command("compile <model>").description("compile an umbra/ml model (its toJSON), an XGBoost JSON model or an ONNX model (*.onnx) into client and server bundles")
     .requiredOption("--out <dir>", "the bundle directory (created)")
     .option("--calibration <csv>", "rows to calibrate the quantization on (feature columns only, header optional)")
     .option("--id <id>", "the model's id on a server (default: the directory's name)")
@@ -63,7 +88,7 @@ export function addDeployCommands(program: Command): void {
     .action(async (path: string, o: { out: string; calibration?: string; id?: string; batchSize?: string; json?: boolean }) => {
       try {
         const calibration = o.calibration === undefined ? undefined : readCsv(o.calibration).rows;
-        const model = await modelFromJson(JSON.parse(readFileSync(path, "utf8")), calibration, o.batchSize === undefined ? undefined : Number(o.batchSize));
+        const model = await modelFromFile(path, calibration, o.batchSize === undefined ? undefined : Number(o.batchSize));
         const b = await (await deploy()).ModelDev.save(model, o.out, { id: o.id ?? basename(o.out) });
         const summary = { id: b.id, kind: b.kind, fingerprint: b.fingerprint, parameters: b.parameters, linearOnly: b.linearOnly, out: o.out };
         console.log(o.json ? JSON.stringify(summary) : `compiled ${path} → ${o.out}: model ${b.id}, parameters ${b.parameters}, ${b.linearOnly ? "no lookups (no evaluation keys)" : "lookups (clients upload evaluation keys)"}, fingerprint ${b.fingerprint.slice(0, 16)}…`);

@@ -1,0 +1,71 @@
+// `umbra compile` on imported models, as a user runs it: an ONNX network and an XGBoost JSON model with
+// --calibration, and an ai.onnx.ml linear model whose bundles predict (encrypted, through the bundle's
+// client and server halves) as the model imported in process does.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ModelClient, ModelServer } from "../../src/deploy/index.js";
+import { importOnnx, LogisticRegression } from "../../src/ml/index.js";
+import { CLI, run } from "../deploy/helpers.js";
+import { buildOnnx } from "./onnx-build.js";
+import { fixturePath, loadCsv, readJson } from "./helpers.js";
+
+const csv = (X: number[][]): string => X.map((r) => r.join(",")).join("\n") + "\n";
+
+test("umbra compile model.onnx | xgboost.json --calibration data.csv --out dir: bundles that predict as the imported model", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "umbra-cli-import-"));
+  try {
+    // An ai.onnx.ml LinearClassifier (no lookups): the full encrypted round trip through the bundles.
+    const iris = loadCsv("iris.csv");
+    const lr = new LogisticRegression().fit(iris.X, iris.y);
+    const bytes = buildOnnx({
+      features: 4, outputs: [{ name: "label", type: "int64" }, { name: "proba" }],
+      nodes: [{ op: "LinearClassifier", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["label", "proba"], attrs: { coefficients: { floats: [0, 1, 2].flatMap((k) => lr.coef.map((r) => r[k]!)) }, intercepts: { floats: lr.intercept }, classlabels_ints: [0, 1, 2], post_transform: "SOFTMAX" } }],
+    });
+    writeFileSync(join(dir, "iris.onnx"), bytes);
+    writeFileSync(join(dir, "iris.csv"), csv(iris.X));
+    const c = await run(CLI, ["compile", join(dir, "iris.onnx"), "--calibration", join(dir, "iris.csv"), "--out", join(dir, "iris"), "--json"]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(JSON.parse(c.stdout).linearOnly, true);
+    const client = await ModelClient.load(join(dir, "iris"));
+    client.keygen();
+    const server = await ModelServer.load(join(dir, "iris"));
+    const X = iris.X.slice(45, 55);
+    const got = client.deserializeDecryptDequantize(await server.run(client.quantizeEncryptSerialize(X)));
+    const model = importOnnx(bytes).compile(iris.X);
+    assert.deepEqual(got, await model.predict(X));
+
+    // The PyTorch network: quantized on the calibration rows; without them, a message saying so.
+    copyFileSync(fixturePath("mlp_breast_cancer.onnx"), join(dir, "mlp.onnx"));
+    const exp = readJson<{ X: number[][] }>("mlp_breast_cancer.expected.json");
+    writeFileSync(join(dir, "cancer.csv"), csv(loadCsv("breast_cancer.csv").X));
+    const m = await run(CLI, ["compile", join(dir, "mlp.onnx"), "--calibration", join(dir, "cancer.csv"), "--out", join(dir, "mlp"), "--json"]);
+    assert.equal(m.code, 0, m.stderr);
+    const summary = JSON.parse(m.stdout);
+    assert.equal(summary.linearOnly, false);
+    assert.match(summary.parameters, /p6/, "6-bit lookups by default");
+    const mlpClient = await ModelClient.load(join(dir, "mlp"));
+    assert.equal(mlpClient.model?.spec.features, exp.X[0]!.length);
+    assert.equal(mlpClient.linearOnly, false);
+    const none = await run(CLI, ["compile", join(dir, "mlp.onnx"), "--out", join(dir, "mlp2")]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /mlp\.onnx: an ONNX network is quantized after training: pass --calibration/);
+    assert.ok(!existsSync(join(dir, "mlp2")));
+
+    // XGBoost JSON with calibration rows (counted for clipping; the rank encoding needs none).
+    copyFileSync(fixturePath("xgb_iris.json"), join(dir, "xgb.json"));
+    const x = await run(CLI, ["compile", join(dir, "xgb.json"), "--calibration", join(dir, "iris.csv"), "--out", join(dir, "xgb"), "--json"]);
+    assert.equal(x.code, 0, x.stderr);
+    assert.equal(JSON.parse(x.stdout).linearOnly, false);
+
+    // Bytes that are neither JSON nor named .onnx.
+    writeFileSync(join(dir, "model.bin"), readFileSync(join(dir, "mlp.onnx")));
+    const bin = await run(CLI, ["compile", join(dir, "model.bin"), "--out", join(dir, "bin")]);
+    assert.equal(bin.code, 1);
+    assert.match(bin.stderr, /model\.bin: not JSON .*an ONNX model must be named \*\.onnx/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
