@@ -30,6 +30,9 @@ export interface KernelExports {
   blindRotate(acc: number, lut: number, lwe: number, bskTable: number, n: number, k: number, N: number,
     baseLog: number, levels: number, scratch: number): void;
   blindRotateInit(acc: number, lut: number, lwe: number, n: number, k: number, N: number, levels: number, scratch: number): number;
+  blindRotateBatchScratchBytes(n: number, k: number, N: number, levels: number, count: number): number;
+  blindRotateBatch(accs: number, lut: number, lwes: number, count: number, bskTable: number, n: number, k: number, N: number,
+    baseLog: number, levels: number, scratch: number): void;
   cmuxStep(acc: number, ggsw: number, a: number, k: number, N: number, baseLog: number, levels: number, scratch: number): void;
   sampleExtract(out: number, glwe: number, k: number, N: number, idx: number): void;
   externalProductScratchBytes(k: number, N: number, levels: number): number;
@@ -62,6 +65,7 @@ export const KERNEL_EXPORTS: KernelExportKinds = Object.freeze({
   fftInit: 1, fftForwardI64: 3, fftForwardF64: 3, fftBackwardAddTorus: 3, fftBackwardToI64: 3, fourierMulAcc: 4, fourierMul: 4,
   decomposePolyF64: 5, polyRotate: 4, polyMulSmallAdd: 5, polyMulNaive: 4,
   blindRotateScratchBytes: 4, fftForwardManyI64: 4, modulusSwitch: 4, blindRotate: 10, blindRotateInit: 8, cmuxStep: 8,
+  blindRotateBatchScratchBytes: 5, blindRotateBatch: 11,
   sampleExtract: 5, externalProductScratchBytes: 3, externalProduct: 8,
   keyswitchRowWords32: 1, keyswitchInit32: 2, keyswitchRange32: 11, keyswitchFinish32: 5, keyswitchKeyTo32: 4,
   addAssign: 3, subAssign: 3, scalarMulAssign: 3, mulAddAssign: 4, matmul: 6, dot: 3, batchPhase: 5, batchSetBody: 5,
@@ -98,6 +102,10 @@ function withLazyFftTables(raw: KernelExports): KernelExports {
     blindRotate: (acc, lut, lwe, bskTable, n, k, N, baseLog, levels, scratch) => {
       init(N);
       raw.blindRotate(acc, lut, lwe, bskTable, n, k, N, baseLog, levels, scratch);
+    },
+    blindRotateBatch: (accs, lut, lwes, count, bskTable, n, k, N, baseLog, levels, scratch) => {
+      init(N);
+      raw.blindRotateBatch(accs, lut, lwes, count, bskTable, n, k, N, baseLog, levels, scratch);
     },
     cmuxStep: (acc, ggsw, a, k, N, baseLog, levels, scratch) => {
       init(N);

@@ -86,11 +86,12 @@ export class ServerKey implements Bootstrapper {
     this.bsk = FourierBootstrapKey.fromStandard(keys.bootstrapKey, { resident: bskResident });
     this.ksk = KernelKeyswitchKey.fromStandard(keys.keyswitchKey, { resident: kskResident });
     this.#stage = bskResident ? undefined : new WasmBuffer(this.bsk.ggswWords * 8, K);
-    this.#scratch = new WasmBuffer(K.k.blindRotateScratchBytes(n, k, N, p.pbsLevel), K);
-    // Inputs are key-switched KEYSWITCH_BATCH at a time (one pass over the KSK), then blind-rotated one by one.
+    this.#scratch = new WasmBuffer(K.k.blindRotateBatchScratchBytes(n, k, N, p.pbsLevel, KEYSWITCH_BATCH), K);
+    // Inputs are key-switched KEYSWITCH_BATCH at a time (one pass over the KSK), then blind-rotated
+    // together (one pass over the BSK: blindRotateBatch).
     this.#bigIn = new WasmBuffer(KEYSWITCH_BATCH * (k * N + 1) * 8, K);
     this.#small = new WasmBuffer(KEYSWITCH_BATCH * (n + 1) * 8, K);
-    this.#acc = new WasmBuffer((k + 1) * N * 8, K);
+    this.#acc = new WasmBuffer(KEYSWITCH_BATCH * (k + 1) * N * 8, K);
     this.#lut = new WasmBuffer(N * 8, K);
     this.#out = new WasmBuffer((k * N + 1) * 8, K);
   }
@@ -154,10 +155,11 @@ export class ServerKey implements Bootstrapper {
       const m = Math.min(KEYSWITCH_BATCH, batch.count - c0);
       K.u64(this.#bigIn.ptr, m * big).set(batch.data.subarray(c0 * big, (c0 + m) * big));
       this.ksk.applyBatchAt(this.#small.ptr, this.#bigIn.ptr, m);
+      this.#blindRotateBatch(this.#small.ptr, m);
       for (let c = c0; c < c0 + m; c++) {
-        this.#blindRotate(this.#small.ptr + (c - c0) * small * 8);
+        const acc = this.#acc.ptr + (c - c0) * (k + 1) * N * 8;
         for (let t = 0; t < lut.offsets.length; t++) {
-          K.k.sampleExtract(this.#out.ptr, this.#acc.ptr, k, N, lut.offsets[t]!);
+          K.k.sampleExtract(this.#out.ptr, acc, k, N, lut.offsets[t]!);
           outs[t]!.set(K.u64(this.#out.ptr, big), c * big);
         }
       }
@@ -178,22 +180,30 @@ export class ServerKey implements Bootstrapper {
     return this.bootstrap(batch, this.lookupTable(f, outputEncoding));
   }
 
-  // ACC ← BlindRotate(small LWE at `input`, #lut); resident key: one kernel call; streamed: one GGSW at a time.
-  #blindRotate(input: number): void {
+  // ACC_c ← BlindRotate(small LWE c of the `count` at `inputs`, #lut), one pass over the key for all of
+  // them; resident key: one kernel call; streamed: each GGSW copied in once per batch.
+  #blindRotateBatch(inputs: number, count: number): void {
     const { lweDimension: n, glweDimension: k, polynomialSize: N, pbsBaseLog, pbsLevel } = this.params;
     const K = this.#acc.k;
     if (this.bsk.table) {
-      K.k.blindRotate(this.#acc.ptr, this.#lut.ptr, input, this.bsk.table.ptr, n, k, N,
+      K.k.blindRotateBatch(this.#acc.ptr, this.#lut.ptr, inputs, count, this.bsk.table.ptr, n, k, N,
         pbsBaseLog, pbsLevel, this.#scratch.ptr);
       return;
     }
-    const aPtr = K.k.blindRotateInit(this.#acc.ptr, this.#lut.ptr, input, n, k, N, pbsLevel, this.#scratch.ptr) >>> 0;
-    const aT = K.i32(aPtr, n).slice();
+    const accBytes = (k + 1) * N * 8;
+    const aTs: Int32Array[] = [];
+    for (let c = 0; c < count; c++) {
+      const aPtr = K.k.blindRotateInit(this.#acc.ptr + c * accBytes, this.#lut.ptr, inputs + c * (n + 1) * 8, n, k, N,
+        pbsLevel, this.#scratch.ptr) >>> 0;
+      aTs.push(K.i32(aPtr, n).slice());
+    }
     const host = this.bsk.host!, words = this.bsk.ggswWords, stage = this.#stage!;
     for (let i = 0; i < n; i++) {
-      if (aT[i] === 0) continue;
+      if (aTs.every((aT) => aT[i] === 0)) continue;
       K.f64(stage.ptr, words).set(host.subarray(i * words, (i + 1) * words));
-      K.k.cmuxStep(this.#acc.ptr, stage.ptr, aT[i]!, k, N, pbsBaseLog, pbsLevel, this.#scratch.ptr);
+      for (let c = 0; c < count; c++) {
+        K.k.cmuxStep(this.#acc.ptr + c * accBytes, stage.ptr, aTs[c]![i]!, k, N, pbsBaseLog, pbsLevel, this.#scratch.ptr);
+      }
     }
   }
 

@@ -58,13 +58,52 @@ export function blindRotateInit(
 ): usize {
   const polyBytes = (<usize>N) << 3;
   const aT = scratch + polyBytes * <usize>(levels + 1 + (k + 1));
-  const twoN = N << 1;
   modulusSwitch(aT, lwe, n, N);
-  // ACC = trivial GLWE (0, …, 0, X^{-b̃}·lut).
+  accInit(acc, lut, aT, n, k, N);
+  return aT;
+}
+
+// ACC = trivial GLWE (0, …, 0, X^{-b̃}·lut), b̃ = aT[n].
+@inline function accInit(acc: usize, lut: usize, aT: usize, n: i32, k: i32, N: i32): void {
+  const polyBytes = (<usize>N) << 3;
+  const twoN = N << 1;
   memory.fill(acc, 0, polyBytes * <usize>k);
   const b = load<i32>(aT + ((<usize>n) << 2));
   polyRotate(acc + polyBytes * <usize>k, lut, N, (twoN - b) % twoN);
-  return aT;
+}
+
+/** Bytes of scratch `blindRotateBatch` needs for `count` ciphertexts (the CMux buffers + count switched masks). */
+export function blindRotateBatchScratchBytes(n: i32, k: i32, N: i32, levels: i32, count: i32): usize {
+  return ((<usize>N) << 3) * (<usize>(1 + levels + (k + 1))) + <usize>count * ((((<usize>(n + 1)) << 2) + 15) & ~15);
+}
+
+/**
+ * Blind rotation of `count` ciphertexts with one pass over the bootstrapping key: key bits outside,
+ * ciphertexts inside, so each GGSW is read from memory once per batch instead of once per ciphertext
+ * (the key is far larger than any cache from N = 4096 on). Every accumulator goes through exactly the
+ * operations of `blindRotate`, in the same order, so the results are bit-identical to it.
+ * accs: count × (k+1)·N u64 (outputs, consecutive), lwes: count × (n+1) u64 (consecutive), one shared lut.
+ */
+export function blindRotateBatch(
+  accs: usize, lut: usize, lwes: usize, count: i32, bskTable: usize,
+  n: i32, k: i32, N: i32, baseLog: i32, levels: i32, scratch: usize,
+): void {
+  const polyBytes = (<usize>N) << 3;
+  const accBytes = polyBytes * <usize>(k + 1);
+  const aStride = (((<usize>(n + 1)) << 2) + 15) & ~15; // 16-byte aligned rows
+  const aT0 = scratch + polyBytes * <usize>(levels + 1 + (k + 1));
+  for (let c = 0; c < count; c++) {
+    const aT = aT0 + <usize>c * aStride;
+    modulusSwitch(aT, lwes + <usize>c * ((<usize>(n + 1)) << 3), n, N);
+    accInit(accs + <usize>c * accBytes, lut, aT, n, k, N);
+  }
+  for (let i = 0; i < n; i++) {
+    const ggsw = <usize>load<u32>(bskTable + ((<usize>i) << 2));
+    const ai = (<usize>i) << 2;
+    for (let c = 0; c < count; c++) {
+      cmuxStep(accs + <usize>c * accBytes, ggsw, load<i32>(aT0 + <usize>c * aStride + ai), k, N, baseLog, levels, scratch);
+    }
+  }
 }
 
 /** One CMux of the blind rotation: ACC ← ACC + ExtProd(ggsw, X^a·ACC − ACC). */

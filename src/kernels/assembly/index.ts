@@ -6,7 +6,8 @@ export {
 export { decomposePolyF64 } from "./decompose";
 export { polyRotate, polyMulSmallAdd, polyMulNaive } from "./polynomial";
 export {
-  blindRotateScratchBytes, fftForwardManyI64, modulusSwitch, blindRotate, blindRotateInit, cmuxStep, sampleExtract,
+  blindRotateScratchBytes, fftForwardManyI64, modulusSwitch, blindRotate, blindRotateInit, blindRotateBatchScratchBytes,
+  blindRotateBatch, cmuxStep, sampleExtract,
   externalProductScratchBytes, externalProduct,
 } from "./bootstrap";
 export { keyswitchRowWords32, keyswitchInit32, keyswitchRange32, keyswitchFinish32, keyswitchKeyTo32 } from "./keyswitch";
