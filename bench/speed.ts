@@ -1,0 +1,56 @@
+// Standalone speed run (issue-16 figures without the whole bench): batched vs one-at-a-time blind rotation
+// at PARAM_MESSAGE_4 and PARAM_MESSAGE_6, KS + PBS latency, FFT GFLOP/s; interleaved A/B, medians, load.
+//   node dist/bench/speed.js [--rounds N] [--sets 4,6]
+import os from "node:os";
+import { ClientKey, NAMED_PARAMETER_SETS, ServerKey } from "../src/tfhe/index.js";
+import { kernels } from "../src/kernels/wasm.js";
+import { benchBatchedRotation } from "./sections/batched.js";
+import { fftFlops, pbsFlops, simdPeakGflops } from "./flops.js";
+import { fmtMs, round } from "./format.js";
+import { latency, median, sample, type BenchResult } from "./harness.js";
+
+const args = process.argv.slice(2);
+const arg = (f: string): string | undefined => { const i = args.indexOf(f); return i >= 0 ? args[i + 1] : undefined; };
+const rounds = Number(arg("--rounds") ?? 5);
+const sets = (arg("--sets") ?? "4,6").split(",").map(Number);
+const emit = (r: BenchResult): void => {
+  const v = r.unit === "ms" ? `${fmtMs(r.median_ms)} (median of ${r.n}, min ${fmtMs(r.min_ms)})` : `${r.value} ${r.unit}`;
+  process.stdout.write(`${r.name.padEnd(52)} ${v}${r.note ? `  — ${r.note}` : ""}\n`);
+};
+process.stdout.write(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}\n`);
+
+{ // FFT GFLOP/s
+  const K = kernels(), N = 2048;
+  const src = K.alloc(N * 8), f = K.alloc(N * 8), dst = K.alloc(N * 8);
+  const pairs = 1000;
+  const s = sample(() => { for (let i = 0; i < pairs; i++) { K.k.fftForwardI64(src, f, N); K.k.fftBackwardToI64(f, dst, N); } }, 10);
+  const gf = (2 * pairs * fftFlops(N)) / (median(s) * 1e6);
+  const peak = simdPeakGflops();
+  emit({ name: `fft/${N}/gflops`, section: "fft", value: round(gf, 3), n: s.length, unit: "GFLOP/s",
+    note: `${round(100 * gf / peak.gflops, 3)}% of the nominal f64x2 peak ${round(peak.gflops, 3)} GFLOP/s (${peak.mhz} MHz × 2 ports × 2 lanes)` });
+  K.free(src); K.free(f); K.free(dst);
+}
+
+for (const bits of sets) {
+  const p = NAMED_PARAMETER_SETS[bits - 1]!.params;
+  const client = ClientKey.generate(p);
+  const server = new ServerKey(client.evaluationKeys());
+  try {
+    const lut = server.lookupTable((x) => (x + 1) % 2 ** bits);
+    const one = client.encrypt([3]);
+    const eight = client.encrypt(Array.from({ length: 8 }, (_, i) => i));
+    const s1: number[] = [], s8: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      let t = performance.now(); server.bootstrap(one, lut); s1.push(performance.now() - t);
+      t = performance.now(); server.bootstrap(eight, lut); s8.push((performance.now() - t) / 8);
+    }
+    const gf = pbsFlops(p) / (median(s1) * 1e6);
+    emit(latency(`ks+pbs/${p.name}/single`, "pbs", s1, { note: `${round(pbsFlops(p) / 1e6, 3)} MFLOP (blind rotation) → ${round(gf, 3)} GFLOP/s` }));
+    emit(latency(`ks+pbs/${p.name}/per-pbs-in-batch-of-8`, "pbs", s8));
+    benchBatchedRotation(server, emit, rounds);
+  } finally {
+    server.free();
+    client.wipe();
+  }
+}
+process.stdout.write(`load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}\n`);
