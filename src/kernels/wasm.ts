@@ -37,6 +37,13 @@ export interface KernelExports {
   sampleExtract(out: number, glwe: number, k: number, N: number, idx: number): void;
   externalProductScratchBytes(k: number, N: number, levels: number): number;
   externalProduct(out: number, ggsw: number, glwe: number, k: number, N: number, baseLog: number, levels: number, scratch: number): void;
+  multiBitInit(N: number): void;
+  multiBitScratchBytes(n: number, d: number, k: number, N: number, levels: number, count: number): number;
+  multiBitModulusSwitch(out: number, lwe: number, n: number, d: number, N: number): void;
+  multiBitStep(acc: number, ggsws: number, mods: number, d: number, k: number, N: number, baseLog: number, levels: number, scratch: number): void;
+  multiBitAccInit(acc: number, lut: number, mods: number, n: number, d: number, k: number, N: number): void;
+  multiBitBlindRotateBatch(accs: number, lut: number, lwes: number, count: number, table: number, n: number, d: number, k: number,
+    N: number, baseLog: number, levels: number, scratch: number): void;
   keyswitchRowWords32(nOut: number): number;
   keyswitchInit32(acc: number, nOut: number): void;
   keyswitchRange32(acc: number, inp: number, count: number, nIn: number, ksk: number, iStart: number, iEnd: number, nOut: number,
@@ -67,6 +74,7 @@ export const KERNEL_EXPORTS: KernelExportKinds = Object.freeze({
   blindRotateScratchBytes: 4, fftForwardManyI64: 4, modulusSwitch: 4, blindRotate: 10, blindRotateInit: 8, cmuxStep: 8,
   blindRotateBatchScratchBytes: 5, blindRotateBatch: 11,
   sampleExtract: 5, externalProductScratchBytes: 3, externalProduct: 8,
+  multiBitInit: 1, multiBitScratchBytes: 6, multiBitModulusSwitch: 5, multiBitStep: 9, multiBitAccInit: 7, multiBitBlindRotateBatch: 12,
   keyswitchRowWords32: 1, keyswitchInit32: 2, keyswitchRange32: 11, keyswitchFinish32: 5, keyswitchKeyTo32: 4,
   addAssign: 3, subAssign: 3, scalarMulAssign: 3, mulAddAssign: 4, matmul: 6, dot: 3, batchPhase: 5, batchSetBody: 5,
   chacha20Blocks: 5,
@@ -110,6 +118,16 @@ function withLazyFftTables(raw: KernelExports): KernelExports {
     cmuxStep: (acc, ggsw, a, k, N, baseLog, levels, scratch) => {
       init(N);
       raw.cmuxStep(acc, ggsw, a, k, N, baseLog, levels, scratch);
+    },
+    multiBitInit: (N) => { init(N); raw.multiBitInit(N); },
+    multiBitStep: (acc, ggsws, mods, d, k, N, baseLog, levels, scratch) => {
+      init(N);
+      raw.multiBitInit(N);
+      raw.multiBitStep(acc, ggsws, mods, d, k, N, baseLog, levels, scratch);
+    },
+    multiBitBlindRotateBatch: (accs, lut, lwes, count, table, n, d, k, N, baseLog, levels, scratch) => {
+      init(N);
+      raw.multiBitBlindRotateBatch(accs, lut, lwes, count, table, n, d, k, N, baseLog, levels, scratch);
     },
     externalProduct: (out, ggsw, glwe, k, N, baseLog, levels, scratch) => {
       init(N);

@@ -4,9 +4,12 @@
 // which has the same phase as adding m·g_j to the p-th component (CGGI 2020 §3.3) but keeps every mask
 // a pure stream output, so a key generated from a seed compresses to seed + bodies.
 // Layout: for i < n, row r = p·l + (j−1), polynomial o ≤ k: N u64 words.
+// Multi-bit keys (grouping factor d > 1, Joye–Paillier 2022): for each group g < n/d of key bits
+// s_{gd}, …, s_{gd+d−1} and each pattern p ∈ [1, 2^d), a GGSW of the indicator [s_group = p] =
+// Π_{j∈p} s_{gd+j} · Π_{j∉p} (1 − s_{gd+j}); GGSW index g·(2^d − 1) + p − 1, same GGSW layout.
 import { kernels, WasmBuffer } from "../kernels/wasm.js";
 import { withKernelMemory } from "./_staging.js";
-import type { TfheParameters } from "./parameters.js";
+import { bootstrapKeyGgswCount, type TfheParameters } from "./parameters.js";
 import type { GlweSecretKey, LweSecretKey } from "./secret-key.js";
 import { newSeed } from "./random.js";
 import { KernelGlweKey } from "./_glwe-kernel.js";
@@ -19,13 +22,35 @@ export interface BootstrapKeyShape {
   readonly polynomialSize: number;
   readonly baseLog: number;
   readonly levels: number;
+  /** Multi-bit grouping factor d (absent: classic, one GGSW per key bit). */
+  readonly groupingFactor?: number;
 }
 
 export function bootstrapKeyShape(p: TfheParameters): BootstrapKeyShape {
   return {
     lweDimension: p.lweDimension, glweDimension: p.glweDimension, polynomialSize: p.polynomialSize,
     baseLog: p.pbsBaseLog, levels: p.pbsLevel,
+    ...(p.groupingFactor !== undefined && p.groupingFactor > 1 ? { groupingFactor: p.groupingFactor } : {}),
   };
+}
+
+/** GGSWs of a key of this shape: n, or n/d·(2^d − 1) for a multi-bit key. */
+export function ggswCount(s: BootstrapKeyShape): number {
+  return bootstrapKeyGgswCount(s);
+}
+
+/** The bit each GGSW of the key encrypts, in key order (classic: the key bits; multi-bit: indicators). */
+function ggswMessages(bits: Uint8Array | readonly number[], shape: BootstrapKeyShape): Uint8Array {
+  const d = shape.groupingFactor ?? 1;
+  if (d === 1) return Uint8Array.from(bits);
+  const out = new Uint8Array(ggswCount(shape));
+  let i = 0;
+  for (let g = 0; g < shape.lweDimension; g += d) {
+    let group = 0;
+    for (let j = 0; j < d; j++) group |= (bits[g + j]! & 1) << j;
+    for (let p = 1; p < 2 ** d; p++) out[i++] = group === p ? 1 : 0;
+  }
+  return out;
 }
 
 /** Words of one GGSW: (k+1)·l rows of (k+1) polynomials. */
@@ -42,7 +67,7 @@ export class BootstrapKey {
     /** Seed of the masks when generated from one (then `compress()` is available). */
     readonly seed?: Uint8Array,
   ) {
-    const expected = shape.lweDimension * ggswWords(shape);
+    const expected = ggswCount(shape) * ggswWords(shape);
     if (data.length !== expected) throw new RangeError(`bootstrap key needs ${expected} words, got ${data.length}`);
   }
 
@@ -50,7 +75,7 @@ export class BootstrapKey {
   compress(): SeededBootstrapKey {
     if (!this.seed) throw new Error("this bootstrap key was not generated from a seed");
     const { glweDimension: k, polynomialSize: N } = this.shape;
-    const rows = this.shape.lweDimension * (k + 1) * this.shape.levels;
+    const rows = ggswCount(this.shape) * (k + 1) * this.shape.levels;
     const bodies = new BigUint64Array(rows * N);
     for (let r = 0; r < rows; r++) {
       const off = (r * (k + 1) + k) * N;
@@ -62,17 +87,18 @@ export class BootstrapKey {
 
 export class SeededBootstrapKey {
   constructor(readonly shape: BootstrapKeyShape, readonly seed: Uint8Array, readonly bodies: BigUint64Array) {
-    const { glweDimension: k, polynomialSize: N, levels, lweDimension: n } = shape;
-    if (bodies.length !== n * (k + 1) * levels * N) throw new RangeError("seeded bootstrap key: wrong body count");
+    const { glweDimension: k, polynomialSize: N, levels } = shape;
+    if (bodies.length !== ggswCount(shape) * (k + 1) * levels * N) throw new RangeError("seeded bootstrap key: wrong body count");
     if (seed.length !== 32) throw new RangeError("seeded bootstrap key: seed must be 32 bytes");
   }
 
   /** Regenerates the masks from the seed (same stream order as generation). */
   decompress(): BootstrapKey {
-    const { glweDimension: k, polynomialSize: N, levels, lweDimension: n } = this.shape;
-    const data = new BigUint64Array(n * ggswWords(this.shape));
+    const { glweDimension: k, polynomialSize: N, levels } = this.shape;
+    const count = ggswCount(this.shape);
+    const data = new BigUint64Array(count * ggswWords(this.shape));
     const masks = seededMasks(this.seed, DOMAIN_BSK);
-    const rows = n * (k + 1) * levels;
+    const rows = count * (k + 1) * levels;
     withKernelMemory([k * N * 8], (K, pm) => {
       for (let r = 0; r < rows; r++) {
         masks.fillKernelU64(pm!, k * N);
@@ -107,22 +133,27 @@ function generateSeededBootstrapKey(
   const { lweDimension: n, glweDimension: k, polynomialSize: N, levels } = shape;
   if (lweKey.dimension !== n) throw new RangeError(`LWE key dimension ${lweKey.dimension} ≠ n = ${n}`);
   if (glweKey.glweDimension !== k || glweKey.polynomialSize !== N) throw new RangeError("GLWE key shape mismatch");
+  const d = shape.groupingFactor ?? 1;
+  if (!Number.isInteger(d) || d < 1 || n % d !== 0) throw new RangeError(`grouping factor ${d} must be an integer dividing n = ${n}`);
   const K = kernels();
   const gw = ggswWords(shape);
-  const data = new BigUint64Array(n * gw);
+  const count = ggswCount(shape);
+  const data = new BigUint64Array(count * gw);
   const masks = seededMasks(seed, DOMAIN_BSK);
   const noise = new BigUint64Array((k + 1) * levels * N);
   const key = new KernelGlweKey(K, glweKey);
+  const messages = ggswMessages(lweKey.bits, shape);
   try {
     withKernelMemory([gw * 8], (_K, pg) => {
-      for (let i = 0; i < n; i++) {
-        encryptGgswAt(key, pg!, BigInt(lweKey.bits[i]!), shape, glweNoiseStd, masks, noise);
+      for (let i = 0; i < count; i++) {
+        encryptGgswAt(key, pg!, BigInt(messages[i]!), shape, glweNoiseStd, masks, noise);
         data.set(K.u64(pg!, gw), i * gw);
       }
     });
   } finally {
     key.free();
     noise.fill(0n);
+    messages.fill(0);
   }
   return new BootstrapKey(shape, data, seed);
 }
@@ -136,7 +167,7 @@ function generateSeededBootstrapKey(
 export class FourierBootstrapKey {
   /** Kernel-resident blocks of whole GGSWs (each below the allocator's 1 GiB limit), or empty when streamed. */
   readonly blocks: readonly WasmBuffer[];
-  /** n u32 pointers to the resident GGSWs (what the blind rotation kernel reads). */
+  /** One u32 pointer per resident GGSW (what the blind rotation kernels read): n, or n/d·(2^d − 1) multi-bit. */
   readonly table: WasmBuffer | undefined;
   readonly host: Float64Array | undefined;
 
@@ -157,7 +188,7 @@ export class FourierBootstrapKey {
 
   static fromStandard(bsk: BootstrapKey, { resident = true }: { resident?: boolean } = {}): FourierBootstrapKey {
     const K = kernels();
-    const N = bsk.shape.polynomialSize, n = bsk.shape.lweDimension;
+    const N = bsk.shape.polynomialSize, n = ggswCount(bsk.shape);
     const perGgsw = ggswWords(bsk.shape);
     const polys = perGgsw / N;
     const blocks: WasmBuffer[] = [];

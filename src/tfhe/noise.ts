@@ -3,7 +3,7 @@
 // form used by Concrete's optimizer and TFHE-rs (concrete-cpu-noise-model: keyswitch_one_bit,
 // external_product_glwe, modulus_switching), re-derived in the comments. Terms of order kN/q² (≤ 2^-100,
 // from the rounding bias of the decomposition) are dropped.
-import { messageModulus, type TfheParameters } from "./parameters.js";
+import { groupingFactor, messageModulus, type TfheParameters } from "./parameters.js";
 
 /**
  * FFT error scale c of `fftVariance`, as an upper confidence bound of its measurement, so that the model
@@ -85,16 +85,22 @@ export function keyswitchVariance({ inputDimension, baseLog, level, noiseStd, ou
 export interface ModulusSwitchNoiseParams {
   readonly lweDimension: number;
   readonly polynomialSize: number;
+  /** Multi-bit grouping factor d (default 1: classic). */
+  readonly groupingFactor?: number;
 }
 
 /**
  * Variance added by rounding an LWE of dimension n from q to 2N: each coefficient's error is uniform
  * over one step 1/(2N) (variance 1/(12·(2N)²)); n mask terms × E[s²] = 1/2, plus the body:
  * (n/2 + 1)/(12·(2N)²) = (n + 2)/(96·N²).
+ * Multi-bit (grouped rounding, multibit kernel): each group's rotation m_{p*} = round(Σ_{j∈p*} a_j) is
+ * one rounding, whose error reaches the phase when the group's bits p* are not all 0 (probability
+ * 1 − 2^-d): ((n/d)·(1 − 2^-d) + 1)/(12·(2N)²).
  */
-export function modulusSwitchVariance({ lweDimension, polynomialSize }: ModulusSwitchNoiseParams): number {
+export function modulusSwitchVariance({ lweDimension, polynomialSize, groupingFactor: d = 1 }: ModulusSwitchNoiseParams): number {
   const w = 2 * polynomialSize;
-  return (lweDimension * BINARY_SECOND_MOMENT + 1) / (12 * w * w);
+  const masks = d === 1 ? lweDimension * BINARY_SECOND_MOMENT : (lweDimension / d) * (1 - 2 ** -d);
+  return (masks + 1) / (12 * w * w);
 }
 
 export interface BlindRotationNoiseParams {
@@ -108,6 +114,23 @@ export interface BlindRotationNoiseParams {
   readonly noiseStd: number;
   /** Override of FFT_NOISE_COEFFICIENT (for calibration). */
   readonly fftCoefficient?: number;
+  /** Multi-bit grouping factor d (default 1: classic, n CMux). */
+  readonly groupingFactor?: number;
+}
+
+/**
+ * Multi-bit blind rotation (n/d external products with C = Σ_{p≠0} (X^{m_p} − 1)·GGSW_p): how many times
+ * a classic CMux's key and FFT terms one group's product carries. Each of the 2^d − 1 GGSWs' noise (and
+ * Fourier magnitude) is multiplied by X^{m_p} − 1, whose square norm averages 2 over m_p uniform in
+ * [0, 2N) (2 for m ∉ {0, N}, 4 at N, 0 at 0): 2·(2^d − 1). Classic: 1.
+ */
+export function multiBitKeyFactor(d: number): number {
+  return d === 1 ? 1 : 2 * (2 ** d - 1);
+}
+
+/** External products of one blind rotation: n, or n/d. */
+function externalProducts(lweDimension: number, d: number): number {
+  return d === 1 ? lweDimension : lweDimension / d;
 }
 
 /**
@@ -119,11 +142,12 @@ export interface BlindRotationNoiseParams {
  * measurement (FFT_NOISE_COEFFICIENT):
  *   c · n · (1 + k·N/2) · (k+1) · l · N · B² · log2(N) · 2^-106.
  */
-export function fftVariance({ lweDimension, glweDimension, polynomialSize, baseLog, level, fftCoefficient = FFT_NOISE_COEFFICIENT }:
-  Omit<BlindRotationNoiseParams, "noiseStd">): number {
+export function fftVariance({ lweDimension, glweDimension, polynomialSize, baseLog, level, fftCoefficient = FFT_NOISE_COEFFICIENT,
+  groupingFactor: d = 1 }: Omit<BlindRotationNoiseParams, "noiseStd">): number {
   const B2 = 2 ** (2 * baseLog);
   const perCoefficient = fftCoefficient * (glweDimension + 1) * level * polynomialSize * B2 * Math.log2(polynomialSize) * 2 ** -106;
-  return lweDimension * (1 + glweDimension * polynomialSize * BINARY_SECOND_MOMENT) * perCoefficient;
+  // Multi-bit: n/d products whose Fourier key C is multiBitKeyFactor(d) times larger in square magnitude.
+  return externalProducts(lweDimension, d) * multiBitKeyFactor(d) * (1 + glweDimension * polynomialSize * BINARY_SECOND_MOMENT) * perCoefficient;
 }
 
 /**
@@ -148,7 +172,14 @@ export function externalProductVariance({ glweDimension: k, polynomialSize: N, b
  * products from a noiseless accumulator, plus the FFT error. Independent of the input noise.
  */
 export function blindRotationVariance(p: BlindRotationNoiseParams): number {
-  return p.lweDimension * externalProductVariance(p) + fftVariance(p);
+  const d = p.groupingFactor ?? 1;
+  if (d === 1) return p.lweDimension * externalProductVariance(p) + fftVariance(p);
+  // Multi-bit, per group: the key term of the 2^d − 1 GGSWs, each times X^{m_p} − 1 (multiBitKeyFactor);
+  // the decomposition rounding of ACC times C's message X^{m_p*} − 1, of square norm 2 when the group's
+  // bits p* are not all 0 (probability 1 − 2^-d): E[m²] = 2·(1 − 2^-d).
+  const keyOnly = externalProductVariance({ ...p, messageSecondMoment: 0 });
+  const rounding = externalProductVariance({ ...p, noiseStd: 0, messageSecondMoment: 2 * (1 - 2 ** -d) });
+  return externalProducts(p.lweDimension, d) * (multiBitKeyFactor(d) * keyOnly + rounding) + fftVariance(p);
 }
 
 /** PBS output variance of a parameter set (under the big key k·N). */
@@ -156,6 +187,7 @@ export function pbsOutputVariance(params: TfheParameters, fftCoefficient = FFT_N
   return blindRotationVariance({
     lweDimension: params.lweDimension, glweDimension: params.glweDimension, polynomialSize: params.polynomialSize,
     baseLog: params.pbsBaseLog, level: params.pbsLevel, noiseStd: params.glweNoiseStd, fftCoefficient,
+    groupingFactor: groupingFactor(params),
   });
 }
 
@@ -170,7 +202,9 @@ export function pbsKeyswitchVariance(params: TfheParameters): number {
 
 /** Modulus switch q → 2N of a parameter set. */
 export function pbsModulusSwitchVariance(params: TfheParameters): number {
-  return modulusSwitchVariance({ lweDimension: params.lweDimension, polynomialSize: params.polynomialSize });
+  return modulusSwitchVariance({
+    lweDimension: params.lweDimension, polynomialSize: params.polynomialSize, groupingFactor: groupingFactor(params),
+  });
 }
 
 function checkNorm2(maxNorm2: number): void {
@@ -203,7 +237,7 @@ export function noiseBreakdown(params: TfheParameters, maxNorm2 = 1, fftCoeffici
   checkNorm2(maxNorm2);
   const fft = fftVariance({
     lweDimension: params.lweDimension, glweDimension: params.glweDimension, polynomialSize: params.polynomialSize,
-    baseLog: params.pbsBaseLog, level: params.pbsLevel, fftCoefficient,
+    baseLog: params.pbsBaseLog, level: params.pbsLevel, fftCoefficient, groupingFactor: groupingFactor(params),
   });
   const pbsOutput = pbsOutputVariance(params, fftCoefficient);
   const keyswitch = pbsKeyswitchVariance(params);

@@ -23,6 +23,31 @@ export interface TfheParameters {
   readonly pbsLevel: number;
   readonly ksBaseLog: number;
   readonly ksLevel: number;
+  /**
+   * Blind rotation kind: absent or 1 = classic (one CMux per key bit); 2 or 3 = multi-bit with this grouping
+   * factor d (n/d external products per PBS, 2^d − 1 GGSWs per group of d key bits; multibit kernel).
+   * lweDimension must then be a multiple of d.
+   */
+  readonly groupingFactor?: number;
+}
+
+/** Largest supported grouping factor (the key grows as (2^d − 1)/d: 7/3 of a classic key at d = 3). */
+export const MAX_GROUPING_FACTOR = 3;
+
+/** d of a parameter set: 1 for classic blind rotation. */
+export function groupingFactor(p: TfheParameters): number {
+  return p.groupingFactor ?? 1;
+}
+
+/** "classic" or "multi-bit": which blind rotation a set's keys and PBS use. */
+export function pbsKind(p: TfheParameters): "classic" | "multi-bit" {
+  return groupingFactor(p) > 1 ? "multi-bit" : "classic";
+}
+
+/** GGSWs in the bootstrapping key: n (classic), or n/d·(2^d − 1) (multi-bit). */
+export function bootstrapKeyGgswCount(p: { readonly lweDimension: number; readonly groupingFactor?: number }): number {
+  const d = p.groupingFactor ?? 1;
+  return d === 1 ? p.lweDimension : (p.lweDimension / d) * (2 ** d - 1);
 }
 
 const MIN_POLY = 256;
@@ -74,7 +99,14 @@ function validateShape(p: TfheParameters): TfheParameters {
   if (p.ksBaseLog * p.ksLevel > 64) {
     throw new RangeError(`parameters.ksLevel: ksBaseLog·ksLevel must be ≤ 64, got ${p.ksBaseLog}·${p.ksLevel}`);
   }
-  // A canonical frozen copy: only the known fields, in a fixed order.
+  if (p.groupingFactor !== undefined) {
+    int(p, "groupingFactor", 1, MAX_GROUPING_FACTOR);
+    if (p.lweDimension % p.groupingFactor !== 0) {
+      throw new RangeError(`parameters.lweDimension must be a multiple of groupingFactor ${p.groupingFactor}, got ${p.lweDimension}`);
+    }
+  }
+  // A canonical frozen copy: only the known fields, in a fixed order (groupingFactor only when multi-bit,
+  // so a classic set is the same object as before the field existed).
   return Object.freeze({
     name: p.name,
     messageBits: p.messageBits,
@@ -88,6 +120,7 @@ function validateShape(p: TfheParameters): TfheParameters {
     pbsLevel: p.pbsLevel,
     ksBaseLog: p.ksBaseLog,
     ksLevel: p.ksLevel,
+    ...(p.groupingFactor !== undefined && p.groupingFactor > 1 ? { groupingFactor: p.groupingFactor } : {}),
   });
 }
 
@@ -135,9 +168,12 @@ export function delta(p: TfheParameters): bigint {
   return (1n << 63n) / BigInt(messageModulus(p));
 }
 
-/** Fourier bootstrapping key: n GGSW of (k+1)·l rows of k+1 polynomials, N f64 each (N/2 complex). */
+/**
+ * Fourier bootstrapping key: n GGSW (multi-bit: n/d·(2^d − 1)) of (k+1)·l rows of k+1 polynomials, N f64
+ * each (N/2 complex).
+ */
 export function bootstrapKeyBytes(p: TfheParameters): number {
-  return p.lweDimension * (p.glweDimension + 1) ** 2 * p.pbsLevel * p.polynomialSize * 8;
+  return bootstrapKeyGgswCount(p) * (p.glweDimension + 1) ** 2 * p.pbsLevel * p.polynomialSize * 8;
 }
 
 /** Key-switching key: k·N · l_ks LWE ciphertexts of size n+1, u64 each. */
@@ -148,11 +184,13 @@ export function keyswitchKeyBytes(p: TfheParameters): number {
 /**
  * 8-byte identifier of the numeric fields (the name is excluded: two sets with the same numbers are
  * interchangeable). FNV-1a 64 over a versioned canonical encoding: integers as u32 LE, stds as
- * IEEE-754 f64 LE. Not a cryptographic hash: it detects mismatches, it does not resist forgery.
+ * IEEE-754 f64 LE, then (multi-bit sets only, so classic fingerprints never changed) the grouping
+ * factor as u32 LE. Not a cryptographic hash: it detects mismatches, it does not resist forgery.
  */
 export function parameterFingerprint(p: TfheParameters): Uint8Array {
   const tag = "umbra/tfhe-params/v1";
-  const buf = new DataView(new ArrayBuffer(tag.length + 9 * 4 + 2 * 8));
+  const d = groupingFactor(p);
+  const buf = new DataView(new ArrayBuffer(tag.length + 9 * 4 + 2 * 8 + (d > 1 ? 4 : 0)));
   let o = 0;
   for (let i = 0; i < tag.length; i++) buf.setUint8(o++, tag.charCodeAt(i));
   for (const v of [p.messageBits, p.carryBits, p.lweDimension, p.glweDimension, p.polynomialSize,
@@ -162,6 +200,7 @@ export function parameterFingerprint(p: TfheParameters): Uint8Array {
   }
   buf.setFloat64(o, p.lweNoiseStd, true);
   buf.setFloat64(o + 8, p.glweNoiseStd, true);
+  if (d > 1) buf.setUint32(o + 16, d, true);
   // FNV-1a 64 (offset basis 0xcbf29ce484222325, prime 0x100000001b3), on two 32-bit halves.
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
@@ -250,6 +289,37 @@ export const NAMED_PARAMETER_SETS: readonly NamedParameterSet[] = Object.freeze(
   { precision: 6, maxNorm2: 3969, params: PARAM_MESSAGE_6 },
   { precision: 7, maxNorm2: 16129, params: PARAM_MESSAGE_7 },
   { precision: 8, maxNorm2: 65025, params: PARAM_MESSAGE_8 },
+].map((s) => Object.freeze(s)));
+
+// ---------------------------------------------------------------------------------------------------
+// Multi-bit sets (grouping factor d = 2, 3; multibit kernel). Shapes and stds are TFHE-rs 0.10's
+// "PARAM_MULTI_BIT_GROUP_{d}_MESSAGE_x_CARRY_y_KS_PBS_GAUSSIAN_2M64" for the same precisions and the same
+// ν² as the classic sets above; each passes our 128-bit check (defineParameters) and our noise model's
+// p_fail ≤ 2^-64 at maxNorm2 (test "multi-bit sets: … p_fail"). n is a multiple of d.
+
+function namedMultiBit(d: number, { m, c, n, k, N, sl, sg, b, l, bks, lks }: Shape): TfheParameters {
+  return defineParameters({
+    name: `PARAM_MESSAGE_${m + c}_MULTI_BIT_${d}`,
+    messageBits: m, carryBits: c, lweDimension: n, glweDimension: k, polynomialSize: N,
+    lweNoiseStd: sl, glweNoiseStd: sg, pbsBaseLog: b, pbsLevel: l, ksBaseLog: bks, ksLevel: lks, groupingFactor: d,
+  });
+}
+
+/** 2 bits (1+1), multi-bit d = 2: n=750, k=2, N=1024, PBS 2^22×1, KS 2^4×3. ν² = 9. */
+export const PARAM_MESSAGE_2_MULTI_BIT_2 = namedMultiBit(2, { m: 1, c: 1, n: 750, k: 2, N: 1024, sl: 1.5140301927925663e-5, sg: SG_2048, b: 22, l: 1, bks: 4, lks: 3 });
+/** 2 bits (1+1), multi-bit d = 3: n=750, k=2, N=1024, PBS 2^20×1, KS 2^4×3. ν² = 9. */
+export const PARAM_MESSAGE_2_MULTI_BIT_3 = namedMultiBit(3, { m: 1, c: 1, n: 750, k: 2, N: 1024, sl: 1.5140301927925663e-5, sg: SG_2048, b: 20, l: 1, bks: 4, lks: 3 });
+/** 4 bits (2+2), multi-bit d = 2: n=888, k=1, N=2048, PBS 2^21×1, KS 2^4×4. ν² = 25. */
+export const PARAM_MESSAGE_4_MULTI_BIT_2 = namedMultiBit(2, { m: 2, c: 2, n: 888, k: 1, N: 2048, sl: 1.3998779623487315e-6, sg: SG_2048, b: 21, l: 1, bks: 4, lks: 4 });
+/** 4 bits (2+2), multi-bit d = 3: n=891, k=1, N=2048, PBS 2^21×1, KS 2^4×4. ν² = 25. */
+export const PARAM_MESSAGE_4_MULTI_BIT_3 = namedMultiBit(3, { m: 2, c: 2, n: 891, k: 1, N: 2048, sl: 1.3292631075564801e-6, sg: SG_2048, b: 21, l: 1, bks: 4, lks: 4 });
+
+/** The multi-bit sets, with the squared norm each was sized for. */
+export const MULTI_BIT_PARAMETER_SETS: readonly NamedParameterSet[] = Object.freeze([
+  { precision: 2, maxNorm2: 9, params: PARAM_MESSAGE_2_MULTI_BIT_2 },
+  { precision: 2, maxNorm2: 9, params: PARAM_MESSAGE_2_MULTI_BIT_3 },
+  { precision: 4, maxNorm2: 25, params: PARAM_MESSAGE_4_MULTI_BIT_2 },
+  { precision: 4, maxNorm2: 25, params: PARAM_MESSAGE_4_MULTI_BIT_3 },
 ].map((s) => Object.freeze(s)));
 
 // ---------------------------------------------------------------------------------------------------

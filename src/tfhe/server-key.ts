@@ -5,11 +5,11 @@
 import { kernels, WasmBuffer } from "../kernels/wasm.js";
 import type { Bootstrapper } from "./bootstrapper.js";
 import { checkEncoding, type Encoding } from "./encoding.js";
-import { BootstrapKey, bootstrapKeyShape, FourierBootstrapKey, ggswWords } from "./bootstrap-key.js";
+import { BootstrapKey, bootstrapKeyShape, FourierBootstrapKey, ggswCount, ggswWords } from "./bootstrap-key.js";
 import { KEYSWITCH_BATCH, KernelKeyswitchKey, KeyswitchKey } from "./keyswitch-key.js";
 import { LweBatch } from "./lwe-batch.js";
 import { LookupTable, lookupTable, manyLookupTable } from "./lookup-table.js";
-import type { TfheParameters } from "./parameters.js";
+import { groupingFactor, type TfheParameters } from "./parameters.js";
 import { ParameterMismatchError } from "./errors.js";
 import { bootstrapOutputBounds, checkBootstrapInput } from "./bootstrap-input.js";
 
@@ -64,13 +64,18 @@ export class ServerKey implements Bootstrapper {
   readonly #out: WasmBuffer;
 
   readonly #stage: WasmBuffer | undefined;
+  // Multi-bit with a streamed key: the group's GGSW pointers (into #stage) and each ciphertext's switched masks.
+  readonly #groupTable: WasmBuffer | undefined;
+  readonly #mods: WasmBuffer | undefined;
 
   constructor(keys: EvaluationKeys, { residentKeyBytes = DEFAULT_RESIDENT_KEY_BYTES }: ServerKeyOptions = {}) {
     checkEvaluationKeys(keys, "new ServerKey");
     const p = keys.params;
     const { lweDimension: n, glweDimension: k, polynomialSize: N } = p;
     const bs = keys.bootstrapKey.shape, ks = keys.keyswitchKey.shape;
-    if (bs.lweDimension !== n || bs.glweDimension !== k || bs.polynomialSize !== N || bs.baseLog !== p.pbsBaseLog || bs.levels !== p.pbsLevel) {
+    const d = groupingFactor(p);
+    if (bs.lweDimension !== n || bs.glweDimension !== k || bs.polynomialSize !== N || bs.baseLog !== p.pbsBaseLog || bs.levels !== p.pbsLevel
+      || (bs.groupingFactor ?? 1) !== d) {
       throw new ParameterMismatchError("bootstrap key does not match the parameters");
     }
     if (ks.inputDimension !== k * N || ks.outputDimension !== n || ks.baseLog !== p.ksBaseLog || ks.levels !== p.ksLevel) {
@@ -85,8 +90,13 @@ export class ServerKey implements Bootstrapper {
     const kskResident = bothFit || (!bskResident && kskBytes <= residentKeyBytes);
     this.bsk = FourierBootstrapKey.fromStandard(keys.bootstrapKey, { resident: bskResident });
     this.ksk = KernelKeyswitchKey.fromStandard(keys.keyswitchKey, { resident: kskResident });
-    this.#stage = bskResident ? undefined : new WasmBuffer(this.bsk.ggswWords * 8, K);
-    this.#scratch = new WasmBuffer(K.k.blindRotateBatchScratchBytes(n, k, N, p.pbsLevel, KEYSWITCH_BATCH), K);
+    const P = 2 ** d - 1; // GGSWs read per step: 1 (classic CMux) or one multi-bit group
+    this.#stage = bskResident ? undefined : new WasmBuffer(P * this.bsk.ggswWords * 8, K);
+    this.#groupTable = bskResident || d === 1 ? undefined : new WasmBuffer(P * 4, K);
+    this.#mods = bskResident || d === 1 ? undefined : new WasmBuffer(KEYSWITCH_BATCH * ((n / d) * P + 1) * 4, K);
+    this.#scratch = new WasmBuffer(d === 1
+      ? K.k.blindRotateBatchScratchBytes(n, k, N, p.pbsLevel, KEYSWITCH_BATCH)
+      : K.k.multiBitScratchBytes(n, d, k, N, p.pbsLevel, KEYSWITCH_BATCH), K);
     // Inputs are key-switched KEYSWITCH_BATCH at a time (one pass over the KSK), then blind-rotated
     // together (one pass over the BSK: blindRotateBatch).
     this.#bigIn = new WasmBuffer(KEYSWITCH_BATCH * (k * N + 1) * 8, K);
@@ -103,7 +113,7 @@ export class ServerKey implements Bootstrapper {
   static memoryBytes(p: TfheParameters): { readonly bootstrapKey: number; readonly keyswitchKey: number } {
     const bs = bootstrapKeyShape(p);
     return {
-      bootstrapKey: bs.lweDimension * ggswWords(bs) * 8,
+      bootstrapKey: ggswCount(bs) * ggswWords(bs) * 8,
       keyswitchKey: KernelKeyswitchKey.bytes({
         inputDimension: p.glweDimension * p.polynomialSize, outputDimension: p.lweDimension, baseLog: p.ksBaseLog, levels: p.ksLevel,
       }),
@@ -185,6 +195,10 @@ export class ServerKey implements Bootstrapper {
   #blindRotateBatch(inputs: number, count: number): void {
     const { lweDimension: n, glweDimension: k, polynomialSize: N, pbsBaseLog, pbsLevel } = this.params;
     const K = this.#acc.k;
+    if (groupingFactor(this.params) > 1) {
+      this.#multiBitBlindRotateBatch(inputs, count);
+      return;
+    }
     if (this.bsk.table) {
       K.k.blindRotateBatch(this.#acc.ptr, this.#lut.ptr, inputs, count, this.bsk.table.ptr, n, k, N,
         pbsBaseLog, pbsLevel, this.#scratch.ptr);
@@ -207,7 +221,36 @@ export class ServerKey implements Bootstrapper {
     }
   }
 
+  // The multi-bit form of #blindRotateBatch (multibit kernel): one external product per group of d key bits.
+  #multiBitBlindRotateBatch(inputs: number, count: number): void {
+    const { lweDimension: n, glweDimension: k, polynomialSize: N, pbsBaseLog, pbsLevel } = this.params;
+    const d = groupingFactor(this.params), P = 2 ** d - 1;
+    const K = this.#acc.k;
+    if (this.bsk.table) {
+      K.k.multiBitBlindRotateBatch(this.#acc.ptr, this.#lut.ptr, inputs, count, this.bsk.table.ptr, n, d, k, N,
+        pbsBaseLog, pbsLevel, this.#scratch.ptr);
+      return;
+    }
+    const accBytes = (k + 1) * N * 8, modsBytes = ((n / d) * P + 1) * 4;
+    const mods = this.#mods!.ptr, table = this.#groupTable!, stage = this.#stage!;
+    for (let c = 0; c < count; c++) {
+      K.k.multiBitModulusSwitch(mods + c * modsBytes, inputs + c * (n + 1) * 8, n, d, N);
+      K.k.multiBitAccInit(this.#acc.ptr + c * accBytes, this.#lut.ptr, mods + c * modsBytes, n, d, k, N);
+    }
+    const host = this.bsk.host!, words = this.bsk.ggswWords;
+    for (let p = 0; p < P; p++) table.u32()[p] = stage.ptr + p * words * 8;
+    for (let g = 0; g < n / d; g++) {
+      K.f64(stage.ptr, P * words).set(host.subarray(g * P * words, (g + 1) * P * words));
+      for (let c = 0; c < count; c++) {
+        K.k.multiBitStep(this.#acc.ptr + c * accBytes, table.ptr, mods + c * modsBytes + g * P * 4, d, k, N,
+          pbsBaseLog, pbsLevel, this.#scratch.ptr);
+      }
+    }
+  }
+
   free(): void {
+    this.#groupTable?.free();
+    this.#mods?.free();
     this.bsk.free();
     this.ksk.free();
     this.#stage?.free();

@@ -58,7 +58,7 @@ function bitrev(x: i32, bits: i32): i32 {
 
 // e^{iπ·num/den} as (cos, sin) at p (den a power of two). The angle is reduced to [0, π/4] by the
 // quadrant and octant symmetries, so multiples of π/2 come out exact and all values are symmetric.
-function storeExpPi(p: usize, num: i64, den: i64): void {
+export function storeExpPi(p: usize, num: i64, den: i64): void {
   num <<= 2; den <<= 2;                     // den ≥ 4
   let k = num % (den << 1);
   if (k < 0) k += den << 1;                 // θ = π·k/den, k ∈ [0, 2·den)

@@ -10,6 +10,9 @@ export {
   blindRotateBatch, cmuxStep, sampleExtract,
   externalProductScratchBytes, externalProduct,
 } from "./bootstrap";
+export {
+  multiBitInit, multiBitScratchBytes, multiBitModulusSwitch, multiBitStep, multiBitAccInit, multiBitBlindRotateBatch,
+} from "./multibit";
 export { keyswitchRowWords32, keyswitchInit32, keyswitchRange32, keyswitchFinish32, keyswitchKeyTo32 } from "./keyswitch";
 export { addAssign, subAssign, scalarMulAssign, mulAddAssign, matmul, dot, batchPhase, batchSetBody } from "./lwe";
 export { chacha20Blocks } from "./chacha20";

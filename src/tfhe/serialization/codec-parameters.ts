@@ -1,6 +1,9 @@
 // Parameter sets. The header's fingerprint is the fingerprint of the stored values (checked on decode).
 //   u32 name bytes (1..800) | u32 × 9: messageBits, carryBits, lweDimension, glweDimension, polynomialSize,
 //   pbsBaseLog, pbsLevel, ksBaseLog, ksLevel | f64 lweNoiseStd | f64 glweNoiseStd | name (UTF-8)
+// A multi-bit set stores its grouping factor d in bits 16–23 of the name-length word (0 for a classic set,
+// so classic encodings are unchanged; a reader without multi-bit support sees a name length above its
+// limit and refuses the set instead of misreading it).
 // Decoding re-validates the shape (INVALID_VALUE) and re-runs the 128-bit security check
 // (INSECURE_PARAMETERS) unless the caller passes the unsafe test-only option.
 import { defineParameters, parameterFingerprint, unsafeTestOnlyParameters, type TfheParameters } from "../parameters.js";
@@ -37,7 +40,8 @@ export function parametersEncoder(p: TfheParameters): Encoder {
     bodyBytes: FIELDS + name.length,
     check() {},
     write(w) {
-      w.u32(name.length);
+      const d = canonical.groupingFactor ?? 1;
+      w.u32(name.length | (d > 1 ? d << 16 : 0));
       for (const f of INT_FIELDS) w.u32(canonical[f]);
       w.f64(canonical.lweNoiseStd);
       w.f64(canonical.glweNoiseStd);
@@ -48,7 +52,9 @@ export function parametersEncoder(p: TfheParameters): Encoder {
 
 export function parseParameters(opts: ParametersDecodeOptions | undefined) {
   return (r: ByteReader, _limits: Limits, stored: Uint8Array): Plan<TfheParameters> => {
-    const nameBytes = r.u32("name length");
+    const word = r.u32("name length");
+    const nameBytes = word & 0xffff, grouping = word >>> 16;
+    if (grouping > 0xff) fail("INVALID_VALUE", `parameter name-length word 0x${word.toString(16)} has undefined bits`);
     if (nameBytes < 1 || nameBytes > MAX_NAME_BYTES) fail("LENGTH_MISMATCH", `parameter name length ${nameBytes} outside [1, ${MAX_NAME_BYTES}]`);
     return {
       payloadBytes: FIELDS - 4 + nameBytes,
@@ -65,6 +71,7 @@ export function parseParameters(opts: ParametersDecodeOptions | undefined) {
           fail("INVALID_VALUE", "parameter name is not valid UTF-8", e);
         }
         raw["name"] = name;
+        if (grouping !== 0) raw["groupingFactor"] = grouping;
         let params: TfheParameters;
         try {
           params = unsafeTestOnlyParameters(raw as unknown as TfheParameters);

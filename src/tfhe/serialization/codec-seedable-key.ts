@@ -24,7 +24,7 @@ export interface ShapeField<S> {
   readonly name: string;
 }
 
-export interface SeedableKeySpec<S extends Record<keyof S, number>, K, SK> {
+export interface SeedableKeySpec<S extends Partial<Record<keyof S, number>>, K, SK> {
   /** The key's name in messages: "bootstrap key". */
   readonly what: string;
   readonly kind: SerializedKind;
@@ -43,7 +43,7 @@ export interface SeedableKeySpec<S extends Record<keyof S, number>, K, SK> {
 interface PlainKey<S> { readonly shape: S; readonly data: BigUint64Array; readonly seed?: Uint8Array }
 interface SeededKey<S> { readonly shape: S; readonly seed: Uint8Array; readonly bodies: BigUint64Array }
 
-export function seedableKeyCodec<S extends Record<keyof S, number>, K extends PlainKey<S>, SK extends SeededKey<S>>(
+export function seedableKeyCodec<S extends Partial<Record<keyof S, number>>, K extends PlainKey<S>, SK extends SeededKey<S>>(
   spec: SeedableKeySpec<S, K, SK>,
 ) {
   const { what, fields, expectedShape, words, seededWords } = spec;
@@ -52,17 +52,19 @@ export function seedableKeyCodec<S extends Record<keyof S, number>, K extends Pl
   /** Encoder side: the shape must be the parameters'. */
   function checkShapeFor(s: S, p: TfheParameters): void {
     const e = expectedShape(p);
-    if (fields.some((f) => s[f.key] !== e[f.key])) mismatch(`${what} shape does not match parameters "${p.name}"`);
+    // The written fields, and any other field the parameters imply (a multi-bit key's grouping factor).
+    const keys = new Set<keyof S>([...fields.map((f) => f.key), ...(Object.keys(e) as (keyof S)[]), ...(Object.keys(s) as (keyof S)[])]);
+    if ([...keys].some((key) => s[key] !== e[key])) mismatch(`${what} shape does not match parameters "${p.name}"`);
   }
 
   function writeShape(w: ByteWriter, s: S): void {
-    for (const f of fields) w.u32(s[f.key]);
+    for (const f of fields) w.u32(s[f.key] as number);
   }
 
   /** Reads the shape fields and checks each against the parameters; returns the canonical shape. */
   function readShape(r: ByteReader, p: TfheParameters): S {
     const e = expectedShape(p);
-    for (const f of fields) expectField(r.u32(`${what} ${f.label}`), e[f.key], `${what} ${f.name}`);
+    for (const f of fields) expectField(r.u32(`${what} ${f.label}`), e[f.key] as number, `${what} ${f.name}`);
     return Object.freeze(e);
   }
 
