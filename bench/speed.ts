@@ -1,8 +1,11 @@
 // Standalone speed run (issue-16 figures without the whole bench): batched vs one-at-a-time blind rotation
 // at PARAM_MESSAGE_4 and PARAM_MESSAGE_6, KS + PBS latency, FFT GFLOP/s; interleaved A/B, medians, load.
-//   node dist/bench/speed.js [--rounds N] [--sets 4,6]
+//   node dist/bench/speed.js [--rounds N] [--sets 4,6] [--only fft,sets,multibit]
 import os from "node:os";
-import { ClientKey, NAMED_PARAMETER_SETS, ServerKey } from "../src/tfhe/index.js";
+import {
+  ClientKey, NAMED_PARAMETER_SETS, PARAM_MESSAGE_4, PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3, ServerKey,
+} from "../src/tfhe/index.js";
+import { benchMultiBit } from "./sections/multibit.js";
 import { kernels } from "../src/kernels/wasm.js";
 import { benchBatchedRotation } from "./sections/batched.js";
 import { fftFlops, pbsFlops, simdPeakGflops } from "./flops.js";
@@ -13,13 +16,14 @@ const args = process.argv.slice(2);
 const arg = (f: string): string | undefined => { const i = args.indexOf(f); return i >= 0 ? args[i + 1] : undefined; };
 const rounds = Number(arg("--rounds") ?? 5);
 const sets = (arg("--sets") ?? "4,6").split(",").map(Number);
+const only = (arg("--only") ?? "fft,sets,multibit").split(",");
 const emit = (r: BenchResult): void => {
   const v = r.unit === "ms" ? `${fmtMs(r.median_ms)} (median of ${r.n}, min ${fmtMs(r.min_ms)})` : `${r.value} ${r.unit}`;
   process.stdout.write(`${r.name.padEnd(52)} ${v}${r.note ? `  — ${r.note}` : ""}\n`);
 };
 process.stdout.write(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}\n`);
 
-{ // FFT GFLOP/s
+if (only.includes("fft")) { // FFT GFLOP/s
   const K = kernels(), N = 2048;
   const src = K.alloc(N * 8), f = K.alloc(N * 8), dst = K.alloc(N * 8);
   const pairs = 1000;
@@ -31,7 +35,9 @@ process.stdout.write(`load average at start: ${os.loadavg().map((x) => x.toFixed
   K.free(src); K.free(f); K.free(dst);
 }
 
-for (const bits of sets) {
+if (only.includes("multibit")) benchMultiBit([PARAM_MESSAGE_4, PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3], emit, rounds);
+
+if (only.includes("sets")) for (const bits of sets) {
   const p = NAMED_PARAMETER_SETS[bits - 1]!.params;
   const client = ClientKey.generate(p);
   const server = new ServerKey(client.evaluationKeys());

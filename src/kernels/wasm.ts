@@ -20,6 +20,8 @@ export interface KernelExports {
   fftBackwardToI64(f: number, dst: number, N: number): void;
   fourierMulAcc(acc: number, a: number, b: number, N: number): void;
   fourierMul(out: number, a: number, b: number, N: number): void;
+  fftForwardDigits(src: number, N: number, baseLog: number, levels: number, out: number): void;
+  fourierCombine(out: number, factors: number, ptrs: number, P: number, rows: number, N: number): void;
   decomposePolyF64(src: number, dst: number, N: number, baseLog: number, levels: number): void;
   polyRotate(dst: number, src: number, N: number, shift: number): void;
   polyMulSmallAdd(out: number, a: number, smallF: number, N: number, scratch: number): void;
@@ -69,7 +71,7 @@ export type KernelExportKinds = {
 /** `KernelExports` at run time (the compiler checks that the two agree, name by name and arity by arity). */
 export const KERNEL_EXPORTS: KernelExportKinds = Object.freeze({
   memory: "memory", alloc: 1, dealloc: 1, memoryPages: 0,
-  fftInit: 1, fftForwardI64: 3, fftForwardF64: 3, fftBackwardAddTorus: 3, fftBackwardToI64: 3, fourierMulAcc: 4, fourierMul: 4,
+  fftInit: 1, fftForwardI64: 3, fftForwardF64: 3, fftBackwardAddTorus: 3, fftBackwardToI64: 3, fourierMulAcc: 4, fourierMul: 4, fftForwardDigits: 5, fourierCombine: 6,
   decomposePolyF64: 5, polyRotate: 4, polyMulSmallAdd: 5, polyMulNaive: 4,
   blindRotateScratchBytes: 4, fftForwardManyI64: 4, modulusSwitch: 4, blindRotate: 10, blindRotateInit: 8, cmuxStep: 8,
   blindRotateBatchScratchBytes: 5, blindRotateBatch: 11,
@@ -105,6 +107,7 @@ function withLazyFftTables(raw: KernelExports): KernelExports {
     fftForwardF64: (src, dst, N) => { init(N); raw.fftForwardF64(src, dst, N); },
     fftBackwardAddTorus: (f, dst, N) => { init(N); raw.fftBackwardAddTorus(f, dst, N); },
     fftBackwardToI64: (f, dst, N) => { init(N); raw.fftBackwardToI64(f, dst, N); },
+    fftForwardDigits: (src, N, baseLog, levels, out) => { init(N); raw.fftForwardDigits(src, N, baseLog, levels, out); },
     fftForwardManyI64: (src, dst, count, N) => { init(N); raw.fftForwardManyI64(src, dst, count, N); },
     polyMulSmallAdd: (out, a, smallF, N, scratch) => { init(N); raw.polyMulSmallAdd(out, a, smallF, N, scratch); },
     blindRotate: (acc, lut, lwe, bskTable, n, k, N, baseLog, levels, scratch) => {

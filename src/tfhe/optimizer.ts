@@ -14,10 +14,10 @@
 // The named sets (parameters.ts) are TFHE-rs's shapes; for the same precision and their maxNorm2 this
 // returns a set of comparable cost by `estimateCost` (σ on the same 132-bit curve by default, β chosen for
 // our FFT model), not the same set.
-import { defineParameters, type TfheParameters } from "./parameters.js";
+import { defineParameters, groupingFactor, MAX_GROUPING_FACTOR, type TfheParameters } from "./parameters.js";
 import { minimumNoiseStd, MIN_SECURE_DIMENSION } from "./security.js";
 import {
-  externalProductVariance, fftVariance, keyswitchVariance, maxVarianceForPFail, modulusSwitchVariance,
+  externalProductVariance, fftVariance, keyswitchVariance, maxVarianceForPFail, modulusSwitchVariance, multiBitKeyFactor,
   FFT_NOISE_COEFFICIENT, pbsKeyswitchVariance, pbsModulusSwitchVariance, pbsOutputVariance, pFail,
 } from "./noise.js";
 
@@ -76,12 +76,22 @@ export interface ChooseParametersOptions {
    * input and decrypted value of a circuit with its own precision and norms. Every one must meet pFail.
    */
   readonly constraints?: readonly NoiseConstraint[];
+  /**
+   * Blind rotation kinds to consider (default [1]: classic only): 1 = classic, 2 and 3 = multi-bit with that
+   * grouping factor. The cheapest set by `estimateCost` over all of them wins; a multi-bit result carries
+   * its `groupingFactor`.
+   */
+  readonly groupingFactors?: readonly number[];
 }
 
 export interface CostEstimate {
   /** Key switch: k·N·l_ks·(n+1) multiply-adds. */
   readonly keyswitch: number;
-  /** Blind rotation: n × ((k+1)·l forward + (k+1) inverse FFTs of size N/2, (k+1)²·l·N/2 complex MACs). */
+  /**
+   * Blind rotation: n × ((k+1)·l forward + (k+1) inverse FFTs of size N/2, (k+1)²·l·N/2 complex MACs);
+   * multi-bit: n/d × (the same external product + combining 2^d − 1 GGSWs: (2^d − 1)·(k+1)²·l·N/2 complex
+   * MACs at memory speed and (2^d − 1)·N/2 monomial-factor entries; constants measured, see groupCost).
+   */
   readonly pbs: number;
   readonly total: number;
 }
@@ -108,11 +118,28 @@ function externalProductCost(k: number, N: number, l: number): number {
   return ((k + 1) * l + (k + 1)) * fft + (k + 1) * (k + 1) * l * M * 4; // complex MAC ≈ 4 FMA
 }
 
+/**
+ * Per complex multiply-add of the multi-bit GGSW combination, and per monomial-factor entry (a scalar
+ * table gather): the combination streams one key value per MAC, so it runs at memory speed, not at the
+ * FFT's 4 FMA. Calibrated on the kernels (bench/speed.ts): at N = 2048, k = 1, l = 1 one external product
+ * took 19 µs, combining 3 (7) GGSWs 7.7 (20) µs and their factors 4.4 (8.5) µs.
+ */
+const COMBINE_MAC_COST = 10;
+const FACTOR_ENTRY_COST = 12;
+
+/** Cost of one multi-bit group (combine 2^d − 1 GGSWs in the Fourier domain + one external product). */
+function groupCost(d: number, k: number, N: number, l: number): number {
+  if (d === 1) return externalProductCost(k, N, l);
+  const P = 2 ** d - 1, M = N / 2;
+  return externalProductCost(k, N, l) + P * M * ((k + 1) * (k + 1) * l * COMBINE_MAC_COST + FACTOR_ENTRY_COST);
+}
+
 /** Rough operation count of one KS + PBS: the optimizer's objective. */
 export function estimateCost(p: TfheParameters): CostEstimate {
   const kN = p.glweDimension * p.polynomialSize;
   const keyswitch = kN * p.ksLevel * (p.lweDimension + 1);
-  const pbs = p.lweDimension * externalProductCost(p.glweDimension, p.polynomialSize, p.pbsLevel);
+  const d = groupingFactor(p);
+  const pbs = (p.lweDimension / d) * groupCost(d, p.glweDimension, p.polynomialSize, p.pbsLevel);
   return { keyswitch, pbs, total: keyswitch + pbs };
 }
 
@@ -121,7 +148,7 @@ function integerIn(v: number, name: string, min: number, max: number): void {
 }
 
 interface Best {
-  cost: number; n: number; k: number; N: number; beta: number; l: number; betaKs: number; lKs: number;
+  d: number; cost: number; n: number; k: number; N: number; beta: number; l: number; betaKs: number; lKs: number;
   sigmaLwe: number; sigmaGlwe: number;
 }
 
@@ -159,16 +186,21 @@ export function chooseParameters(options: ChooseParametersOptions): TfheParamete
       throw new RangeError(`constraint norms must be finite numbers ≥ 0, got ${c.freshNorm2}, ${c.pbsNorm2}`);
     }
   }
+  const groupingFactors = options.groupingFactors ?? [1];
+  if (!Array.isArray(groupingFactors) || groupingFactors.length === 0
+    || groupingFactors.some((d) => !Number.isInteger(d) || d < 1 || d > MAX_GROUPING_FACTOR)) {
+    throw new RangeError(`groupingFactors must be a non-empty array of integers in [1, ${MAX_GROUPING_FACTOR}], got ${JSON.stringify(groupingFactors)}`);
+  }
   const pbsPrecision = constraints.reduce((m, c) => (c.bootstrap ? Math.max(m, c.precision) : m), precision);
   const key = JSON.stringify([precision, carryBits, maxNorm2, pFail, securityBits, securityMarginBits, maxBootstrapKeyBytes,
-    maxKeyswitchKeyBytes, fftCoefficient, options.constraints ?? null]);
+    maxKeyswitchKeyBytes, fftCoefficient, options.constraints ?? null, groupingFactors]);
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
 
   const best = search({
     precision: pbsPrecision, bits: securityBits + securityMarginBits,
     constraints: constraints.map((c) => ({ ...c, maxVariance: maxVarianceForPFail(pFail, 2 ** c.precision) })),
-    maxBskBytes: maxBootstrapKeyBytes, maxKskBytes: maxKeyswitchKeyBytes, fftCoefficient,
+    maxBskBytes: maxBootstrapKeyBytes, maxKskBytes: maxKeyswitchKeyBytes, fftCoefficient, groupingFactors,
   });
   if (best === undefined) {
     const limits = (maxBootstrapKeyBytes < Infinity ? ` BSK ≤ ${maxBootstrapKeyBytes} bytes` : "") +
@@ -181,11 +213,12 @@ export function chooseParameters(options: ChooseParametersOptions): TfheParamete
   }
   const params = defineParameters({
     name: `optimized-p${precision}-norm2_${maxNorm2}-pfail_2^${Math.log2(pFail).toFixed(1)}-sec${securityBits}` +
-      (securityMarginBits === DEFAULT_SECURITY_MARGIN_BITS ? "" : `-margin${securityMarginBits}`),
+      (securityMarginBits === DEFAULT_SECURITY_MARGIN_BITS ? "" : `-margin${securityMarginBits}`) + (best.d > 1 ? `-mb${best.d}` : ""),
     messageBits: precision - carryBits, carryBits,
     lweDimension: best.n, glweDimension: best.k, polynomialSize: best.N,
     lweNoiseStd: best.sigmaLwe, glweNoiseStd: best.sigmaGlwe,
     pbsBaseLog: best.beta, pbsLevel: best.l, ksBaseLog: best.betaKs, ksLevel: best.lKs,
+    ...(best.d > 1 ? { groupingFactor: best.d } : {}),
   });
   if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
   cache.set(key, params);
@@ -194,11 +227,11 @@ export function chooseParameters(options: ChooseParametersOptions): TfheParamete
 
 interface SearchInput {
   precision: number; bits: number; constraints: readonly (NoiseConstraint & { maxVariance: number })[];
-  maxBskBytes: number; maxKskBytes: number; fftCoefficient: number;
+  maxBskBytes: number; maxKskBytes: number; fftCoefficient: number; groupingFactors: readonly number[];
 }
 
 function search(input: SearchInput): Best | undefined {
-  const { precision, bits, constraints, maxBskBytes, maxKskBytes, fftCoefficient } = input;
+  const { precision, bits, constraints, maxBskBytes, maxKskBytes, fftCoefficient, groupingFactors } = input;
   const nCount = Math.floor((MAX_N - MIN_N) / N_STEP) + 1;
   // Per n: σ_lwe and, per l_ks, the best key-switch noise per input coefficient (and its β_ks).
   const sigmaLwe = new Float64Array(nCount);
@@ -227,30 +260,35 @@ function search(input: SearchInput): Best | undefined {
       const kN = k * N;
       if (kN > MAX_KN || kN < MIN_SECURE_DIMENSION || 2 ** precision > N) continue;
       const sigmaGlwe = minimumNoiseStd(kN, bits);
-      for (let l = 1; l <= MAX_PBS_LEVEL; l++) {
-        // Best β for (k, N, l): minimal noise of one external product including its FFT share.
+      for (let l = 1; l <= MAX_PBS_LEVEL; l++) for (const d of groupingFactors) {
+        // Best β for (k, N, l, d): minimal noise of one external product (multi-bit: of one group, per
+        // noise.ts's blindRotationVariance) including its FFT share.
         let ext = Infinity;
         let beta = 0;
         for (let b = 1; b <= MAX_PBS_BASE_LOG && b * l <= 64; b++) {
           const shape = { glweDimension: k, polynomialSize: N, baseLog: b, level: l };
-          const v = externalProductVariance({ ...shape, noiseStd: sigmaGlwe }) +
-            fftVariance({ ...shape, lweDimension: 1, fftCoefficient });
+          const v = d === 1
+            ? externalProductVariance({ ...shape, noiseStd: sigmaGlwe }) + fftVariance({ ...shape, lweDimension: 1, fftCoefficient })
+            : multiBitKeyFactor(d) * externalProductVariance({ ...shape, noiseStd: sigmaGlwe, messageSecondMoment: 0 })
+              + externalProductVariance({ ...shape, noiseStd: 0, messageSecondMoment: 2 * (1 - 2 ** -d) })
+              + fftVariance({ ...shape, lweDimension: d, fftCoefficient, groupingFactor: d });
           if (v < ext) { ext = v; beta = b; }
         }
         if (beta === 0) continue;
-        const pbsCostPerN = externalProductCost(k, N, l);
-        const bskBytesPerN = (k + 1) * (k + 1) * l * N * 8;
+        const pbsCostPerGroup = groupCost(d, k, N, l);
+        const bskBytesPerGroup = (2 ** d - 1) * (k + 1) * (k + 1) * l * N * 8;
         for (let lKs = 1; lKs <= MAX_KS_LEVEL; lKs++) {
           for (let i = 0; i < nCount; i++) {
             const n = MIN_N + i * N_STEP;
-            const cost = kN * lKs * (n + 1) + n * pbsCostPerN;
+            if (n % d !== 0) continue;
+            const cost = kN * lKs * (n + 1) + (n / d) * pbsCostPerGroup;
             if (best !== undefined && cost >= best.cost) break;
-            if (n * bskBytesPerN > maxBskBytes || kN * lKs * (n + 1) * 8 > maxKskBytes) break;
-            const switching = kN * ksVar[i * MAX_KS_LEVEL + lKs - 1]! + modulusSwitchVariance({ lweDimension: n, polynomialSize: N });
-            const fresh = sigmaGlwe * sigmaGlwe, out = n * ext;
+            if ((n / d) * bskBytesPerGroup > maxBskBytes || kN * lKs * (n + 1) * 8 > maxKskBytes) break;
+            const switching = kN * ksVar[i * MAX_KS_LEVEL + lKs - 1]! + modulusSwitchVariance({ lweDimension: n, polynomialSize: N, groupingFactor: d });
+            const fresh = sigmaGlwe * sigmaGlwe, out = (n / d) * ext;
             if (constraints.every((c) => c.pbsNorm2 * out + c.freshNorm2 * fresh + (c.bootstrap ? switching : 0) <= c.maxVariance)) {
               best = {
-                cost, n, k, N, beta, l, betaKs: ksBeta[i * MAX_KS_LEVEL + lKs - 1]!, lKs,
+                d, cost, n, k, N, beta, l, betaKs: ksBeta[i * MAX_KS_LEVEL + lKs - 1]!, lKs,
                 sigmaLwe: sigmaLwe[i]!, sigmaGlwe,
               };
               break;

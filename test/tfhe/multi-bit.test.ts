@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ClientKey, LookupTable, LweBatch, MULTI_BIT_PARAMETER_SETS, PARAM_MESSAGE_2_MULTI_BIT_3, PARAM_MESSAGE_4,
+  ClientKey, chooseParameters, estimateCost, LookupTable, LweBatch, MULTI_BIT_PARAMETER_SETS, PARAM_MESSAGE_2_MULTI_BIT_3, PARAM_MESSAGE_4,
   PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3, ServerKey, UNSAFE_TEST_PARAMS_TINY, bootstrapKeyBytes,
   defineParameters, deserializeEvaluationKeys, deserializeParameters, groupingFactor, lookupTable, modulusSwitchVariance,
   parameterFingerprint, pbsFailureProbability, pbsKeyswitchVariance, pbsKind, pbsModulusSwitchVariance, pbsOutputVariance,
@@ -221,4 +221,25 @@ test("multi-bit failure rate at a deliberately noisy setting matches the predict
       server.free();
     }
   }
+});
+
+test("optimizer: classic vs multi-bit by estimateCost (groupingFactors), each choice meeting p_fail by the model", () => {
+  for (const [precision, maxNorm2] of [[2, 9], [4, 25], [6, 3969]] as const) {
+    const classic = chooseParameters({ precision, maxNorm2 });
+    assert.equal(pbsKind(classic), "classic");
+    const any = chooseParameters({ precision, maxNorm2, groupingFactors: [1, 2, 3] });
+    assert.ok(estimateCost(any).total <= estimateCost(classic).total, `${precision} bits`);
+    for (const d of [2, 3]) {
+      const mb = chooseParameters({ precision, maxNorm2, groupingFactors: [d] });
+      assert.equal(groupingFactor(mb), d);
+      assert.ok(pbsFailureProbability(mb, maxNorm2).log2 <= -64, `${mb.name}: p_fail`);
+      assert.deepEqual(defineParameters(mb), mb);
+      assert.ok(estimateCost(any).total <= estimateCost(mb).total);
+    }
+    assert.ok(pbsFailureProbability(any, maxNorm2).log2 <= -64);
+  }
+  // At 4 bits the calibrated cost favours d = 2 (measured: 0.91× classic per PBS in a batch of 8).
+  assert.equal(groupingFactor(chooseParameters({ precision: 4, maxNorm2: 25, groupingFactors: [1, 2, 3] })), 2);
+  assert.throws(() => chooseParameters({ precision: 4, groupingFactors: [4] }), /groupingFactors must be a non-empty array of integers in \[1, 3\], got \[4\]/);
+  assert.throws(() => chooseParameters({ precision: 4, groupingFactors: [] }), /groupingFactors/);
 });

@@ -376,6 +376,76 @@ export function fftForwardRotatedDigits(src: usize, a: i32, N: i32, baseLog: i32
   }
 }
 
+/**
+ * Forward FFTs of the gadget digits of P itself (P: N u64), level j into out + (j−1)·N f64: the same
+ * values as decomposePolyF64 then fftForwardF64 per level, with the decomposition fused into the first
+ * pass (as fftForwardRotatedDigits, without the rotation). For the multi-bit external product.
+ */
+export function fftForwardDigits(src: usize, N: i32, baseLog: i32, levels: i32, out: usize): void {
+  const lg = log2i(N);
+  const stride = (<usize>N) << 3;
+  if (N < 32) {
+    const dig = aliasScratch(stride * <usize>levels);
+    decomposePolyF64(src, dig, N, baseLog, levels);
+    for (let j = 0; j < levels; j++) smallForward<f64>(dig + <usize>j * stride, out + <usize>j * stride, N, lg);
+    return;
+  }
+  const off = i64x2.splat(decompOffset(baseLog, levels));
+  const mask = digitMask(baseLog), adj = digitAdj(baseLog), magicF = magicF64();
+  const Q = N >> 2, hd = (<usize>N) << 2;
+  const o1 = (<usize>(2 * Q)) << 3, o2 = (<usize>Q) << 3, o3 = (<usize>(3 * Q)) << 3;
+  let tp = firstTab[lg];
+  let d = out;
+  const end = src + ((<usize>Q) << 3);
+  for (let p = src; p < end; p += 16) {
+    rotatedDigitsStore(d, hd, tp, stride, baseLog, levels,
+      i64x2.add(v128.load(p), off), i64x2.add(v128.load(p + o1), off),
+      i64x2.add(v128.load(p + o2), off), i64x2.add(v128.load(p + o3), off), mask, adj, magicF);
+    tp += 96; d += 32;
+  }
+  const H = N >> 2, L = lg - 2;
+  for (let j = 0; j < levels; j++) {
+    const f = out + <usize>j * stride;
+    forwardMiddle(f, H, H >> 3);
+    if (L & 1) forwardLast4(f, H, combTab[lg]);
+    else forwardLast8(f, H, combTab[lg]);
+  }
+}
+
+/**
+ * out_r = Σ_{p<P} f_p ⊙ g_p + r·N f64 for r < rows (Fourier polynomials, N f64 each): the multi-bit GGSW
+ * combination in one pass per row (the sum stays in registers). factors: P polynomials at f + p·N f64;
+ * ptrs: P u32 pointers to the GGSWs (rows consecutive). Summed in order p = 0, 1, … like fourierMul then
+ * fourierMulAcc.
+ */
+export function fourierCombine(out: usize, factors: usize, ptrs: usize, P: i32, rows: i32, N: i32): void {
+  const pb = (<usize>N) << 3;
+  if (N < 8) {
+    for (let r = 0; r < rows; r++) {
+      const o = out + <usize>r * pb, off = <usize>r * pb;
+      fourierMul(o, factors, <usize>load<u32>(ptrs) + off, N);
+      for (let p = 1; p < P; p++) fourierMulAcc(o, factors + <usize>p * pb, <usize>load<u32>(ptrs + ((<usize>p) << 2)) + off, N);
+    }
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    const o = out + <usize>r * pb, off = <usize>r * pb;
+    const g0 = <usize>load<u32>(ptrs) + off;
+    for (let b: usize = 0; b < pb; b += 32) {
+      let ar = v128.load(factors + b), ai = v128.load(factors + b, 16);
+      let br = v128.load(g0 + b), bi = v128.load(g0 + b, 16);
+      let sr = cmr(ar, ai, br, bi), si = cmi(ar, ai, br, bi);
+      for (let p = 1; p < P; p++) {
+        const fp = factors + <usize>p * pb + b, gp = <usize>load<u32>(ptrs + ((<usize>p) << 2)) + off + b;
+        ar = v128.load(fp); ai = v128.load(fp, 16);
+        br = v128.load(gp); bi = v128.load(gp, 16);
+        sr = f64x2.add(sr, cmr(ar, ai, br, bi)); si = f64x2.add(si, cmi(ar, ai, br, bi));
+      }
+      v128.store(o + b, sr); v128.store(o + b, si, 16);
+    }
+  }
+}
+
 // Middle passes: radix-4 DIF stages (in place), quarter q from qStart = H/8 down to 4 (log2 H odd) or 8.
 function forwardMiddle(f: usize, H: i32, qStart: i32): void {
   const end = f + ((<usize>H) << 5);

@@ -1,7 +1,8 @@
 // Entry point of the WebAssembly kernels: everything exported here is callable from TypeScript.
 export { alloc, dealloc, memoryPages } from "./memory";
 export {
-  fftInit, fftForwardI64, fftForwardF64, fftBackwardAddTorus, fftBackwardToI64, fourierMulAcc, fourierMul,
+  fftInit, fftForwardI64, fftForwardF64, fftBackwardAddTorus, fftBackwardToI64, fourierMulAcc, fourierMul, fftForwardDigits,
+  fourierCombine,
 } from "./fft";
 export { decomposePolyF64 } from "./decompose";
 export { polyRotate, polyMulSmallAdd, polyMulNaive } from "./polynomial";

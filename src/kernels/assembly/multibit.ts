@@ -7,7 +7,7 @@
 // Fourier domain, rotates ACC by the group's whole contribution: n/d external products instead of n.
 // Grouped rounding (as TFHE-rs): m_p = round((Σ_{j∈p} a_j)·2N/q), one rounding per pattern instead of a
 // sum of roundings, so the modulus-switch error of a group is one uniform step (docs/noise-model.md).
-import { fftForwardF64, fourierMul, fourierMulAcc, storeExpPi } from "./fft";
+import { fftForwardF64, fftForwardDigits, fftBackwardAddTorus, fourierCombine, fourierMacK1, storeExpPi } from "./fft";
 import { externalProduct, externalProductScratchBytes } from "./bootstrap";
 import { polyRotate } from "./polynomial";
 
@@ -122,16 +122,25 @@ export function multiBitStep(
       store<f64>(o + im, load<f64>(t, 8));
     }
   }
-  for (let r = 0; r < rows; r++) {
-    const c = combined + <usize>r * polyBytes, off = <usize>r * polyBytes;
-    fourierMul(c, factors, <usize>load<u32>(ggsws) + off, N);
-    for (let p = 1; p < P; p++) {
-      fourierMulAcc(c, factors + <usize>p * polyBytes, <usize>load<u32>(ggsws + ((<usize>p) << 2)) + off, N);
-    }
+  fourierCombine(combined, factors, ggsws, P, rows, N);
+  externalProductInPlace(acc, combined, k, N, baseLog, levels, scratch);
+}
+
+// ACC ← ACC + ExtProd(ggsw, ACC), with the digits' decomposition fused into the first FFT pass (as
+// cmuxStep, without the rotation). scratch: externalProductScratchBytes (l + 1 + k + 1 polynomials).
+function externalProductInPlace(acc: usize, ggsw: usize, k: i32, N: i32, baseLog: i32, levels: i32, scratch: usize): void {
+  const polyBytes = (<usize>N) << 3;
+  if (k == 1 && levels <= 3) {
+    const F = scratch;
+    fftForwardDigits(acc, N, baseLog, levels, F);
+    fftForwardDigits(acc + polyBytes, N, baseLog, levels, F + polyBytes * <usize>levels);
+    fourierMacK1(F, ggsw, levels << 1, N);
+    fftBackwardAddTorus(F, acc, N);
+    fftBackwardAddTorus(F + polyBytes, acc + polyBytes, N);
+    return;
   }
-  // acc is both the input and the output: externalProduct decomposes every input polynomial before it
-  // writes any output.
-  externalProduct(acc, combined, acc, k, N, baseLog, levels, scratch);
+  // Every input polynomial is decomposed before any output is written (acc is both).
+  externalProduct(acc, ggsw, acc, k, N, baseLog, levels, scratch);
 }
 
 /** ACC = (0, …, 0, X^{-b̃}·lut) from the body's switched value. */
