@@ -1,11 +1,12 @@
 // Standalone speed run (issue-16 figures without the whole bench): batched vs one-at-a-time blind rotation
 // at PARAM_MESSAGE_4 and PARAM_MESSAGE_6, KS + PBS latency, FFT GFLOP/s; interleaved A/B, medians, load.
-//   node dist/bench/speed.js [--rounds N] [--sets 4,6] [--only fft,sets,multibit]
+//   node [--experimental-wasm-relaxed-simd] dist/bench/speed.js [--rounds N] [--sets 4,6] [--only fft,sets,multibit,relaxed]
 import os from "node:os";
 import {
   ClientKey, NAMED_PARAMETER_SETS, PARAM_MESSAGE_4, PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3, ServerKey,
 } from "../src/tfhe/index.js";
 import { benchMultiBit } from "./sections/multibit.js";
+import { benchRelaxedSimd } from "./sections/relaxed.js";
 import { kernels } from "../src/kernels/wasm.js";
 import { benchBatchedRotation } from "./sections/batched.js";
 import { fftFlops, pbsFlops, simdPeakGflops } from "./flops.js";
@@ -16,7 +17,7 @@ const args = process.argv.slice(2);
 const arg = (f: string): string | undefined => { const i = args.indexOf(f); return i >= 0 ? args[i + 1] : undefined; };
 const rounds = Number(arg("--rounds") ?? 5);
 const sets = (arg("--sets") ?? "4,6").split(",").map(Number);
-const only = (arg("--only") ?? "fft,sets,multibit").split(",");
+const only = (arg("--only") ?? "fft,sets,multibit,relaxed").split(",");
 const emit = (r: BenchResult): void => {
   const v = r.unit === "ms" ? `${fmtMs(r.median_ms)} (median of ${r.n}, min ${fmtMs(r.min_ms)})` : `${r.value} ${r.unit}`;
   process.stdout.write(`${r.name.padEnd(52)} ${v}${r.note ? `  — ${r.note}` : ""}\n`);
@@ -31,10 +32,11 @@ if (only.includes("fft")) { // FFT GFLOP/s
   const gf = (2 * pairs * fftFlops(N)) / (median(s) * 1e6);
   const peak = simdPeakGflops();
   emit({ name: `fft/${N}/gflops`, section: "fft", value: round(gf, 3), n: s.length, unit: "GFLOP/s",
-    note: `${round(100 * gf / peak.gflops, 3)}% of the nominal f64x2 peak ${round(peak.gflops, 3)} GFLOP/s (${peak.mhz} MHz × 2 ports × 2 lanes)` });
+    note: `${round(100 * gf / peak.gflops, 3)}% of the nominal f64x2 peak ${round(peak.gflops, 3)} GFLOP/s (${peak.mhz} MHz × 4 pipes × 2 lanes)` });
   K.free(src); K.free(f); K.free(dst);
 }
 
+if (only.includes("relaxed")) benchRelaxedSimd(NAMED_PARAMETER_SETS[3]!.params, emit, rounds);
 if (only.includes("multibit")) benchMultiBit([PARAM_MESSAGE_4, PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3], emit, rounds);
 
 if (only.includes("sets")) for (const bits of sets) {

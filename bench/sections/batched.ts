@@ -57,7 +57,7 @@ export function benchBatchedRotation(
         params: p.name, batch: s,
         note: `CPU ms per PBS; one blindRotateBatch of ${s}: the Fourier BSK streamed once per batch (${fmtBytes(keyBytes / s)} per PBS); ` +
           `${round(flops / 1e6, 3)} MFLOP per PBS → ${round(flops / (bat0(z.get(s)!) * 1e6), 3)} GFLOP/s ` +
-          `(nominal f64x2 peak ${round(peak.gflops, 3)} GFLOP/s at ${peak.mhz} MHz, no FMA)`,
+          `(nominal f64x2 peak ${round(peak.gflops, 3)} GFLOP/s at ${peak.mhz} MHz, 4 pipes, no FMA)`,
       });
       emit(one);
       emit(bat);

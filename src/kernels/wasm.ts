@@ -1,7 +1,7 @@
 // Loads the WebAssembly kernels (one instance per thread) and exposes typed views on their memory.
 // The FFT kernels need per-size tables (twiddles); the wrapper builds them on the first call at each
 // polynomial size, so no caller has to initialise anything.
-import { KERNELS_WASM_BASE64 } from "./wasm-binary.generated.js";
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64 } from "./wasm-binary.generated.js";
 
 /**
  * The exports of the kernel module (pointers are byte offsets into `memory`). `KERNEL_EXPORTS` lists
@@ -151,11 +151,44 @@ export class KernelUnavailableError extends Error {
   override name = "KernelUnavailableError";
 }
 
-function wasmBytes(): Uint8Array<ArrayBuffer> {
-  const bin = atob(KERNELS_WASM_BASE64);
+/**
+ * The two builds of the kernels: "simd" (baseline WebAssembly SIMD, separately rounded multiplies and
+ * adds) and "relaxed-simd" (the same sources with f64x2.relaxed_madd in the FFT and product kernels: a
+ * fused multiply-add where the engine has one). Results differ only by rounding, within the FFT noise
+ * term of the noise model (test/kernels/relaxed-simd.test.ts measures both).
+ */
+export type KernelVariant = "simd" | "relaxed-simd";
+
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+function wasmBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
+  return decodeBase64(variant === "relaxed-simd" ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64);
+}
+
+// (func (param v128 v128 v128) (result v128) f64x2.relaxed_madd): valid only where relaxed SIMD is on
+// (Chromium by default; Node 20 behind --experimental-wasm-relaxed-simd).
+const RELAXED_PROBE = Uint8Array.from([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00, 0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x87, 0x02, 0x0b,
+]);
+
+/** True when this engine validates relaxed SIMD (f64x2.relaxed_madd). */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/** The build `kernels()` loads: relaxed SIMD where the engine supports it, else baseline SIMD. */
+export function defaultKernelVariant(): KernelVariant {
+  return relaxedSimdSupported() ? "relaxed-simd" : "simd";
 }
 
 function imports(getMemory: () => WebAssembly.Memory): WebAssembly.Imports {
@@ -172,39 +205,54 @@ function imports(getMemory: () => WebAssembly.Memory): WebAssembly.Imports {
 
 let instance: Kernels | undefined;
 
-function validatedBytes(): Uint8Array<ArrayBuffer> {
-  const bytes = wasmBytes();
+function validatedBytes(variant: KernelVariant): Uint8Array<ArrayBuffer> {
+  const bytes = wasmBytes(variant);
   if (!WebAssembly.validate(bytes)) {
-    throw new KernelUnavailableError("this platform lacks WebAssembly SIMD, which umbra's kernels need");
+    throw new KernelUnavailableError(variant === "relaxed-simd"
+      ? "this platform lacks WebAssembly relaxed SIMD (the relaxed-simd kernel build); use the \"simd\" build"
+      : "this platform lacks WebAssembly SIMD, which umbra's kernels need");
   }
   return bytes;
 }
 
 /** The compiled kernel module (synchronous compilation; what `kernels()` instantiates). */
-export function kernelModule(): WebAssembly.Module {
-  return new WebAssembly.Module(validatedBytes());
+export function kernelModule(variant: KernelVariant = defaultKernelVariant()): WebAssembly.Module {
+  return new WebAssembly.Module(validatedBytes(variant));
+}
+
+function instantiate(mod: WebAssembly.Module, variant: KernelVariant): Kernels {
+  let mem: WebAssembly.Memory | undefined;
+  const inst = new WebAssembly.Instance(mod, imports(() => mem!));
+  const ex = inst.exports as unknown as KernelExports;
+  mem = ex.memory;
+  return new Kernels(ex, variant);
 }
 
 /** The kernels of this thread (compiled synchronously on first use; use `initKernels` in browsers). */
 export function kernels(): Kernels {
   if (instance) return instance;
-  const mod = kernelModule();
-  let mem: WebAssembly.Memory | undefined;
-  const inst = new WebAssembly.Instance(mod, imports(() => mem!));
-  const ex = inst.exports as unknown as KernelExports;
-  mem = ex.memory;
-  instance = new Kernels(ex);
+  const variant = defaultKernelVariant();
+  instance = instantiate(kernelModule(variant), variant);
   return instance;
+}
+
+/**
+ * A separate kernel instance of a chosen build (its own memory), for tests and benchmarks that compare
+ * the two; the library itself uses `kernels()`. A KernelUnavailableError where the build does not validate.
+ */
+export function createKernels(variant: KernelVariant): Kernels {
+  return instantiate(kernelModule(variant), variant);
 }
 
 /** Asynchronous initialisation (required on browser main threads, where sync compilation is limited). */
 export async function initKernels(): Promise<Kernels> {
   if (instance) return instance;
   let mem: WebAssembly.Memory | undefined;
-  const { instance: inst } = await WebAssembly.instantiate(validatedBytes(), imports(() => mem!));
+  const variant = defaultKernelVariant();
+  const { instance: inst } = await WebAssembly.instantiate(validatedBytes(variant), imports(() => mem!));
   const ex = inst.exports as unknown as KernelExports;
   mem = ex.memory;
-  instance ??= new Kernels(ex);
+  instance ??= new Kernels(ex, variant);
   return instance;
 }
 
@@ -215,7 +263,7 @@ export async function initKernels(): Promise<Kernels> {
 export class Kernels {
   readonly k: KernelExports;
 
-  constructor(exports: KernelExports) {
+  constructor(exports: KernelExports, /** Which build these exports come from. */ readonly variant: KernelVariant = "simd") {
     this.k = withLazyFftTables(exports);
   }
 

@@ -157,18 +157,40 @@ export function fftInit(N: i32): void {
 // ---------------------------------------------------------------------------------------------------
 // Complex helpers on split vectors.
 
+// The relaxed-SIMD build (scripts/build-kernels.mjs, chosen at load time by wasm.ts) fuses each multiply
+// with its add (f64x2.relaxed_madd: an FMA where the engine has one, else mul + add); the baseline build
+// keeps separate, exactly rounded operations. ASC_FEATURE_RELAXED_SIMD is a compile-time constant.
+// madd(a, b, c) = a·b + c, nmadd(a, b, c) = c − a·b.
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, b, c);
+  return f64x2.add(f64x2.mul(a, b), c);
+}
+@inline function nmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_nmadd(a, b, c);
+  return f64x2.sub(c, f64x2.mul(a, b));
+}
+
 @inline function cmr(ar: v128, ai: v128, br: v128, bi: v128): v128 {
-  return f64x2.sub(f64x2.mul(ar, br), f64x2.mul(ai, bi));
+  return nmadd(ai, bi, f64x2.mul(ar, br));
 }
 @inline function cmi(ar: v128, ai: v128, br: v128, bi: v128): v128 {
-  return f64x2.add(f64x2.mul(ar, bi), f64x2.mul(ai, br));
+  return madd(ar, bi, f64x2.mul(ai, br));
+}
+// s + a·b, real and imaginary parts (products accumulated into a sum: two fused operations each).
+@inline function cmrAcc(s: v128, ar: v128, ai: v128, br: v128, bi: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return nmadd(ai, bi, madd(ar, br, s));
+  return f64x2.add(s, cmr(ar, ai, br, bi));
+}
+@inline function cmiAcc(s: v128, ar: v128, ai: v128, br: v128, bi: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return madd(ai, br, madd(ar, bi, s));
+  return f64x2.add(s, cmi(ar, ai, br, bi));
 }
 // real / imaginary part of a·conj(b)
 @inline function cmcr(ar: v128, ai: v128, br: v128, bi: v128): v128 {
-  return f64x2.add(f64x2.mul(ar, br), f64x2.mul(ai, bi));
+  return madd(ar, br, f64x2.mul(ai, bi));
 }
 @inline function cmci(ar: v128, ai: v128, br: v128, bi: v128): v128 {
-  return f64x2.sub(f64x2.mul(ai, br), f64x2.mul(ar, bi));
+  return nmadd(ar, bi, f64x2.mul(ai, br));
 }
 // (a[0], b[0]) and (a[1], b[1])
 @inline function lanes0(a: v128, b: v128): v128 {
@@ -439,7 +461,7 @@ export function fourierCombine(out: usize, factors: usize, ptrs: usize, P: i32, 
         const fp = factors + <usize>p * pb + b, gp = <usize>load<u32>(ptrs + ((<usize>p) << 2)) + off + b;
         ar = v128.load(fp); ai = v128.load(fp, 16);
         br = v128.load(gp); bi = v128.load(gp, 16);
-        sr = f64x2.add(sr, cmr(ar, ai, br, bi)); si = f64x2.add(si, cmi(ar, ai, br, bi));
+        sr = cmrAcc(sr, ar, ai, br, bi); si = cmiAcc(si, ar, ai, br, bi);
       }
       v128.store(o + b, sr); v128.store(o + b, si, 16);
     }
@@ -902,9 +924,13 @@ export function fourierMul(out: usize, a: usize, b: usize, N: i32): void {
 @inline function productBlock(out: usize, a: usize, b: usize, o: usize, accumulate: bool): void {
   const ar = v128.load(a + o), ai = v128.load(a + o, 16);
   const br = v128.load(b + o), bi = v128.load(b + o, 16);
-  const re = cmr(ar, ai, br, bi), im = cmi(ar, ai, br, bi);
-  v128.store(out + o, accumulate ? f64x2.add(v128.load(out + o), re) : re);
-  v128.store(out + o, accumulate ? f64x2.add(v128.load(out + o, 16), im) : im, 16);
+  if (accumulate) {
+    v128.store(out + o, cmrAcc(v128.load(out + o), ar, ai, br, bi));
+    v128.store(out + o, cmiAcc(v128.load(out + o, 16), ar, ai, br, bi), 16);
+    return;
+  }
+  v128.store(out + o, cmr(ar, ai, br, bi));
+  v128.store(out + o, cmi(ar, ai, br, bi), 16);
 }
 
 /**
@@ -943,17 +969,17 @@ export function fourierMacK1(f: usize, ggsw: usize, R: i32, N: i32): void {
     if (two) {
       ar = v128.load(f1 + o); ai = v128.load(f1 + o, 16);
       br = v128.load(g2 + o); bi = v128.load(g2 + o, 16);
-      s0r = f64x2.add(s0r, cmr(ar, ai, br, bi)); s0i = f64x2.add(s0i, cmi(ar, ai, br, bi));
+      s0r = cmrAcc(s0r, ar, ai, br, bi); s0i = cmiAcc(s0i, ar, ai, br, bi);
       br = v128.load(g3 + o); bi = v128.load(g3 + o, 16);
-      s1r = f64x2.add(s1r, cmr(ar, ai, br, bi)); s1i = f64x2.add(s1i, cmi(ar, ai, br, bi));
+      s1r = cmrAcc(s1r, ar, ai, br, bi); s1i = cmiAcc(s1i, ar, ai, br, bi);
     } else {
       for (let r = 1; r < R; r++) {
         const fr = f + <usize>r * pb + o, gr = ggsw + <usize>(2 * r) * pb + o;
         ar = v128.load(fr); ai = v128.load(fr, 16);
         br = v128.load(gr); bi = v128.load(gr, 16);
-        s0r = f64x2.add(s0r, cmr(ar, ai, br, bi)); s0i = f64x2.add(s0i, cmi(ar, ai, br, bi));
+        s0r = cmrAcc(s0r, ar, ai, br, bi); s0i = cmiAcc(s0i, ar, ai, br, bi);
         br = v128.load(gr + pb); bi = v128.load(gr + pb, 16);
-        s1r = f64x2.add(s1r, cmr(ar, ai, br, bi)); s1i = f64x2.add(s1i, cmi(ar, ai, br, bi));
+        s1r = cmrAcc(s1r, ar, ai, br, bi); s1i = cmiAcc(s1i, ar, ai, br, bi);
       }
     }
     v128.store(p, s0r); v128.store(p, s0i, 16);
