@@ -1,7 +1,8 @@
 // What a run measures: the options of runBenchmarks, the plan they select (sets, repetitions, batch
 // sizes per mode) and the context every section receives.
 import {
-  NAMED_PARAMETER_SETS, PARAM_MESSAGE_4, PARAM_MESSAGE_7, PARAM_MESSAGE_8, UNSAFE_TEST_PARAMS_TINY,
+  NAMED_PARAMETER_SETS, PARAM_MESSAGE_4, PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3, PARAM_MESSAGE_6, PARAM_MESSAGE_7,
+  PARAM_MESSAGE_8, UNSAFE_TEST_PARAMS_TINY, unsafeTestOnlyParameters,
   type ClientKey, type EvaluationKeys, type TfheParameters,
 } from "../src/tfhe/index.js";
 import type { BenchResult } from "./harness.js";
@@ -84,6 +85,13 @@ export interface Plan {
   readonly compilerFhe: readonly CompilerProgram[];
   /** Measured encryptRunDecrypt runs per program (after a first, unmeasured run). */
   readonly compilerFheReps: number;
+  /** Sets whose PBS run also measures batched vs one-at-a-time blind rotation (bench/sections/batched.ts). */
+  readonly batchedSets: readonly TfheParameters[];
+  readonly batchSizes: readonly number[];
+  /** Classic vs multi-bit, interleaved (bench/sections/multibit.ts); the first is the reference. */
+  readonly multiBitSets: readonly TfheParameters[];
+  /** Interleaved A/B rounds of the speed comparisons (batched, multi-bit, relaxed SIMD). */
+  readonly speedRounds: number;
 }
 
 /** The compiler benchmark's programs (bench/sections/compiler.ts). */
@@ -99,6 +107,7 @@ export function makePlan(opts: BenchOptions): Plan {
   const each = (): number => r;
   return {
     ...plan, pbsReps: each, ksReps: each, keyReps: each, cheapReps: r, fftReps: r, throughputReps: r, compileReps: r, compilerFheReps: r,
+    speedRounds: r,
   };
 }
 
@@ -110,6 +119,7 @@ function basePlan(opts: BenchOptions): Plan {
       throughputBatch: 6, throughputReps: 1, reference: "light",
       // Real parameters even here (the compiler has no test-only path): all but the 6-bit lookup (its keys take seconds).
       compileReps: 2, compilerFhe: ["dot8", "lut4", "mlp"], compilerFheReps: 2,
+      batchedSets: [UNSAFE_TEST_PARAMS_TINY], batchSizes: [1, 2], multiBitSets: [UNSAFE_TEST_PARAMS_TINY, TINY_MULTI_BIT_2], speedRounds: 1,
     };
   }
   return {
@@ -131,8 +141,14 @@ function basePlan(opts: BenchOptions): Plan {
     compileReps: opts.quick ? 3 : 5,
     compilerFhe: ["dot8", "lut4", "lut6", "mlp", "mixed", "acc12"],
     compilerFheReps: opts.quick ? 3 : 5,
+    batchedSets: [PARAM_MESSAGE_4, PARAM_MESSAGE_6], batchSizes: [1, 2, 4, 8],
+    multiBitSets: [PARAM_MESSAGE_4, PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3],
+    speedRounds: opts.quick ? 3 : 5,
   };
 }
+
+/** DANGER (insecure, tiny mode only): UNSAFE_TEST_PARAMS_TINY with multi-bit blind rotation, d = 2. */
+const TINY_MULTI_BIT_2 = unsafeTestOnlyParameters({ ...UNSAFE_TEST_PARAMS_TINY, name: "UNSAFE_TEST_PARAMS_TINY_MULTI_BIT_2", groupingFactor: 2 });
 
 /** What each section gets: the plan, where results and progress go, and keys shared between sections. */
 export interface Ctx {

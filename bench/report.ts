@@ -123,6 +123,16 @@ export function renderMarkdown(report: BenchReport): string {
     r.name.split("/")[1]!, fmtNum(r.value), `${fmtMs(r.median_ms)} per ${r.batch} pairs`, String(r.n),
   ])), "");
 
+  out.push("## Batched blind rotation, multi-bit PBS, relaxed SIMD", "");
+  out.push("A/B comparisons measured interleaved in this run, in thread CPU time (not wall time, so other processes " +
+    "on the shared machine inflate them less): blind rotation one ciphertext at a time vs `blindRotateBatch` (one " +
+    "pass over the Fourier bootstrapping key per batch: the key bytes each PBS streams divide by the batch size); " +
+    "classic vs multi-bit KS + PBS at the same precision; baseline vs relaxed-SIMD (FMA) kernels. GFLOP/s are " +
+    "nominal (radix-2 FFT counts) against the nominal 128-bit SIMD peak (bench/flops.ts).", "");
+  out.push(table(["item", "value", "note"], results.filter((r) => r.section === "speed").map((r) => [
+    r.name, r.unit === "ms" ? `${fmtMs(r.median_ms)} (n=${r.n})` : `${fmtNum(r.value)} ${r.unit}`, r.note ?? "",
+  ])), "");
+
   out.push("## Multi-core PBS throughput", "");
   const tps = results.filter((r) => r.section === "throughput");
   const oneW = tps.find((r) => r.name.endsWith("/1-worker"));

@@ -27,6 +27,8 @@ import { benchFft } from "./sections/fft.js";
 import { benchReference } from "./sections/node-tfhe.js";
 import { benchSet } from "./sections/pbs.js";
 import { benchThroughput } from "./sections/throughput.js";
+import { benchMultiBit } from "./sections/multibit.js";
+import { benchRelaxedSimd } from "./sections/relaxed.js";
 
 export type { BenchResult, Section } from "./harness.js";
 export type { MachineDescription } from "./machine.js";
@@ -53,7 +55,12 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
 
   const runs = (section: BenchSection): boolean => opts.only === undefined || opts.only.includes(section);
   if (runs("fft")) benchFft(ctx);
-  if (runs("pbs")) for (const p of plan.sets) benchSet(ctx, p);
+  if (runs("pbs")) {
+    for (const p of plan.sets) benchSet(ctx, p);
+    log("classic vs multi-bit PBS, interleaved");
+    benchMultiBit(plan.multiBitSets, ctx.emit, plan.speedRounds);
+    benchRelaxedSimd(plan.main, ctx.emit, plan.speedRounds);
+  }
   if (runs("encryption")) {
     benchEncryption(ctx);
     if (plan.encrypt8Bit) benchEncryption8Bit(ctx);

@@ -49,11 +49,11 @@ export function benchBatchedRotation(
     const flops = pbsFlops(p);
     const peak = simdPeakGflops();
     for (const s of sizes) {
-      const one = latency(`blind-rotation/${p.name}/one-at-a-time/x${s}`, "pbs", a.get(s)!, {
+      const one = latency(`blind-rotation/${p.name}/one-at-a-time/x${s}`, "speed", a.get(s)!, {
         params: p.name, batch: s,
         note: `CPU ms per PBS; ${s} blindRotate calls, each streaming the whole Fourier BSK (${fmtBytes(keyBytes)} per PBS)`,
       });
-      const bat = latency(`blind-rotation/${p.name}/batched/x${s}`, "pbs", z.get(s)!, {
+      const bat = latency(`blind-rotation/${p.name}/batched/x${s}`, "speed", z.get(s)!, {
         params: p.name, batch: s,
         note: `CPU ms per PBS; one blindRotateBatch of ${s}: the Fourier BSK streamed once per batch (${fmtBytes(keyBytes / s)} per PBS); ` +
           `${round(flops / 1e6, 3)} MFLOP per PBS → ${round(flops / (bat0(z.get(s)!) * 1e6), 3)} GFLOP/s ` +
@@ -62,8 +62,8 @@ export function benchBatchedRotation(
       emit(one);
       emit(bat);
       emit({
-        name: `blind-rotation/${p.name}/batch-speedup/x${s}`, section: "pbs", params: p.name, batch: s,
-        value: round(one.median_ms! / bat.median_ms!, 3), n: a.get(s)!.length, unit: "×",
+        name: `blind-rotation/${p.name}/batch-speedup/x${s}`, section: "speed", params: p.name, batch: s,
+        value: round(one.median_ms! / bat.median_ms!, 3), n: a.get(s)!.length, unit: "x",
         note: "one-at-a-time ÷ batched per-PBS medians, interleaved in the same run",
       });
     }

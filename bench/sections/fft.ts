@@ -4,6 +4,7 @@ import { kernels } from "../../src/kernels/wasm.js";
 import { round } from "../format.js";
 import { median, sample } from "../harness.js";
 import type { Ctx } from "../plan.js";
+import { fftFlops, simdPeakGflops } from "../flops.js";
 
 export function benchFft(ctx: Ctx): void {
   const { plan, emit, log } = ctx;
@@ -28,6 +29,8 @@ export function benchFft(ctx: Ctx): void {
       name: `fft/${N}`, section: "fft", median_ms: round(med), min_ms: round(Math.min(...samples)), max_ms: round(Math.max(...samples)),
       value: round(plan.fftPairs / (med / 1000)), batch: plan.fftPairs,
       note: `forward (i64 → Fourier) + backward (Fourier → i64) negacyclic FFT pairs per second; median_ms per ${plan.fftPairs} pairs` +
+        `; ≈ ${round((2 * plan.fftPairs * fftFlops(N)) / (med * 1e6), 3)} nominal GFLOP/s against a nominal 128-bit SIMD peak of ` +
+        `${round(simdPeakGflops().gflops, 3)} GFLOP/s (bench/flops.ts)` +
         (ok ? "" : "; WARNING: round trip of 20-bit values was not exact"),
       n: samples.length, unit: "pairs/s",
     });

@@ -31,15 +31,15 @@ export function benchMultiBit(sets: readonly TfheParameters[], emit: (r: BenchRe
     const ref = runs[0]!;
     for (const x of runs) {
       const cost = estimateCost(x.p).total / estimateCost(ref.p).total;
-      emit(latency(`ks+pbs/${x.p.name}/single`, "pbs", x.single, {
+      emit(latency(`ks+pbs/${x.p.name}/single`, "speed", x.single, {
         params: x.p.name, note: `CPU ms; ${x.p.groupingFactor ? `multi-bit d = ${x.p.groupingFactor}` : "classic"}` +
           `${x.ok ? "" : "; WARNING: wrong results"}; estimateCost ${round(cost, 3)}× ${ref.p.name}'s`,
       }));
-      emit(latency(`ks+pbs/${x.p.name}/per-pbs-in-batch-of-8`, "pbs", x.batch, { params: x.p.name, batch: 8, note: "CPU ms per PBS" }));
+      emit(latency(`ks+pbs/${x.p.name}/per-pbs-in-batch-of-8`, "speed", x.batch, { params: x.p.name, batch: 8, note: "CPU ms per PBS" }));
       if (x !== ref) {
         emit({
-          name: `ks+pbs/${x.p.name}/vs/${ref.p.name}`, section: "pbs", value: round(median(x.single) / median(ref.single), 3),
-          n: x.single.length, unit: "×", note: `single, CPU-time medians, interleaved; estimateCost predicts ${round(cost, 3)}×; ` +
+          name: `ks+pbs/${x.p.name}/vs/${ref.p.name}`, section: "speed", value: round(median(x.single) / median(ref.single), 3),
+          n: x.single.length, unit: "x", note: `single, CPU-time medians, interleaved; estimateCost predicts ${round(cost, 3)}×; ` +
             `batch of 8: ${round(median(x.batch) / median(ref.batch), 3)}×`,
         });
       }

@@ -7,6 +7,7 @@ import { round } from "../format.js";
 import { latency, sample } from "../harness.js";
 import type { Ctx } from "../plan.js";
 import { benchKeygen, benchSizes } from "./keys.js";
+import { benchBatchedRotation } from "./batched.js";
 
 export function benchSet(ctx: Ctx, p: TfheParameters): void {
   const { client, keys } = benchKeygen(ctx, p);
@@ -60,6 +61,10 @@ function benchPbs(ctx: Ctx, p: TfheParameters, client: ClientKey, keys: Evaluati
     emit(latency(`keyswitch-batch/${p.name}`, "pbs", sample(() => { server.keyswitch(eight); }, plan.ksReps(p)).map((v) => v / KEYSWITCH_BATCH), {
       params: p.name, note: `per ciphertext, in a batch of ${KEYSWITCH_BATCH} (one pass over the key-switching key)`,
     }));
+    if (plan.batchedSets.includes(p)) {
+      log(`${p.name}: batched vs one-at-a-time blind rotation`);
+      benchBatchedRotation(server, emit, plan.speedRounds, plan.batchSizes);
+    }
   } finally {
     server.free();
   }
