@@ -49,3 +49,44 @@ test("fourierCombine equals fourierMul then fourierMulAcc over the patterns (P =
     }
   }
 });
+
+test("multi-bit exports build their tables on first use at a fresh size (batch kernel vs step API, N = 256 and 128)", () => {
+  const K = kernels();
+  const rng = testRng(8);
+  const word = (): bigint => (BigInt(Math.floor(rng() * 2 ** 32)) << 32n) | BigInt(Math.floor(rng() * 2 ** 32));
+  for (const [N, firstBatch] of [[256, true], [128, false]] as const) {
+    const n = 6, d = 3, k = 1, l = 2, b = 12, P = 7;
+    const words = (k + 1) * l * (k + 1) * N, ggsws = (n / d) * P;
+    const key = K.alloc(ggsws * words * 8), table = K.alloc(ggsws * 4), stage = K.alloc(words * 8);
+    const lwe = K.alloc((n + 1) * 8), lut = K.alloc(N * 8), a1 = K.alloc((k + 1) * N * 8), a2 = K.alloc((k + 1) * N * 8);
+    const scratch = K.alloc(K.k.multiBitScratchBytes(n, d, k, N, l, 1)), mods = K.alloc(((n / d) * P + 1) * 4);
+    try {
+      K.u64(lwe, n + 1).set(Array.from({ length: n + 1 }, word));
+      K.u64(lut, N).set(Array.from({ length: N }, word));
+      const run = (): void => {
+        for (let g = 0; g < ggsws; g++) {
+          K.u64(stage, words).set(Array.from({ length: words }, word));
+          K.k.fftForwardManyI64(stage, key + g * words * 8, words / N, N);
+        }
+        K.u32(table, ggsws).set(Array.from({ length: ggsws }, (_, g) => key + g * words * 8));
+      };
+      const batch = (): void => K.k.multiBitBlindRotateBatch(a1, lut, lwe, 1, table, n, d, k, N, b, l, scratch);
+      const steps = (): void => {
+        K.k.multiBitModulusSwitch(mods, lwe, n, d, N);
+        K.k.multiBitAccInit(a2, lut, mods, n, d, k, N);
+        for (let g = 0; g < n / d; g++) K.k.multiBitStep(a2, table + g * P * 4, mods + g * P * 4, d, k, N, b, l, scratch);
+      };
+      // First call at this N with an all-zero key (no transform needed to build it): the export itself
+      // must build the FFT and monomial tables.
+      K.u8(key, ggsws * words * 8).fill(0);
+      K.u32(table, ggsws).set(Array.from({ length: ggsws }, (_, g) => key + g * words * 8));
+      if (firstBatch) { batch(); steps(); } else { steps(); batch(); }
+      assert.deepEqual(K.u64(a1, (k + 1) * N), K.u64(a2, (k + 1) * N), `N = ${N}, zero key`);
+      run();
+      if (firstBatch) { batch(); steps(); } else { steps(); batch(); }
+      assert.deepEqual(K.u64(a1, (k + 1) * N), K.u64(a2, (k + 1) * N), `N = ${N}`);
+    } finally {
+      for (const p of [key, table, stage, lwe, lut, a1, a2, scratch, mods]) K.free(p);
+    }
+  }
+});
