@@ -121,17 +121,22 @@ function externalProductCost(k: number, N: number, l: number): number {
 /**
  * Per complex multiply-add of the multi-bit GGSW combination, and per monomial-factor entry (a scalar
  * table gather): the combination streams one key value per MAC, so it runs at memory speed, not at the
- * FFT's 4 FMA. Calibrated on the kernels (bench/speed.ts): at N = 2048, k = 1, l = 1 one external product
- * took 19 µs, combining 3 (7) GGSWs 7.7 (20) µs and their factors 4.4 (8.5) µs.
+ * FFT's 4 FMA. Calibrated on the kernels (bench/speed.ts, thread CPU time): at N = 2048, k = 1, l = 1 one
+ * external product took 19 µs, combining 3 (7) GGSWs 7.7 (20) µs and their factors 4.4 (8.5) µs; when the
+ * group's GGSWs exceed COMBINE_CACHE_BYTES (N = 8192, l = 2: 1.5 MiB at d = 2) they stream from memory,
+ * and classic and d = 2 measured equal per PBS in a batch of 8 at 6 bits: about 16 per MAC.
  */
 const COMBINE_MAC_COST = 10;
+const COMBINE_MAC_COST_STREAMED = 16;
+const COMBINE_CACHE_BYTES = 1 << 20;
 const FACTOR_ENTRY_COST = 12;
 
 /** Cost of one multi-bit group (combine 2^d − 1 GGSWs in the Fourier domain + one external product). */
 function groupCost(d: number, k: number, N: number, l: number): number {
   if (d === 1) return externalProductCost(k, N, l);
-  const P = 2 ** d - 1, M = N / 2;
-  return externalProductCost(k, N, l) + P * M * ((k + 1) * (k + 1) * l * COMBINE_MAC_COST + FACTOR_ENTRY_COST);
+  const P = 2 ** d - 1, M = N / 2, rows = (k + 1) * (k + 1) * l;
+  const mac = P * rows * N * 8 > COMBINE_CACHE_BYTES ? COMBINE_MAC_COST_STREAMED : COMBINE_MAC_COST;
+  return externalProductCost(k, N, l) + P * M * (rows * mac + FACTOR_ENTRY_COST);
 }
 
 /** Rough operation count of one KS + PBS: the optimizer's objective. */
