@@ -6,7 +6,7 @@ export {
   chooseParameters, estimateCost, constraintVariance, constraintsLog2PFail, DEFAULT_SECURITY_MARGIN_BITS,
   type ChooseParametersOptions, type CostEstimate, type NoiseConstraint,
 } from "./optimizer.js";
-export { estimateLatency, LATENCY_MODEL, type LatencyEstimate } from "./latency.js";
+export { estimateLatency, LATENCY_MODEL, MULTI_BIT_GGSW_FRACTION, type LatencyEstimate } from "./latency.js";
 export { type Encoding, COMPILER_MANAGED, checkEncoding, encode, decode, deltaOf, plaintextModulus, noiseOf } from "./encoding.js";
 export { ParameterMismatchError } from "./errors.js";
 export { LweSecretKey, GlweSecretKey } from "./secret-key.js";

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ClientKey, chooseParameters, estimateCost, LookupTable, LweBatch, MULTI_BIT_PARAMETER_SETS, PARAM_MESSAGE_2_MULTI_BIT_3, PARAM_MESSAGE_4,
+  ClientKey, chooseParameters, estimateCost, estimateLatency, MULTI_BIT_GGSW_FRACTION, LookupTable, LweBatch, MULTI_BIT_PARAMETER_SETS, PARAM_MESSAGE_2_MULTI_BIT_3, PARAM_MESSAGE_4,
   PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3, ServerKey, UNSAFE_TEST_PARAMS_TINY, bootstrapKeyBytes,
   defineParameters, deserializeEvaluationKeys, deserializeParameters, groupingFactor, lookupTable, modulusSwitchVariance,
   parameterFingerprint, pbsFailureProbability, pbsKeyswitchVariance, pbsKind, pbsModulusSwitchVariance, pbsOutputVariance,
@@ -242,4 +242,13 @@ test("optimizer: classic vs multi-bit by estimateCost (groupingFactors), each ch
   assert.equal(groupingFactor(chooseParameters({ precision: 4, maxNorm2: 25, groupingFactors: [1, 2, 3] })), 2);
   assert.throws(() => chooseParameters({ precision: 4, groupingFactors: [4] }), /groupingFactors must be a non-empty array of integers in \[1, 3\], got \[4\]/);
   assert.throws(() => chooseParameters({ precision: 4, groupingFactors: [] }), /groupingFactors/);
+});
+
+test("estimateLatency: a multi-bit set costs n/d steps of one CMux plus 2^d − 1 GGSW combinations", () => {
+  const classic = unsafeTestOnlyParameters({ ...PARAM_MESSAGE_4_MULTI_BIT_2, name: "classic-888", groupingFactor: 1 });
+  for (const [p, d] of [[PARAM_MESSAGE_4_MULTI_BIT_2, 2], [unsafeTestOnlyParameters({ ...PARAM_MESSAGE_4_MULTI_BIT_2, name: "mb3-888", groupingFactor: 3 }), 3]] as const) {
+    const c = estimateLatency(classic), m = estimateLatency(p);
+    assert.equal(m.keyswitchMs, c.keyswitchMs);
+    assert.ok(Math.abs(m.blindRotationMs / (c.blindRotationMs / d * (1 + MULTI_BIT_GGSW_FRACTION * (2 ** d - 1))) - 1) < 1e-12);
+  }
 });
