@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ClientKey, chooseParameters, estimateCost, estimateLatency, MULTI_BIT_GGSW_FRACTION, LookupTable, LweBatch, MULTI_BIT_PARAMETER_SETS, PARAM_MESSAGE_2_MULTI_BIT_3, PARAM_MESSAGE_4,
+  ClientKey, chooseParameters, estimateCost, estimateLatency, MULTI_BIT_GGSW_FRACTION, LookupTable, PbsWorkerPool, LweBatch, MULTI_BIT_PARAMETER_SETS, PARAM_MESSAGE_2_MULTI_BIT_3, PARAM_MESSAGE_4,
   PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3, ServerKey, UNSAFE_TEST_PARAMS_TINY, bootstrapKeyBytes,
   defineParameters, deserializeEvaluationKeys, deserializeParameters, groupingFactor, lookupTable, modulusSwitchVariance,
   parameterFingerprint, pbsFailureProbability, pbsKeyswitchVariance, pbsKind, pbsModulusSwitchVariance, pbsOutputVariance,
@@ -250,5 +250,24 @@ test("estimateLatency: a multi-bit set costs n/d steps of one CMux plus 2^d − 
     const c = estimateLatency(classic), m = estimateLatency(p);
     assert.equal(m.keyswitchMs, c.keyswitchMs);
     assert.ok(Math.abs(m.blindRotationMs / (c.blindRotationMs / d * (1 + MULTI_BIT_GGSW_FRACTION * (2 ** d - 1))) - 1) < 1e-12);
+  }
+});
+
+test("PbsWorkerPool with multi-bit keys (test-only d = 2 set): the same outputs as ServerKey", async () => {
+  const params = unsafeTestOnlyParameters({ ...UNSAFE_TEST_PARAMS_TINY, name: "UNSAFE_TEST_PARAMS_TINY_MB2", groupingFactor: 2 });
+  const client = ClientKey.generate(params);
+  const keys = client.evaluationKeys();
+  const server = new ServerKey(keys);
+  const pool = await PbsWorkerPool.create(keys, { threads: 2 });
+  try {
+    const xs = [0, 1, 2, 3, 3, 2, 1, 0, 2];
+    const ct = client.encrypt(xs);
+    const lut = server.lookupTable((x) => (x + 1) % 4);
+    const viaPool = await pool.bootstrap(ct, lut);
+    assert.deepEqual(viaPool.data, server.bootstrap(ct, lut).data);
+    assert.deepEqual(Array.from(client.decrypt(viaPool)), xs.map((x) => (x + 1) % 4));
+  } finally {
+    await pool.close();
+    server.free();
   }
 });
