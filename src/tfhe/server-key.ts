@@ -160,7 +160,6 @@ export class ServerKey implements Bootstrapper {
     const big = k * N + 1;
     const outs = lut.offsets.map(() => new BigUint64Array(batch.count * big));
     K.u64(this.#lut.ptr, N).set(lut.polynomial);
-    const small = this.params.lweDimension + 1;
     for (let c0 = 0; c0 < batch.count; c0 += KEYSWITCH_BATCH) {
       const m = Math.min(KEYSWITCH_BATCH, batch.count - c0);
       K.u64(this.#bigIn.ptr, m * big).set(batch.data.subarray(c0 * big, (c0 + m) * big));
