@@ -35,7 +35,7 @@ export interface BenchOptions {
 export type Mode = "full" | "quick" | "tiny";
 
 /** The sections of a run, in order (`--only` takes a comma-separated list of these). */
-export const BENCH_SECTIONS = ["fft", "pbs", "encryption", "throughput", "compiler", "node-tfhe"] as const;
+export const BENCH_SECTIONS = ["fft", "pbs", "encryption", "throughput", "compiler", "node-tfhe", "demos"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 /** Checks `--only` and `--runs` values (RangeError naming what was given and what is allowed). */
@@ -78,6 +78,8 @@ export interface Plan {
   readonly throughputBatch: number;
   readonly throughputReps: number;
   readonly reference: "full" | "light";
+  /** The demos section (src/demos). */
+  readonly demos: DemosPlan;
   /** Measured compiles per compiler program (each pays the optimizer's search). */
   readonly compileReps: number;
   /** Compiler programs run under FHE (keygen + encryptRunDecrypt); the others are only compiled. */
@@ -91,6 +93,19 @@ export type CompilerProgram = "dot8" | "lut4" | "lut6" | "mlp" | "mixed" | "acc1
 
 /** Sets too big to share a process with the others: their keys take GiBs (PARAM_MESSAGE_8's are streamed). */
 const BIG_SETS: readonly TfheParameters[] = [PARAM_MESSAGE_7, PARAM_MESSAGE_8];
+
+export interface DemosPlan {
+  /** Time the diagnosis model's encrypt, server run and decrypt, and its FHE accuracy. */
+  readonly diagnosis: boolean;
+  /** Test rows run in FHE through each tree model, for comparison (0: none). */
+  readonly treeRows: number;
+  /** Filters and the image sizes (side in pixels) each is measured at. */
+  readonly filters: readonly { readonly id: string; readonly sizes: readonly number[] }[];
+  /** Worker threads the tone curve (lookups) runs with, one measurement each. */
+  readonly threads: readonly number[];
+  readonly reps: number;
+  readonly toneReps: number;
+}
 
 export function makePlan(opts: BenchOptions): Plan {
   const plan = basePlan(opts);
@@ -110,6 +125,7 @@ function basePlan(opts: BenchOptions): Plan {
       throughputBatch: 6, throughputReps: 1, reference: "light",
       // Real parameters even here (the compiler has no test-only path): all but the 6-bit lookup (its keys take seconds).
       compileReps: 2, compilerFhe: ["dot8", "lut4", "mlp"], compilerFheReps: 2,
+      demos: { diagnosis: false, treeRows: 0, filters: [{ id: "blur", sizes: [8] }], threads: [1], reps: 2, toneReps: 1 },
     };
   }
   return {
@@ -131,6 +147,14 @@ function basePlan(opts: BenchOptions): Plan {
     compileReps: opts.quick ? 3 : 5,
     compilerFhe: ["dot8", "lut4", "lut6", "mlp", "mixed", "acc12"],
     compilerFheReps: opts.quick ? 3 : 5,
+    demos: {
+      diagnosis: true, treeRows: opts.quick ? 0 : 2,
+      filters: [
+        ...["blur", "sharpen", "edges"].map((id) => ({ id, sizes: opts.quick ? [16, 32] : [16, 32, 64] })),
+        { id: "tone", sizes: opts.quick ? [16, 32] : [16, 32, 64] },
+      ],
+      threads: [1, 2], reps: opts.quick ? 3 : 5, toneReps: 1,
+    },
   };
 }
 
