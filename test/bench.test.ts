@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmarks, renderMarkdown } from "../bench/run.js";
 
-const UNITS = new Set(["ms", "bytes", "PBS/s", "pairs/s", "x"]);
+const UNITS = new Set(["ms", "bytes", "PBS/s", "pairs/s", "x", "accuracy"]);
 
 test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the report to the given directory", async () => {
   const dir = mkdtempSync(join(tmpdir(), "umbra-bench-"));
@@ -52,6 +52,7 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
       "compiler/compile/dot8", "compiler/compile/lut4", "compiler/compile/lut6", "compiler/compile/mlp",
       "compiler/keygen/dot8", "compiler/fhe/dot8", "compiler/clear/dot8", "compiler/keygen/lut4", "compiler/fhe/lut4",
       "compiler/fhe/mlp", "compiler/fhe-2-workers/lut4", "compiler/fhe-2-workers/mlp",
+      "demos/filter/blur/8/encrypt", "demos/filter/blur/8/server-1", "demos/filter/blur/8/response-bytes",
     ]) assert.ok(names.has(want), `missing ${want}`);
     // The compiler's programs compile and run at real parameters: no failure, bits and PBS count recorded.
     for (const r of report.results.filter((r) => r.section === "compiler")) assert.equal(r.error, undefined, `${r.name}: ${r.error}`);
@@ -74,7 +75,7 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
     const md = readFileSync(join(dir, "BENCHMARKS.md"), "utf8");
     assert.equal(md, renderMarkdown(report));
     for (const h of ["# umbra benchmarks", "## Programmable bootstrapping latency", "## Key generation", "## Sizes", "## FFT",
-      "## Multi-core PBS throughput", "## Compiler", "## Same-run reference: node-tfhe"]) assert.ok(md.includes(h), `missing heading ${h}`);
+      "## Multi-core PBS throughput", "## Compiler", "## Demos", "## Same-run reference: node-tfhe"]) assert.ok(md.includes(h), `missing heading ${h}`);
     assert.ok(md.includes(String(json.machine.cpu)));
     assert.match(md, /\| lut4 \| 4 \| 4 \| optimized-p4-/);
   } finally {

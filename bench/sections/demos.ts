@@ -12,7 +12,7 @@ import { compileFilter } from "../../src/demos/filter-circuits.js";
 import { trainDiagnosisModel } from "../../src/demos/health.js";
 import { distinctTrainingRows, symptomRows } from "../../src/demos/symptoms.js";
 import { fmtBytes, fmtMs } from "../format.js";
-import { type BenchResult, errorText, latency, sample, sampleAsync } from "../harness.js";
+import { type BenchResult, errorText, latency, sample, sampleAsync, size as sizeResult } from "../harness.js";
 import type { Ctx } from "../plan.js";
 
 async function benchDiagnosis(ctx: Ctx): Promise<void> {
@@ -30,8 +30,8 @@ async function benchDiagnosis(ctx: Ctx): Promise<void> {
     let response = server.run(request, undefined);
     emit(latency("demos/diagnosis/server", "demos", sample(() => { response = server.run(request, undefined); }, reps), { params, pbs_count: 0 }));
     emit(latency("demos/diagnosis/decrypt", "demos", sample(() => client.predictProba([response], 1), reps), { params, note: "41 scores, then the softmax" }));
-    emit({ name: "demos/diagnosis/request-bytes", section: "demos", value: request.length, n: 1, unit: "bytes" });
-    emit({ name: "demos/diagnosis/response-bytes", section: "demos", value: response.length, n: 1, unit: "bytes" });
+    emit(sizeResult("demos/diagnosis/request-bytes", request.length, "serialize", { section: "demos" }));
+    emit(sizeResult("demos/diagnosis/response-bytes", response.length, "serialize", { section: "demos" }));
     emit({ name: "demos/diagnosis/accuracy-clear", section: "demos", value: accuracy(y, model.predictFloat(X)), n: X.length, unit: "accuracy" });
     const fhe = await model.predict(X, { fhe: "execute" });
     emit({ name: "demos/diagnosis/accuracy-fhe", section: "demos", value: accuracy(y, fhe), n: X.length, unit: "accuracy" });
@@ -59,7 +59,7 @@ async function benchTreeModels(ctx: Ctx): Promise<void> {
       const ms = (performance.now() - t0) / rows;
       const agree = fhe.filter((v, i) => v === test.y[i]).length;
       ctx.emit({ name: `demos/diagnosis-model/${c.name}`, section: "demos", median_ms: Math.round(ms), params: s.parameters.name, pbs_count: s.pbsCount,
-        value: clear, note: `${c.what}; test accuracy (quantized, clear) ${clear.toFixed(3)}; FHE: ${agree}/${rows} rows right, 2 workers, keygen excluded`, n: rows, unit: "ms" });
+        note: `${c.what}; test accuracy (quantized, clear) ${clear.toFixed(3)}; FHE: ${agree}/${rows} rows right, 2 workers, keygen excluded`, n: rows, unit: "ms" });
     } catch (e) {
       ctx.emit({ name: `demos/diagnosis-model/${c.name}`, section: "demos", error: errorText(e), n: 0, unit: "ms" });
     } finally {
@@ -98,8 +98,8 @@ async function benchFilter(ctx: Ctx, circuit: Circuit, id: string, size: number)
   }
   const [t] = client.decrypt(response!) as Tensor[];
   const ok = finishFilter(filter, t!.data, size).pixels.every((v, i) => v === applyFilterClear(filter, img).pixels[i]);
-  emit({ name: `${tag}/request-bytes`, section: "demos", value: request.length, n: 1, unit: "bytes" });
-  emit({ name: `${tag}/response-bytes`, section: "demos", value: response!.length, n: 1, unit: "bytes", ...(ok ? {} : { error: "the decrypted image differs from the clear filter" }) });
+  emit(sizeResult(`${tag}/request-bytes`, request.length, "serialize", { section: "demos" }));
+  emit(sizeResult(`${tag}/response-bytes`, response!.length, "serialize", { section: "demos", ...(ok ? {} : { error: "the decrypted image differs from the clear filter" }) }));
 }
 
 export async function benchDemos(ctx: Ctx): Promise<void> {
