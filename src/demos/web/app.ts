@@ -6,31 +6,13 @@ import {
   FILTERS, IMAGE_SIZE, type FilterSpec, type GreyImage, filterInput, filterModelId, filterSpec, finishFilter, greyFromRgba, sampleImage,
 } from "../filters.js";
 import { SYMPTOMS, topDiagnoses } from "../symptoms.js";
+import type { ProgressEvent, RemoteModel, ServerApi } from "../../client/index.js";
 
-// --- the browser client's API, as this page uses it (umbra/client: connect, RemoteModel) ---
-type Phase = "spec" | "keygen" | "upload" | "encrypt" | "server" | "decrypt";
-interface ProgressEvent {
-  readonly phase: Phase;
-  readonly state: "start" | "step" | "end";
-  readonly ms?: number;
-  readonly bytes?: number;
-  readonly detail?: string;
-}
-interface Api {
-  predict(modelId: string, body: Uint8Array, keyId?: string): Promise<Uint8Array>;
-}
-interface Connection {
-  readonly api: Api;
-  readonly keys: { readonly reused: boolean; readonly uploads: number; readonly keygenMs: number; readonly evaluationKeyBytes?: number };
-  readonly keyId: string | undefined;
-  readonly client: { readonly linearOnly: boolean; readonly params: { readonly name: string }; readonly model?: { readonly spec: { readonly classes?: readonly unknown[] } } };
-  predict(X: unknown): Promise<unknown[]>;
-  predictProba(X: number[][]): Promise<number[][]>;
-  forget(): Promise<void>;
-}
-interface ClientModule {
-  connect(serverUrl: string, modelId: string, options: { onProgress?: (e: ProgressEvent) => void }): Promise<Connection>;
-}
+// The browser client is not bundled into this page: it is loaded from where `umbra serve` publishes it,
+// next to its key-generation worker. Its types are umbra/client's.
+type ClientModule = typeof import("../../client/index.js");
+type Connection = RemoteModel;
+type Phase = ProgressEvent["phase"];
 const CLIENT_URL = "/browser/umbra-client.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -130,7 +112,7 @@ function connection(modelId: string): Promise<Connection> {
 }
 
 /** Shows each request body as it leaves and each response as it arrives: exactly the bytes on the wire. */
-function watchBytes(api: Api): void {
+function watchBytes(api: ServerApi): void {
   const predict = api.predict.bind(api);
   api.predict = async (modelId, body, keyId) => {
     showBytes("sent", body);
