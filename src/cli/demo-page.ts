@@ -21,7 +21,16 @@ export interface DemoPageOptions {
 /** The page's directory (dist/demo-web, built by scripts/build-demo-web.mjs). */
 export const DEMO_WEB_DIR = fileURLToPath(new URL("../../demo-web/", import.meta.url));
 
-export const defaultDemoDir = (): string => join(tmpdir(), `umbra-demo-${userInfo().username.replace(/[^A-Za-z0-9_-]/g, "_")}`);
+/** `umbra-demo-<user>` in the temp directory (the uid where the user has no name, as in some containers). */
+export function defaultDemoDir(): string {
+  let user: string;
+  try {
+    user = userInfo().username.replace(/[^A-Za-z0-9_-]/g, "_");
+  } catch {
+    user = String(process.getuid?.() ?? "user");
+  }
+  return join(tmpdir(), `umbra-demo-${user}`);
+}
 
 /** Serves the demo page until the server process ends (Ctrl-C ends both); resolves with its exit code. */
 export async function serveDemoPage({ port, host, dir = defaultDemoDir(), log }: DemoPageOptions): Promise<number> {
