@@ -36,7 +36,7 @@ export interface BenchOptions {
 export type Mode = "full" | "quick" | "tiny";
 
 /** The sections of a run, in order (`--only` takes a comma-separated list of these). */
-export const BENCH_SECTIONS = ["fft", "pbs", "encryption", "throughput", "compiler", "node-tfhe"] as const;
+export const BENCH_SECTIONS = ["fft", "pbs", "encryption", "throughput", "compiler", "node-tfhe", "demos"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 /** Checks `--only` and `--runs` values (RangeError naming what was given and what is allowed). */
@@ -79,6 +79,8 @@ export interface Plan {
   readonly throughputBatch: number;
   readonly throughputReps: number;
   readonly reference: "full" | "light";
+  /** The demos section (src/demos). */
+  readonly demos: DemosPlan;
   /** Measured compiles per compiler program (each pays the optimizer's search). */
   readonly compileReps: number;
   /** Compiler programs run under FHE (keygen + encryptRunDecrypt); the others are only compiled. */
@@ -100,6 +102,19 @@ export type CompilerProgram = "dot8" | "lut4" | "lut6" | "mlp" | "mixed" | "acc1
 /** Sets too big to share a process with the others: their keys take GiBs (PARAM_MESSAGE_8's are streamed). */
 const BIG_SETS: readonly TfheParameters[] = [PARAM_MESSAGE_7, PARAM_MESSAGE_8];
 
+export interface DemosPlan {
+  /** Time the diagnosis model's encrypt, server run and decrypt, and its FHE accuracy. */
+  readonly diagnosis: boolean;
+  /** Test rows run in FHE through each tree model, for comparison (0: none). */
+  readonly treeRows: number;
+  /** Filters and the image sizes (side in pixels) each is measured at. */
+  readonly filters: readonly { readonly id: string; readonly sizes: readonly number[] }[];
+  /** Worker threads the tone curve (lookups) runs with, one measurement each. */
+  readonly threads: readonly number[];
+  readonly reps: number;
+  readonly toneReps: number;
+}
+
 export function makePlan(opts: BenchOptions): Plan {
   const plan = basePlan(opts);
   const r = opts.runs;
@@ -120,6 +135,7 @@ function basePlan(opts: BenchOptions): Plan {
       // Real parameters even here (the compiler has no test-only path): all but the 6-bit lookup (its keys take seconds).
       compileReps: 2, compilerFhe: ["dot8", "lut4", "mlp"], compilerFheReps: 2,
       batchedSets: [UNSAFE_TEST_PARAMS_TINY], batchSizes: [1, 2], multiBitSets: [UNSAFE_TEST_PARAMS_TINY, TINY_MULTI_BIT_2], speedRounds: 1,
+      demos: { diagnosis: false, treeRows: 0, filters: [{ id: "blur", sizes: [8] }], threads: [1], reps: 2, toneReps: 1 },
     };
   }
   return {
@@ -144,6 +160,14 @@ function basePlan(opts: BenchOptions): Plan {
     batchedSets: [PARAM_MESSAGE_4, PARAM_MESSAGE_6], batchSizes: [1, 2, 4, 8],
     multiBitSets: [PARAM_MESSAGE_4, PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3],
     speedRounds: opts.quick ? 3 : 5,
+    demos: {
+      diagnosis: true, treeRows: opts.quick ? 0 : 2,
+      filters: [
+        ...["blur", "sharpen", "edges"].map((id) => ({ id, sizes: opts.quick ? [16, 32] : [16, 32, 64] })),
+        { id: "tone", sizes: opts.quick ? [16, 32] : [16, 32, 64] },
+      ],
+      threads: [1, 2], reps: opts.quick ? 3 : 5, toneReps: 1,
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import { orderKeys, valueOf, type BenchResult } from "./harness.js";
 import type { MachineDescription } from "./machine.js";
 import type { Mode } from "./plan.js";
 import { COMPILER_PROGRAMS } from "./sections/compiler.js";
+import { renderDemos } from "./sections/demos.js";
 import { HL_NOTE, SHORTINT_SET } from "./sections/node-tfhe.js";
 
 export interface BenchReport {
@@ -165,6 +166,8 @@ export function renderMarkdown(report: BenchReport): string {
   for (const r of results.filter((r) => r.section === "compiler" && r.error)) out.push(`- ${r.name}: failed — ${r.error}`);
   if (progs.some(([p]) => !by.has(`compiler/fhe/${p}`))) out.push("- \"—\": not run in this mode.");
   out.push("");
+
+  out.push(...renderDemos(results, table));
 
   out.push("## Same-run reference: node-tfhe", "");
   const load = by.get("node-tfhe/load");

@@ -23,6 +23,7 @@ import { BENCH_SECTIONS, type BenchOptions, type BenchSection, type Ctx, makePla
 import { writeReport, type BenchReport } from "./report.js";
 import { benchCompiler } from "./sections/compiler.js";
 import { benchEncryption, benchEncryption8Bit } from "./sections/encryption.js";
+import { benchDemos } from "./sections/demos.js";
 import { benchFft } from "./sections/fft.js";
 import { benchReference } from "./sections/node-tfhe.js";
 import { benchSet } from "./sections/pbs.js";
@@ -69,6 +70,7 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
   ctx.mainKeys = undefined;
   if (runs("compiler")) await benchCompiler(ctx);
   if (runs("node-tfhe")) benchReference(ctx);
+  if (runs("demos")) await benchDemos(ctx);
   if (runs("pbs")) {
     for (const p of plan.isolatedSets) {
       log(`${p.name}: in a child process (fresh kernel memory; this takes a few minutes)`);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmarks, renderMarkdown } from "../bench/run.js";
 
-const UNITS = new Set(["ms", "bytes", "PBS/s", "pairs/s", "x", "GFLOP/s", "flag"]);
+const UNITS = new Set(["ms", "bytes", "PBS/s", "pairs/s", "x", "GFLOP/s", "flag", "accuracy"]);
 
 test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the report to the given directory", async () => {
   const dir = mkdtempSync(join(tmpdir(), "umbra-bench-"));
@@ -54,6 +54,7 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
       "compiler/fhe/mlp", "compiler/fhe-2-workers/lut4", "compiler/fhe-2-workers/mlp",
       "blind-rotation/UNSAFE_TEST_PARAMS_TINY/batched/x2", "blind-rotation/UNSAFE_TEST_PARAMS_TINY/batch-speedup/x2",
       "ks+pbs/UNSAFE_TEST_PARAMS_TINY_MULTI_BIT_2/vs/UNSAFE_TEST_PARAMS_TINY",
+      "demos/filter/blur/8/encrypt", "demos/filter/blur/8/server-1", "demos/filter/blur/8/response-bytes",
     ]) assert.ok(names.has(want), `missing ${want}`);
     // The compiler's programs compile and run at real parameters: no failure, bits and PBS count recorded.
     for (const r of report.results.filter((r) => r.section === "compiler")) assert.equal(r.error, undefined, `${r.name}: ${r.error}`);
@@ -76,7 +77,7 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
     const md = readFileSync(join(dir, "BENCHMARKS.md"), "utf8");
     assert.equal(md, renderMarkdown(report));
     for (const h of ["# umbra benchmarks", "## Programmable bootstrapping latency", "## Key generation", "## Sizes", "## FFT",
-      "## Batched blind rotation, multi-bit PBS, relaxed SIMD", "## Multi-core PBS throughput", "## Compiler", "## Same-run reference: node-tfhe"]) assert.ok(md.includes(h), `missing heading ${h}`);
+      "## Batched blind rotation, multi-bit PBS, relaxed SIMD", "## Multi-core PBS throughput", "## Compiler", "## Demos", "## Same-run reference: node-tfhe"]) assert.ok(md.includes(h), `missing heading ${h}`);
     assert.ok(md.includes(String(json.machine.cpu)));
     assert.match(md, /\| lut4 \| 4 \| 4 \| optimized-p4-/);
   } finally {

@@ -22,6 +22,7 @@ test("npm pack → npm install (offline) → the installed umbra runs params and
     assert.ok(files.includes("dist/src/cli/main.js") && files.includes("dist/bench/run.js"), "the CLI and the bench runner it imports ship");
     assert.ok(!files.some((f) => f.startsWith("dist/test/") || f.startsWith("src/")), "no tests or sources in the package");
     for (const f of ["dist/browser/umbra-client.js", "dist/browser/keygen-worker.js", "dist/browser/page/index.html"]) assert.ok(files.includes(f), `${f} ships (the browser client umbra serve serves)`);
+    for (const f of ["dist/demo-web/index.html", "dist/demo-web/app.js", "dist/demo-web/style.css", "dist/src/demos/bundles.js"]) assert.ok(files.includes(f), `${f} ships (the demo page umbra demo serves)`);
     // Every production dependency (transitively), packed from this checkout: the install needs no registry.
     const depDirs = npm(["ls", "--omit=dev", "--all", "--parseable"], root).trim().split("\n").slice(1).filter((d) => d.length > 0);
     // One npm run for them all (one per package takes seconds each); no lifecycle scripts: they are built.

@@ -17,7 +17,7 @@ test("umbra params --json lists every named set as secure with p_fail ≤ 2^-64"
 });
 
 test("umbra demo runs real encrypted computations and an encrypted prediction over HTTP, and checks them", () => {
-  const out = execFileSync(process.execPath, [cli, "demo"], { encoding: "utf8" });
+  const out = execFileSync(process.execPath, [cli, "demo", "--exit"], { encoding: "utf8" });
   assert.match(out, /OK: the encrypted results match the clear computation/);
   assert.match(out, /core: the encrypted result matches/);
   assert.match(out, /compiler: score = relu.*compiled in \d+ ms/);
