@@ -5,7 +5,7 @@
 // ciphertexts since the last lookup), which with the lookup precision drives the choice of parameters.
 // The inputset's own per-node ranges are kept as `measuredMin/Max`, for describe().
 import { BoundsError, EvaluationError, GraphError, InputOutOfRangeError } from "../runtime/errors.js";
-import { type Graph, type LutTable, type Node, nodeName } from "../runtime/ir.js";
+import { type ChunkedOp, type Graph, type LutTable, type Node, nodeName } from "../runtime/ir.js";
 import { bindInputs, evaluateAll } from "./interpreter.js";
 import { type Interval, type NodeRanges, RangeAnalysis } from "./intervals.js";
 import * as k from "../runtime/tensor-ops.js";
@@ -13,6 +13,7 @@ import { squaredNormsBySource } from "./norms.js";
 import { sizeOf } from "../runtime/shape.js";
 import { MAX_LOOKUP_CIRCUIT_BITS } from "../runtime/encoding.js";
 import type { Tensor, TensorLike } from "../runtime/tensor.js";
+import type { WideDelta } from "./radix.js";
 
 export interface Margin {
   /** Widen each range by this fraction of its span on both sides (default 0). */
@@ -80,6 +81,8 @@ export interface Bounds {
   readonly wideSteps: readonly WideStep[];
   /** Encrypted relu lookups too wide for one table (compile splits them: passes.ts lowerWideRelus). */
   readonly wideRelus: readonly number[];
+  /** Encrypted equality tests too wide for one table (compile lowers them: passes.ts lowerWideDeltas). */
+  readonly wideDeltas: readonly WideDelta[];
 }
 
 /** Smallest width holding [min, max]: unsigned if min ≥ 0, else two's complement. */
@@ -166,11 +169,13 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
   const luts: { -readonly [K in keyof LutBounds]: LutBounds[K] }[] = [];
   const wideSteps: WideStep[] = [];
   const wideRelus: number[] = [];
+  const wideDeltas: WideDelta[] = [];
   const clearTables = new Map<number, LutTable>();
   // The inputset fixes only what the client accepts: an encrypted input's whole bit width (of its range
   // with the margin), a clear input's range with the margin (checked in the clear on both sides). Every
   // other range follows soundly from those (intervals.ts), so no accepted input can leave a table.
   const analysis = new RangeAnalysis(graph, {
+    zeroLsbs: (id) => zeros[id]!,
     input: (n) => {
       const d = relative * (hi[n.id]! - lo[n.id]!) + absolute;
       const [min, max] = [Math.floor(lo[n.id]! - d), Math.ceil(hi[n.id]! + d)];
@@ -197,10 +202,16 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
           wideSteps.push({ node: n.id, ...step });
           return Array.from(input.lo, () => ({ lo: Math.min(step.below, step.atOrAbove), hi: Math.max(step.below, step.atOrAbove) }));
         }
-        // relu (max/min of wide values) splits into a narrow top part and low bits (passes.ts lowerWideRelus).
-        if (wide && reluSplit(input.min, input.max, maxLutBits) !== undefined && isRelu(n, input)) {
+        // relu (max/min of wide values) splits into a narrow top part and low bits, or chunks (passes.ts lowerWideRelus).
+        if (wide && maxLutBits >= 2 && isRelu(n, input)) {
           wideRelus.push(n.id);
           return Array.from(input.lo, (l, i) => ({ lo: Math.max(0, l), hi: Math.max(0, input.hi[i]!) }));
+        }
+        // An equality test (one point differs) is two wide comparisons (radix.ts wideEquality).
+        const delta = wide ? deltaFunction(n, input) : undefined;
+        if (delta !== undefined) {
+          wideDeltas.push({ node: n.id, ...delta });
+          return Array.from(input.lo, () => ({ lo: Math.min(delta.at, delta.other), hi: Math.max(delta.at, delta.other) }));
         }
         throw e;
       }
@@ -213,13 +224,13 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
       }
       return elementRanges(input, (v) => lut.table.values[(v - lut.inputMin) / lut.step]!, lut.step);
     },
-    lookup2: (n, boxes) => bivariateRanges(n, boxes),
+    lookup2: (n, boxes) => bivariateRanges(n, boxes, zeros[n.args[0]!]!, zeros[n.args[1]!]!),
   });
   const ranges = analysis.ranges;
   // Weights of clear operands, per element: exact for constants, the element's sound range otherwise.
   const split = squaredNormsBySource(graph, (id) => Array.from(ranges[id]!.lo, (l, i) => ({ lo: l, hi: ranges[id]!.hi[i]! })), (id) => {
     const n = graph.nodes[id] as Extract<Node, { kind: "round" }>, x = ranges[n.args[0]!]!;
-    const e = roundExtraction(x.min, x.max, zeros[n.args[0]!]!, n.lsbs, maxLutBits);
+    const e = roundExtraction(x.min, x.max, zeros[n.args[0]!]!, n.lsbs, maxLutBits, n.extract === true);
     return e === undefined ? 1 : (4 ** n.lsbs - 4 ** e.fromBit) / 3;
   });
   const norm2 = split.total;
@@ -229,7 +240,7 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
     return { min, max, measuredMin: lo[n.id]!, measuredMax: hi[n.id]!, ...bitWidth(min, max), zeroLsbs: zeros[n.id]!, norm2: norm2[n.id]!, freshNorm2: split.fresh[n.id]!, pbsNorm2: split.pbs[n.id]! };
   });
   return {
-    nodes, luts, clearTables, maxLutBits, wideSteps, wideRelus,
+    nodes, luts, clearTables, maxLutBits, wideSteps, wideRelus, wideDeltas,
     maxLutInputBits: maxOf(luts.map((l) => l.inputBits), 0),
     maxLutNorm2: maxOf(luts.map((l) => l.norm2), 0),
     maxNorm2: maxOf(nodes.map((b) => b.norm2), 0),
@@ -287,6 +298,24 @@ function stepFunction(n: Extract<Node, { kind: "lut" }>, input: NodeRanges): Omi
   return { threshold, below: f0, atOrAbove: after };
 }
 
+/** f as an equality test over the input's range: one value at a single interior point, another everywhere else. */
+function deltaFunction(n: Extract<Node, { kind: "lut" }>, input: NodeRanges): Omit<WideDelta, "node"> | undefined {
+  const { min, max } = input;
+  if (max - min + 1 > MAX_STEP_SCAN || max - min < 2) return undefined;
+  // The value taken by at least two of the first three points is the "other" one.
+  const [a, b, c] = [n.fn(min), n.fn(min + 1), n.fn(min + 2)];
+  const other = a === b || a === c ? a : b === c ? b : undefined;
+  if (other === undefined || !Number.isSafeInteger(other)) return undefined;
+  let point: number | undefined, at = other;
+  for (let v = min; v <= max; v++) {
+    const y = n.fn(v);
+    if (y === other) continue;
+    if (point !== undefined || !Number.isSafeInteger(y)) return undefined;
+    [point, at] = [v, y];
+  }
+  return point === undefined ? undefined : { point, at, other };
+}
+
 /** Largest domain a clear lookup is tabulated over to bound its outputs. */
 const MAX_CLEAR_LOOKUP_DOMAIN = 2 ** 20;
 
@@ -312,19 +341,25 @@ function elementRanges(input: NodeRanges, f: (v: number) => number, step: number
 }
 
 /** Output ranges of f(x, y) over each element's box of operand ranges (bounded domain, shared per box). */
-function bivariateRanges(n: Extract<Node, { kind: "lut2" }>, boxes: readonly (readonly [Interval, Interval])[]): Interval[] {
+function bivariateRanges(n: Extract<Node, { kind: "lut2" }>, boxes: readonly (readonly [Interval, Interval])[], zx: number, zy: number): Interval[] {
   const cache = new Map<string, Interval>();
-  return boxes.map(([x, y]) => {
+  // Operands with known zero low bits take only multiples of 2^z: f is enumerated on those.
+  const [sx, sy] = [2 ** Math.min(zx, 52), 2 ** Math.min(zy, 52)];
+  return boxes.map(([x0, y0]) => {
+    const x = { lo: Math.ceil(x0.lo / sx) * sx, hi: Math.floor(x0.hi / sx) * sx }, y = { lo: Math.ceil(y0.lo / sy) * sy, hi: Math.floor(y0.hi / sy) * sy };
     const key = `${x.lo}:${x.hi}:${y.lo}:${y.hi}`;
     let r = cache.get(key);
     if (r !== undefined) return r;
-    if ((x.hi - x.lo + 1) * (y.hi - y.lo + 1) > MAX_CLEAR_LOOKUP_DOMAIN) {
+    if (((x.hi - x.lo) / sx + 1) * ((y.hi - y.lo) / sy + 1) > MAX_CLEAR_LOOKUP_DOMAIN) {
+      // The ops compile splits into chunks have ranges in closed form.
+      r = n.op === undefined ? undefined : chunkedOpRange(n.op, x, y);
+      if (r !== undefined) { cache.set(key, r); return r; }
       throw new BoundsError(`${nodeName(n)} ${n.label}: its operands range over [${x.lo}, ${x.hi}] × [${y.lo}, ${y.hi}], ` +
-        `too many pairs to bound f (at most ${MAX_CLEAR_LOOKUP_DOMAIN}); narrow them first (round or clip)`, n.id);
+        `too many pairs to bound f (at most ${MAX_CLEAR_LOOKUP_DOMAIN}); narrow them first (truncate or clip)`, n.id);
     }
     let lo = Infinity, hi = -Infinity;
-    for (let a = x.lo; a <= x.hi; a++) {
-      for (let b = y.lo; b <= y.hi; b++) {
+    for (let a = x.lo; a <= x.hi; a += sx) {
+      for (let b = y.lo; b <= y.hi; b += sy) {
         const v = n.fn(a, b);
         if (!Number.isSafeInteger(v)) throw new EvaluationError(`${nodeName(n)} ${n.label}: f(${a}, ${b}) = ${v} is not a safe integer (round in f)`, n.id);
         if (v < lo) lo = v;
@@ -335,6 +370,29 @@ function bivariateRanges(n: Extract<Node, { kind: "lut2" }>, boxes: readonly (re
     cache.set(key, r);
     return r;
   });
+}
+
+/**
+ * The range of a chunkable op over a box (undefined when f is not defined on all of it: a negative shift).
+ * Products, shifts: monotone in each argument on a box of one sign, so the extremes are at corners. Bitwise
+ * ops stay within the two's complement width of both operands ([0, min] for `and` of non-negatives).
+ */
+function chunkedOpRange(op: ChunkedOp, x: Interval, y: Interval): Interval | undefined {
+  const corners = (f: (a: number, b: number) => number): Interval => {
+    const v = [f(x.lo, y.lo), f(x.lo, y.hi), f(x.hi, y.lo), f(x.hi, y.hi)];
+    return { lo: Math.min(...v) + 0, hi: Math.max(...v) + 0 };
+  };
+  if (op === "mul") return corners((a, b) => a * b);
+  if (op === "shl" || op === "shr") {
+    if (y.lo < 0) return undefined;
+    return corners(op === "shl" ? (a, b) => a * 2 ** b : (a, b) => Math.floor(a / 2 ** b));
+  }
+  if (x.lo >= 0 && y.lo >= 0) {
+    const [, whi] = rangeOfWidth(bitWidth(0, Math.max(x.hi, y.hi)).bits, false);
+    return op === "and" ? { lo: 0, hi: Math.min(x.hi, y.hi) } : { lo: 0, hi: whi };
+  }
+  const [lo, hi] = rangeOfWidth(bitWidth(Math.min(x.lo, y.lo), Math.max(x.hi, y.hi)).bits, true);
+  return { lo, hi };
 }
 
 /**
@@ -363,10 +421,10 @@ function clearLookupTable(n: Extract<Node, { kind: "lut" }>, input: NodeRanges):
  * extraction — its input too wide for one lookup over it — and from which bit; undefined when one lookup
  * computes it (the correction x − round(x) over x's whole range).
  */
-export function roundExtraction(min: number, max: number, zeroLsbs: number, lsbs: number, maxLutBits: number): { fromBit: number } | undefined {
+export function roundExtraction(min: number, max: number, zeroLsbs: number, lsbs: number, maxLutBits: number, extract = false): { fromBit: number } | undefined {
   const z = Math.min(zeroLsbs, lsbs), step = 2 ** z;
   const entries = Math.floor((max - Math.floor(min / step) * step) / step) + 1;
-  return Math.ceil(Math.log2(entries) - 1e-12) > Math.min(maxLutBits, MAX_LOOKUP_CIRCUIT_BITS) ? { fromBit: z } : undefined;
+  return extract || Math.ceil(Math.log2(entries) - 1e-12) > Math.min(maxLutBits, MAX_LOOKUP_CIRCUIT_BITS) ? { fromBit: z } : undefined;
 }
 
 /** Fewest low bits to round away so that [min, max] fits maxLutBits (rounding up may add a top value). */
@@ -381,8 +439,11 @@ function suggestLsbs(min: number, max: number, zeroLsbs: number, maxLutBits: num
 /** The table of an encrypted lookup over its (margined) input range, aligned to the known zero low bits. */
 function buildTable(n: Extract<Node, { kind: "lut" }>, input: { readonly min: number; readonly max: number }, zeroLsbs: number, maxLutBits: number): { -readonly [K in keyof LutBounds]: LutBounds[K] } {
   const step = 2 ** Math.max(zeroLsbs, n.readLsbs ?? 0);
-  const dmin = Math.floor(input.min / step) * step;
-  const dmax = Math.ceil(input.max / step) * step;
+  // Values with known zero low bits are multiples of 2^zeroLsbs: the range shrinks to the multiples inside it
+  // (the chunk t mod 2^(ci) of a radix decomposition ends at 2^(ci) − 2^(c(i−1)), not 2^(ci) − 1).
+  const z = 2 ** Math.min(zeroLsbs, 52);
+  const dmin = Math.floor(Math.ceil(input.min / z) * z / step) * step;
+  const dmax = Math.max(dmin, Math.ceil(Math.floor(input.max / z) * z / step) * step);
   const { bits, signed } = bitWidth(dmin / step, dmax / step);
   if (bits > maxLutBits) {
     const what = `${nodeName(n)} ${n.label}: its input %${n.args[0]} ranges over [${dmin}, ${dmax}]` +

@@ -5,7 +5,7 @@ import { describe, graphText } from "./describe.js";
 import { GraphError } from "../runtime/errors.js";
 import type { Graph } from "../runtime/ir.js";
 import { evaluate } from "./interpreter.js";
-import { attachTables, fuseLookupChains, lowerBivariateLookups, lowerWideRelus, lowerWideSteps, mergeDuplicateLookups } from "./passes.js";
+import { attachTables, fuseLookupChains, lowerBivariateLookups, lowerWideDeltas, lowerWideRelus, lowerWideSteps, mergeDuplicateLookups } from "./passes.js";
 import type { Shape } from "../runtime/shape.js";
 import { type Tensor, type TensorLike, toTensor } from "../runtime/tensor.js";
 import { type InputSpec, type TraceFn, trace } from "./tracer.js";
@@ -220,7 +220,8 @@ export function compile(fn: TraceFn, spec: InputSpec, inputset: readonly Sample[
   let traced = trace(fn, spec, shapes);
   let bounds = inferBounds(traced, inputset, options);
   // Bivariate lookups become one lookup of a packed index, sized by their operands' ranges.
-  const lowered = lowerBivariateLookups(traced, (id) => bounds.nodes[id]!);
+  // Products, bitwise ops and shifts too wide for that are split into chunks (radix.ts).
+  const lowered = lowerBivariateLookups(traced, (id) => bounds.nodes[id]!, bounds.maxLutBits);
   if (lowered !== traced) {
     traced = lowered;
     bounds = inferBounds(traced, inputset, options);
@@ -229,6 +230,11 @@ export function compile(fn: TraceFn, spec: InputSpec, inputset: readonly Sample[
   // (Each lowering renumbers the graph: bounds are measured again before the next one reads node ids.)
   if (bounds.wideSteps.length > 0) {
     traced = lowerWideSteps(traced, bounds.wideSteps, (id) => bounds.nodes[id]!, bounds.maxLutBits);
+    bounds = inferBounds(traced, inputset, options);
+  }
+  // Equality tests of values too wide for one lookup: two wide comparisons.
+  if (bounds.wideDeltas.length > 0) {
+    traced = lowerWideDeltas(traced, bounds.wideDeltas, (id) => bounds.nodes[id]!, bounds.maxLutBits);
     bounds = inferBounds(traced, inputset, options);
   }
   // relu (max/min) of values too wide for one lookup: a narrow top part, the low bits, three small lookups.

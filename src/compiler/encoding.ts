@@ -109,7 +109,7 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
       // Exact round: a lookup over x's whole range, in steps of x's known zero low bits; for an x too wide
       // for one lookup, bit extraction (one 1-bit PBS per low bit, in x's region).
       const xb = bounds.nodes[x]!, step = 2 ** Math.min(xb.zeroLsbs, n.lsbs);
-      const extraction = roundExtraction(xb.min, xb.max, xb.zeroLsbs, n.lsbs, bounds.maxLutBits);
+      const extraction = roundExtraction(xb.min, xb.max, xb.zeroLsbs, n.lsbs, bounds.maxLutBits, n.extract === true);
       if (extraction !== undefined) {
         // The region holds the extracted bits, the 2^61 offset (2^(bits − 2) units) and the sign table's
         // output encoding (bits + 1 ≤ 30).

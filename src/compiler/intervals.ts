@@ -43,6 +43,8 @@ export interface RangeHooks {
    * here, so an error about a too-wide lookup is raised by the hook).
    */
   lookup(node: Extract<Node, { kind: "lut" }>, input: NodeRanges): Interval[];
+  /** Low bits known zero in every value of a node (bounds.ts); 0 when absent. */
+  zeroLsbs?(id: number): number;
   /** Ranges of a bivariate lookup's outputs, given the (broadcast) box of each output element's operands. */
   lookup2(node: Extract<Node, { kind: "lut2" }>, boxes: readonly (readonly [Interval, Interval])[]): Interval[];
 }
@@ -192,8 +194,9 @@ export class RangeAnalysis {
         return args[0]!.map((form, i) => {
           const [xl, xh, yl, yh] = [x.lo[mx[i]!]!, x.hi[mx[i]!]!, y.lo[my[i]!]!, y.hi[my[i]!]!];
           // mul, min and max are monotone in each argument on a box: the extremes are at corners. x mod y
-          // (y ≥ 1) lies in [0, y − 1].
-          const corners = n.op === "mod" ? (yl >= 1 ? [0, yh - 1] : [-Infinity, Infinity]) : [f(xl, yl), f(xl, yh), f(xh, yl), f(xh, yh)];
+          // (y ≥ 1) lies in [0, y − 1], and in [0, y − 2^z] when x and y are multiples of 2^z (a chunk).
+          const z = 2 ** Math.min(this.hooks.zeroLsbs?.(n.args[1]!) ?? 0, this.hooks.zeroLsbs?.(n.args[2]!) ?? 0, 52);
+          const corners = n.op === "mod" ? (yl >= 1 ? [0, yh - z] : [-Infinity, Infinity]) : [f(xl, yl), f(xl, yh), f(xh, yl), f(xh, yh)];
           const lo = Math.max(Math.min(...corners), v.lo[i]!), hi = Math.min(Math.max(...corners), v.hi[i]!);
           return lo > v.lo[i]! || hi < v.hi[i]! ? this.#fresh({ lo, hi }) : form;
         });

@@ -1,8 +1,15 @@
 // Graph rewrites. Each returns a new graph and verifies it, as every pass must.
-import { EvaluationError } from "../runtime/errors.js";
-import { type Graph, type LutTable, type Node, type OpAttrs, deriveNode, liveNodes, nodeName, verify } from "../runtime/ir.js";
+import { BoundsError, EvaluationError } from "../runtime/errors.js";
+import {
+  type ChunkedOp, type Graph, type LutTable, type Node, type NodeOf, type OpAttrs, deriveNode, liveNodes, nodeName, verify,
+} from "../runtime/ir.js";
 import { roundNode } from "../runtime/tensor-ops.js";
-import { bitWidth, reluSplit, type WideStep } from "./bounds.js";
+import { sameShape } from "../runtime/shape.js";
+import { bitWidth, DEFAULT_MAX_LUT_BITS, reluSplit, type WideStep } from "./bounds.js";
+import {
+  chunkedBitwise, chunkedProduct, chunkedRelu, chunkedShift, chunkCount, extractedBits, type Field, fieldBits, packedLookup, pbsCost, type Push,
+  type WideDelta, wideEquality,
+} from "./radix.js";
 
 /** Drops nodes that no output depends on and renumbers the rest (order preserved, so still topological). */
 export function eliminateDeadNodes(graph: Graph): Graph {
@@ -49,7 +56,7 @@ export function mergeDuplicateLookups(graph: Graph): { graph: Graph; merged: num
     if (n.encrypted && n.kind === "lut" && n.table !== undefined) {
       key = `lut ${n.args[0]} ${n.readLsbs ?? 0} ${n.table.min} ${n.table.step} ${n.table.values.join(",")}`;
     } else if (n.encrypted && n.kind === "round") {
-      key = `round ${n.args[0]} ${n.lsbs} ${n.approximate === true} ${n.truncate === true}`;
+      key = `round ${n.args[0]} ${n.lsbs} ${n.approximate === true} ${n.truncate === true} ${n.extract === true}`;
     } else if (n.kind !== "input" && n.kind !== "lut" && n.kind !== "lut2") {
       // Pure linear and structural nodes: same op, attributes, arguments and shape compute the same
       // ciphertexts (x.lt(y) and x.ge(y) each trace x − y; one is enough).
@@ -100,6 +107,8 @@ export function fuseLookupChains(graph: Graph, allowed: (x: number, readLsbs: nu
     if (!n.encrypted || outer === undefined || (nodes[n.id]!.kind === "lut" && (nodes[n.id] as { readLsbs?: number }).readLsbs !== undefined)) continue;
     const innerNode = nodes[n.args[0]!]!;
     const inner = univariate(innerNode);
+    // A truncation marked for bit extraction (a chunk) stays one: its input is wider than its consumers read.
+    if (innerNode.kind === "round" && innerNode.extract === true) continue;
     if (!innerNode.encrypted || inner === undefined || uses[innerNode.id] !== 1 || !allowed(innerNode.args[0]!, innerNode.kind === "lut" ? innerNode.readLsbs ?? 0
       : innerNode.kind === "round" && innerNode.approximate === true ? innerNode.lsbs : 0)) continue;
     const [f, g] = [inner.f, outer.f];
@@ -134,17 +143,34 @@ export function fuseLookupChains(graph: Graph, allowed: (x: number, readLsbs: nu
  * lookup travels as its table (graph-codec.ts), and the packed box is the table's domain. Runs after a
  * first bounds pass.
  */
-export function lowerBivariateLookups(graph: Graph, range: (id: number) => { readonly min: number; readonly max: number }): Graph {
+export function lowerBivariateLookups(graph: Graph, range: (id: number) => { readonly min: number; readonly max: number; readonly zeroLsbs?: number },
+  maxLutBits = DEFAULT_MAX_LUT_BITS): Graph {
   if (!graph.nodes.some((n) => n.kind === "lut2")) return graph;
   const packed = new Map<string, { id: number; xMin: number; yMin: number; S: number }>();
-  return rewriteNodes(graph, "lowering a bivariate lookup", (n, args, push) => {
+  return rewriteNodes(graph, "lowering a bivariate lookup", (n, args, push, shapeOf) => {
     if (n.kind !== "lut2") return undefined;
+    // A lowered form may be narrower than the node when an operand's part is a broadcast constant.
+    const fit = (id: number): number => (sameShape(shapeOf(id), n.shape) ? id : push({ kind: "broadcast" }, [id], n.shape));
     const constant = (v: number): number => push({ kind: "constant", value: Float64Array.of(v) }, [], []);
     const [x, y] = n.args as [number, number];
+    const rx = range(x), ry = range(y);
+    const exactBits = ceilLog2((rx.max - rx.min + 1) * (ry.max - ry.min + 1));
+    if (n.encrypted && n.op !== undefined) {
+      const id = lowerChunkedOp(n, n.op, args as [number, number], push, rx, ry, x === y, exactBits, maxLutBits);
+      if (id !== undefined) return fit(id);
+    }
+    // Operands with known zero low bits (truncated, or chunks) pack in steps: fewer bits than their span.
+    const fx: Field = { id: args[0]!, lo: rx.min, hi: rx.max, shift: Math.min(rx.zeroLsbs ?? 0, 52) };
+    const fy: Field = { id: args[1]!, lo: ry.min, hi: ry.max, shift: Math.min(ry.zeroLsbs ?? 0, 52) };
+    const aligned = (f: Field): Field => ({ ...f, lo: Math.floor(f.lo / 2 ** f.shift) * 2 ** f.shift, hi: Math.floor(f.hi / 2 ** f.shift) * 2 ** f.shift });
+    const [ax, ay] = [aligned(fx), aligned(fy)];
+    if (n.encrypted && exactBits > maxLutBits) {
+      if (x === y || fieldBits(ax) + fieldBits(ay) > maxLutBits) throw tooWideBivariate(n, ax, ay, maxLutBits);
+      return fit(packedLookup(push, ax, ay, n.fn, n.label));
+    }
     const key = `${x},${y}`;
     let p = packed.get(key);
     if (p === undefined) {
-      const rx = range(x), ry = range(y);
       const S = ry.max - ry.min + 1;
       const xs = push({ kind: "mul" }, [push({ kind: "sub" }, [args[0]!, constant(rx.min)]), constant(S)]);
       const id = push({ kind: "add" }, [xs, push({ kind: "sub" }, [args[1]!, constant(ry.min)])]);
@@ -156,6 +182,57 @@ export function lowerBivariateLookups(graph: Graph, range: (id: number) => { rea
     const fn = (i: number): number => f(xMin + Math.floor(i / S), yMin + (i % S));
     return push({ kind: "lut", fn, label: `${n.label}∘pack` }, [p.id]);
   });
+}
+
+const ceilLog2 = (v: number): number => (v <= 1 ? 0 : Math.ceil(Math.log2(v) - 1e-12));
+
+/**
+ * An encrypted product, bitwise op or shift: the narrow forms while they fit a table (quarter squares for
+ * x·y, one lookup for x·x; the packed pair for the others, undefined here), else by chunks (radix.ts).
+ */
+function lowerChunkedOp(n: Node, op: ChunkedOp, args: readonly [number, number], push: Push, rx: Range, ry: Range, same: boolean,
+  exactBits: number, maxLutBits: number): number | undefined {
+  const fits = (min: number, max: number): boolean => bitWidth(min, max).bits <= maxLutBits;
+  const [x, y] = args;
+  if (op === "mul") {
+    const bound = (v: number): number => push({ kind: "bound", op: "mul" }, [v, x, y]);
+    if (same && fits(rx.min, rx.max)) return push({ kind: "lut", fn: (v) => v * v, label: "square" }, [x]);
+    if (!same && fits(rx.min + ry.min, rx.max + ry.max) && fits(rx.min - ry.max, rx.max - ry.min)) {
+      const quarterSquare = (v: number): number => Math.floor((v * v) / 4);
+      const plus = push({ kind: "lut", fn: quarterSquare, label: "⌊v²/4⌋" }, [push({ kind: "add" }, [x, y])]);
+      const minus = push({ kind: "lut", fn: quarterSquare, label: "⌊v²/4⌋" }, [push({ kind: "sub" }, [x, y])]);
+      return bound(push({ kind: "sub" }, [plus, minus]));
+    }
+    if (maxLutBits < 2) throw new BoundsError(`${nodeName(n)} mul: a product by chunks needs lookups of 2 bits (maxLutBits = ${maxLutBits})`, n.id);
+    return bound(chunkedProduct(push, x, y, rx, ry, same, maxLutBits));
+  }
+  if (exactBits <= maxLutBits || maxLutBits < 2) return undefined;
+  if (op === "shl" || op === "shr") return chunkedShift(push, op, x, y, rx, ry, maxLutBits);
+  return chunkedBitwise(push, op, x, y, rx, ry, maxLutBits);
+}
+
+type Range = { readonly min: number; readonly max: number };
+
+/**
+ * A bivariate lookup f(x, y) whose operands do not fit one table together, with advice that works: truncate
+ * the wider operand (exact: bit extraction for a wide one) so that the pair packs into maxLutBits.
+ */
+function tooWideBivariate(n: NodeOf<"lut2">, x: Field, y: Field, maxLutBits: number): BoundsError {
+  const what = `${nodeName(n)} ${n.label}: its operands %${n.args[0]} ∈ [${x.lo}, ${x.hi}] and %${n.args[1]} ∈ [${y.lo}, ${y.hi}] ` +
+    `pack into ${fieldBits(x) + fieldBits(y)} bits, above maxLutBits = ${maxLutBits}`;
+  // Truncating by k drops k bits of an operand's index; find the fewest, on the wider operand first.
+  const after = (f: Field, k: number): Field => {
+    const p = 2 ** Math.max(k, f.shift);
+    return { ...f, lo: Math.floor(f.lo / p) * p, hi: Math.floor(f.hi / p) * p, shift: Math.max(k, f.shift) };
+  };
+  const [wide, narrow, wideName] = fieldBits(x) >= fieldBits(y) ? [x, y, "x"] : [y, x, "y"];
+  for (let k = wide.shift + 1; k <= 52; k++) {
+    if (fieldBits(after(wide, k)) + fieldBits(narrow) <= maxLutBits) {
+      return new BoundsError(`${what}; truncate ${wideName} first: lut2(${wideName === "x" ? `x.truncate(${k}), y` : `x, y.truncate(${k})`}, f) ` +
+        `(f then sees ${wideName} as a multiple of 2^${k}; or narrow the operands with clip)`, n.id);
+    }
+  }
+  return new BoundsError(`${what}; ${nodeName(n)}'s second operand alone is too wide: truncate or clip both operands first`, n.id);
 }
 
 /**
@@ -172,16 +249,33 @@ export function lowerWideSteps(graph: Graph, steps: readonly WideStep[], range: 
     const step = byNode.get(n.id);
     if (step === undefined || n.kind !== "lut") return undefined;
     const { min, max } = range(n.args[0]!);
-    const t = step.threshold;
-    // Truncate down to a 2-bit value (its sign is all the lookup reads): 1-bit extractions are cheap, a
-    // wide final lookup is not (its PBS needs N ≥ 2^bits).
-    const target = Math.min(maxLutBits, 2);
-    let k = 1;
-    while (k < 52 && bitWidth(Math.floor((min - t) / 2 ** k), Math.floor((max - t) / 2 ** k)).bits > target) k++;
-    const d = t === 0 ? args[0]! : push({ kind: "sub" }, [args[0]!, push({ kind: "constant", value: Float64Array.of(t) }, [], [])]);
-    const truncated = push({ kind: "round", lsbs: k, truncate: true }, [d]);
-    const { below, atOrAbove } = step;
-    return push({ kind: "lut", fn: (v) => (v >= 0 ? atOrAbove : below), label: `${n.label}∘truncate(${k})` }, [truncated]);
+    return stepLookup(push, args[0]!, min, max, step, maxLutBits, n.label);
+  });
+}
+
+/** f(x) = below for x < t, atOrAbove for x ≥ t, of x ∈ [min, max] (id x): truncate(x − t, k), then a 2-bit lookup. */
+function stepLookup(push: Push, x: number, min: number, max: number, step: WideStep, maxLutBits: number, label: string): number {
+  const t = step.threshold;
+  // Truncate down to a 2-bit value (its sign is all the lookup reads): 1-bit extractions are cheap, a
+  // wide final lookup is not (its PBS needs N ≥ 2^bits).
+  const target = Math.min(maxLutBits, 2);
+  let k = 1;
+  while (k < 52 && bitWidth(Math.floor((min - t) / 2 ** k), Math.floor((max - t) / 2 ** k)).bits > target) k++;
+  const d = t === 0 ? x : push({ kind: "sub" }, [x, push({ kind: "constant", value: Float64Array.of(t) }, [], [])]);
+  const truncated = push({ kind: "round", lsbs: k, truncate: true }, [d]);
+  const { below, atOrAbove } = step;
+  return push({ kind: "lut", fn: (v) => (v >= 0 ? atOrAbove : below), label: `${label}∘truncate(${k})` }, [truncated]);
+}
+
+/** Lowers each encrypted equality test too wide for one table to two wide comparisons (radix.ts wideEquality). */
+export function lowerWideDeltas(graph: Graph, deltas: readonly WideDelta[], range: (id: number) => Range, maxLutBits: number): Graph {
+  if (deltas.length === 0) return graph;
+  const byNode = new Map(deltas.map((d) => [d.node, d]));
+  return rewriteNodes(graph, "lowering a wide equality", (n, args, push) => {
+    const delta = byNode.get(n.id);
+    if (delta === undefined || n.kind !== "lut") return undefined;
+    return wideEquality(push, args[0]!, range(n.args[0]!), delta,
+      (x, min, max, step) => stepLookup(push, x, min, max, step, maxLutBits, n.label));
   });
 }
 
@@ -198,7 +292,10 @@ export function lowerWideRelus(graph: Graph, relus: readonly number[], range: (i
     if (!targets.has(n.id) || n.kind !== "lut") return undefined;
     const { min, max } = range(n.args[0]!);
     const split = reluSplit(min, max, maxLutBits);
-    if (split === undefined) return undefined;
+    // The split's k extractions and three lookups, or chunks (radix.ts chunkedRelu), whichever costs less.
+    if (split === undefined || splitCost(min, max, split.k) > chunkedReluCost(min, max, maxLutBits)) {
+      return chunkedRelu(push, args[0]!, { min, max }, maxLutBits);
+    }
     const { k } = split, pow = 2 ** k;
     const constant = (v: number): number => push({ kind: "constant", value: Float64Array.of(v) }, [], []);
     const x = args[0]!;
@@ -213,15 +310,29 @@ export function lowerWideRelus(graph: Graph, relus: readonly number[], range: (i
   });
 }
 
-/** Adds a node to a graph being rebuilt (shape and encryptedness derived and checked); returns its id. */
-type Push = (op: OpAttrs, args: readonly number[], shape?: readonly number[]) => number;
+/** Estimated cost of a relu split at k (passes.ts lowerWideRelus): k extractions, three lookups. */
+function splitCost(min: number, max: number, k: number): number {
+  const top = bitWidth(Math.floor(min / 2 ** k), Math.floor(max / 2 ** k)).bits;
+  return pbsCost(k + 3, Math.max(top, k + 1));
+}
+
+/** Estimated cost of the cheapest chunked relu (radix.ts chunkedRelu). */
+function chunkedReluCost(min: number, max: number, maxLutBits: number): number {
+  let best = Infinity;
+  for (let c = 1; c + 1 <= maxLutBits; c++) {
+    const m = chunkCount(min, max, c);
+    best = Math.min(best, pbsCost(extractedBits(min, max, c, m) + m + 1, c + 1));
+  }
+  return best;
+}
 
 /**
  * Rebuilds a graph node by node: `replace` may expand a node into new ones (through `push`, on the new
  * ids of its arguments) and return the id that stands for it, or undefined to copy it. Verified, then
  * dead nodes dropped.
  */
-function rewriteNodes(graph: Graph, what: string, replace: (n: Node, args: readonly number[], push: Push) => number | undefined): Graph {
+export function rewriteNodes(graph: Graph, what: string,
+  replace: (n: Node, args: readonly number[], push: Push, shapeOf: (id: number) => readonly number[]) => number | undefined): Graph {
   const nodes: Node[] = [];
   const remap = new Map<number, number>();
   const push: Push = (op, args, shape) => {
@@ -232,7 +343,7 @@ function rewriteNodes(graph: Graph, what: string, replace: (n: Node, args: reado
   };
   for (const n of graph.nodes) {
     const args = n.args.map((a) => remap.get(a)!);
-    const id = replace(n, args, push);
+    const id = replace(n, args, push, (i) => nodes[i]!.shape);
     if (id !== undefined) { remap.set(n.id, id); continue; }
     const { id: _, args: __, shape, encrypted: ___, ...op } = n;
     remap.set(n.id, push(op as OpAttrs, args, shape));

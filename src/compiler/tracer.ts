@@ -7,7 +7,7 @@ import {
   type AxisSelection, type IndexMap, isPositiveBasic, normalizeArray, normalizeInt, normalizeRange, selectionMap,
   transposeMap,
 } from "./indexing.js";
-import { type BoundOp, type Graph, type Node, type OpAttrs, type Visibility, deriveNode, verify } from "../runtime/ir.js";
+import { type BoundOp, type ChunkedOp, type Graph, type Node, type OpAttrs, type Visibility, deriveNode, verify } from "../runtime/ir.js";
 import { type AvgDivisor, type Conv2dOptions, type Pool2dOptions, avgpool2d, conv2d, maxpool2d } from "./nn.js";
 import { eliminateDeadNodes } from "./passes.js";
 import { type Shape, assertShape, broadcastMap, broadcastShapes, canBroadcastTo, formatShape, sameShape, sizeOf } from "../runtime/shape.js";
@@ -182,16 +182,15 @@ export class Tracer {
     return this.binary("sub", other);
   }
   /**
-   * Element-wise product. By a clear value it is one linear op; encrypted × encrypted costs two lookups
-   * per element: x·y = ⌊(x+y)²/4⌋ − ⌊(x−y)²/4⌋ (exact: x + y and x − y have the same parity, so their
-   * squares agree mod 4), and x·x is one lookup.
+   * Element-wise product. By a clear value it is one linear op. Encrypted × encrypted is a bivariate
+   * lookup that compile lowers once the ranges are known (passes.ts lowerBivariateLookups): two lookups per
+   * element, x·y = ⌊(x+y)²/4⌋ − ⌊(x−y)²/4⌋ (exact: x + y and x − y have the same parity, so their squares
+   * agree mod 4), and x·x one, while they fit a table; beyond that, partial products of chunks (radix.ts).
    */
   mul(other: Operand): Tracer {
     const o = this.builder.operand(other);
     if (!(this.encrypted && o.encrypted)) return this.binary("mul", o);
-    if (o.id === this.id) return this.lut((v) => v * v, "square");
-    const quarterSquare = (v: number): number => Math.floor((v * v) / 4);
-    return this.bound("mul", this.add(o).lut(quarterSquare, "⌊v²/4⌋").sub(this.sub(o).lut(quarterSquare, "⌊v²/4⌋")), o);
+    return this.builder.push({ kind: "lut2", fn: (a, b) => a * b + 0, label: "mul", op: "mul" }, [this, o]);
   }
   neg(): Tracer {
     return this.builder.push({ kind: "neg" }, [this]);
@@ -546,30 +545,39 @@ export class Tracer {
    * widths (see ir.ts `lut2`); with a number it is a univariate lookup.
    */
   lut2(other: Operand, f: (x: number, y: number) => number, label?: string): Tracer {
+    return this.bivariate(other, f, label ?? (f.name || "f"), undefined);
+  }
+
+  private bivariate(other: Operand, f: (x: number, y: number) => number, name: string, op: ChunkedOp | undefined): Tracer {
     if (typeof f !== "function") throw new GraphError(`lut2 of %${this.id}: f must be a function`);
-    const name = label ?? (f.name || "f");
     if (typeof other === "number") return this.lut((v) => f(v, other), `${name}(v, ${other})`);
-    return this.builder.push({ kind: "lut2", fn: f, label: name }, [this, this.builder.operand(other)]);
+    return this.builder.push({ kind: "lut2", fn: f, label: name, ...(op !== undefined ? { op } : {}) }, [this, this.builder.operand(other)]);
   }
-  /** Bitwise and of integers (two's complement for negative values), as NumPy's bitwise_and. */
+  /**
+   * Bitwise and of integers (two's complement for negative values), as NumPy's bitwise_and. Of two
+   * encrypted values: one lookup of the packed pair while it fits a table, else one per chunk pair (radix.ts).
+   */
   bitwiseAnd(other: Operand): Tracer {
-    return this.lut2(other, (x, y) => Number(BigInt(x) & BigInt(y)), "and");
+    return this.bivariate(other, (x, y) => Number(BigInt(x) & BigInt(y)), "and", "and");
   }
-  /** Bitwise or, as NumPy's bitwise_or. */
+  /** Bitwise or, as NumPy's bitwise_or (chunked as `bitwiseAnd`). */
   bitwiseOr(other: Operand): Tracer {
-    return this.lut2(other, (x, y) => Number(BigInt(x) | BigInt(y)), "or");
+    return this.bivariate(other, (x, y) => Number(BigInt(x) | BigInt(y)), "or", "or");
   }
-  /** Bitwise exclusive or, as NumPy's bitwise_xor. */
+  /** Bitwise exclusive or, as NumPy's bitwise_xor (chunked as `bitwiseAnd`). */
   bitwiseXor(other: Operand): Tracer {
-    return this.lut2(other, (x, y) => Number(BigInt(x) ^ BigInt(y)), "xor");
+    return this.bivariate(other, (x, y) => Number(BigInt(x) ^ BigInt(y)), "xor", "xor");
   }
-  /** x · 2^y for shift amounts y ≥ 0 (a negative shift is an EvaluationError), as NumPy's left_shift. */
+  /**
+   * x · 2^y for shift amounts y ≥ 0 (a negative shift is an EvaluationError), as NumPy's left_shift. With y
+   * encrypted and x too wide to pack with y in one table: one lookup per chunk of x, each paired with y.
+   */
   leftShift(other: Operand): Tracer {
-    return this.lut2(other, (x, y) => (y >= 0 ? x * 2 ** y : NaN), "shl");
+    return this.bivariate(other, (x, y) => (y >= 0 ? x * 2 ** y : NaN), "shl", "shl");
   }
-  /** ⌊x / 2^y⌋ for y ≥ 0 (arithmetic shift), as NumPy's right_shift. */
+  /** ⌊x / 2^y⌋ for y ≥ 0 (arithmetic shift), as NumPy's right_shift (chunked as `leftShift`). */
   rightShift(other: Operand): Tracer {
-    return this.lut2(other, (x, y) => (y >= 0 ? Math.floor(x / 2 ** y) : NaN), "shr");
+    return this.bivariate(other, (x, y) => (y >= 0 ? Math.floor(x / 2 ** y) : NaN), "shr", "shr");
   }
   /** Nearest multiple of 2^lsbs: shrinks the precision a later lookup sees by lsbs bits. */
   /**

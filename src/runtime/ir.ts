@@ -57,6 +57,12 @@ export type OpAttrs =
       readonly approximate?: boolean;
       /** Truncate (floor to a multiple of 2^lsbs) instead of rounding to nearest; exact only. */
       readonly truncate?: boolean;
+      /**
+       * Compile-time choice: bit extraction even where one lookup over the input would fit (a radix
+       * decomposition's chunks, whose other lookups are narrower than that one would be). Not serialized:
+       * the server follows the circuit's extraction plans.
+       */
+      readonly extract?: boolean;
     }
   | {
       /**
@@ -67,6 +73,11 @@ export type OpAttrs =
       readonly kind: "lut2";
       readonly fn: (x: number, y: number) => number;
       readonly label: string;
+      /**
+       * What fn is, when it is one of the ops compile can split into chunks (compiler/radix.ts) once the
+       * packed index would be too wide for one lookup: the product, bitwise and/or/xor, shifts.
+       */
+      readonly op?: ChunkedOp;
     }
   | {
       /**
@@ -77,6 +88,10 @@ export type OpAttrs =
       readonly kind: "bound";
       readonly op: BoundOp;
     };
+
+/** Bivariate lookups compile can evaluate by chunks (radix decomposition) when they are too wide for one table. */
+export type ChunkedOp = "mul" | "and" | "or" | "xor" | "shl" | "shr";
+export const CHUNKED_OPS: readonly ChunkedOp[] = ["mul", "and", "or", "xor", "shl", "shr"];
 
 /** Bivariate ops whose range the `bound` node restores. */
 export type BoundOp = "mul" | "min" | "max" | "mod";
@@ -184,10 +199,12 @@ export function deriveNode(
         fail(`lsbs = ${op.lsbs} must be an integer in [0, ${MAX_ROUND_LSBS}]`);
       }
       if (op.kind === "round" && op.truncate === true && op.approximate === true) fail("a truncation is exact: approximate applies to rounding only");
+      if (op.kind === "round" && op.extract === true && op.approximate === true) fail("bit extraction is exact: approximate rounds read the top bits");
       return { shape: args[0]!.shape, encrypted: anyEnc };
     }
     case "lut2": {
       if (typeof op.fn !== "function") fail("lookup needs a function");
+      if (op.op !== undefined && !CHUNKED_OPS.includes(op.op)) fail(`unknown chunked op ${String(op.op)}`);
       const s = broadcastShapes(args[0]!.shape, args[1]!.shape);
       if (s === null) fail(`shapes ${formatShape(args[0]!.shape)} and ${formatShape(args[1]!.shape)} do not broadcast`);
       return { shape: s!, encrypted: anyEnc };

@@ -149,10 +149,10 @@ test("2-layer integer MLP with matmul, round and a relu lookup: exact affine ran
   assert.equal(c.bounds.maxLutNorm2, colNorm(W1) + 21);
   assertTablesMatch(c);
   X.forEach((x, i) => assert.deepEqual(toNested(c.runClear(x)[0]!), y[i]!.map((v) => v + 0)));
-  // Without the round a relu of the accumulator is split (a narrow top part and the low bits: it compiles);
+  // Without the round a relu of the accumulator is split (a narrow top part and the low bits, or chunks: it compiles);
   // any other function would need a 10-bit table: the error names the node and the fix, and the fix works.
   const wideRelu = compile((x) => lut(x.matmul(W1).add(b1), (v) => Math.max(v, 0), "relu"), { x: "encrypted" }, X.map((x) => [x]));
-  assert.equal(wideRelu.encoding.extractions.size, 1);
+  assert.ok(wideRelu.encoding.extractions.size >= 1);
   X.slice(0, 5).forEach((x) => assert.deepEqual(wideRelu.runClear(x).map(toNested), [acc[X.indexOf(x)]!.map((v) => Math.max(v, 0))]));
   const square = (v: number): number => (v * v) % 7;
   assert.throws(() => compile((x) => lut(x.matmul(W1).add(b1), square, "relu"), { x: "encrypted" }, X.map((x) => [x])),
