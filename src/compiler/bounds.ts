@@ -13,7 +13,7 @@ import { squaredNormsBySource } from "./norms.js";
 import { sizeOf } from "../runtime/shape.js";
 import { MAX_LOOKUP_CIRCUIT_BITS } from "../runtime/encoding.js";
 import type { Tensor, TensorLike } from "../runtime/tensor.js";
-import type { WideDelta } from "./radix.js";
+import { truncationAdvice, type WideDelta } from "./radix.js";
 
 export interface Margin {
   /** Widen each range by this fraction of its span on both sides (default 0). */
@@ -224,7 +224,7 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
       }
       return elementRanges(input, (v) => lut.table.values[(v - lut.inputMin) / lut.step]!, lut.step);
     },
-    lookup2: (n, boxes) => bivariateRanges(n, boxes, zeros[n.args[0]!]!, zeros[n.args[1]!]!),
+    lookup2: (n, boxes) => bivariateRanges(n, boxes, zeros[n.args[0]!]!, zeros[n.args[1]!]!, maxLutBits),
   });
   const ranges = analysis.ranges;
   // Weights of clear operands, per element: exact for constants, the element's sound range otherwise.
@@ -341,7 +341,7 @@ function elementRanges(input: NodeRanges, f: (v: number) => number, step: number
 }
 
 /** Output ranges of f(x, y) over each element's box of operand ranges (bounded domain, shared per box). */
-function bivariateRanges(n: Extract<Node, { kind: "lut2" }>, boxes: readonly (readonly [Interval, Interval])[], zx: number, zy: number): Interval[] {
+function bivariateRanges(n: Extract<Node, { kind: "lut2" }>, boxes: readonly (readonly [Interval, Interval])[], zx: number, zy: number, maxLutBits: number): Interval[] {
   const cache = new Map<string, Interval>();
   // Operands with known zero low bits take only multiples of 2^z: f is enumerated on those.
   const [sx, sy] = [2 ** Math.min(zx, 52), 2 ** Math.min(zy, 52)];
@@ -355,7 +355,8 @@ function bivariateRanges(n: Extract<Node, { kind: "lut2" }>, boxes: readonly (re
       r = n.op === undefined ? undefined : chunkedOpRange(n.op, x, y);
       if (r !== undefined) { cache.set(key, r); return r; }
       throw new BoundsError(`${nodeName(n)} ${n.label}: its operands range over [${x.lo}, ${x.hi}] × [${y.lo}, ${y.hi}], ` +
-        `too many pairs to bound f (at most ${MAX_CLEAR_LOOKUP_DOMAIN}); narrow them first (truncate or clip)`, n.id);
+        `too many pairs to bound f (at most ${MAX_CLEAR_LOOKUP_DOMAIN}); ` +
+        truncationAdvice({ ...x, shift: Math.log2(sx) }, { ...y, shift: Math.log2(sy) }, maxLutBits), n.id);
     }
     let lo = Infinity, hi = -Infinity;
     for (let a = x.lo; a <= x.hi; a += sx) {
@@ -403,7 +404,8 @@ function chunkedOpRange(op: ChunkedOp, x: Interval, y: Interval): Interval | und
 function clearLookupTable(n: Extract<Node, { kind: "lut" }>, input: NodeRanges): LutTable {
   if (input.max - input.min + 1 > MAX_CLEAR_LOOKUP_DOMAIN) {
     throw new BoundsError(`${nodeName(n)} ${n.label}: its clear input ranges over [${input.min}, ${input.max}], too wide ` +
-      `to bound f (at most ${MAX_CLEAR_LOOKUP_DOMAIN} values); clip the input first`, n.id);
+      `to tabulate f (at most ${MAX_CLEAR_LOOKUP_DOMAIN} values). The range follows from the clear inputs' accepted ranges ` +
+      "(their inputset ranges with the margin): narrow those in the inputset (a clip of a clear value is itself such a lookup)", n.id);
   }
   const values = new Float64Array(input.max - input.min + 1);
   for (let i = 0; i < values.length; i++) {

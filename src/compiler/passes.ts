@@ -7,7 +7,7 @@ import { roundNode } from "../runtime/tensor-ops.js";
 import { sameShape } from "../runtime/shape.js";
 import { bitWidth, DEFAULT_MAX_LUT_BITS, reluSplit, type WideStep } from "./bounds.js";
 import {
-  chunkedBitwise, chunkedProduct, chunkedRelu, chunkedShift, chunkCount, extractedBits, type Field, fieldBits, packedLookup, pbsCost, type Push,
+  chunkedBitwise, chunkedProduct, chunkedRelu, chunkedShift, chunkCount, extractedBits, type Field, fieldBits, packedLookup, pbsCost, type Push, truncationAdvice,
   type WideDelta, wideEquality,
 } from "./radix.js";
 
@@ -213,26 +213,10 @@ function lowerChunkedOp(n: Node, op: ChunkedOp, args: readonly [number, number],
 
 type Range = { readonly min: number; readonly max: number };
 
-/**
- * A bivariate lookup f(x, y) whose operands do not fit one table together, with advice that works: truncate
- * the wider operand (exact: bit extraction for a wide one) so that the pair packs into maxLutBits.
- */
+/** A bivariate lookup f(x, y) whose operands do not fit one table together, with advice that works (radix.ts). */
 function tooWideBivariate(n: NodeOf<"lut2">, x: Field, y: Field, maxLutBits: number): BoundsError {
-  const what = `${nodeName(n)} ${n.label}: its operands %${n.args[0]} ∈ [${x.lo}, ${x.hi}] and %${n.args[1]} ∈ [${y.lo}, ${y.hi}] ` +
-    `pack into ${fieldBits(x) + fieldBits(y)} bits, above maxLutBits = ${maxLutBits}`;
-  // Truncating by k drops k bits of an operand's index; find the fewest, on the wider operand first.
-  const after = (f: Field, k: number): Field => {
-    const p = 2 ** Math.max(k, f.shift);
-    return { ...f, lo: Math.floor(f.lo / p) * p, hi: Math.floor(f.hi / p) * p, shift: Math.max(k, f.shift) };
-  };
-  const [wide, narrow, wideName] = fieldBits(x) >= fieldBits(y) ? [x, y, "x"] : [y, x, "y"];
-  for (let k = wide.shift + 1; k <= 52; k++) {
-    if (fieldBits(after(wide, k)) + fieldBits(narrow) <= maxLutBits) {
-      return new BoundsError(`${what}; truncate ${wideName} first: lut2(${wideName === "x" ? `x.truncate(${k}), y` : `x, y.truncate(${k})`}, f) ` +
-        `(f then sees ${wideName} as a multiple of 2^${k}; or narrow the operands with clip)`, n.id);
-    }
-  }
-  return new BoundsError(`${what}; ${nodeName(n)}'s second operand alone is too wide: truncate or clip both operands first`, n.id);
+  return new BoundsError(`${nodeName(n)} ${n.label}: its operands %${n.args[0]} ∈ [${x.lo}, ${x.hi}] and %${n.args[1]} ∈ [${y.lo}, ${y.hi}] ` +
+    `pack into ${fieldBits(x) + fieldBits(y)} bits, above maxLutBits = ${maxLutBits}; ${truncationAdvice(x, y, maxLutBits)}`, n.id);
 }
 
 /**

@@ -82,6 +82,32 @@ export function packedLookup(push: Push, a: Field, b: Field, g: (a: number, b: n
   return push({ kind: "lut", fn, label: `${label}∘pack` }, [index]);
 }
 
+/**
+ * Advice for a lookup of two operands that do not pack into maxBits, which works when followed: truncate the
+ * wider operand by the fewest bits that make the pair fit (the packing reads a truncated operand in steps,
+ * lowerBivariateLookups), or both when one is not enough.
+ */
+export function truncationAdvice(x: Omit<Field, "id">, y: Omit<Field, "id">, maxBits: number): string {
+  const after = (f: Omit<Field, "id">, k: number): Omit<Field, "id"> => {
+    const p = 2 ** Math.max(k, f.shift);
+    return { lo: Math.floor(f.lo / p) * p, hi: Math.floor(f.hi / p) * p, shift: Math.max(k, f.shift) };
+  };
+  const call = (kx: number, ky: number): string =>
+    `lut2(${kx > 0 ? `x.truncate(${kx})` : "x"}, ${ky > 0 ? `y.truncate(${ky})` : "y"}, f) (f then sees a truncated operand as a multiple of 2^k)`;
+  const xWider = fieldBits(x) >= fieldBits(y);
+  const [wide, narrow] = xWider ? [x, y] : [y, x];
+  for (let k = wide.shift + 1; k <= 52; k++) {
+    if (fieldBits(after(wide, k)) + fieldBits(narrow) <= maxBits) return `truncate the wider operand first: ${xWider ? call(k, 0) : call(0, k)}`;
+  }
+  // The narrower operand alone is too wide: both, to about half the bits each.
+  const half = (f: Omit<Field, "id">, bits: number): number => {
+    for (let k = f.shift; k <= 52; k++) if (fieldBits(after(f, k)) <= bits) return k;
+    return 52;
+  };
+  const bx = Math.ceil(maxBits / 2), by = maxBits - bx;
+  return `truncate both operands first: ${call(half(x, bx), half(y, by))}`;
+}
+
 /** A univariate lookup of one field (read in steps of 2^shift); a single value is just f of it. */
 export function fieldLookup(push: Push, a: Field, f: (v: number) => number, label: string): number {
   return a.lo === a.hi ? constant(push, f(a.lo)) : push({ kind: "lut", fn: f, label }, [a.id]);
@@ -118,9 +144,11 @@ export type RangeOf = (id: number) => { readonly min: number; readonly max: numb
 
 /**
  * x·y of two encrypted values too wide for the quarter-square lookups, as partial products of chunks: with
- * x' = x − x_min ≥ 0 and y' = y − y_min ≥ 0 (so signed ranges work alike), x·y = x'y' + y_min·x' + x_min·y'
- * + x_min·y_min, and x'y' = Σ_{i,j} X'_i·Y'_j, one packed 2c-bit lookup per pair (x·x: the squares X'_i²
- * by c-bit lookups and 2·X'_i·X'_j for i < j). The sum lives in the output's wide region.
+ * x' = x − x_min ≥ 0 and y' = y − y_min ≥ 0 (so signed ranges work alike), x·y = Σ_{i,j} X'_i·Y'_j
+ * + y_min·Σ X'_i + x_min·Σ Y'_j + x_min·y_min, one packed 2c-bit lookup per pair (i, j), the linear terms
+ * folded into the tables of the pairs (i, 0) and (0, j): added linearly, they would join the operands' regions
+ * to the product's wide one, and the extractions would then read their bits in a 24-bit region. x·x: the
+ * squares X'_i² + 2·x_min·X'_i by c-bit lookups and 2·X'_i·X'_j for i < j. The sum lives in its own region.
  */
 export function chunkedProduct(push: Push, x: number, y: number, rx: { min: number; max: number }, ry: { min: number; max: number }, same: boolean, maxLutBits: number): number {
   const wx = bitWidth(0, rx.max - rx.min).bits, wy = bitWidth(0, ry.max - ry.min).bits;
@@ -132,23 +160,22 @@ export function chunkedProduct(push: Push, x: number, y: number, rx: { min: numb
   };
   const c = cheapestChunkBits(Math.max(1, Math.floor(maxLutBits / 2)), plan);
   const offset = (id: number, min: number): number => (min === 0 ? id : push({ kind: "sub" }, [id, constant(push, min)]));
-  const xo = offset(x, rx.min);
-  const xs = decompose(push, xo, 0, rx.max - rx.min, c, Math.ceil(wx / c), 2 * c);
+  const xs = decompose(push, offset(x, rx.min), 0, rx.max - rx.min, c, Math.ceil(wx / c), 2 * c);
   const parts: number[] = [];
+  const [xMin, yMin] = [rx.min, ry.min];
   if (same) {
     xs.forEach((a, i) => {
-      parts.push(fieldLookup(push, a, (v) => v * v, "v²"));
+      parts.push(fieldLookup(push, a, (v) => v * v + 2 * xMin * v, "v² + 2·min·v"));
       for (const b of xs.slice(i + 1)) parts.push(packedLookup(push, a, b, (u, v) => 2 * u * v, "2uv"));
     });
-    // x² = x'² + 2·x_min·x' + x_min².
-    if (rx.min !== 0) parts.push(push({ kind: "mul" }, [xo, constant(push, 2 * rx.min)]), constant(push, rx.min * rx.min));
+    if (xMin !== 0) parts.push(constant(push, xMin * xMin));
   } else {
-    const yo = offset(y, ry.min);
-    const ys = decompose(push, yo, 0, ry.max - ry.min, c, Math.ceil(wy / c), 2 * c);
-    for (const a of xs) for (const b of ys) parts.push(packedLookup(push, a, b, (u, v) => u * v, "uv"));
-    if (ry.min !== 0) parts.push(push({ kind: "mul" }, [xo, constant(push, ry.min)]));
-    if (rx.min !== 0) parts.push(push({ kind: "mul" }, [yo, constant(push, rx.min)]));
-    if (rx.min !== 0 && ry.min !== 0) parts.push(constant(push, rx.min * ry.min));
+    const ys = decompose(push, offset(y, ry.min), 0, ry.max - ry.min, c, Math.ceil(wy / c), 2 * c);
+    xs.forEach((a, i) => ys.forEach((b, j) => {
+      const [ka, kb] = [j === 0 ? yMin : 0, i === 0 ? xMin : 0];
+      parts.push(packedLookup(push, a, b, (u, v) => u * v + ka * u + kb * v, "uv"));
+    }));
+    if (xMin !== 0 && yMin !== 0) parts.push(constant(push, xMin * yMin));
   }
   return sumOf(push, parts);
 }
