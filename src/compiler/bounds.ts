@@ -13,7 +13,7 @@ import { squaredNormsBySource } from "./norms.js";
 import { sizeOf } from "../runtime/shape.js";
 import { MAX_LOOKUP_CIRCUIT_BITS } from "../runtime/encoding.js";
 import type { Tensor, TensorLike } from "../runtime/tensor.js";
-import { truncationAdvice, type WideDelta } from "./radix.js";
+import { SHIFTED_BITS, truncationAdvice, type WideDelta } from "./radix.js";
 
 export interface Margin {
   /** Widen each range by this fraction of its span on both sides (default 0). */
@@ -362,6 +362,10 @@ function bivariateRanges(n: Extract<Node, { kind: "lut2" }>, boxes: readonly (re
     for (let a = x.lo; a <= x.hi; a += sx) {
       for (let b = y.lo; b <= y.hi; b += sy) {
         const v = n.fn(a, b);
+        if (!Number.isSafeInteger(v) && (n.op === "shl" || n.op === "shr") && b >= 0) {
+          throw new BoundsError(`${nodeName(n)} ${n.op}: ${a} << ${b} is not a safe integer; clip the shift amount first: ` +
+            `x.leftShift(y.clip(0, ${Math.max(0, SHIFTED_BITS - bitWidth(x.lo, x.hi).bits)}))`, n.id);
+        }
         if (!Number.isSafeInteger(v)) throw new EvaluationError(`${nodeName(n)} ${n.label}: f(${a}, ${b}) = ${v} is not a safe integer (round in f)`, n.id);
         if (v < lo) lo = v;
         if (v > hi) hi = v;
@@ -385,7 +389,7 @@ function chunkedOpRange(op: ChunkedOp, x: Interval, y: Interval): Interval | und
   };
   if (op === "mul") return corners((a, b) => a * b);
   if (op === "shl" || op === "shr") {
-    if (y.lo < 0) return undefined;
+    if (y.lo < 0 || (op === "shl" && !Number.isSafeInteger(Math.max(-x.lo, x.hi) * 2 ** y.hi))) return undefined;
     return corners(op === "shl" ? (a, b) => a * 2 ** b : (a, b) => Math.floor(a / 2 ** b));
   }
   if (x.lo >= 0 && y.lo >= 0) {

@@ -100,10 +100,14 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
       const xb = bounds.nodes[x]!, step = 2 ** n.lsbs;
       const lo = Math.floor(xb.min / step) * step;
       d = { lo, step, entries: Math.ceil(xb.max / step) - lo / step + 1, approximate: true };
-      if (ceilLog2(d.entries) > Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS)) {
-        throw new BoundsError(`${nodeName(n)}: round(x, ${n.lsbs}, { approximate: true }) still reads ${ceilLog2(d.entries)} bits of ` +
-          `%${x} ∈ [${xb.min}, ${xb.max}], above ${MAX_LOOKUP_CIRCUIT_BITS}; round more low bits (lsbs ≥ ` +
-          `${n.lsbs + ceilLog2(d.entries) - Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS)})`, n.id);
+      const limit = Math.min(bounds.maxLutBits, MAX_LOOKUP_CIRCUIT_BITS);
+      // Entries of an approximate reading at l low bits (either neighbour of the ends may be read).
+      const reads = (l: number): number => ceilLog2(Math.ceil(xb.max / 2 ** l) - Math.floor(xb.min / 2 ** l) + 1);
+      if (reads(n.lsbs) > limit) {
+        let l = n.lsbs + 1;
+        while (l < 52 && reads(l) > limit) l++;
+        throw new BoundsError(`${nodeName(n)}: round(x, ${n.lsbs}, { approximate: true }) still reads ${reads(n.lsbs)} bits of ` +
+          `%${x} ∈ [${xb.min}, ${xb.max}], above ${limit}; round more low bits: round(x, ${l}, { approximate: true })`, n.id);
       }
     } else {
       // Exact round: a lookup over x's whole range, in steps of x's known zero low bits; for an x too wide

@@ -7,7 +7,7 @@ import { roundNode } from "../runtime/tensor-ops.js";
 import { sameShape } from "../runtime/shape.js";
 import { bitWidth, DEFAULT_MAX_LUT_BITS, reluSplit, type WideStep } from "./bounds.js";
 import {
-  chunkedBitwise, chunkedProduct, chunkedRelu, chunkedShift, chunkCount, extractedBits, type Field, fieldBits, packedLookup, pbsCost, type Push, truncationAdvice,
+  chunkedBitwise, chunkedProduct, chunkedRelu, chunkedShift, chunkCount, extractedBits, type Field, fieldBits, packedLookup, pbsCost, type Push, SHIFTED_BITS, truncationAdvice,
   type WideDelta, wideEquality,
 } from "./radix.js";
 
@@ -207,11 +207,32 @@ function lowerChunkedOp(n: Node, op: ChunkedOp, args: readonly [number, number],
     return bound(chunkedProduct(push, x, y, rx, ry, same, maxLutBits));
   }
   if (exactBits <= maxLutBits || maxLutBits < 2) return undefined;
-  if (op === "shl" || op === "shr") return chunkedShift(push, op, x, y, rx, ry, maxLutBits);
+  if (op === "shl" || op === "shr") {
+    const id = chunkedShift(push, op, x, y, rx, ry, maxLutBits);
+    if (id !== undefined) return id;
+    // Each chunk of x is packed with y: y must leave at least one bit of the table to the chunk.
+    const k = shiftClip(op, rx, maxLutBits);
+    // A clip is itself a lookup on y: it needs y to fit one; otherwise y must be narrowed where it is made.
+    const advice = bitWidth(ry.min, ry.max).bits <= maxLutBits
+      ? `clip it first: ${op === "shl" ? "x.leftShift" : "x.rightShift"}(y.clip(0, ${k}))` +
+        (op === "shr" ? " (exact: past x's width a right shift gives 0 or −1)" : "")
+      : `narrow it where it is computed to at most ${k + 1} values (y is too wide for a clip, itself a lookup)`;
+    throw new BoundsError(`${nodeName(n)} ${op}: the shift amount %${n.args[1]} ∈ [${ry.min}, ${ry.max}] is too wide to pack with ` +
+      `chunks of %${n.args[0]} (at most ${maxLutBits - 1} bits for it at maxLutBits = ${maxLutBits}); ${advice}`, n.id);
+  }
   return chunkedBitwise(push, op, x, y, rx, ry, maxLutBits);
 }
 
 type Range = { readonly min: number; readonly max: number };
+
+
+/** The largest shift amount a chunked shift of x ∈ rx can pack (and, for shl, keep x·2^y within a region). */
+export function shiftClip(op: "shl" | "shr", rx: Range, maxLutBits: number): number {
+  const packable = 2 ** Math.max(0, maxLutBits - 1) - 1;
+  const width = bitWidth(rx.min, rx.max).bits;
+  const safe = Math.max(0, SHIFTED_BITS - width);
+  return Math.min(packable, op === "shr" ? width : safe);
+}
 
 /** A bivariate lookup f(x, y) whose operands do not fit one table together, with advice that works (radix.ts). */
 function tooWideBivariate(n: NodeOf<"lut2">, x: Field, y: Field, maxLutBits: number): BoundsError {

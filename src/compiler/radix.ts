@@ -180,6 +180,13 @@ export function chunkedProduct(push: Push, x: number, y: number, rx: { min: numb
   return sumOf(push, parts);
 }
 
+/**
+ * Widest x·2^y the shift advice aims at: a region's message space allows 30 bits, but decrypting (or reading)
+ * much more than 24 bits next to PBS outputs finds no parameters at p_fail 2^-64 (measured: a 24-bit product
+ * of 12-bit chunks compiles, a 29-bit shift does not).
+ */
+export const SHIFTED_BITS = 24;
+
 /** Chunkable bitwise ops on two's complement integers (chunk-wise: the top chunks carry the sign). */
 const BITWISE: Readonly<Record<"and" | "or" | "xor", (a: number, b: number) => number>> = {
   and: (a, b) => Number(BigInt(a) & BigInt(b)),

@@ -56,7 +56,8 @@ export function evalNode(node: Node, args: readonly Tensor[], input: () => Tenso
     case "lut2": return k.zip(a, b, (x, y) => {
       const r = node.fn(x, y);
       if (!Number.isSafeInteger(r)) {
-        throw new EvaluationError(`${nodeName(node)} ${node.label}: f(${x}, ${y}) = ${r} is not a safe integer (round it in f)`, node.id);
+        throw new EvaluationError(`${nodeName(node)} ${node.label}: f(${x}, ${y}) = ${r} is not a safe integer ` +
+          (node.op === "shl" ? "(x·2^y past 2^53: use smaller shift amounts)" : "(round it in f)"), node.id);
       }
       return r + 0;
     });
