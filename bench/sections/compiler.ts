@@ -56,6 +56,24 @@ export const COMPILER_PROGRAMS: Readonly<Record<CompilerProgram, Program>> = {
     fn: (x) => [x.slice([0, 4]).mul(30).add(x.slice([4, 8]).clip(0, 1)), lut(x.slice([4, 8]), (v) => 1 - v)],
     inputset: inputsetOf(8, 0, 1, 6, [[3, 3, 3, 3, 0, 0, 0, 0], [0, 0, 0, 0, 1, 1, 1, 1]]),
   },
+  cmp16: {
+    what: "x[0] < x[1]: x encrypted, 2 values in [0, 65535]; the 17-bit difference truncated by bit extraction, then a 2-bit lookup " +
+      "(one table over it: no parameters exist past 8 bits)",
+    fn: (x) => x.index(0).lt(x.index(1)),
+    inputset: inputsetOf(2, 0, 65535, 8, [[65535, 0], [0, 65535], [40000, 40000], [40000, 39999]]),
+  },
+  mul12: {
+    what: "x[0] · x[1]: x encrypted, 2 values in [0, 4095]; partial products of 2-bit chunks (quarter squares would read 13 bits, " +
+      "one table of the pair 24 bits: no parameters exist past 8 bits)",
+    fn: (x) => x.index(0).mul(x.index(1)),
+    inputset: inputsetOf(2, 0, 4095, 9, [[4095, 4095], [4095, 1]]),
+  },
+  xor8: {
+    what: "x[0] XOR x[1]: x encrypted, 2 values in [0, 255]; 2-bit chunk pairs (one table of the pair: 16 bits, no parameters " +
+      "exist past 8 bits)",
+    fn: (x) => x.index(0).bitwiseXor(x.index(1)),
+    inputset: inputsetOf(2, 0, 255, 10, [[255, 0], [170, 85]]),
+  },
   acc12: {
     what: "relu(round(x · w, 7, approximate)): x encrypted, 4 values in [0, 15]; w clear in [-21, 45]: a 12-bit " +
       "accumulator read by a 5-bit lookup (one message space: not compilable, the lookup needs ≤ 8 bits)",

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  type Graph, type Node, GraphError, Tracer, lut, relu, round, trace, verify, minimum, maximum, evaluate, graphText,
+  compile, type Graph, type Node, GraphError, Tracer, lut, relu, round, trace, verify, minimum, maximum, evaluate, graphText,
 } from "../../src/compiler/index.js";
 import { shapeArb } from "./reference.js";
 
@@ -69,15 +69,18 @@ test("shape errors at trace time name the node being created and the operands", 
 });
 
 test("encrypted × encrypted products lower to lookups; hand-built enc × enc mul/matmul nodes are rejected", () => {
-  // x·y = ⌊(x+y)²/4⌋ − ⌊(x−y)²/4⌋: add, sub, two lookups, sub; then a free `bound` (range of x·y).
-  const g = trace((x, y) => x.mul(y), { x: "encrypted", y: "encrypted" });
+  // Traced as a bivariate lookup tagged "mul"; compile lowers it once the ranges are known. Narrow:
+  // x·y = ⌊(x+y)²/4⌋ − ⌊(x−y)²/4⌋: add, two lookups, sub, sub; then a free `bound` (range of x·y).
+  const t = trace((x, y) => x.mul(y), { x: "encrypted", y: "encrypted" });
+  assert.deepEqual(t.nodes.map((n) => [n.kind, n.kind === "lut2" ? n.op : undefined]), [["input", undefined], ["input", undefined], ["lut2", "mul"]]);
+  const g = compile((x, y) => x.mul(y), { x: "encrypted", y: "encrypted" }, [[0, 0], [3, 3]]).graph;
   assert.deepEqual(g.nodes.map((n) => n.kind), ["input", "input", "add", "lut", "sub", "lut", "sub", "bound"]);
   assert.deepEqual(g.nodes[7]!.args, [6, 0, 1]);
-  assert.deepEqual(trace((x) => x.mul(x), { x: "encrypted" }).nodes.map((n) => n.kind), ["input", "lut"]);
+  assert.deepEqual(compile((x) => x.mul(x), { x: "encrypted" }, [[0], [3]]).graph.nodes.map((n) => n.kind), ["input", "lut"]);
   // Encrypted matmul: products broadcast over the inner axis, then summed.
   const m = trace((a, b) => a.matmul(b), { a: "encrypted", b: "encrypted" }, { a: [2, 3], b: [3, 4] });
   assert.deepEqual(m.nodes[m.outputs[0]!]!.shape, [2, 4]);
-  assert.equal(m.nodes.filter((n) => n.kind === "lut").length, 2);
+  assert.equal(m.nodes.filter((n) => n.kind === "lut2").length, 1);
   assert.deepEqual(trace((a, b) => a.dot(b), { a: "encrypted", b: "encrypted" }, { a: [3], b: [3] }).nodes.at(-1)!.shape, []);
   assert.throws(() => trace((a, b) => a.matmul(b), { a: "encrypted", b: "encrypted" }, { a: [2, 3], b: [2, 2] }),
     (e: unknown) => e instanceof GraphError && /matmul of %0: shapes \[2,3\] and \[2,2\] do not multiply/.test(e.message));
