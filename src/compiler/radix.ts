@@ -32,10 +32,10 @@ export function chunkCount(min: number, max: number, c: number): number {
 }
 
 /**
- * x ∈ [min, max] (id x) as `count` chunks of c bits, lowest first (`lookupBits`: the widest lookup of the
- * lowering that asks, see below): X_i a multiple of 2^(ci) in
+ * x ∈ [min, max] (id x) as `count` chunks of c bits, lowest first: X_i a multiple of 2^(ci) in
  * [0, 2^(c(i+1)) − 2^(ci)], the top one floor(x / 2^(c(m−1)))·2^(c(m−1)). A truncation whose result is one
  * value over the whole range (x narrower than the chunks asked for) is that constant, at no cost.
+ * `lookupBits` is the widest lookup of the lowering that asks: a truncation no wider is one lookup.
  */
 export function decompose(push: Push, x: number, min: number, max: number, c: number, count: number, lookupBits: number): Field[] {
   const chunks: Field[] = [];
