@@ -7,7 +7,7 @@ import { roundNode } from "../runtime/tensor-ops.js";
 import { sameShape } from "../runtime/shape.js";
 import { bitWidth, DEFAULT_MAX_LUT_BITS, reluSplit, type WideStep } from "./bounds.js";
 import {
-  chunkedBitwise, chunkedProduct, chunkedRelu, chunkedShift, chunkCount, extractedBits, type Field, fieldBits, packedLookup, pbsCost, type Push, SHIFTED_BITS, truncationAdvice,
+  chunkedBitwise, chunkedBitwiseCost, chunkedProduct, chunkedRelu, chunkedShift, chunkCount, extractedBits, type Field, fieldBits, packedLookup, pbsCost, type Push, SHIFTED_BITS, truncationAdvice,
   type WideDelta, wideEquality,
 } from "./radix.js";
 
@@ -206,7 +206,10 @@ function lowerChunkedOp(n: Node, op: ChunkedOp, args: readonly [number, number],
     if (maxLutBits < 2) throw new BoundsError(`${nodeName(n)} mul: a product by chunks needs lookups of 2 bits (maxLutBits = ${maxLutBits})`, n.id);
     return bound(chunkedProduct(push, x, y, rx, ry, same, maxLutBits));
   }
-  if (exactBits <= maxLutBits || maxLutBits < 2) return undefined;
+  if (maxLutBits < 2) return undefined;
+  // A bitwise op whose packed pair fits one table still goes by chunks when that is cheaper: a 4-bit xor
+  // packed is one 8-bit PBS (N = 32768 for the whole circuit), by 2-bit chunks six PBS of ≤ 4 bits.
+  if (exactBits <= maxLutBits && (op === "shl" || op === "shr" || pbsCost(1, exactBits) <= chunkedBitwiseCost(rx, ry, maxLutBits))) return undefined;
   if (op === "shl" || op === "shr") {
     const id = chunkedShift(push, op, x, y, rx, ry, maxLutBits);
     if (id !== undefined) return id;

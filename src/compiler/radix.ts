@@ -199,14 +199,23 @@ const BITWISE: Readonly<Record<"and" | "or" | "xor", (a: number, b: number) => n
  * (x = Σ X_i, y = Σ Y_i, the top chunks signed in two's complement), and x op y = Σ_i X_i op Y_i since a
  * bitwise op never mixes bit positions; each pair is one packed 2c-bit lookup.
  */
-export function chunkedBitwise(push: Push, op: "and" | "or" | "xor", x: number, y: number, rx: { min: number; max: number }, ry: { min: number; max: number }, maxLutBits: number): number {
+function bitwisePlan(rx: { min: number; max: number }, ry: { min: number; max: number }, maxLutBits: number): { c: number; m: number; cost: number } {
   const w = Math.max(bitWidth(rx.min, rx.max).bits, bitWidth(ry.min, ry.max).bits);
   const plan = (c: number): number => {
     const m = Math.ceil(w / c);
     return pbsCost(extractedBits(rx.min, rx.max, c, m) + extractedBits(ry.min, ry.max, c, m) + m, 2 * c);
   };
   const c = cheapestChunkBits(Math.max(1, Math.floor(maxLutBits / 2)), plan);
-  const m = Math.ceil(w / c);
+  return { c, m: Math.ceil(w / c), cost: plan(c) };
+}
+
+/** Estimated cost (pbsCost units) of x op y by chunks: to weigh it against one packed lookup. */
+export function chunkedBitwiseCost(rx: { min: number; max: number }, ry: { min: number; max: number }, maxLutBits: number): number {
+  return bitwisePlan(rx, ry, maxLutBits).cost;
+}
+
+export function chunkedBitwise(push: Push, op: "and" | "or" | "xor", x: number, y: number, rx: { min: number; max: number }, ry: { min: number; max: number }, maxLutBits: number): number {
+  const { c, m } = bitwisePlan(rx, ry, maxLutBits);
   const xs = decompose(push, x, rx.min, rx.max, c, m, 2 * c), ys = decompose(push, y, ry.min, ry.max, c, m, 2 * c);
   return sumOf(push, xs.map((a, i) => packedLookup(push, a, ys[i]!, BITWISE[op], op)));
 }

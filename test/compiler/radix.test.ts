@@ -75,6 +75,24 @@ test("chunked shifts by an encrypted amount: x << y and x >> y exact on every pa
   assert.deepEqual(c.simulate(xs, ys).map(toNested), expected);
 });
 
+test("a 4-bit and/or/xor that one packed 8-bit table could read goes by chunks when they cost less: every PBS ≤ 4 bits, exact on every u4 pair", () => {
+  const [xs, ys] = allPairs(0, 15, 0, 15);
+  const n = xs.length;
+  const c = compile((x, y) => [x.bitwiseXor(y), x.bitwiseAnd(y), x.bitwiseOr(y)], { x: "encrypted", y: "encrypted" },
+    widths(n, [0, 15], [0, 15]), { shapes: { x: [n], y: [n] } });
+  // One packed lookup would be an 8-bit PBS (and set N = 32768 for the whole circuit).
+  assert.ok(c.statistics.pbsByPrecision.every((p) => p.bits <= 4), JSON.stringify(c.statistics.pbsByPrecision));
+  const expected = [xs.map((x, i) => x ^ ys[i]!), xs.map((x, i) => x & ys[i]!), xs.map((x, i) => x | ys[i]!)];
+  assert.deepEqual(c.runClear(xs, ys).map(toNested), expected);
+  assert.deepEqual(c.simulate(xs, ys).map(toNested), expected);
+  // A 2-bit op stays one packed 4-bit lookup: chunks would cost more.
+  const [as, bs] = allPairs(0, 3, 0, 3);
+  const small = compile((x, y) => x.bitwiseXor(y), { x: "encrypted", y: "encrypted" }, widths(as.length, [0, 3], [0, 3]),
+    { shapes: { x: [as.length], y: [as.length] } });
+  assert.equal(small.encoding.extractions.size, 0);
+  assert.deepEqual(toNested(small.runClear(as, bs)[0]!), as.map((x, i) => x ^ bs[i]!));
+});
+
 test("8-bit and/or/xor of encrypted values (one table would read 16 bits): chunks of 2 bits, FHE = clear, deployed halves too", () => {
   const n = 2;
   const [xs, ys] = randomPairs(n, [0, 255], [0, 255], 11, [[170, 85]]);
