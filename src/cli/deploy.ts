@@ -66,6 +66,13 @@ export async function modelFromFile(path: string, calibration: number[][] | unde
   return modelFromJson(json, calibration, batchSize);
 }
 
+/** A positive integer option, or a clear error naming it. */
+function positive(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} ${JSON.stringify(v)}: expected a positive integer`);
+  return n;
+}
+
 const fail = (program: Command, e: unknown): never => program.error(`umbra: ${(e as Error).message}`, { exitCode: 1 });
 
 /** The browser client bundle (dist/browser, built by scripts/build-browser.mjs) at /browser/, and a page at /. */
@@ -101,6 +108,9 @@ export function addDeployCommands(program: Command): void {
     .option("--port <n>", "port (0: a free one)", "8080")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--keys-dir <dir>", "where uploaded evaluation keys are kept (default: <dir>/.keys)")
+    .option("--redis <url>", "scale out: predictions go on a BullMQ queue in this Redis for `umbra worker` processes, keys to the Redis key store (redis://host:port[/db])")
+    .option("--redis-prefix <prefix>", "prefix of every Redis key (servers and workers of one deployment share it)", "umbra")
+    .option("--timeout <seconds>", "with --redis: answer 504 when no worker has finished a prediction after this long", "600")
     .option("--auth-token <token>", "require Authorization: Bearer <token> on every route but /health (or set UMBRA_AUTH_TOKEN)")
     .option("--max-request-bytes <n>", "largest prediction request", String(64 * 2 ** 20))
     .option("--max-key-bytes <n>", "largest evaluation-key upload", String(2 ** 30))
@@ -108,18 +118,53 @@ export function addDeployCommands(program: Command): void {
     .option("--log", "log requests (pino JSON lines on stderr; bodies and tokens never logged)")
     .option("--web <dir>", "a web page's directory, served at / (default: the browser client's minimal page)")
     .option("--no-web", "serve no page and no browser client")
-    .action(async (dir: string, o: { port: string; host: string; keysDir?: string; authToken?: string; maxRequestBytes: string; maxKeyBytes: string; threads?: string; log?: boolean; web?: string | false }) => {
+    .action(async (dir: string, o: {
+      port: string; host: string; keysDir?: string; redis?: string; redisPrefix: string; timeout: string; authToken?: string; maxRequestBytes: string; maxKeyBytes: string;
+      threads?: string; log?: boolean; web?: string | false;
+    }) => {
       try {
+        if (o.redis !== undefined && o.keysDir !== undefined) throw new Error("--keys-dir and --redis: keys live in Redis when the server scales out; pass one");
+        const timeoutMs = positive(o.timeout, "--timeout") * 1000;
         const server = await (await deploy()).createServer({
           staticDirs: o.web === false ? [] : webDirs(o.web),
-          modelsDir: dir, keysDir: o.keysDir ?? `${dir.replace(/[\\/]+$/, "")}/.keys`, authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN,
+          modelsDir: dir, authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN,
+          ...(o.redis === undefined ? { keysDir: o.keysDir ?? `${dir.replace(/[\\/]+$/, "")}/.keys` } : { redis: { url: o.redis, prefix: o.redisPrefix, timeoutMs, payloadTtlMs: timeoutMs } }),
           limits: { requestBytes: Number(o.maxRequestBytes), keyBytes: Number(o.maxKeyBytes), ...(o.threads === undefined ? {} : { threads: Number(o.threads) }) },
           logger: o.log === true ? { level: "info", stream: process.stderr } : false,
         });
         const url = await server.listen({ port: Number(o.port), host: o.host });
-        console.log(`umbra: serving ${[...server.models.keys()].join(", ")} at ${url}`);
+        console.log(`umbra: serving ${[...server.models.keys()].join(", ")} at ${url}${o.redis === undefined ? "" : " (predictions on the Redis queue for umbra worker processes)"}`);
         if (server.app.hasRoute({ method: "GET", url: "/" })) console.log(`umbra: the browser page is at ${url}/`);
         const stop = (): void => { void server.close().then(() => process.exit(0)); };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      } catch (e) {
+        fail(program, e);
+      }
+    });
+
+  program.command("worker").description("take predictions off the Redis queue that `umbra serve --redis` fills (run any number, on any machine)")
+    .requiredOption("--redis <url>", "the Redis the servers use (redis://host:port[/db])")
+    .option("--redis-prefix <prefix>", "prefix of every Redis key (as the servers')", "umbra")
+    .option("--models <dir>", "local model bundles (default: the bundles the servers publish in Redis)")
+    .option("--concurrency <n>", "jobs at once (each gets the worker pool)", "1")
+    .option("--threads <n>", "worker threads per key set (default: the cores)")
+    .option("--loaded-keys <n>", "key sets kept decoded in memory", "4")
+    .option("--lock-ms <ms>", "a job's lock, renewed while it runs; a dead worker's job is retried once it lapses", "30000")
+    .option("--stalled-ms <ms>", "how often to look for the jobs of dead workers", "15000")
+    .option("--quiet", "no log lines (by default: one JSON line per job on stderr, never a payload or key)")
+    .action(async (o: { redis: string; redisPrefix: string; models?: string; concurrency: string; threads?: string; loadedKeys: string; lockMs: string; stalledMs: string; quiet?: boolean }) => {
+      try {
+        const { startWorker } = await import("../deploy/redis-index.js");
+        const log = o.quiet === true ? undefined : (e: Record<string, unknown>): void => { process.stderr.write(JSON.stringify({ time: Date.now(), pid: process.pid, ...e }) + "\n"); };
+        const worker = await startWorker({
+          url: o.redis, prefix: o.redisPrefix, ...(o.models === undefined ? {} : { modelsDir: o.models }),
+          concurrency: positive(o.concurrency, "--concurrency"), loadedKeys: positive(o.loadedKeys, "--loaded-keys"),
+          ...(o.threads === undefined ? {} : { threads: positive(o.threads, "--threads") }),
+          lockDurationMs: positive(o.lockMs, "--lock-ms"), stalledIntervalMs: positive(o.stalledMs, "--stalled-ms"), ...(log === undefined ? {} : { log }),
+        });
+        console.log(`umbra: worker ${process.pid} taking predictions from the Redis queue${worker.models.size > 0 ? ` (local models: ${[...worker.models.keys()].join(", ")})` : ""}`);
+        const stop = (): void => { void worker.close().then(() => process.exit(0)); };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       } catch (e) {
