@@ -3,7 +3,9 @@
 // the job's end (QueueEvents) and reads the response from the key the worker returns. The server deletes
 // both payloads once read; the TTL removes what a crash leaves behind. A client that goes away takes its
 // job off the queue (and its payload with it, so a worker that already took the job finds nothing).
-import { Queue, QueueEvents, type Job } from "bullmq";
+import { randomBytes } from "node:crypto";
+import type { EventEmitter } from "node:events";
+import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { DeployError } from "./errors.js";
 import type { Executor, Prediction } from "./executor.js";
@@ -23,7 +25,11 @@ export interface RedisExecutorOptions {
   readonly onError?: (message: string) => void;
 }
 
+/** How often a waiting request also asks for its job's state (events are the fast path). */
+const POLL_MS = 5000;
+
 export class RedisExecutor implements Executor {
+  readonly #waiters = new Set<() => void>();
   readonly #redis: Redis;
   readonly #eventsRedis: Redis;
   readonly #queue: Queue;
@@ -64,44 +70,79 @@ export class RedisExecutor implements Executor {
 
   get redis(): Redis { return this.#redis; }
 
+  /** QueueEvents also emits `completed:<job id>` and `failed:<job id>`, which its types do not list. */
+  get #jobEvents(): EventEmitter { return this.#events as unknown as EventEmitter; }
+
   async run({ model, body, keyId, signal }: Prediction): Promise<Uint8Array> {
     const waiting = await this.#queue.getWaitingCount();
     if (waiting >= this.#maxQueued) throw new DeployError("BUSY", `${waiting} requests are queued; try again later`, 503);
     const request = newDataKey(this.options.prefix);
-    let job: Job | undefined, response: string | undefined;
-    const cancel = (): void => {
-      // A job a worker holds cannot be removed; without its payload it ends at once as cancelled.
-      void this.#redis.unlink(request).catch(() => undefined);
-      void job?.remove().catch(() => undefined);
-    };
+    // The job's id is ours, so that its end is listened for before it exists (no event can be missed).
+    const jobId = `p${randomBytes(16).toString("hex")}`;
+    let response: string | undefined;
     try {
       await this.#redis.set(request, Buffer.from(body.buffer, body.byteOffset, body.byteLength), "PX", this.#ttl);
       const data: PredictJob = { v: 1, model: model.id, fingerprint: model.bundle.fingerprint, ...(keyId === undefined ? {} : { keyId }), request };
-      job = await this.#queue.add("predict", data);
-      if (signal.aborted) throw new DeployError("CANCELLED", "the client went away before its turn", 499);
-      signal.addEventListener("abort", cancel, { once: true });
-      let value: unknown;
-      try {
-        value = await job.waitUntilFinished(this.#events, this.#timeout);
-      } catch (e) {
-        if (signal.aborted) throw new DeployError("CANCELLED", "the client went away before its turn", 499);
-        if (/timed out/.test((e as Error).message)) {
-          cancel();
-          throw new DeployError("TIMEOUT", `no worker finished the prediction within ${Math.round(this.#timeout / 1000)} s (is an umbra worker running?)`, 504);
-        }
-        this.options.onError?.(`job ${job.id} failed: ${(e as Error).message}`);
-        throw new DeployError("WORKER_FAILED", "the prediction failed on a worker", 502);
-      }
-      const result = parsePredictResult(value, this.options.prefix);
+      const finished = this.#wait(jobId, signal);
+      finished.catch(() => undefined);
+      await this.#queue.add("predict", data, { jobId });
+      const result = parsePredictResult(await finished, this.options.prefix);
       if (!result.ok) throw new DeployError(result.error.code, result.error.message, result.error.status);
       response = result.response;
       const out = await this.#redis.getBuffer(response);
       if (out === null) throw new DeployError("EXPIRED", "the worker's response expired before it was read", 502);
       return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    } catch (e) {
+      if (e instanceof DeployError && (e.code === "CANCELLED" || e.code === "TIMEOUT")) {
+        // A job a worker holds cannot be removed; without its payload it ends at once as cancelled.
+        await this.#queue.remove(jobId).catch(() => undefined);
+      }
+      throw e;
     } finally {
-      signal.removeEventListener("abort", cancel);
       await this.#redis.unlink(request, ...(response === undefined ? [] : [response])).catch(() => undefined);
     }
+  }
+
+  /**
+   * The job's return value: from its completed event, or from its state, polled now and then in case an
+   * event was lost (a reconnection). Rejects when the client goes away, on the timeout, and on close().
+   */
+  #wait(jobId: string, signal: AbortSignal): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      const completed = `completed:${jobId}`, failed = `failed:${jobId}`;
+      const end = (): void => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.#jobEvents.off(completed, onCompleted);
+        this.#jobEvents.off(failed, onFailed);
+        signal.removeEventListener("abort", onAbort);
+        this.#waiters.delete(onClose);
+      };
+      const onCompleted = ({ returnvalue }: { returnvalue: unknown }): void => { end(); resolve(returnvalue); };
+      const onFailed = ({ failedReason }: { failedReason: string }): void => {
+        end();
+        this.options.onError?.(`job ${jobId} failed: ${failedReason}`);
+        reject(new DeployError("WORKER_FAILED", "the prediction failed on a worker", 502));
+      };
+      const onAbort = (): void => { end(); reject(new DeployError("CANCELLED", "the client went away before its turn", 499)); };
+      const onClose = (): void => { end(); reject(new DeployError("SHUTTING_DOWN", "the server is shutting down", 503)); };
+      const timer = setTimeout(() => {
+        end();
+        reject(new DeployError("TIMEOUT", `no worker finished the prediction within ${Math.round(this.#timeout / 1000)} s (is an umbra worker running?)`, 504));
+      }, this.#timeout);
+      const poll = setInterval(() => {
+        void this.#queue.getJob(jobId).then(async (job) => {
+          const state = await job?.getState();
+          if (state === "completed") onCompleted({ returnvalue: job!.returnvalue });
+          else if (state === "failed") onFailed({ failedReason: job!.failedReason });
+        }, () => undefined);
+      }, POLL_MS);
+      this.#jobEvents.on(completed, onCompleted);
+      this.#jobEvents.on(failed, onFailed);
+      this.#waiters.add(onClose);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   uploaded(): void { /* the workers load keys from the Redis key store when a job needs them */ }
@@ -114,6 +155,7 @@ export class RedisExecutor implements Executor {
   }
 
   async close(): Promise<void> {
+    for (const w of [...this.#waiters]) w();
     await this.#events.close().catch(() => undefined);
     await this.#queue.close().catch(() => undefined);
     // BullMQ leaves connections it was given open.
