@@ -1,5 +1,5 @@
 // The report of a run: BENCHMARKS.md (rendered from the results) and bench/results/latest.json.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NAMED_PARAMETER_SETS, PARAM_MESSAGE_4, PARAM_MESSAGE_8, UNSAFE_TEST_PARAMS_TINY } from "../src/tfhe/index.js";
 import { COMPARISONS, umbraNames } from "./compare.js";
@@ -26,6 +26,23 @@ export function writeReport(report: BenchReport, dir: string): { markdown: strin
   }, null, 2) + "\n");
   writeFileSync(markdown, renderMarkdown(report));
   return { markdown, json };
+}
+
+/**
+ * The report of a partial run (`--only`) merged into the last full one under `dir`: the sections this run
+ * measured replace theirs, the others stay (with their machine and date; the deploy section states its own).
+ */
+export function mergeWithPrevious(report: BenchReport, dir: string): BenchReport {
+  const path = join(dir, "bench", "results", "latest.json");
+  if (!existsSync(path)) return report;
+  let previous: BenchReport;
+  try {
+    previous = JSON.parse(readFileSync(path, "utf8")) as BenchReport;
+  } catch {
+    return report;
+  }
+  const ran = new Set(report.results.map((r) => r.section));
+  return { ...previous, results: [...previous.results.filter((r) => !ran.has(r.section)), ...report.results] };
 }
 
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -168,6 +185,30 @@ export function renderMarkdown(report: BenchReport): string {
   out.push("");
 
   out.push(...renderDemos(results, table));
+  const dep = results.filter((r) => r.section === "deploy");
+  if (dep.length > 0) {
+    out.push("## Deployment", "");
+    const d = dep.find((r) => r.name === "deploy/run");
+    out.push("Models served over HTTP on loopback by `umbra serve` in its own process; the client in the benchmark's process " +
+      "(`npm run bench -- --only deploy`). End to end: the client encrypts one row, the request carries it to the server, " +
+      "which runs the model and sends the encrypted answer back, and the client decrypts it (the first request, which " +
+      "loads the keys on the server, left out). Sustained throughput: concurrent clients each sending their next request " +
+      "when the last returns, for a fixed time, sharing one key set; with Redis: `umbra serve --redis` and two " +
+      "`umbra worker` processes (one thread each) on the same machine." + (d?.note ? ` ${d.note}.` : ""), "");
+    const models = [...new Set(dep.filter((r) => r.name.startsWith("deploy/e2e/")).map((r) => r.name.split("/")[2]!))];
+    out.push(table(["model", "parameters", "encrypt", "request (up, run, down)", "decrypt", "total", "request / response", "evaluation keys", "key upload"], models.map((id) => [
+      id, by.get(`deploy/e2e/${id}/total`)?.params ?? "—", lat(`deploy/e2e/${id}/encrypt`), lat(`deploy/e2e/${id}/request`), lat(`deploy/e2e/${id}/decrypt`),
+      lat(`deploy/e2e/${id}/total`), `${fmtBytes(by.get(`deploy/request-bytes/${id}`)?.value)} / ${fmtBytes(by.get(`deploy/response-bytes/${id}`)?.value)}`,
+      by.has(`deploy/keys/${id}`) ? fmtBytes(by.get(`deploy/keys/${id}`)!.value) : "none (no lookups)", by.has(`deploy/upload/${id}`) ? lat(`deploy/upload/${id}`) : "—",
+    ])), "");
+    const tpRows = dep.filter((r) => r.name.startsWith("deploy/throughput/"));
+    out.push(table(["configuration", "concurrent clients", "predictions / s", "per prediction (wall ÷ count)", "note"], tpRows.map((r) => [
+      r.name.split("/")[2]!, String(r.batch ?? r.name.split("/")[3]!.split("-")[0]), r.error ? r.error : fmtNum(r.value),
+      r.error ? "—" : fmtMs(r.median_ms), r.error ? "" : r.note ?? "",
+    ])), "");
+    for (const r of dep.filter((r) => r.error && !r.name.startsWith("deploy/throughput/"))) out.push(`- ${r.name}: failed — ${r.error}`);
+    out.push("");
+  }
 
   out.push("## Same-run reference: node-tfhe", "");
   const load = by.get("node-tfhe/load");
