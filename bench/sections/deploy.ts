@@ -49,7 +49,7 @@ async function start(args: readonly string[], ready: RegExp): Promise<Proc> {
   };
 }
 
-const serve = (dir: string, extra: readonly string[]) => start(["serve", dir, "--port", "0", "--keys-dir", join(dir, ".keys"), ...extra], /at (http:\/\/\S+)/);
+const serve = (dir: string, extra: readonly string[]) => start(["serve", dir, "--port", "0", ...extra], /at (http:\/\/\S+)/);
 
 interface Prepared { readonly client: ModelClient; readonly keyId: string | undefined; readonly bodies: Uint8Array[] }
 
@@ -95,7 +95,7 @@ export async function benchDeploy(ctx: Ctx): Promise<void> {
 
   let server: Proc | undefined;
   try {
-    server = await serve(dir, []);
+    server = await serve(dir, ["--keys-dir", join(dir, ".keys")]);
     const remote = new RemoteServer(server.url);
     for (const id of ["iris-tree", "iris-logreg", "score"]) {
       log(`deploy: ${id}: keygen, key upload, end-to-end latency`);
