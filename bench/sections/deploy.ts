@@ -55,7 +55,8 @@ interface Prepared { readonly client: ModelClient; readonly keyId: string | unde
 
 /** Sustained predictions per second: `clients` loops, each sending its next request when the last returns. */
 async function sustained(remote: RemoteServer, model: string, p: Prepared, clients: number, seconds: number): Promise<{ perSecond: number; done: number; ms: number }> {
-  await remote.predict(model, p.bodies[0]!, p.keyId);
+  // Warm-up: concurrent requests, so that every worker process has loaded the keys (and started its pool).
+  await Promise.all(p.bodies.slice(0, 4).map((b) => remote.predict(model, b, p.keyId)));
   const t0 = performance.now(), end = t0 + seconds * 1000;
   let done = 0;
   await Promise.all(Array.from({ length: clients }, async (_, c) => {
