@@ -17,15 +17,45 @@ export interface BenchReport {
   readonly results: BenchResult[];
 }
 
-/** Writes `<dir>/bench/results/latest.json` and `<dir>/BENCHMARKS.md`; returns their paths. */
-export function writeReport(report: BenchReport, dir: string): { markdown: string; json: string } {
+/** Sections a partial run rewrites in place in an existing BENCHMARKS.md (by their heading), leaving the rest as it is. */
+const SPLICED: Readonly<Record<string, string>> = { deploy: "## Deployment" };
+
+/**
+ * Writes `<dir>/bench/results/latest.json` and `<dir>/BENCHMARKS.md`; returns their paths. `only`: the
+ * sections of a partial run; when each has a heading of its own (SPLICED), only those headings' text is
+ * replaced in an existing BENCHMARKS.md (hand-written notes elsewhere in it stay).
+ */
+export function writeReport(report: BenchReport, dir: string, only?: readonly string[]): { markdown: string; json: string } {
   const json = join(dir, "bench", "results", "latest.json"), markdown = join(dir, "BENCHMARKS.md");
   mkdirSync(join(dir, "bench", "results"), { recursive: true });
   writeFileSync(json, JSON.stringify({
     mode: report.mode, machine: report.machine, results: report.results.map(orderKeys),
   }, null, 2) + "\n");
-  writeFileSync(markdown, renderMarkdown(report));
+  const rendered = renderMarkdown(report);
+  let text = rendered;
+  if (only !== undefined && only.length > 0 && only.every((o) => SPLICED[o] !== undefined) && existsSync(markdown)) {
+    text = readFileSync(markdown, "utf8");
+    for (const o of only) text = spliceSection(text, rendered, SPLICED[o]!);
+  }
+  writeFileSync(markdown, text);
   return { markdown, json };
+}
+
+/** `heading`'s section (up to the next "## ") from `from` put into `into`: replacing it, else before the node-tfhe section, else at the end. */
+function spliceSection(into: string, from: string, heading: string): string {
+  const cut = (t: string): [number, number] | undefined => {
+    const a = t.indexOf(`\n${heading}\n`);
+    if (a < 0) return undefined;
+    const b = t.indexOf("\n## ", a + 1);
+    return [a + 1, b < 0 ? t.length : b + 1];
+  };
+  const src = cut(from);
+  if (src === undefined) return into;
+  const section = from.slice(src[0], src[1]);
+  const dst = cut(into);
+  if (dst !== undefined) return into.slice(0, dst[0]) + section + into.slice(dst[1]);
+  const ref = into.indexOf("\n## Same-run reference");
+  return ref < 0 ? `${into.trimEnd()}\n\n${section}` : into.slice(0, ref + 1) + section + into.slice(ref + 1);
 }
 
 /**

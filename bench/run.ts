@@ -87,7 +87,7 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
   const write = opts.write ?? (!opts.tiny || opts.outDir !== undefined);
   if (write) {
     // A run of some sections replaces those sections' results in the last report and keeps the others.
-    const files = writeReport(opts.only === undefined ? report : mergeWithPrevious(report, opts.outDir ?? process.cwd()), opts.outDir ?? process.cwd());
+    const files = writeReport(opts.only === undefined ? report : mergeWithPrevious(report, opts.outDir ?? process.cwd()), opts.outDir ?? process.cwd(), opts.only);
     log(`wrote ${files.markdown} and ${files.json}`);
   }
   return report;
