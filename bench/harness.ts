@@ -2,7 +2,7 @@
 // medians, result constructors, and the emitter that prints each result as it is produced.
 import { fmtBytes, fmtMs, fmtNum, round } from "./format.js";
 
-export type Section = "pbs" | "keygen" | "encrypt" | "sizes" | "fft" | "throughput" | "compiler" | "reference" | "compare" | "speed" | "demos";
+export type Section = "pbs" | "keygen" | "encrypt" | "sizes" | "fft" | "throughput" | "compiler" | "reference" | "compare" | "speed" | "demos" | "deploy";
 
 export interface BenchResult {
   readonly name: string;

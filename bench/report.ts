@@ -1,5 +1,5 @@
 // The report of a run: BENCHMARKS.md (rendered from the results) and bench/results/latest.json.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NAMED_PARAMETER_SETS, PARAM_MESSAGE_4, PARAM_MESSAGE_8, UNSAFE_TEST_PARAMS_TINY } from "../src/tfhe/index.js";
 import { COMPARISONS, umbraNames } from "./compare.js";
@@ -17,15 +17,62 @@ export interface BenchReport {
   readonly results: BenchResult[];
 }
 
-/** Writes `<dir>/bench/results/latest.json` and `<dir>/BENCHMARKS.md`; returns their paths. */
-export function writeReport(report: BenchReport, dir: string): { markdown: string; json: string } {
+/** Sections a partial run rewrites in place in an existing BENCHMARKS.md (by their heading), leaving the rest as it is. */
+const SPLICED: Readonly<Record<string, string>> = { deploy: "## Deployment" };
+
+/**
+ * Writes `<dir>/bench/results/latest.json` and `<dir>/BENCHMARKS.md`; returns their paths. `only`: the
+ * sections of a partial run; when each has a heading of its own (SPLICED), only those headings' text is
+ * replaced in an existing BENCHMARKS.md (hand-written notes elsewhere in it stay).
+ */
+export function writeReport(report: BenchReport, dir: string, only?: readonly string[]): { markdown: string; json: string } {
   const json = join(dir, "bench", "results", "latest.json"), markdown = join(dir, "BENCHMARKS.md");
   mkdirSync(join(dir, "bench", "results"), { recursive: true });
   writeFileSync(json, JSON.stringify({
     mode: report.mode, machine: report.machine, results: report.results.map(orderKeys),
   }, null, 2) + "\n");
-  writeFileSync(markdown, renderMarkdown(report));
+  const rendered = renderMarkdown(report);
+  let text = rendered;
+  if (only !== undefined && only.length > 0 && only.every((o) => SPLICED[o] !== undefined) && existsSync(markdown)) {
+    text = readFileSync(markdown, "utf8");
+    for (const o of only) text = spliceSection(text, rendered, SPLICED[o]!);
+  }
+  writeFileSync(markdown, text);
   return { markdown, json };
+}
+
+/** `heading`'s section (up to the next "## ") from `from` put into `into`: replacing it, else before the node-tfhe section, else at the end. */
+function spliceSection(into: string, from: string, heading: string): string {
+  const cut = (t: string): [number, number] | undefined => {
+    const a = t.indexOf(`\n${heading}\n`);
+    if (a < 0) return undefined;
+    const b = t.indexOf("\n## ", a + 1);
+    return [a + 1, b < 0 ? t.length : b + 1];
+  };
+  const src = cut(from);
+  if (src === undefined) return into;
+  const section = from.slice(src[0], src[1]);
+  const dst = cut(into);
+  if (dst !== undefined) return into.slice(0, dst[0]) + section + into.slice(dst[1]);
+  const ref = into.indexOf("\n## Same-run reference");
+  return ref < 0 ? `${into.trimEnd()}\n\n${section}` : into.slice(0, ref + 1) + section + into.slice(ref + 1);
+}
+
+/**
+ * The report of a partial run (`--only`) merged into the last full one under `dir`: the sections this run
+ * measured replace theirs, the others stay (with their machine and date; the deploy section states its own).
+ */
+export function mergeWithPrevious(report: BenchReport, dir: string): BenchReport {
+  const path = join(dir, "bench", "results", "latest.json");
+  if (!existsSync(path)) return report;
+  let previous: BenchReport;
+  try {
+    previous = JSON.parse(readFileSync(path, "utf8")) as BenchReport;
+  } catch {
+    return report;
+  }
+  const ran = new Set(report.results.map((r) => r.section));
+  return { ...previous, results: [...previous.results.filter((r) => !ran.has(r.section)), ...report.results] };
 }
 
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -168,6 +215,30 @@ export function renderMarkdown(report: BenchReport): string {
   out.push("");
 
   out.push(...renderDemos(results, table));
+  const dep = results.filter((r) => r.section === "deploy");
+  if (dep.length > 0) {
+    out.push("## Deployment", "");
+    const d = dep.find((r) => r.name === "deploy/run");
+    out.push("Models served over HTTP on loopback by `umbra serve` in its own process; the client in the benchmark's process " +
+      "(`npm run bench -- --only deploy`). End to end: the client encrypts one row, the request carries it to the server, " +
+      "which runs the model and sends the encrypted answer back, and the client decrypts it (the first request, which " +
+      "loads the keys on the server, left out). Sustained throughput: concurrent clients each sending their next request " +
+      "when the last returns, for a fixed time, sharing one key set; with Redis: `umbra serve --redis` and two " +
+      "`umbra worker` processes (one thread each) on the same machine." + (d?.note ? ` ${d.note}.` : ""), "");
+    const models = [...new Set(dep.filter((r) => r.name.startsWith("deploy/e2e/")).map((r) => r.name.split("/")[2]!))];
+    out.push(table(["model", "parameters", "encrypt", "request (up, run, down)", "decrypt", "total", "request / response", "evaluation keys", "key upload"], models.map((id) => [
+      id, by.get(`deploy/e2e/${id}/total`)?.params ?? "—", lat(`deploy/e2e/${id}/encrypt`), lat(`deploy/e2e/${id}/request`), lat(`deploy/e2e/${id}/decrypt`),
+      lat(`deploy/e2e/${id}/total`), `${fmtBytes(by.get(`deploy/request-bytes/${id}`)?.value)} / ${fmtBytes(by.get(`deploy/response-bytes/${id}`)?.value)}`,
+      by.has(`deploy/keys/${id}`) ? fmtBytes(by.get(`deploy/keys/${id}`)!.value) : "none (no lookups)", by.has(`deploy/upload/${id}`) ? lat(`deploy/upload/${id}`) : "—",
+    ])), "");
+    const tpRows = dep.filter((r) => r.name.startsWith("deploy/throughput/"));
+    out.push(table(["configuration", "concurrent clients", "predictions / s", "per prediction (wall ÷ count)", "note"], tpRows.map((r) => [
+      r.name.split("/")[2]!, String(r.batch ?? r.name.split("/")[3]!.split("-")[0]), r.error ? r.error : fmtNum(r.value),
+      r.error ? "—" : fmtMs(r.median_ms), r.error ? "" : r.note ?? "",
+    ])), "");
+    for (const r of dep.filter((r) => r.error && !r.name.startsWith("deploy/throughput/"))) out.push(`- ${r.name}: failed — ${r.error}`);
+    out.push("");
+  }
 
   out.push("## Same-run reference: node-tfhe", "");
   const load = by.get("node-tfhe/load");

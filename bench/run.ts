@@ -20,8 +20,9 @@ import { makeEmitter, type BenchResult } from "./harness.js";
 import { runIsolated } from "./isolate.js";
 import { describeMachine, loadAverage } from "./machine.js";
 import { BENCH_SECTIONS, type BenchOptions, type BenchSection, type Ctx, makePlan, parseSelection } from "./plan.js";
-import { writeReport, type BenchReport } from "./report.js";
+import { mergeWithPrevious, writeReport, type BenchReport } from "./report.js";
 import { benchCompiler } from "./sections/compiler.js";
+import { benchDeploy } from "./sections/deploy.js";
 import { benchEncryption, benchEncryption8Bit } from "./sections/encryption.js";
 import { benchDemos } from "./sections/demos.js";
 import { benchFft } from "./sections/fft.js";
@@ -71,6 +72,8 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
   if (runs("compiler")) await benchCompiler(ctx);
   if (runs("node-tfhe")) benchReference(ctx);
   if (runs("demos")) await benchDemos(ctx);
+  // Servers and workers in child processes: not part of the tiny test mode.
+  if (runs("deploy") && plan.mode !== "tiny") await benchDeploy(ctx);
   if (runs("pbs")) {
     for (const p of plan.isolatedSets) {
       log(`${p.name}: in a child process (fresh kernel memory; this takes a few minutes)`);
@@ -83,7 +86,8 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
   const report: BenchReport = { mode: plan.mode, machine, results };
   const write = opts.write ?? (!opts.tiny || opts.outDir !== undefined);
   if (write) {
-    const files = writeReport(report, opts.outDir ?? process.cwd());
+    // A run of some sections replaces those sections' results in the last report and keeps the others.
+    const files = writeReport(opts.only === undefined ? report : mergeWithPrevious(report, opts.outDir ?? process.cwd()), opts.outDir ?? process.cwd(), opts.only);
     log(`wrote ${files.markdown} and ${files.json}`);
   }
   return report;

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type * as Ml from "../ml/index.js";
 import { csvText, readCsv } from "./csv.js";
+import { PhaseStatus, ProgressBar, withStatus } from "./progress.js";
 
 // Loaded on use: `umbra params` and friends need neither the server nor the models.
 const deploy = () => import("../deploy/index.js");
@@ -66,6 +67,13 @@ export async function modelFromFile(path: string, calibration: number[][] | unde
   return modelFromJson(json, calibration, batchSize);
 }
 
+/** A positive integer option, or a clear error naming it. */
+function positive(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} ${JSON.stringify(v)}: expected a positive integer`);
+  return n;
+}
+
 const fail = (program: Command, e: unknown): never => program.error(`umbra: ${(e as Error).message}`, { exitCode: 1 });
 
 /** The browser client bundle (dist/browser, built by scripts/build-browser.mjs) at /browser/, and a page at /. */
@@ -101,25 +109,67 @@ export function addDeployCommands(program: Command): void {
     .option("--port <n>", "port (0: a free one)", "8080")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("--keys-dir <dir>", "where uploaded evaluation keys are kept (default: <dir>/.keys)")
+    .option("--redis <url>", "scale out: predictions go on a BullMQ queue in this Redis for `umbra worker` processes, keys to the Redis key store (redis://host:port[/db])")
+    .option("--redis-prefix <prefix>", "prefix of every Redis key (servers and workers of one deployment share it)", "umbra")
+    .option("--timeout <seconds>", "with --redis: answer 504 when no worker has finished a prediction after this long", "600")
     .option("--auth-token <token>", "require Authorization: Bearer <token> on every route but /health (or set UMBRA_AUTH_TOKEN)")
     .option("--max-request-bytes <n>", "largest prediction request", String(64 * 2 ** 20))
     .option("--max-key-bytes <n>", "largest evaluation-key upload", String(2 ** 30))
     .option("--threads <n>", "worker threads per key set (default: the cores)")
     .option("--log", "log requests (pino JSON lines on stderr; bodies and tokens never logged)")
+    .option("--json", "print { url, models, redis } as one JSON line once listening")
     .option("--web <dir>", "a web page's directory, served at / (default: the browser client's minimal page)")
     .option("--no-web", "serve no page and no browser client")
-    .action(async (dir: string, o: { port: string; host: string; keysDir?: string; authToken?: string; maxRequestBytes: string; maxKeyBytes: string; threads?: string; log?: boolean; web?: string | false }) => {
+    .action(async (dir: string, o: {
+      port: string; host: string; keysDir?: string; redis?: string; redisPrefix: string; timeout: string; authToken?: string; maxRequestBytes: string; maxKeyBytes: string;
+      threads?: string; log?: boolean; web?: string | false; json?: boolean;
+    }) => {
       try {
+        if (o.redis !== undefined && o.keysDir !== undefined) throw new Error("--keys-dir and --redis: keys live in Redis when the server scales out; pass one");
+        const timeoutMs = positive(o.timeout, "--timeout") * 1000;
         const server = await (await deploy()).createServer({
           staticDirs: o.web === false ? [] : webDirs(o.web),
-          modelsDir: dir, keysDir: o.keysDir ?? `${dir.replace(/[\\/]+$/, "")}/.keys`, authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN,
+          modelsDir: dir, authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN,
+          ...(o.redis === undefined ? { keysDir: o.keysDir ?? `${dir.replace(/[\\/]+$/, "")}/.keys` } : { redis: { url: o.redis, prefix: o.redisPrefix, timeoutMs, payloadTtlMs: timeoutMs } }),
           limits: { requestBytes: Number(o.maxRequestBytes), keyBytes: Number(o.maxKeyBytes), ...(o.threads === undefined ? {} : { threads: Number(o.threads) }) },
           logger: o.log === true ? { level: "info", stream: process.stderr } : false,
         });
         const url = await server.listen({ port: Number(o.port), host: o.host });
-        console.log(`umbra: serving ${[...server.models.keys()].join(", ")} at ${url}`);
+        if (o.json) console.log(JSON.stringify({ url, models: [...server.models.keys()], redis: o.redis !== undefined }));
+        else console.log(`umbra: serving ${[...server.models.keys()].join(", ")} at ${url}${o.redis === undefined ? "" : " (predictions on the Redis queue for umbra worker processes)"}`);
         if (server.app.hasRoute({ method: "GET", url: "/" })) console.log(`umbra: the browser page is at ${url}/`);
         const stop = (): void => { void server.close().then(() => process.exit(0)); };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      } catch (e) {
+        fail(program, e);
+      }
+    });
+
+  program.command("worker").description("take predictions off the Redis queue that `umbra serve --redis` fills (run any number, on any machine)")
+    .requiredOption("--redis <url>", "the Redis the servers use (redis://host:port[/db])")
+    .option("--redis-prefix <prefix>", "prefix of every Redis key (as the servers')", "umbra")
+    .option("--models <dir>", "local model bundles (default: the bundles the servers publish in Redis)")
+    .option("--concurrency <n>", "jobs at once (each gets the worker pool)", "1")
+    .option("--threads <n>", "worker threads per key set (default: the cores)")
+    .option("--loaded-keys <n>", "key sets kept decoded in memory", "4")
+    .option("--lock-ms <ms>", "a job's lock, renewed while it runs; a dead worker's job is retried once it lapses", "30000")
+    .option("--stalled-ms <ms>", "how often to look for the jobs of dead workers", "15000")
+    .option("--quiet", "no log lines (by default: one JSON line per job on stderr, never a payload or key)")
+    .option("--json", "print { pid, models } as one JSON line once taking jobs")
+    .action(async (o: { redis: string; redisPrefix: string; models?: string; concurrency: string; threads?: string; loadedKeys: string; lockMs: string; stalledMs: string; quiet?: boolean; json?: boolean }) => {
+      try {
+        const { startWorker } = await import("../deploy/redis-index.js");
+        const log = o.quiet === true ? undefined : (e: Record<string, unknown>): void => { process.stderr.write(JSON.stringify({ time: Date.now(), pid: process.pid, ...e }) + "\n"); };
+        const worker = await startWorker({
+          url: o.redis, prefix: o.redisPrefix, ...(o.models === undefined ? {} : { modelsDir: o.models }),
+          concurrency: positive(o.concurrency, "--concurrency"), loadedKeys: positive(o.loadedKeys, "--loaded-keys"),
+          ...(o.threads === undefined ? {} : { threads: positive(o.threads, "--threads") }),
+          lockDurationMs: positive(o.lockMs, "--lock-ms"), stalledIntervalMs: positive(o.stalledMs, "--stalled-ms"), ...(log === undefined ? {} : { log }),
+        });
+        if (o.json) console.log(JSON.stringify({ pid: process.pid, models: [...worker.models.keys()] }));
+        else console.log(`umbra: worker ${process.pid} taking predictions from the Redis queue${worker.models.size > 0 ? ` (local models: ${[...worker.models.keys()].join(", ")})` : ""}`);
+        const stop = (): void => { void worker.close().then(() => process.exit(0)); };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       } catch (e) {
@@ -133,15 +183,17 @@ export function addDeployCommands(program: Command): void {
     .option("--server <url>", "a server (with --model)")
     .option("--model <id>", "the model's id on the server")
     .option("--auth-token <token>", "the server's bearer token")
-    .action(async (o: { out: string; bundle?: string; server?: string; model?: string; authToken?: string }) => {
+    .option("--json", "print { out, parameters, ms } as JSON")
+    .option("--quiet", "print nothing (no progress either)")
+    .action(async (o: { out: string; bundle?: string; server?: string; model?: string; authToken?: string; json?: boolean; quiet?: boolean }) => {
       try {
         const { ModelClient, RemoteServer } = await deploy();
         if ((o.bundle === undefined) === (o.server === undefined || o.model === undefined)) throw new Error("pass --bundle <dir>, or --server <url> and --model <id>");
         const client = o.bundle !== undefined ? await ModelClient.load(o.bundle) : await new RemoteServer(o.server!, { authToken: o.authToken }).client(o.model!);
-        const t = performance.now();
-        client.keygen();
+        const { ms } = withStatus(`keygen (${client.params.name})`, () => client.keygen(), o);
         await client.saveKey(o.out);
-        console.log(`key for parameters ${client.params.name} written to ${o.out} in ${(performance.now() - t).toFixed(0)} ms`);
+        if (o.json) console.log(JSON.stringify({ out: o.out, parameters: client.params.name, ms: Math.round(ms) }));
+        else if (!o.quiet) console.log(`key for parameters ${client.params.name} written to ${o.out} in ${ms.toFixed(0)} ms`);
       } catch (e) {
         fail(program, e);
       }
@@ -154,24 +206,43 @@ export function addDeployCommands(program: Command): void {
     .option("--out <csv>", "output CSV (default: stdout)")
     .option("--key <file>", "a client key to reuse, or to create if absent; its uploaded key ids are remembered next to it")
     .option("--auth-token <token>", "the server's bearer token (or set UMBRA_AUTH_TOKEN)")
-    .option("--json", "print a summary as JSON on stderr")
-    .action(async (o: { server: string; model: string; input: string; out?: string; key?: string; authToken?: string; json?: boolean }) => {
+    .option("--rows-per-request <n>", "rows sent in one request (more rows go in several)", "256")
+    .option("--json", "print a summary as JSON on stderr (no progress bars)")
+    .option("--quiet", "no summary and no progress bars")
+    .action(async (o: { server: string; model: string; input: string; out?: string; key?: string; authToken?: string; rowsPerRequest: string; json?: boolean; quiet?: boolean }) => {
       try {
         const { KeyFileStore, RemoteModel } = await deploy();
+        const perRequest = positive(o.rowsPerRequest, "--rows-per-request");
         const { header, rows } = readCsv(o.input);
-        // Keygen or the key file's key; evaluation keys uploaded unless the key file remembers this server's id.
+        // Keygen and the key upload report their phases (a status line); the rows a bar, request by request.
+        const status = new PhaseStatus(o);
         const remote = await RemoteModel.connect(o.server, o.model, {
           authToken: o.authToken ?? process.env.UMBRA_AUTH_TOKEN, ...(o.key === undefined ? {} : { keyStore: new KeyFileStore(o.key) }),
+          onProgress: (e) => status.event(e.phase, e.state),
         });
-        const predictions = await remote.predict(rows) as unknown[];
-        const { requestBytes, responseBytes, encryptMs, serverMs, decryptMs } = remote.lastPrediction!;
+        status.done();
+        // A circuit takes one sample (its arguments); a model's rows go in requests of perRequest rows.
+        const chunks = remote.client.kind === "model" ? Array.from({ length: Math.ceil(rows.length / perRequest) }, (_, i) => rows.slice(i * perRequest, (i + 1) * perRequest)) : [rows];
+        const bar = new ProgressBar(`predicting with ${o.model}`, rows.length, "rows", o);
+        const predictions: unknown[] = [];
+        let requestBytes = 0, responseBytes = 0, encryptMs = 0, serverMs = 0, decryptMs = 0;
+        for (const chunk of chunks) {
+          predictions.push(...(await remote.predict(chunk) as unknown[]));
+          const last = remote.lastPrediction!;
+          requestBytes += last.requestBytes; responseBytes += last.responseBytes;
+          encryptMs += last.encryptMs; serverMs += last.serverMs; decryptMs += last.decryptMs;
+          bar.update(predictions.length);
+        }
+        bar.finish();
         const uploaded = remote.keys.uploads > 0;
         const text = csvText(header === undefined ? undefined : [...header, "prediction"], rows.map((r, i) => [...r, predictions[i]]));
         if (o.out === undefined) process.stdout.write(text);
         else writeFileSync(o.out, text);
-        const summary = { model: o.model, rows: rows.length, requestBytes, responseBytes, keysUploaded: uploaded, ms: Math.round(encryptMs + serverMs + decryptMs) };
+        const summary = { model: o.model, rows: rows.length, requests: chunks.length, requestBytes, responseBytes, keysUploaded: uploaded, ms: Math.round(encryptMs + serverMs + decryptMs) };
         if (o.json) console.error(JSON.stringify(summary));
-        else if (o.out !== undefined) console.error(`predicted ${rows.length} rows with ${o.model} in ${summary.ms} ms (request ${requestBytes} bytes, response ${responseBytes} bytes${uploaded ? ", evaluation keys uploaded" : ""}) → ${o.out}`);
+        else if (o.out !== undefined && !o.quiet) {
+          console.error(`predicted ${rows.length} rows with ${o.model} in ${summary.ms} ms (${chunks.length} request${chunks.length === 1 ? "" : "s"}, ${requestBytes} bytes up, ${responseBytes} bytes down${uploaded ? ", evaluation keys uploaded" : ""}) → ${o.out}`);
+        }
       } catch (e) {
         fail(program, e);
       }

@@ -1,25 +1,27 @@
-// The HTTP server (Fastify): several models, uploaded evaluation keys in a KeyStore, predictions on a
-// FIFO queue, each on its key set's own worker pool (or in process for lookup-free models).
+// The HTTP server (Fastify): several models, uploaded evaluation keys in a KeyStore, predictions on an
+// executor: in this process (a FIFO queue, each on its key set's own worker pool) or, with `redis`, on a
+// BullMQ queue that `umbra worker` processes take jobs from (keys then live in the Redis key store).
 //   GET /health · GET /models · GET /models/:id/spec · POST /keys · DELETE /keys/:id
 //   POST /models/:id/predict · GET /metrics · static files if asked (the browser client, a page at /)
 // Bodies that carry keys or ciphertexts are application/octet-stream; every field is checked by a JSON
 // schema; errors are JSON { error, message } with a 4xx status (5xx only for the server's own faults),
-// never a stack trace. The logger (pino) never sees bodies, and the auth and key-token headers are redacted.
+// never a stack trace. Binary bodies are read as they stream in, within the route's limit; a key upload's
+// header is checked before the rest is accepted. The logger (pino) never sees bodies, and the auth and
+// key-token headers are redacted.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import type { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { parameterFingerprint } from "../tfhe/index.js";
+import { parameterFingerprint, type TfheParameters } from "../tfhe/index.js";
+import { readBody, type PrefixCheck } from "./body-stream.js";
 import { DeployError } from "./errors.js";
-import { FifoQueue } from "./fifo.js";
-import { KeyCache, type Lease } from "./key-cache.js";
+import { type Executor, LocalExecutor } from "./executor.js";
 import { KEY_ID_HEADER, KEY_TOKEN_HEADER } from "./headers.js";
 import { FileKeyStore, KEY_ID_PATTERN, type KeyStore, MemoryKeyStore } from "./key-store.js";
 import { Metrics } from "./metrics.js";
-import { decodeEvaluationKeys, ModelServer } from "./model-server.js";
+import { decodeEvaluationKeys, evaluationKeysParameters, loadModels, ModelServer } from "./model-server.js";
 import { MODEL_ID_PATTERN } from "./bundle.js";
+import { checkRedisPrefix, DEFAULT_REDIS_PREFIX } from "./redis.js";
 import { registerStaticFiles, type StaticDir } from "./static-files.js";
 
 export { KEY_ID_HEADER, KEY_TOKEN_HEADER } from "./headers.js";
@@ -41,6 +43,18 @@ export interface ServerLimits {
   readonly threads?: number;
 }
 
+/** The scale-out: predictions on a BullMQ queue for `umbra worker` processes, keys in Redis. */
+export interface RedisServerOptions {
+  /** redis://host:port[/db] */
+  readonly url: string;
+  /** Every key's prefix (default "umbra"): servers and workers of one deployment share it. */
+  readonly prefix?: string;
+  /** How long payloads live in Redis; a prediction's longest wait (default 10 min). */
+  readonly payloadTtlMs?: number;
+  /** A prediction unfinished after this long is answered 504 (default: the payload TTL). */
+  readonly timeoutMs?: number;
+}
+
 export interface ServerOptions {
   /** A directory of bundles (`ModelDev.save`): one bundle, or one per subdirectory. */
   readonly modelsDir?: string;
@@ -48,6 +62,8 @@ export interface ServerOptions {
   /** The file key store's directory; without it (and without keyStore) keys live in memory. */
   readonly keysDir?: string;
   readonly keyStore?: KeyStore;
+  /** Run predictions on `umbra worker` processes through Redis (and keep keys there, unless keyStore is given). */
+  readonly redis?: RedisServerOptions;
   /** When set, every route but /health needs `Authorization: Bearer <token>`. */
   readonly authToken?: string;
   readonly limits?: ServerLimits;
@@ -68,10 +84,19 @@ export interface UmbraServer {
 const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
 const errorSchema = { type: "object", properties: { error: { type: "string" }, message: { type: "string" } } } as const;
 
-async function loadModels(dir: string): Promise<ModelServer[]> {
-  if (existsSync(join(dir, "server.json"))) return [await ModelServer.load(dir)];
-  const subdirs = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, "server.json")));
-  return Promise.all(subdirs.map((d) => ModelServer.load(join(dir, d.name))));
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** A binary body's first bytes, checked as soon as they arrive. */
+    readonly prefixCheck?: PrefixCheck;
+  }
+}
+
+/** The store and executor of a scale-out server (loaded only then: BullMQ and ioredis). */
+async function redisParts(o: RedisServerOptions, models: readonly ModelServer[], keyStore: KeyStore | undefined, onError: (m: string) => void): Promise<{ store: KeyStore; executor: Executor }> {
+  const prefix = checkRedisPrefix(o.prefix ?? DEFAULT_REDIS_PREFIX);
+  const [{ RedisExecutor }, { RedisKeyStore }, { connectRedis }] = await Promise.all([import("./redis-executor.js"), import("./redis-key-store.js"), import("./redis.js")]);
+  const executor = await RedisExecutor.create({ url: o.url, prefix, payloadTtlMs: o.payloadTtlMs, timeoutMs: o.timeoutMs, onError }, models);
+  return { executor, store: keyStore ?? new RedisKeyStore(connectRedis(o.url, { onError }), { prefix, owned: true }) };
 }
 
 export async function createServer(options: ServerOptions): Promise<UmbraServer> {
@@ -84,20 +109,29 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
     models.set(m.id, m);
   }
   // Evaluation keys are accepted for the parameters of the models that need them (those with lookups).
-  const params = [...new Map(list.filter((m) => !m.linearOnly).map((m) => [m.parametersId, m.params])).values()];
-  const store = options.keyStore ?? (options.keysDir === undefined ? new MemoryKeyStore() : new FileKeyStore(options.keysDir));
-  const cache = new KeyCache(limits.loadedKeys ?? 4, limits.threads ?? availableParallelism());
-  const queue = new FifoQueue(limits.concurrency ?? 1, limits.queued ?? 256);
-  const metrics = new Metrics();
-  const loading = new Map<string, Promise<void>>();
-  const authHash = options.authToken === undefined ? undefined : sha256(options.authToken);
-
+  const keyParamSets: TfheParameters[] = [...new Map(list.filter((m) => !m.linearOnly).map((m) => [m.parametersId, m.params])).values()];
   const app = Fastify({
     bodyLimit: limits.jsonBytes ?? 64 * 1024,
     logger: options.logger === undefined || options.logger === false ? false
       : { ...(options.logger === true ? {} : options.logger), redact: ["req.headers.authorization", `req.headers["${KEY_TOKEN_HEADER}"]`] },
   });
-  app.addContentTypeParser("application/octet-stream", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  let store: KeyStore, executor: Executor;
+  if (options.redis !== undefined) {
+    ({ store, executor } = await redisParts(options.redis, list, options.keyStore, (m) => app.log.error({ redis: m }, "redis")));
+  } else {
+    store = options.keyStore ?? (options.keysDir === undefined ? new MemoryKeyStore() : new FileKeyStore(options.keysDir));
+    executor = new LocalExecutor({
+      store, loadedKeys: limits.loadedKeys ?? 4, threads: limits.threads ?? availableParallelism(), concurrency: limits.concurrency ?? 1, queued: limits.queued ?? 256,
+    });
+  }
+  const metrics = new Metrics();
+  const authHash = options.authToken === undefined ? undefined : sha256(options.authToken);
+
+  // Binary bodies stream in: the route's limit holds while reading, and its prefix check runs on the first bytes.
+  app.addContentTypeParser("application/octet-stream", (req, payload, done) => {
+    readBody(payload as Readable, { limit: req.routeOptions.bodyLimit ?? limits.jsonBytes ?? 64 * 1024, contentLength: req.headers["content-length"], prefix: req.routeOptions.config.prefixCheck })
+      .then((body) => done(null, body), (e: Error) => done(e, undefined));
+  });
 
   const publicPaths = new Set<string>();
   app.addHook("onRequest", async (req) => {
@@ -144,24 +178,6 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
     return m;
   };
 
-  /** The key set's cache entry, loaded from the store on first use (one load per id at a time). */
-  const leaseKeys = async (id: string): Promise<Lease> => {
-    for (;;) {
-      const lease = cache.lease(id);
-      if (lease !== undefined) return lease;
-      let p = loading.get(id);
-      if (p === undefined) {
-        p = (async () => {
-          const r = await store.get(id);
-          if (r === undefined) throw new DeployError("UNKNOWN_KEY", `no evaluation keys with id ${id} (upload them with POST /keys)`, 404);
-          cache.set(id, decodeEvaluationKeys(r.keys, params), r.parametersId);
-        })().finally(() => loading.delete(id));
-        loading.set(id, p);
-      }
-      await p;
-    }
-  };
-
   const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: MODEL_ID_PATTERN } } } as const;
   const keyParams = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: KEY_ID_PATTERN } } } as const;
 
@@ -179,26 +195,29 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
 
   app.post("/keys", {
     bodyLimit: limits.keyBytes ?? 2 ** 30,
+    // The header (magic, version, kind, parameter set) decides before the rest of the upload is read.
+    config: { prefixCheck: { bytes: 16, check: (header) => { evaluationKeysParameters(header, keyParamSets); } } },
     schema: { response: { 201: { type: "object", properties: { keyId: { type: "string" }, token: { type: "string" } } }, "4xx": errorSchema } },
   }, async (req, reply) => {
     const bytes = bytesOf(req, "evaluation keys");
-    const keys = decodeEvaluationKeys(bytes, params);
+    const keys = decodeEvaluationKeys(bytes, keyParamSets);
     const pid = Buffer.from(parameterFingerprint(keys.params)).toString("hex");
     const keyId = randomBytes(16).toString("hex"), token = randomBytes(32).toString("base64url");
-    await store.put(keyId, { keys: Uint8Array.from(bytes), parametersId: pid, tokenHash: sha256(token).toString("hex") });
-    cache.set(keyId, keys, pid);
+    // The body is the parser's own copy (never a view of a socket buffer): stored as it is.
+    await store.put(keyId, { keys: bytes, parametersId: pid, tokenHash: sha256(token).toString("hex") });
+    executor.uploaded(keyId, keys, pid);
     return reply.code(201).send({ keyId, token });
   });
 
   app.delete<{ Params: { id: string } }>("/keys/:id", {
     schema: { params: keyParams, headers: { type: "object", required: [KEY_TOKEN_HEADER], properties: { [KEY_TOKEN_HEADER]: { type: "string", minLength: 1, maxLength: 128 } } } },
   }, async (req, reply) => {
-    const r = await store.get(req.params.id);
+    const r = await store.meta(req.params.id);
     if (r === undefined) throw new DeployError("UNKNOWN_KEY", `no evaluation keys with id ${req.params.id}`, 404);
     const given = sha256(String(req.headers[KEY_TOKEN_HEADER])), want = Buffer.from(r.tokenHash, "hex");
     if (want.length !== given.length || !timingSafeEqual(given, want)) throw new DeployError("FORBIDDEN", "wrong deletion token for these keys", 403);
     await store.delete(req.params.id);
-    cache.delete(req.params.id);
+    executor.deleted(req.params.id);
     return reply.code(204).send();
   });
 
@@ -209,30 +228,25 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
     const model = modelOf(req.params.id);
     const body = bytesOf(req, "request");
     const t0 = performance.now();
-    let lease: Lease | undefined;
+    let keyId: string | undefined;
     if (!model.linearOnly) {
-      const keyId = req.headers[KEY_ID_HEADER];
+      keyId = req.headers[KEY_ID_HEADER] as string | undefined;
       if (typeof keyId !== "string") throw new DeployError("MISSING_KEY_ID", `model ${model.id} has lookups: send its evaluation keys' id in ${KEY_ID_HEADER}`);
-      lease = await leaseKeys(keyId);
-    }
-    try {
-      if (lease !== undefined && lease.parametersId !== model.parametersId) {
+      const meta = await store.meta(keyId);
+      if (meta === undefined) throw new DeployError("UNKNOWN_KEY", `no evaluation keys with id ${keyId} (upload them with POST /keys)`, 404);
+      if (meta.parametersId !== model.parametersId) {
         throw new DeployError("WRONG_PARAMETERS", `these evaluation keys belong to other parameters than model ${model.id}'s (${model.bundle.parameters})`);
       }
-      // The response closing before it was written means the client went away: its queued work is dropped.
-      let gone = false;
-      reply.raw.once("close", () => { gone = !reply.raw.writableFinished; });
-      const out = await queue.push(async () => model.run(body, lease === undefined ? undefined : await lease.pool()), () => gone);
-      metrics.prediction(model.id, (performance.now() - t0) / 1000);
-      return reply.type("application/octet-stream").send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
-    } finally {
-      lease?.release();
     }
+    // The response closing before it was written means the client went away: its queued work is dropped.
+    const gone = new AbortController();
+    reply.raw.once("close", () => { if (!reply.raw.writableFinished) gone.abort(); });
+    const out = await executor.run({ model, body, ...(keyId === undefined ? {} : { keyId }), signal: gone.signal });
+    metrics.prediction(model.id, (performance.now() - t0) / 1000);
+    return reply.type("application/octet-stream").send(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
   });
 
-  app.get("/metrics", async (_req, reply) => reply.type("text/plain; version=0.0.4").send(metrics.text({
-    umbra_queue_waiting: queue.queued, umbra_queue_running: queue.running, umbra_loaded_key_sets: cache.size,
-  })));
+  app.get("/metrics", async (_req, reply) => reply.type("text/plain; version=0.0.4").send(metrics.text(await executor.gauges())));
 
   return {
     app, models,
@@ -241,7 +255,8 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
     },
     async close() {
       await app.close();
-      await cache.close();
+      await executor.close();
+      await store.close?.();
     },
   };
 }

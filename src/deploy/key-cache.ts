@@ -19,6 +19,7 @@ export interface Lease {
 
 export class KeyCache {
   readonly #entries = new Map<string, Entry>();
+  readonly #loading = new Map<string, Promise<Entry>>();
 
   constructor(readonly maxEntries: number, readonly threads: number) {}
 
@@ -27,9 +28,15 @@ export class KeyCache {
   has(id: string): boolean { return this.#entries.has(id); }
 
   set(id: string, keys: EvaluationKeys, parametersId: string): void {
+    this.#set(id, keys, parametersId);
+  }
+
+  #set(id: string, keys: EvaluationKeys, parametersId: string): Entry {
     this.#drop(id);
-    this.#entries.set(id, { keys, parametersId, pool: undefined, users: 0, evicted: false });
+    const e: Entry = { keys, parametersId, pool: undefined, users: 0, evicted: false };
+    this.#entries.set(id, e);
     while (this.#entries.size > this.maxEntries) this.#drop(this.#entries.keys().next().value!);
+    return e;
   }
 
   /** Uses an entry (most recently used from now on); undefined if not loaded. */
@@ -38,6 +45,11 @@ export class KeyCache {
     if (e === undefined) return undefined;
     this.#entries.delete(id);
     this.#entries.set(id, e);
+    return this.#lease(e);
+  }
+
+  // An entry evicted while its loader was awaited is still leased: its pool closes when the lease ends.
+  #lease(e: Entry): Lease {
     e.users++;
     let released = false;
     return {
@@ -49,6 +61,18 @@ export class KeyCache {
         if (--e.users === 0 && e.evicted) void this.#close(e);
       },
     };
+  }
+
+  /** The entry of `id`, loaded by `load` on a miss (one load per id at a time, however many ask). */
+  async leaseOrLoad(id: string, load: () => Promise<{ keys: EvaluationKeys; parametersId: string }>): Promise<Lease> {
+    const lease = this.lease(id);
+    if (lease !== undefined) return lease;
+    let p = this.#loading.get(id);
+    if (p === undefined) {
+      p = load().then((r) => this.#set(id, r.keys, r.parametersId)).finally(() => this.#loading.delete(id));
+      this.#loading.set(id, p);
+    }
+    return this.#lease(await p);
   }
 
   delete(id: string): void {

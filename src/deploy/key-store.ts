@@ -1,5 +1,5 @@
-// Where uploaded evaluation keys live, behind one interface (a Redis store for several processes can
-// implement it too). A record holds the keys' bytes as uploaded, the parameter set they belong to and a
+// Where uploaded evaluation keys live, behind one interface: the file system (one process) or Redis
+// (redis-key-store.ts, several processes and machines). A record holds the keys' bytes as uploaded, the parameter set they belong to and a
 // hash of the deletion token (the token itself is only ever returned to the uploader).
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,12 +12,19 @@ export interface KeyRecord {
   readonly tokenHash: string;
 }
 
+/** A record without its bytes: enough to check a token or a parameter set without reading the keys. */
+export type KeyMeta = Omit<KeyRecord, "keys">;
+
 export interface KeyStore {
   put(id: string, record: KeyRecord): Promise<void>;
   /** undefined for an unknown id. */
   get(id: string): Promise<KeyRecord | undefined>;
+  /** undefined for an unknown id. */
+  meta(id: string): Promise<KeyMeta | undefined>;
   /** False for an unknown id. */
   delete(id: string): Promise<boolean>;
+  /** Releases what the store holds open (a connection); the store is not used afterwards. */
+  close?(): Promise<void>;
 }
 
 /** Key ids: 128 random bits, hex. Checked before any store sees one (no path ever comes from a client). */
@@ -47,7 +54,7 @@ export class FileKeyStore implements KeyStore {
     await rename(`${p.meta}.tmp`, p.meta);
   }
 
-  async get(id: string): Promise<KeyRecord | undefined> {
+  async meta(id: string): Promise<KeyMeta | undefined> {
     await this.#ready;
     const p = this.#paths(id);
     let meta: { parametersId?: unknown; tokenHash?: unknown };
@@ -58,13 +65,19 @@ export class FileKeyStore implements KeyStore {
       throw e;
     }
     if (typeof meta.parametersId !== "string" || typeof meta.tokenHash !== "string") throw new Error(`key store: ${p.meta} is corrupt`);
-    return { keys: new Uint8Array(await readFile(p.keys)), parametersId: meta.parametersId, tokenHash: meta.tokenHash };
+    return { parametersId: meta.parametersId, tokenHash: meta.tokenHash };
+  }
+
+  async get(id: string): Promise<KeyRecord | undefined> {
+    const meta = await this.meta(id);
+    if (meta === undefined) return undefined;
+    return { keys: new Uint8Array(await readFile(this.#paths(id).keys)), ...meta };
   }
 
   async delete(id: string): Promise<boolean> {
     await this.#ready;
     const p = this.#paths(id);
-    const had = (await this.get(id)) !== undefined;
+    const had = (await this.meta(id)) !== undefined;
     await rm(p.meta, { force: true });
     await rm(p.keys, { force: true });
     return had;
@@ -76,5 +89,9 @@ export class MemoryKeyStore implements KeyStore {
   readonly #records = new Map<string, KeyRecord>();
   async put(id: string, r: KeyRecord): Promise<void> { this.#records.set(id, r); }
   async get(id: string): Promise<KeyRecord | undefined> { return this.#records.get(id); }
+  async meta(id: string): Promise<KeyMeta | undefined> {
+    const r = this.#records.get(id);
+    return r === undefined ? undefined : { parametersId: r.parametersId, tokenHash: r.tokenHash };
+  }
   async delete(id: string): Promise<boolean> { return this.#records.delete(id); }
 }

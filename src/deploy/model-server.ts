@@ -1,6 +1,9 @@
 // The server of a deployed model or circuit: the compiler's server half, loaded from a server bundle and
 // checked against its fingerprint. It takes evaluation keys (never a secret key) and request bodies, and
 // returns response bodies. Errors caused by what a client sent are DeployErrors (HTTP 400).
+import { existsSync } from "node:fs";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { CircuitServer, InputOutOfRangeError } from "../compiler/index.js";
 import {
   type Bootstrapper, DeserializationError, deserializeEvaluationKeys, type EvaluationKeys, ParameterMismatchError, parameterFingerprint, peekHeader, type TfheParameters,
@@ -22,7 +25,8 @@ export function clientFault(e: unknown, what: string): unknown {
 export class ModelServer {
   readonly circuit: CircuitServer;
 
-  constructor(readonly bundle: ServerBundle, artifact: Uint8Array, readonly client: ClientBundle) {
+  /** `artifact`: the server bundle's server.bin (kept: `umbra serve --redis` publishes it to the workers). */
+  constructor(readonly bundle: ServerBundle, readonly artifact: Uint8Array, readonly client: ClientBundle) {
     this.circuit = CircuitServer.deserialize(artifact);
     if (bundleFingerprint(artifact, this.circuit.params) !== bundle.fingerprint) {
       throw new DeployError("BAD_BUNDLE", `server bundle ${bundle.id}: the artifact does not match its fingerprint`);
@@ -71,19 +75,35 @@ export class ModelServer {
   }
 }
 
-/** Decodes evaluation keys for one of `params` (the one their header names). */
-export function decodeEvaluationKeys(bytes: Uint8Array, params: readonly TfheParameters[], maxBytes?: number): EvaluationKeys {
-  let header;
+/** The bundles in `dir`: one bundle, or one per subdirectory. */
+export async function loadModels(dir: string): Promise<ModelServer[]> {
+  if (existsSync(join(dir, "server.json"))) return [await ModelServer.load(dir)];
+  const subdirs = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, "server.json")));
+  return Promise.all(subdirs.map((d) => ModelServer.load(join(dir, d.name))));
+}
+
+/**
+ * Which of `params` evaluation keys are for, from their 16-byte header alone (magic, version, kind,
+ * parameter fingerprint): an upload is checked by this before the rest of it is read.
+ */
+export function evaluationKeysParameters(header: Uint8Array, params: readonly TfheParameters[]): TfheParameters {
+  let h;
   try {
-    header = peekHeader(bytes);
+    h = peekHeader(header);
   } catch (e) {
     throw clientFault(e, "evaluation keys");
   }
-  if (header.kindName !== "EvaluationKeys") throw new DeployError("BAD_KEYS", `evaluation keys: got a serialized ${header.kindName}`);
-  const p = params.find((q) => Buffer.from(parameterFingerprint(q)).toString("hex") === header.fingerprintHex);
+  if (h.kindName !== "EvaluationKeys") throw new DeployError("BAD_KEYS", `evaluation keys: got a serialized ${h.kindName}`);
+  const p = params.find((q) => Buffer.from(parameterFingerprint(q)).toString("hex") === h.fingerprintHex);
   if (p === undefined) {
-    throw new DeployError("WRONG_PARAMETERS", `evaluation keys for parameters ${header.fingerprintHex.slice(0, 16)}…, which no model here uses (${params.map((q) => q.name).join(", ")})`);
+    throw new DeployError("WRONG_PARAMETERS", `evaluation keys for parameters ${h.fingerprintHex.slice(0, 16)}…, which no model here uses (${params.map((q) => q.name).join(", ") || "none: no model here needs keys"})`);
   }
+  return p;
+}
+
+/** Decodes evaluation keys for one of `params` (the one their header names). */
+export function decodeEvaluationKeys(bytes: Uint8Array, params: readonly TfheParameters[], maxBytes?: number): EvaluationKeys {
+  const p = evaluationKeysParameters(bytes, params);
   try {
     return deserializeEvaluationKeys(bytes, p, maxBytes === undefined ? undefined : { maxBytes });
   } catch (e) {
