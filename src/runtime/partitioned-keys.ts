@@ -1,0 +1,152 @@
+// The keys of a multi-parameter circuit (partitions.ts): per partition a secret key pair (client) and
+// its evaluation keys (BSK + its own KSK), plus the key switches between partitions the layout lists.
+// Uploaded as one bundle ("umbra.circuit.keys/1", under partition 0's fingerprint): JSON listing the key
+// switches; parts: each partition's seeded evaluation keys (under its own fingerprint), then each key
+// switch's seeded key (under its output partition's fingerprint, with the shape the layout implies).
+// The server decodes it against the layout it holds: a missing, extra or reordered key, or one of other
+// parameters or shape, is refused before anything is expanded.
+import { ClientKey } from "../tfhe/client-key.js";
+import { ParameterMismatchError } from "../tfhe/errors.js";
+import { generateKeyswitchKey, KernelKeyswitchKey, KeyswitchKey } from "../tfhe/keyswitch-key.js";
+import type { LookupTable } from "../tfhe/lookup-table.js";
+import type { LweBatch } from "../tfhe/lwe-batch.js";
+import type { TfheParameters } from "../tfhe/parameters.js";
+import {
+  DeserializationError, type DeserializeOptions, deserializeBundle, deserializeEvaluationKeys, deserializeKeyswitchKeyOfShape,
+  serialize, serializeBundle, serializeKeyswitchKeyOfShape,
+} from "../tfhe/serialization.js";
+import { type EvaluationKeys, ServerKey, type ServerKeyOptions } from "../tfhe/server-key.js";
+import { sameParameters } from "./artifact.js";
+import {
+  keyswitchId, type PartitionKeyswitch, partitionKeyswitchNoiseStd, partitionKeyswitchShape,
+} from "./partitions.js";
+
+export const KEYS_TYPE = "umbra.circuit.keys/1";
+
+/** Evaluation keys of a multi-parameter circuit (no secret material). */
+export interface PartitionedEvaluationKeys {
+  readonly params: readonly TfheParameters[];
+  /** Each partition's bootstrapping key and own key-switching key. */
+  readonly partitions: readonly EvaluationKeys[];
+  /** The key switches between partitions, in the layout's order. */
+  readonly keyswitches: readonly { readonly spec: PartitionKeyswitch; readonly key: KeyswitchKey }[];
+}
+
+export function isPartitionedEvaluationKeys(k: unknown): k is PartitionedEvaluationKeys {
+  const o = k as Partial<PartitionedEvaluationKeys> | null;
+  return typeof o === "object" && o !== null && Array.isArray(o.partitions) && Array.isArray(o.keyswitches) && Array.isArray(o.params);
+}
+
+/** Generates the evaluation keys from the partitions' client keys (client side). */
+export function generatePartitionedKeys(clients: readonly ClientKey[], keyswitches: readonly PartitionKeyswitch[]): PartitionedEvaluationKeys {
+  const params = clients.map((c) => c.params);
+  return {
+    params,
+    partitions: clients.map((c) => c.evaluationKeys()),
+    keyswitches: keyswitches.map((spec) => {
+      const from = clients[spec.from]!.bigKey, to = spec.target === "small" ? clients[spec.to]!.lweKey : clients[spec.to]!.bigKey;
+      return { spec, key: generateKeyswitchKey(from, to, spec.baseLog, spec.levels, partitionKeyswitchNoiseStd(params, spec)) };
+    }),
+  };
+}
+
+/** The upload: seeded keys in one bundle. */
+export function serializePartitionedKeys(keys: PartitionedEvaluationKeys): Uint8Array {
+  const { params } = keys;
+  const parts = [
+    ...keys.partitions.map((ek) => serialize(ek)),
+    ...keys.keyswitches.map(({ spec, key }) => serializeKeyswitchKeyOfShape(key.compress(), params[spec.to]!, partitionKeyswitchShape(params, spec))),
+  ];
+  return serializeBundle({ type: KEYS_TYPE, json: { keyswitches: keys.keyswitches.map(({ spec }) => keyswitchId(spec)) }, parts }, params[0]!);
+}
+
+/** Decodes an upload against the layout the server holds (DeserializationError on any difference). */
+export function deserializePartitionedKeys(
+  bytes: Uint8Array, params: readonly TfheParameters[], keyswitches: readonly PartitionKeyswitch[], opts?: DeserializeOptions,
+): PartitionedEvaluationKeys {
+  const b = deserializeBundle(bytes, KEYS_TYPE, params[0]!, opts);
+  const ids = (b.json as { keyswitches?: unknown } | null)?.keyswitches;
+  const want = keyswitches.map(keyswitchId);
+  if (!Array.isArray(ids) || ids.length !== want.length || ids.some((id, i) => id !== want[i])) {
+    throw new DeserializationError("INVALID_VALUE", `circuit keys: expected the key switches [${want.join(", ")}], got ${JSON.stringify(ids)}`);
+  }
+  if (b.parts.length !== params.length + want.length) {
+    throw new DeserializationError("LENGTH_MISMATCH", `circuit keys: expected ${params.length} partition key sets and ${want.length} key switches, got ${b.parts.length} parts`);
+  }
+  return {
+    params,
+    partitions: params.map((p, i) => deserializeEvaluationKeys(b.parts[i]!, p, opts)),
+    keyswitches: keyswitches.map((spec, i) => ({
+      spec, key: deserializeKeyswitchKeyOfShape(b.parts[params.length + i]!, params[spec.to]!, partitionKeyswitchShape(params, spec), opts).decompress(),
+    })),
+  };
+}
+
+/** Checks decoded keys against the layout: every partition's parameters, every key switch's shape. */
+export function checkPartitionedKeys(keys: PartitionedEvaluationKeys, params: readonly TfheParameters[], keyswitches: readonly PartitionKeyswitch[]): void {
+  if (keys.partitions.length !== params.length) throw new ParameterMismatchError(`expected keys for ${params.length} partitions, got ${keys.partitions.length}`);
+  keys.partitions.forEach((ek, i) => {
+    if (!sameParameters(ek.params, params[i]!)) throw new ParameterMismatchError(`the keys of partition ${i} belong to other parameters than the circuit's`);
+  });
+  if (keys.keyswitches.length !== keyswitches.length) throw new ParameterMismatchError(`expected ${keyswitches.length} key switches between partitions, got ${keys.keyswitches.length}`);
+  keyswitches.forEach((spec, i) => {
+    const got = keys.keyswitches[i]!;
+    const shape = partitionKeyswitchShape(params, spec), s = got.key?.shape;
+    if (!(got.key instanceof KeyswitchKey) || keyswitchId(got.spec) !== keyswitchId(spec) || s.inputDimension !== shape.inputDimension
+      || s.outputDimension !== shape.outputDimension || s.baseLog !== shape.baseLog || s.levels !== shape.levels) {
+      throw new ParameterMismatchError(`key switch ${keyswitchId(spec)}: missing or of another shape than the circuit needs`);
+    }
+  });
+}
+
+/**
+ * The server side: a ServerKey per partition, and the key switches between partitions in kernel form.
+ * A PBS of partition B on a value of home A key-switches with big_A → small_B, then blind-rotates with B's key.
+ */
+export class PartitionedServerKey {
+  readonly params: readonly TfheParameters[];
+  readonly servers: readonly ServerKey[];
+  readonly #switches = new Map<string, KernelKeyswitchKey>();
+
+  constructor(keys: PartitionedEvaluationKeys, opts: ServerKeyOptions = {}) {
+    this.params = keys.params;
+    const servers: ServerKey[] = [];
+    try {
+      for (const ek of keys.partitions) servers.push(new ServerKey(ek, opts));
+      for (const { spec, key } of keys.keyswitches) this.#switches.set(keyswitchId(spec), KernelKeyswitchKey.fromStandard(key));
+    } catch (e) {
+      servers.forEach((s) => s.free());
+      this.#switches.forEach((k) => k.free());
+      throw e;
+    }
+    this.servers = servers;
+  }
+
+  #switch(from: number, to: number, target: "small" | "big"): KernelKeyswitchKey {
+    const k = this.#switches.get(keyswitchId({ from, to, target }));
+    if (k === undefined) throw new ParameterMismatchError(`no key switch ${keyswitchId({ from, to, target })} among the loaded keys`);
+    return k;
+  }
+
+  /** PBS of partition `partition` on ciphertexts under partition `from`'s big key. */
+  bootstrapMany(partition: number, from: number, batch: LweBatch, lut: LookupTable): LweBatch[] {
+    const server = this.servers[partition];
+    if (server === undefined) throw new RangeError(`no partition ${partition}`);
+    return from === partition ? server.bootstrapMany(batch, lut) : server.bootstrapMany(batch, lut, this.#switch(from, partition, "small"));
+  }
+
+  /** Moves ciphertexts from partition `from`'s big key to `to`'s (a conversion key switch). */
+  convert(batch: LweBatch, from: number, to: number): LweBatch {
+    return from === to ? batch : this.#switch(from, to, "big").apply(batch);
+  }
+
+  free(): void {
+    this.servers.forEach((s) => s.free());
+    this.#switches.forEach((k) => k.free());
+    this.#switches.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.free();
+  }
+}
