@@ -80,7 +80,29 @@ export const COMPILER_PROGRAMS: Readonly<Record<CompilerProgram, Program>> = {
     fn: (x) => relu(roundLsbs(x.dot(W_ACC), 7, { approximate: true })),
     inputset: inputsetOf(4, 0, 15, 7),
   },
+  lut1x6: {
+    what: "[x[0:4]² mod 64, NOT x[4:8]]: x encrypted, 4 values in [0, 63] and 4 in [0, 1]: four 6-bit lookups next to " +
+      "four 1-bit ones (one parameter set: all at the 6-bit ring)",
+    fn: (x) => [lut(x.slice([0, 4]), (v) => (v * v) % 64), lut(x.slice([4, 8]), (v) => 1 - v)],
+    inputset: mixedInputset(4, 63, 4, 1, 8),
+  },
+  mixed3: {
+    what: "s = NOT x[0:4] + t(x[4]), [s, s²]: x encrypted, 4 values in [0, 1] and one in [0, 15], t a 4-bit table to {0, 1}: " +
+      "1-, 2- and 4-bit lookups, outputs of two lookups of different precision added",
+    fn: (x) => {
+      const s = lut(x.slice([0, 4]), (v) => 1 - v).add(lut(x.slice([4, 5]), (v) => ((v * 3) % 16) >> 3));
+      return [s, lut(s, (v) => v * v)];
+    },
+    inputset: mixedInputset(4, 1, 1, 15, 9),
+  },
 };
+
+/** Vectors of `a` values in [0, hiA] then `b` values in [0, hiB]: all-lo, all-hi, then 30 random (deterministic). */
+function mixedInputset(a: number, hiA: number, b: number, hiB: number, seed: number): Sample[] {
+  const r = prng(seed);
+  const row = (f: (hi: number) => number) => [...Array.from({ length: a }, () => f(hiA)), ...Array.from({ length: b }, () => f(hiB))];
+  return [row(() => 0), row((hi) => hi), ...Array.from({ length: 30 }, () => row((hi) => Math.floor(r() * (hi + 1))))].map((x) => [x]);
+}
 
 let freshCount = 0;
 /**
@@ -100,14 +122,23 @@ export async function benchCompiler(ctx: Ctx): Promise<void> {
       ctx.log(`compiler: ${name}`);
       benchCompile(ctx, name, prog);
       const c = circuit = compile(prog.fn, { x: "encrypted" }, prog.inputset); // default p_fail
+      // A multi-parameter choice is measured against one parameter set for the same program.
+      const oneSet = c.parameters.multi === undefined ? undefined : compile(prog.fn, { x: "encrypted" }, prog.inputset, { multiParameter: false });
+      if (oneSet !== undefined) emitPartitions(ctx, name, c, oneSet);
       if (ctx.plan.compilerFhe.includes(name)) {
-        stage = "keygen";
-        benchKeygen(ctx, name, c);
-        stage = "fhe";
-        benchFhe(ctx, name, prog, c);
-        if (c.encoding.pbsCount > 0) {
-          stage = "fhe-2-workers";
-          await benchFhePool(ctx, name, prog, c);
+        for (const [label, cc] of oneSet === undefined ? [["", c] as const] : [["", c] as const, ["-one-set", oneSet] as const]) {
+          try {
+            stage = `keygen${label}`;
+            benchKeygen(ctx, name, cc, label);
+            stage = `fhe${label}`;
+            benchFhe(ctx, name, prog, cc, label);
+            if (cc.encoding.pbsCount > 0) {
+              stage = `fhe-2-workers${label}`;
+              await benchFhePool(ctx, name, prog, cc, label);
+            }
+          } finally {
+            if (cc !== c) await cc.close();
+          }
         }
       }
       stage = "clear";
@@ -147,16 +178,30 @@ function benchCompile(ctx: Ctx, name: CompilerProgram, prog: Program): void {
   }));
 }
 
-function benchKeygen(ctx: Ctx, name: CompilerProgram, circuit: Circuit): void {
+/** Per partition: PBS count, precisions and ring; the optimizer's estimated cost against one set's. */
+function emitPartitions(ctx: Ctx, name: CompilerProgram, c: Circuit, oneSet: Circuit): void {
+  const m = c.parameters.multi!, one = oneSet.parameters.params;
+  const parts = m.partitions.map((p, i) => `partition ${i}: ${p.pbsCount} PBS at ${p.precisions.join("/")} bits, n = ${p.params.lweDimension}, ` +
+    `k = ${p.params.glweDimension}, N = ${p.params.polynomialSize}, p_fail 2^${round(p.log2PFail, 3)}`);
+  ctx.emit({
+    name: `compiler/partitions/${name}`, section: "compiler", n: 1, unit: "ratio", value: round(m.estimatedCost / m.singleSetCost, 3),
+    note: `${parts.join("; ")}; ${m.layout.keyswitches.length} key switch key(s) between partitions, ${m.conversions} conversion(s) per run; ` +
+      `one set: n = ${one.lweDimension}, k = ${one.glweDimension}, N = ${one.polynomialSize}; value: estimated cost ÷ one set's`,
+  });
+}
+
+function benchKeygen(ctx: Ctx, name: CompilerProgram, circuit: Circuit, label = ""): void {
   const cp = circuit.parameters;
-  ctx.emit(latency(`compiler/keygen/${name}`, "compiler", sample(() => { circuit.keygen(); }, ctx.plan.keyReps(cp.params), 0), {
+  ctx.emit(latency(`compiler/keygen${label}/${name}`, "compiler", sample(() => { circuit.keygen(); }, ctx.plan.keyReps(cp.params), 0), {
     params: cp.params.name,
-    note: cp.linearOnly ? "client key only (no lookup: no evaluation keys)" : "client key + evaluation keys (BSK + KSK)",
+    note: cp.linearOnly ? "client key only (no lookup: no evaluation keys)"
+      : cp.multi !== undefined ? `${cp.multi.partitions.length} partitions: a key pair, BSK and KSK each, and the key switches between them`
+      : "client key + evaluation keys (BSK + KSK)",
   }));
 }
 
 /** Latency of encryptRunDecrypt with the keys of benchKeygen, each result checked against Circuit.run. */
-function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit): void {
+function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit, label = ""): void {
   const { plan, emit } = ctx;
   const cp = circuit.parameters;
   const inputs = prog.inputset.slice(2);
@@ -171,7 +216,7 @@ function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circu
   const runs = sample(once, plan.compilerFheReps, 0);
   const pbs = circuit.encoding.pbsCount;
   const estimated = circuit.statistics.estimatedMs.oneThread;
-  emit(latency(`compiler/fhe/${name}`, "compiler", runs, {
+  emit(latency(`compiler/fhe${label}/${name}`, "compiler", runs, {
     params: cp.params.name, bits: circuit.encoding.bits, pbs_count: pbs,
     note: [
       `encrypt + evaluate + decrypt, keys made before; first run ${round(first)} ms (builds the server key)`,
@@ -182,7 +227,7 @@ function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circu
 }
 
 /** encryptRunDecryptAsync on a pool of 2 workers: the lookups of each layer spread over both. */
-async function benchFhePool(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit): Promise<void> {
+async function benchFhePool(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit, label = ""): Promise<void> {
   const inputs = prog.inputset.slice(2);
   let k = 0, wrong = 0;
   const once = async (): Promise<void> => {
@@ -194,7 +239,7 @@ async function benchFhePool(ctx: Ctx, name: CompilerProgram, prog: Program, circ
   const first = performance.now() - t;
   const runs = await sampleAsync(once, ctx.plan.compilerFheReps, 0);
   const s = circuit.statistics;
-  ctx.emit(latency(`compiler/fhe-2-workers/${name}`, "compiler", runs, {
+  ctx.emit(latency(`compiler/fhe-2-workers${label}/${name}`, "compiler", runs, {
     params: s.parameters.name, bits: s.bits, pbs_count: s.pbsCount,
     note: [
       `encryptRunDecryptAsync on 2 worker threads, lookups layer by layer [${s.lookupLayers.join(", ")}]; ` +

@@ -20,6 +20,7 @@ import type { ServerValue } from "../runtime/evaluator.js";
 import { circuitStatistics, type CircuitStatistics, type MeasuredLatency, statisticsText } from "./statistics.js";
 import type { PbsWorkerPool, ServerKey } from "../tfhe/index.js";
 import type { PartitionedServerKey } from "../runtime/partitioned-keys.js";
+import type { PartitionedWorkerPool } from "../runtime/partitioned-pool.js";
 
 export interface CompileOptions extends BoundsOptions, ParameterOptions {
   /** Input shapes; by default taken from the first inputset sample. */
@@ -34,7 +35,7 @@ export class Circuit {
   #client: CircuitClient | undefined;
   #server: CircuitServer | undefined;
   #serverKey: ServerKey | PartitionedServerKey | undefined;
-  #pool: Promise<PbsWorkerPool> | undefined;
+  #pool: Promise<PbsWorkerPool | PartitionedWorkerPool> | undefined;
   #measured: MeasuredLatency | undefined;
 
   constructor(

@@ -18,7 +18,7 @@ import { type Graph, type Node, nodeName } from "./ir.js";
 import { broadcastMap, sizeOf } from "./shape.js";
 import * as k from "./tensor-ops.js";
 import type { Tensor } from "./tensor.js";
-import { PartitionedServerKey } from "./partitioned-keys.js";
+import { isPartitionedBootstrapper, type PartitionedBootstrapper, PartitionedServerKey } from "./partitioned-keys.js";
 
 /** A value at run time on the server: ciphertexts for encrypted nodes, clear tensors otherwise. */
 export type ServerValue = LweBatch | Tensor;
@@ -99,19 +99,22 @@ export class Evaluator {
     }
   }
 
-  /** The same schedule on any Bootstrapper: the PBS of a layer are in flight together (a pool spreads them). */
-  async runAsync(inputs: readonly ServerValue[], keys: Bootstrapper | PartitionedServerKey | undefined): Promise<ServerValue[]> {
-    if (keys instanceof PartitionedServerKey) return this.run(inputs, keys);
+  /**
+   * The same schedule on any Bootstrapper (a PartitionedBootstrapper for a multi-parameter circuit): the
+   * PBS of a layer are in flight together (a pool spreads them).
+   */
+  async runAsync(inputs: readonly ServerValue[], keys: Bootstrapper | PartitionedBootstrapper | undefined): Promise<ServerValue[]> {
     this.#needKeys(keys);
     const steps = this.#schedule(inputs, this.#access(keys));
     for (let step = steps.next(); ; ) {
       if (step.done) return step.value;
-      step = steps.next(await Promise.all(step.value.map((r) => keys!.bootstrapMany(r.batch, r.table))));
+      step = steps.next(await Promise.all(step.value.map((r) => (isPartitionedBootstrapper(keys)
+        ? keys.bootstrapMany(r.partition, r.from, r.batch, r.table) : keys!.bootstrapMany(r.batch, r.table)))));
     }
   }
 
-  #access(keys: Bootstrapper | PartitionedServerKey | undefined): KeyAccess {
-    if (keys instanceof PartitionedServerKey) {
+  #access(keys: Bootstrapper | PartitionedBootstrapper | undefined): KeyAccess {
+    if (isPartitionedBootstrapper(keys)) {
       return { polynomialSize: (p) => keys.params[p]!.polynomialSize, convert: (b, from, to) => keys.convert(b, from, to) };
     }
     if (this.plan.partitions !== undefined && keys !== undefined) {
@@ -185,7 +188,7 @@ export class Evaluator {
     return this.graph.outputs.map((id) => values[id]!);
   }
 
-  #needKeys(keys: Bootstrapper | PartitionedServerKey | undefined): void {
+  #needKeys(keys: Bootstrapper | PartitionedBootstrapper | undefined): void {
     const extracts = [...this.plan.extractions.values()].some((e) => e.fromBit < e.lsbs);
     if ((this.plan.lookups.size > 0 || extracts) && keys === undefined) {
       throw new GraphError("this circuit has lookups: it needs evaluation keys");

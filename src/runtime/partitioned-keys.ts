@@ -100,10 +100,26 @@ export function checkPartitionedKeys(keys: PartitionedEvaluationKeys, params: re
 }
 
 /**
+ * What the evaluator needs of a multi-parameter circuit's keys: a PBS of partition `partition` on values
+ * under partition `from`'s big key, and conversions between big keys. PartitionedServerKey answers in this
+ * thread; PartitionedWorkerPool (partitioned-pool.ts) on worker threads.
+ */
+export interface PartitionedBootstrapper {
+  readonly params: readonly TfheParameters[];
+  bootstrapMany(partition: number, from: number, batch: LweBatch, lut: LookupTable): LweBatch[] | Promise<LweBatch[]>;
+  convert(batch: LweBatch, from: number, to: number): LweBatch;
+}
+
+export function isPartitionedBootstrapper(k: unknown): k is PartitionedBootstrapper {
+  const o = k as Partial<PartitionedBootstrapper> | null;
+  return typeof o === "object" && o !== null && Array.isArray(o.params) && typeof o.convert === "function" && typeof o.bootstrapMany === "function";
+}
+
+/**
  * The server side: a ServerKey per partition, and the key switches between partitions in kernel form.
  * A PBS of partition B on a value of home A key-switches with big_A → small_B, then blind-rotates with B's key.
  */
-export class PartitionedServerKey {
+export class PartitionedServerKey implements PartitionedBootstrapper {
   readonly params: readonly TfheParameters[];
   readonly servers: readonly ServerKey[];
   readonly #switches = new Map<string, KernelKeyswitchKey>();

@@ -12,9 +12,11 @@ import { decodeArtifactAny, encodeArtifact, encodeArtifactMulti, invalid, samePa
 import { type ExtractionPlan, type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS } from "./encoding.js";
 import { type EvaluationPlan, Evaluator, type ServerValue } from "./evaluator.js";
 import { graphFromJson, graphToJson } from "./graph-codec.js";
-import { InputOutOfRangeError, MultiParameterUnsupportedError } from "./errors.js";
+import { InputOutOfRangeError } from "./errors.js";
+import { PartitionedWorkerPool } from "./partitioned-pool.js";
 import {
-  checkPartitionedKeys, deserializePartitionedKeys, isPartitionedEvaluationKeys, type PartitionedEvaluationKeys, PartitionedServerKey,
+  checkPartitionedKeys, deserializePartitionedKeys, isPartitionedBootstrapper, isPartitionedEvaluationKeys, type PartitionedBootstrapper,
+  type PartitionedEvaluationKeys, PartitionedServerKey,
 } from "./partitioned-keys.js";
 import { parseLayout, type PartitionLayout } from "./partitions.js";
 import { fuseLookups } from "./fusion.js";
@@ -81,13 +83,15 @@ export class CircuitServer {
     return new ServerKey(ek, opts);
   }
 
-  /** A worker pool (Node worker threads) holding these evaluation keys, for `runAsync`. */
-  async createPool(keys: Uint8Array | EvaluationKeys | PartitionedEvaluationKeys, options: PbsWorkerPoolOptions & DeserializeOptions = {}): Promise<PbsWorkerPool> {
+  /**
+   * A worker pool (Node worker threads) holding these evaluation keys, for `runAsync`; for a
+   * multi-parameter circuit, one pool of `threads` workers per partition (partitioned-pool.ts).
+   */
+  async createPool(
+    keys: Uint8Array | EvaluationKeys | PartitionedEvaluationKeys, options: Omit<PbsWorkerPoolOptions, "keyswitches"> & DeserializeOptions = {},
+  ): Promise<PbsWorkerPool | PartitionedWorkerPool> {
     if (this.spec.linearOnly) throw new RangeError("this circuit has no lookups: it needs no keys and no pool");
-    if (this.spec.layout !== undefined) {
-      throw new MultiParameterUnsupportedError(`this circuit has ${this.spec.layout.params.length} parameter partitions; a worker pool holds one ` +
-        "parameter set's keys: run it with loadKeys() in one thread, or compile with { multiParameter: false } to use a pool");
-    }
+    if (this.spec.layout !== undefined) return PartitionedWorkerPool.create(this.#partitionedKeys(keys, options), options);
     return PbsWorkerPool.create(this.#evaluationKeys(keys, options), options);
   }
 
@@ -114,14 +118,14 @@ export class CircuitServer {
     return ek;
   }
 
-  #checkKeys(keys: Bootstrapper | PartitionedServerKey | undefined): void {
+  #checkKeys(keys: Bootstrapper | PartitionedBootstrapper | undefined): void {
     if (keys === undefined) return;
     const { layout } = this.spec;
-    if (layout !== undefined || keys instanceof PartitionedServerKey) {
-      if (!(keys instanceof PartitionedServerKey) || layout === undefined || keys.params.length !== layout.params.length
+    if (layout !== undefined || isPartitionedBootstrapper(keys)) {
+      if (!isPartitionedBootstrapper(keys) || layout === undefined || keys.params.length !== layout.params.length
         || keys.params.some((p, i) => !sameParameters(p, layout.params[i]!))) {
         throw new ParameterMismatchError(layout === undefined ? "a multi-parameter key set for a one-set circuit"
-          : `this circuit has ${layout.params.length} parameter partitions: it needs a PartitionedServerKey of their parameters (loadKeys)`);
+          : `this circuit has ${layout.params.length} parameter partitions: it needs the keys of each (loadKeys or createPool)`);
       }
       return;
     }
@@ -165,7 +169,7 @@ export class CircuitServer {
   }
 
   /** `run` on any Bootstrapper: with a PbsWorkerPool, the lookups of each layer run on its threads together. */
-  async runAsync(args: Uint8Array, keys: Bootstrapper | PartitionedServerKey | undefined, opts?: DeserializeOptions): Promise<Uint8Array> {
+  async runAsync(args: Uint8Array, keys: Bootstrapper | PartitionedBootstrapper | undefined, opts?: DeserializeOptions): Promise<Uint8Array> {
     this.#checkKeys(keys);
     return this.#results(await this.#evaluator.runAsync(this.#args(args, opts), keys));
   }
@@ -177,7 +181,7 @@ export class CircuitServer {
   }
 
   /** `runValues` on any Bootstrapper. */
-  runValuesAsync(values: readonly ServerValue[], keys: Bootstrapper | PartitionedServerKey | undefined): Promise<ServerValue[]> {
+  runValuesAsync(values: readonly ServerValue[], keys: Bootstrapper | PartitionedBootstrapper | undefined): Promise<ServerValue[]> {
     this.#checkKeys(keys);
     return this.#evaluator.runAsync(this.#checkClear(values), keys);
   }
