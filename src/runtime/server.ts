@@ -120,6 +120,10 @@ export class CircuitServer {
 
   #checkKeys(keys: Bootstrapper | PartitionedBootstrapper | undefined): void {
     if (keys === undefined) return;
+    if (typeof keys !== "object" || keys === null || (keys as unknown) instanceof ClientKey || typeof keys.bootstrapMany !== "function") {
+      throw new TypeError("expected a Bootstrapper (a ServerKey or a PbsWorkerPool, or a PartitionedServerKey or PartitionedWorkerPool " +
+        "for a multi-parameter circuit); the server never takes a secret key");
+    }
     const { layout } = this.spec;
     if (layout !== undefined || isPartitionedBootstrapper(keys)) {
       if (!isPartitionedBootstrapper(keys) || layout === undefined || keys.params.length !== layout.params.length
