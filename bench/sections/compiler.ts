@@ -2,7 +2,7 @@
 // parameter choice), then at the parameters it chose: key generation, FHE latency of encryptRunDecrypt
 // (keygen excluded) and the clear Circuit.runClear for reference. Real parameters in every mode.
 import {
-  compile, DEFAULT_P_FAIL, lut, prng, relu, round as roundLsbs, toNested, type Circuit, type Sample, type Tensor, type TraceFn,
+  compile, DEFAULT_P_FAIL, type InputSpec, lut, prng, relu, round as roundLsbs, toNested, type Circuit, type Sample, type Tensor, type TraceFn,
 } from "../../src/compiler/index.js";
 import { round } from "../format.js";
 import { errorText, latency, median, sample, sampleAsync } from "../harness.js";
@@ -14,6 +14,8 @@ interface Program {
   readonly fn: TraceFn;
   /** Bounds come from these; the FHE runs take their inputs from it too (so they stay within the bounds). */
   readonly inputset: readonly Sample[];
+  /** Inputs (default: one encrypted x). */
+  readonly spec?: InputSpec;
 }
 
 const W_DOT = Array.from({ length: 30 }, (_, i) => ((i * 5 + 2) % 7) - 3); // every value of [-3, 3]
@@ -81,27 +83,29 @@ export const COMPILER_PROGRAMS: Readonly<Record<CompilerProgram, Program>> = {
     inputset: inputsetOf(4, 0, 15, 7),
   },
   lut1x6: {
-    what: "[x[0:4]² mod 64, NOT x[4:8]]: x encrypted, 4 values in [0, 63] and 4 in [0, 1]: four 6-bit lookups next to " +
-      "four 1-bit ones (one parameter set: all at the 6-bit ring)",
-    fn: (x) => [lut(x.slice([0, 4]), (v) => (v * v) % 64), lut(x.slice([4, 8]), (v) => 1 - v)],
-    inputset: mixedInputset(4, 63, 4, 1, 8),
+    what: "[x² mod 64, NOT y]: x, y encrypted, 4 values each in [0, 63] and [0, 1]: four 6-bit lookups next to four 1-bit ones",
+    fn: (x, y) => [lut(x!, (v) => (v * v) % 64), lut(y!, (v) => 1 - v)],
+    inputset: pairInputset(4, 63, 4, 1, 8),
+    spec: { x: "encrypted", y: "encrypted" },
   },
   mixed3: {
-    what: "s = NOT x[0:4] + t(x[4]), [s, s²]: x encrypted, 4 values in [0, 1] and one in [0, 15], t a 4-bit table to {0, 1}: " +
-      "1-, 2- and 4-bit lookups, outputs of two lookups of different precision added",
-    fn: (x) => {
-      const s = lut(x.slice([0, 4]), (v) => 1 - v).add(lut(x.slice([4, 5]), (v) => ((v * 3) % 16) >> 3));
+    what: "s = NOT x + t(y), [s, s²]: x, y encrypted, 4 values in [0, 1] and one in [0, 15], t a 4-bit table to {0, 1}: " +
+      "1-, 2- and 4-bit lookups; outputs of lookups of two precisions added",
+    fn: (x, y) => {
+      const s = lut(x!, (v) => 1 - v).add(lut(y!, (v) => ((v * 3) % 16) >> 3));
       return [s, lut(s, (v) => v * v)];
     },
-    inputset: mixedInputset(4, 1, 1, 15, 9),
+    inputset: pairInputset(4, 1, 1, 15, 9),
+    spec: { x: "encrypted", y: "encrypted" },
   },
 };
 
-/** Vectors of `a` values in [0, hiA] then `b` values in [0, hiB]: all-lo, all-hi, then 30 random (deterministic). */
-function mixedInputset(a: number, hiA: number, b: number, hiB: number, seed: number): Sample[] {
+/** Pairs (x: `a` values in [0, hiA], y: `b` values in [0, hiB]): all-lo, all-hi, then 30 random (deterministic). */
+function pairInputset(a: number, hiA: number, b: number, hiB: number, seed: number): Sample[] {
   const r = prng(seed);
-  const row = (f: (hi: number) => number) => [...Array.from({ length: a }, () => f(hiA)), ...Array.from({ length: b }, () => f(hiB))];
-  return [row(() => 0), row((hi) => hi), ...Array.from({ length: 30 }, () => row((hi) => Math.floor(r() * (hi + 1))))].map((x) => [x]);
+  const vec = (n: number, f: () => number) => Array.from({ length: n }, f);
+  return [[vec(a, () => 0), vec(b, () => 0)], [vec(a, () => hiA), vec(b, () => hiB)],
+    ...Array.from({ length: 30 }, () => [vec(a, () => Math.floor(r() * (hiA + 1))), vec(b, () => Math.floor(r() * (hiB + 1)))])];
 }
 
 let freshCount = 0;
@@ -121,9 +125,9 @@ export async function benchCompiler(ctx: Ctx): Promise<void> {
     try {
       ctx.log(`compiler: ${name}`);
       benchCompile(ctx, name, prog);
-      const c = circuit = compile(prog.fn, { x: "encrypted" }, prog.inputset); // default p_fail
+      const c = circuit = compile(prog.fn, prog.spec ?? { x: "encrypted" }, prog.inputset); // default p_fail
       // A multi-parameter choice is measured against one parameter set for the same program.
-      const oneSet = c.parameters.multi === undefined ? undefined : compile(prog.fn, { x: "encrypted" }, prog.inputset, { multiParameter: false });
+      const oneSet = c.parameters.multi === undefined ? undefined : compile(prog.fn, prog.spec ?? { x: "encrypted" }, prog.inputset, { multiParameter: false });
       if (oneSet !== undefined) emitPartitions(ctx, name, c, oneSet);
       if (ctx.plan.compilerFhe.includes(name)) {
         for (const [label, cc] of oneSet === undefined ? [["", c] as const] : [["", c] as const, ["-one-set", oneSet] as const]) {
@@ -158,7 +162,7 @@ function benchCompile(ctx: Ctx, name: CompilerProgram, prog: Program): void {
   let circuit!: Circuit;
   const samples = sample(() => {
     const t0 = performance.now();
-    circuit = compile(prog.fn, { x: "encrypted" }, prog.inputset, { pFail: freshPFail() });
+    circuit = compile(prog.fn, prog.spec ?? { x: "encrypted" }, prog.inputset, { pFail: freshPFail() });
     const t1 = performance.now();
     void circuit.encoding;
     const t2 = performance.now();
