@@ -19,7 +19,7 @@ import { CircuitServer } from "../runtime/server.js";
 import type { ServerValue } from "../runtime/evaluator.js";
 import { circuitStatistics, type CircuitStatistics, type MeasuredLatency, statisticsText } from "./statistics.js";
 import type { PbsWorkerPool, ServerKey } from "../tfhe/index.js";
-import type { PartitionedServerKey } from "../runtime/partitioned-keys.js";
+import type { PartitionedServerKey } from "../runtime/partitioned-server-key.js";
 import type { PartitionedWorkerPool } from "../runtime/partitioned-pool.js";
 
 export interface CompileOptions extends BoundsOptions, ParameterOptions {

@@ -209,8 +209,9 @@ function multiStatistics(graph: Graph, enc: CircuitEncoding, cp: CircuitParamete
   }));
   const sizes = layout.params.map((p) => serializedSizes(p));
   const switchShapes = layout.keyswitches.map((k) => partitionKeyswitchShape(layout.params, k));
-  // Seeded key-switching keys: one body word per row, plus the frame (as a partition's own KSK).
-  const switchUpload = switchShapes.reduce((s, sh) => s + sh.inputDimension * sh.levels * 8 + 100, 0);
+  // Seeded key-switching keys: one body word per row, in a frame of a 16-byte header, the 16-byte shape, the
+  // 32-byte seed and the CRC (the keys' bundle adds a few bytes of its own).
+  const switchUpload = switchShapes.reduce((s, sh) => s + sh.inputDimension * sh.levels * 8 + 68, 0);
   const memory = layout.params.reduce((s, p) => { const m = ServerKey.memoryBytes(p); return s + m.bootstrapKey + m.keyswitchKey; }, 0)
     + switchShapes.reduce((s, sh) => s + KernelKeyswitchKey.bytes(sh), 0);
   const batches = (ids: readonly number[], plain: boolean): number => ids.reduce((s, id) => {

@@ -18,7 +18,7 @@ import { type Graph, type Node, nodeName } from "./ir.js";
 import { broadcastMap, sizeOf } from "./shape.js";
 import * as k from "./tensor-ops.js";
 import type { Tensor } from "./tensor.js";
-import { isPartitionedBootstrapper, type PartitionedBootstrapper, PartitionedServerKey } from "./partitioned-keys.js";
+import { isPartitionedBootstrapper, type PartitionedBootstrapper, PartitionedServerKey } from "./partitioned-server-key.js";
 
 /** A value at run time on the server: ciphertexts for encrypted nodes, clear tensors otherwise. */
 export type ServerValue = LweBatch | Tensor;

@@ -13,9 +13,8 @@ export { Evaluator, type EvaluationPlan, type ServerValue } from "./evaluator.js
 export { CircuitClient, CLIENT_TYPE, CLIENT_TYPE_MULTI, type CircuitKeys, type ClientSpec, type ClientInputSpec, type ClientOutputSpec } from "./client.js";
 export { CircuitServer, SERVER_TYPE, SERVER_TYPE_MULTI, type ServerSpec } from "./server.js";
 export { type PartitionLayout, type PartitionKeyswitch } from "./partitions.js";
-export {
-  PartitionedServerKey, type PartitionedBootstrapper, KEYS_TYPE, type PartitionedEvaluationKeys, serializePartitionedKeys, deserializePartitionedKeys,
-} from "./partitioned-keys.js";
+export { KEYS_TYPE, type PartitionedEvaluationKeys, serializePartitionedKeys } from "./partitioned-keys.js";
+export { PartitionedServerKey, type PartitionedBootstrapper, deserializePartitionedKeys } from "./partitioned-server-key.js";
 export { PartitionedWorkerPool } from "./partitioned-pool.js";
 export { serializeValues, deserializeValues, VALUES_TYPE, type WireValue, type ValueSpec } from "./values.js";
 export { graphToJson, graphFromJson, MAX_GRAPH_NODES } from "./graph-codec.js";

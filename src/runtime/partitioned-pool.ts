@@ -4,7 +4,8 @@
 // switch per value, far cheaper than a PBS). Each partition's pool gets `threads` workers: a layer's PBS
 // of different partitions run together.
 import { KernelKeyswitchKey, type LookupTable, type LweBatch, ParameterMismatchError, PbsWorkerPool, type PbsWorkerPoolOptions, type TfheParameters } from "../tfhe/index.js";
-import type { PartitionedBootstrapper, PartitionedEvaluationKeys } from "./partitioned-keys.js";
+import type { PartitionedEvaluationKeys } from "./partitioned-keys.js";
+import type { PartitionedBootstrapper } from "./partitioned-server-key.js";
 import { keyswitchId } from "./partitions.js";
 
 export class PartitionedWorkerPool implements PartitionedBootstrapper {

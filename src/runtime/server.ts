@@ -14,10 +14,10 @@ import { type EvaluationPlan, Evaluator, type ServerValue } from "./evaluator.js
 import { graphFromJson, graphToJson } from "./graph-codec.js";
 import { InputOutOfRangeError } from "./errors.js";
 import { PartitionedWorkerPool } from "./partitioned-pool.js";
+import { isPartitionedEvaluationKeys, type PartitionedEvaluationKeys } from "./partitioned-keys.js";
 import {
-  checkPartitionedKeys, deserializePartitionedKeys, isPartitionedBootstrapper, isPartitionedEvaluationKeys, type PartitionedBootstrapper,
-  type PartitionedEvaluationKeys, PartitionedServerKey,
-} from "./partitioned-keys.js";
+  checkPartitionedKeys, deserializePartitionedKeys, isPartitionedBootstrapper, type PartitionedBootstrapper, PartitionedServerKey,
+} from "./partitioned-server-key.js";
 import { parseLayout, type PartitionLayout } from "./partitions.js";
 import { fuseLookups } from "./fusion.js";
 import { maxLookupBits } from "./evaluator.js";
