@@ -97,7 +97,7 @@ export interface Plan {
 }
 
 /** The compiler benchmark's programs (bench/sections/compiler.ts). */
-export type CompilerProgram = "dot8" | "lut4" | "lut6" | "mlp" | "mixed" | "acc12" | "cmp16" | "mul12" | "xor8";
+export type CompilerProgram = "dot8" | "lut4" | "lut6" | "mlp" | "mixed" | "acc12" | "cmp16" | "mul12" | "xor8" | "lut1x6" | "mixed3";
 
 /** Sets too big to share a process with the others: their keys take GiBs (PARAM_MESSAGE_8's are streamed). */
 const BIG_SETS: readonly TfheParameters[] = [PARAM_MESSAGE_7, PARAM_MESSAGE_8];
@@ -155,7 +155,7 @@ function basePlan(opts: BenchOptions): Plan {
     throughputReps: opts.quick ? 2 : 3,
     reference: "full",
     compileReps: opts.quick ? 3 : 5,
-    compilerFhe: ["dot8", "lut4", "lut6", "mlp", "mixed", "acc12", "cmp16", "mul12", "xor8"],
+    compilerFhe: ["dot8", "lut4", "lut6", "mlp", "mixed", "acc12", "cmp16", "mul12", "xor8", "lut1x6", "mixed3"],
     compilerFheReps: opts.quick ? 3 : 5,
     batchedSets: [PARAM_MESSAGE_4, PARAM_MESSAGE_6], batchSizes: [1, 2, 4, 8],
     multiBitSets: [PARAM_MESSAGE_4, PARAM_MESSAGE_4_MULTI_BIT_2, PARAM_MESSAGE_4_MULTI_BIT_3],

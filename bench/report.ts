@@ -213,6 +213,20 @@ export function renderMarkdown(report: BenchReport): string {
   for (const r of results.filter((r) => r.section === "compiler" && r.error)) out.push(`- ${r.name}: failed — ${r.error}`);
   if (progs.some(([p]) => !by.has(`compiler/fhe/${p}`))) out.push("- \"—\": not run in this mode.");
   out.push("");
+  const multi = progs.filter(([p]) => by.has(`compiler/partitions/${p}`));
+  if (multi.length > 0) {
+    out.push("### Multi-parameter circuits", "");
+    out.push("Programs for which the compiler chose several parameter partitions (compiler/partitions.ts), against the same " +
+      "program compiled with `{ multiParameter: false }` (one set). Estimated cost: the optimizer's `estimateCost` per run " +
+      "(KS + blind rotation per PBS, plus key switches between partitions), multi ÷ one set.", "");
+    out.push(table(["program", "partitions", "estimated cost", "FHE: multi / one set", "FHE, 2 workers: multi / one set", "keygen: multi / one set"],
+      multi.map(([p]) => {
+        const r = by.get(`compiler/partitions/${p}`)!;
+        return [p, r.note ?? "", `${r.value}×`, `${lat(`compiler/fhe/${p}`)} / ${lat(`compiler/fhe-one-set/${p}`)}`,
+          `${lat(`compiler/fhe-2-workers/${p}`)} / ${lat(`compiler/fhe-2-workers-one-set/${p}`)}`,
+          `${lat(`compiler/keygen/${p}`)} / ${lat(`compiler/keygen-one-set/${p}`)}`];
+      })), "");
+  }
 
   out.push(...renderDemos(results, table));
   const dep = results.filter((r) => r.section === "deploy");

@@ -2,7 +2,7 @@
 // parameter choice), then at the parameters it chose: key generation, FHE latency of encryptRunDecrypt
 // (keygen excluded) and the clear Circuit.runClear for reference. Real parameters in every mode.
 import {
-  compile, DEFAULT_P_FAIL, lut, prng, relu, round as roundLsbs, toNested, type Circuit, type Sample, type Tensor, type TraceFn,
+  compile, DEFAULT_P_FAIL, type InputSpec, lut, prng, relu, round as roundLsbs, toNested, type Circuit, type Sample, type Tensor, type TraceFn,
 } from "../../src/compiler/index.js";
 import { round } from "../format.js";
 import { errorText, latency, median, sample, sampleAsync } from "../harness.js";
@@ -14,6 +14,8 @@ interface Program {
   readonly fn: TraceFn;
   /** Bounds come from these; the FHE runs take their inputs from it too (so they stay within the bounds). */
   readonly inputset: readonly Sample[];
+  /** Inputs (default: one encrypted x). */
+  readonly spec?: InputSpec;
 }
 
 const W_DOT = Array.from({ length: 30 }, (_, i) => ((i * 5 + 2) % 7) - 3); // every value of [-3, 3]
@@ -80,7 +82,31 @@ export const COMPILER_PROGRAMS: Readonly<Record<CompilerProgram, Program>> = {
     fn: (x) => relu(roundLsbs(x.dot(W_ACC), 7, { approximate: true })),
     inputset: inputsetOf(4, 0, 15, 7),
   },
+  lut1x6: {
+    what: "[x² mod 64, NOT y]: x, y encrypted, 4 values each in [0, 63] and [0, 1]: four 6-bit lookups next to four 1-bit ones",
+    fn: (x, y) => [lut(x!, (v) => (v * v) % 64), lut(y!, (v) => 1 - v)],
+    inputset: pairInputset(4, 63, 4, 1, 8),
+    spec: { x: "encrypted", y: "encrypted" },
+  },
+  mixed3: {
+    what: "s = NOT x + t(y), [s, s²]: x, y encrypted, 4 values in [0, 1] and one in [0, 15], t a 4-bit table to {0, 1}: " +
+      "1-, 2- and 4-bit lookups; outputs of lookups of two precisions added",
+    fn: (x, y) => {
+      const s = lut(x!, (v) => 1 - v).add(lut(y!, (v) => ((v * 3) % 16) >> 3));
+      return [s, lut(s, (v) => v * v)];
+    },
+    inputset: pairInputset(4, 1, 1, 15, 9),
+    spec: { x: "encrypted", y: "encrypted" },
+  },
 };
+
+/** Pairs (x: `a` values in [0, hiA], y: `b` values in [0, hiB]): all-lo, all-hi, then 30 random (deterministic). */
+function pairInputset(a: number, hiA: number, b: number, hiB: number, seed: number): Sample[] {
+  const r = prng(seed);
+  const vec = (n: number, f: () => number) => Array.from({ length: n }, f);
+  return [[vec(a, () => 0), vec(b, () => 0)], [vec(a, () => hiA), vec(b, () => hiB)],
+    ...Array.from({ length: 30 }, () => [vec(a, () => Math.floor(r() * (hiA + 1))), vec(b, () => Math.floor(r() * (hiB + 1)))])];
+}
 
 let freshCount = 0;
 /**
@@ -99,15 +125,24 @@ export async function benchCompiler(ctx: Ctx): Promise<void> {
     try {
       ctx.log(`compiler: ${name}`);
       benchCompile(ctx, name, prog);
-      const c = circuit = compile(prog.fn, { x: "encrypted" }, prog.inputset); // default p_fail
+      const c = circuit = compile(prog.fn, prog.spec ?? { x: "encrypted" }, prog.inputset); // default p_fail
+      // A multi-parameter choice is measured against one parameter set for the same program.
+      const oneSet = c.parameters.multi === undefined ? undefined : compile(prog.fn, prog.spec ?? { x: "encrypted" }, prog.inputset, { multiParameter: false });
+      if (oneSet !== undefined) emitPartitions(ctx, name, c, oneSet);
       if (ctx.plan.compilerFhe.includes(name)) {
-        stage = "keygen";
-        benchKeygen(ctx, name, c);
-        stage = "fhe";
-        benchFhe(ctx, name, prog, c);
-        if (c.encoding.pbsCount > 0) {
-          stage = "fhe-2-workers";
-          await benchFhePool(ctx, name, prog, c);
+        for (const [label, cc] of oneSet === undefined ? [["", c] as const] : [["", c] as const, ["-one-set", oneSet] as const]) {
+          try {
+            stage = `keygen${label}`;
+            benchKeygen(ctx, name, cc, label);
+            stage = `fhe${label}`;
+            benchFhe(ctx, name, prog, cc, label);
+            if (cc.encoding.pbsCount > 0) {
+              stage = `fhe-2-workers${label}`;
+              await benchFhePool(ctx, name, prog, cc, label);
+            }
+          } finally {
+            if (cc !== c) await cc.close();
+          }
         }
       }
       stage = "clear";
@@ -127,7 +162,7 @@ function benchCompile(ctx: Ctx, name: CompilerProgram, prog: Program): void {
   let circuit!: Circuit;
   const samples = sample(() => {
     const t0 = performance.now();
-    circuit = compile(prog.fn, { x: "encrypted" }, prog.inputset, { pFail: freshPFail() });
+    circuit = compile(prog.fn, prog.spec ?? { x: "encrypted" }, prog.inputset, { pFail: freshPFail() });
     const t1 = performance.now();
     void circuit.encoding;
     const t2 = performance.now();
@@ -147,16 +182,30 @@ function benchCompile(ctx: Ctx, name: CompilerProgram, prog: Program): void {
   }));
 }
 
-function benchKeygen(ctx: Ctx, name: CompilerProgram, circuit: Circuit): void {
+/** Per partition: PBS count, precisions and ring; the optimizer's estimated cost against one set's. */
+function emitPartitions(ctx: Ctx, name: CompilerProgram, c: Circuit, oneSet: Circuit): void {
+  const m = c.parameters.multi!, one = oneSet.parameters.params;
+  const parts = m.partitions.map((p, i) => `partition ${i}: ${p.pbsCount} PBS at ${p.precisions.join("/")} bits, n = ${p.params.lweDimension}, ` +
+    `k = ${p.params.glweDimension}, N = ${p.params.polynomialSize}, p_fail 2^${round(p.log2PFail, 3)}`);
+  ctx.emit({
+    name: `compiler/partitions/${name}`, section: "compiler", n: 1, unit: "ratio", value: round(m.estimatedCost / m.singleSetCost, 3),
+    note: `${parts.join("; ")}; ${m.layout.keyswitches.length} key switch key(s) between partitions, ${m.conversions} conversion(s) per run; ` +
+      `one set: n = ${one.lweDimension}, k = ${one.glweDimension}, N = ${one.polynomialSize}; value: estimated cost ÷ one set's`,
+  });
+}
+
+function benchKeygen(ctx: Ctx, name: CompilerProgram, circuit: Circuit, label = ""): void {
   const cp = circuit.parameters;
-  ctx.emit(latency(`compiler/keygen/${name}`, "compiler", sample(() => { circuit.keygen(); }, ctx.plan.keyReps(cp.params), 0), {
+  ctx.emit(latency(`compiler/keygen${label}/${name}`, "compiler", sample(() => { circuit.keygen(); }, ctx.plan.keyReps(cp.params), 0), {
     params: cp.params.name,
-    note: cp.linearOnly ? "client key only (no lookup: no evaluation keys)" : "client key + evaluation keys (BSK + KSK)",
+    note: cp.linearOnly ? "client key only (no lookup: no evaluation keys)"
+      : cp.multi !== undefined ? `${cp.multi.partitions.length} partitions: a key pair, BSK and KSK each, and the key switches between them`
+      : "client key + evaluation keys (BSK + KSK)",
   }));
 }
 
 /** Latency of encryptRunDecrypt with the keys of benchKeygen, each result checked against Circuit.run. */
-function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit): void {
+function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit, label = ""): void {
   const { plan, emit } = ctx;
   const cp = circuit.parameters;
   const inputs = prog.inputset.slice(2);
@@ -171,7 +220,7 @@ function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circu
   const runs = sample(once, plan.compilerFheReps, 0);
   const pbs = circuit.encoding.pbsCount;
   const estimated = circuit.statistics.estimatedMs.oneThread;
-  emit(latency(`compiler/fhe/${name}`, "compiler", runs, {
+  emit(latency(`compiler/fhe${label}/${name}`, "compiler", runs, {
     params: cp.params.name, bits: circuit.encoding.bits, pbs_count: pbs,
     note: [
       `encrypt + evaluate + decrypt, keys made before; first run ${round(first)} ms (builds the server key)`,
@@ -182,7 +231,7 @@ function benchFhe(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circu
 }
 
 /** encryptRunDecryptAsync on a pool of 2 workers: the lookups of each layer spread over both. */
-async function benchFhePool(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit): Promise<void> {
+async function benchFhePool(ctx: Ctx, name: CompilerProgram, prog: Program, circuit: Circuit, label = ""): Promise<void> {
   const inputs = prog.inputset.slice(2);
   let k = 0, wrong = 0;
   const once = async (): Promise<void> => {
@@ -194,7 +243,7 @@ async function benchFhePool(ctx: Ctx, name: CompilerProgram, prog: Program, circ
   const first = performance.now() - t;
   const runs = await sampleAsync(once, ctx.plan.compilerFheReps, 0);
   const s = circuit.statistics;
-  ctx.emit(latency(`compiler/fhe-2-workers/${name}`, "compiler", runs, {
+  ctx.emit(latency(`compiler/fhe-2-workers${label}/${name}`, "compiler", runs, {
     params: s.parameters.name, bits: s.bits, pbs_count: s.pbsCount,
     note: [
       `encryptRunDecryptAsync on 2 worker threads, lookups layer by layer [${s.lookupLayers.join(", ")}]; ` +

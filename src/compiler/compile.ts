@@ -19,6 +19,8 @@ import { CircuitServer } from "../runtime/server.js";
 import type { ServerValue } from "../runtime/evaluator.js";
 import { circuitStatistics, type CircuitStatistics, type MeasuredLatency, statisticsText } from "./statistics.js";
 import type { PbsWorkerPool, ServerKey } from "../tfhe/index.js";
+import type { PartitionedServerKey } from "../runtime/partitioned-server-key.js";
+import type { PartitionedWorkerPool } from "../runtime/partitioned-pool.js";
 
 export interface CompileOptions extends BoundsOptions, ParameterOptions {
   /** Input shapes; by default taken from the first inputset sample. */
@@ -32,8 +34,8 @@ export class Circuit {
   #parameters: CircuitParameters | undefined;
   #client: CircuitClient | undefined;
   #server: CircuitServer | undefined;
-  #serverKey: ServerKey | undefined;
-  #pool: Promise<PbsWorkerPool> | undefined;
+  #serverKey: ServerKey | PartitionedServerKey | undefined;
+  #pool: Promise<PbsWorkerPool | PartitionedWorkerPool> | undefined;
   #measured: MeasuredLatency | undefined;
 
   constructor(
@@ -50,24 +52,28 @@ export class Circuit {
 
   /** Parameters for the whole circuit (the core's optimizer; LWE-only sets without lookups). */
   get parameters(): CircuitParameters {
-    return (this.#parameters ??= chooseCircuitParameters(this.encoding, this.options));
+    return (this.#parameters ??= chooseCircuitParameters(this.encoding, this.options, this.graph));
   }
 
   /** The client half: parameters, input/output encodings, keygen, encrypt, decrypt (serializable). */
   get client(): CircuitClient {
     if (this.#client === undefined) {
-      const { params, linearOnly } = this.parameters;
+      const { params, linearOnly, multi } = this.parameters;
       const b = this.bounds.nodes, bits = this.encoding.nodeBits;
+      const layout = multi?.layout;
+      // Multi-parameter: each encrypted value under its home partition's key (partitions.ts).
+      const home = (id: number) => (layout !== undefined && this.graph.nodes[id]!.encrypted ? { home: layout.nodeHome[id]! } : {});
       this.#client = new CircuitClient({
-        params, linearOnly,
+        params: layout?.params[0] ?? params, linearOnly,
+        ...(layout === undefined ? {} : { partitions: { params: layout.params, keyswitches: layout.keyswitches } }),
         inputs: this.graph.inputs.map((id) => {
           const n = this.graph.nodes[id]!;
-          return { name: n.kind === "input" ? n.name : `%${id}`, shape: n.shape, encrypted: n.encrypted, min: b[id]!.min, max: b[id]!.max, bits: bits[id]! };
+          return { name: n.kind === "input" ? n.name : `%${id}`, shape: n.shape, encrypted: n.encrypted, min: b[id]!.min, max: b[id]!.max, bits: bits[id]!, ...home(id) };
         }),
         // Outputs decode into their whole bit width (encoding.ts).
         outputs: this.graph.outputs.map((id) => {
           const [min, max] = decodeRange(b[id]!);
-          return { shape: this.graph.nodes[id]!.shape, encrypted: this.graph.nodes[id]!.encrypted, min, max, bits: bits[id]! };
+          return { shape: this.graph.nodes[id]!.shape, encrypted: this.graph.nodes[id]!.encrypted, min, max, bits: bits[id]!, ...home(id) };
         }),
       });
     }
@@ -76,10 +82,12 @@ export class Circuit {
 
   /** The server half: the graph and lookup plans, evaluated with evaluation keys only (serializable). */
   get server(): CircuitServer {
-    const { params, linearOnly } = this.parameters;
+    const { params, linearOnly, multi } = this.parameters;
     const inputRanges = this.graph.inputs.map((id) => ({ min: this.bounds.nodes[id]!.min, max: this.bounds.nodes[id]!.max }));
+    const layout = multi?.layout;
     return (this.#server ??= new CircuitServer({
-      params, nodeBits: this.encoding.nodeBits, linearOnly, graph: this.graph, lookups: this.encoding.lookups, extractions: this.encoding.extractions, inputRanges,
+      params: layout?.params[0] ?? params, nodeBits: this.encoding.nodeBits, linearOnly, graph: this.graph, lookups: this.encoding.lookups,
+      extractions: this.encoding.extractions, inputRanges, ...(layout === undefined ? {} : { layout }),
     }));
   }
 
@@ -99,9 +107,10 @@ export class Circuit {
    */
   #encrypt(inputs: Sample): ServerValue[] {
     checkInRange(this.graph, this.bounds, inputs);
-    const { client } = this, key = client.keys.client;
+    const { client } = this, keys = client.keys;
     return bindInputs(this.graph, inputs).map((t, i) => {
       const s = client.spec.inputs[i]!;
+      const key = keys.partitionKeys?.[s.home ?? 0] ?? keys.client;
       return s.encrypted ? key.encrypt(t.data, cipherEncoding(s.bits)) : t;
     });
   }
@@ -258,7 +267,9 @@ export function compile(fn: TraceFn, spec: InputSpec, inputset: readonly Sample[
     bounds = inferBounds(cse.graph, inputset, options);
     graph = attachTables(cse.graph, tablesOf(bounds));
   }
-  const { pFail, globalPError } = options;
-  return new Circuit(graph, bounds,
-    { ...(pFail !== undefined ? { pFail } : {}), ...(globalPError !== undefined ? { globalPError } : {}) });
+  const { pFail, globalPError, multiParameter } = options;
+  return new Circuit(graph, bounds, {
+    ...(pFail !== undefined ? { pFail } : {}), ...(globalPError !== undefined ? { globalPError } : {}),
+    ...(multiParameter !== undefined ? { multiParameter } : {}),
+  });
 }

@@ -9,12 +9,19 @@ import {
 import type { CircuitEncoding } from "./encoding.js";
 import { groupScale, type LookupGroup } from "../runtime/fusion.js";
 import type { ExtractionPlan } from "../runtime/encoding.js";
+import type { Graph } from "../runtime/ir.js";
+import { chooseMultiParameters, type MultiParameters } from "./partitions.js";
 
 export interface ParameterOptions {
   /** Failure probability of one PBS (default 2^-64); for lookup-free circuits, of one output decryption. */
   readonly pFail?: number;
   /** Failure probability of a whole run: divided by the number of PBS (or of output decryptions). */
   readonly globalPError?: number;
+  /**
+   * Let each precision class of PBS have its own parameter set when that is cheaper (default true;
+   * compiler/partitions.ts). false forces one set for the whole circuit.
+   */
+  readonly multiParameter?: boolean;
 }
 
 export const DEFAULT_P_FAIL = 2 ** -64;
@@ -33,6 +40,11 @@ export interface CircuitParameters {
   readonly log2PFail: number;
   /** The noise requirements the parameters were chosen for (circuitConstraints). */
   readonly constraints: readonly NoiseConstraint[];
+  /**
+   * Several parameter sets (partitions.ts), when cheaper than one; `params` is then the partition of the
+   * widest PBS and `log2PFail` the worst PBS's over all partitions.
+   */
+  readonly multi?: MultiParameters;
 }
 
 function targetOf(options: ParameterOptions, count: number): number {
@@ -66,29 +78,44 @@ export function extractionConstraint(e: ExtractionPlan): NoiseConstraint {
   return { precision: 1, freshNorm2: e.freshNorm2 * s2, pbsNorm2: e.pbsNorm2 * s2 + 4 ** e.bits / 3, bootstrap: true };
 }
 
-export function circuitConstraints(enc: CircuitEncoding): NoiseConstraint[] {
+/** Constraints of one precision and kind merged into one with the largest norms (it dominates them). */
+export function mergeConstraints(list: readonly NoiseConstraint[]): NoiseConstraint[] {
   const merged = new Map<string, { precision: number; freshNorm2: number; pbsNorm2: number; bootstrap: boolean }>();
-  const add = ({ precision, freshNorm2, pbsNorm2, bootstrap }: NoiseConstraint) => {
+  for (const { precision, freshNorm2, pbsNorm2, bootstrap } of list) {
     const key = `${bootstrap}:${precision}`, c = merged.get(key);
     if (c === undefined) merged.set(key, { precision, freshNorm2, pbsNorm2, bootstrap });
     else { c.freshNorm2 = Math.max(c.freshNorm2, freshNorm2); c.pbsNorm2 = Math.max(c.pbsNorm2, pbsNorm2); }
-  };
-  for (const g of enc.groups) add(groupConstraint(g));
-  for (const e of enc.extractions.values()) if (e.fromBit < e.lsbs) add(extractionConstraint(e));
-  for (const o of enc.outputNoise) add({ precision: o.bits, freshNorm2: o.freshNorm2, pbsNorm2: o.pbsNorm2, bootstrap: false });
+  }
   return [...merged.values()].sort((a, b) => Number(b.bootstrap) - Number(a.bootstrap) || a.precision - b.precision);
 }
 
-export function chooseCircuitParameters(enc: CircuitEncoding, options: ParameterOptions = {}): CircuitParameters {
+export function circuitConstraints(enc: CircuitEncoding): NoiseConstraint[] {
+  return mergeConstraints([
+    ...enc.groups.map(groupConstraint),
+    ...[...enc.extractions.values()].filter((e) => e.fromBit < e.lsbs).map(extractionConstraint),
+    ...enc.outputNoise.map((o) => ({ precision: o.bits, freshNorm2: o.freshNorm2, pbsNorm2: o.pbsNorm2, bootstrap: false })),
+  ]);
+}
+
+/**
+ * The circuit's parameters: one set, or (with the graph, unless `multiParameter` is false) one per
+ * partition of its PBS when that is cheaper (partitions.ts).
+ */
+export function chooseCircuitParameters(enc: CircuitEncoding, options: ParameterOptions = {}, graph?: Graph): CircuitParameters {
   const constraints = circuitConstraints(enc);
   if (enc.pbsCount > 0) {
     const target = targetOf(options, enc.pbsCount);
     const maxNorm2 = Math.max(1, enc.maxLookupNorm2, enc.maxOutputNorm2);
     const params = chooseParameters({ precision: Math.max(1, enc.pbsBits), maxNorm2, pFail: target, constraints });
-    return {
+    const single: CircuitParameters = {
       params, bits: enc.bits, linearOnly: false, pFailTarget: target, maxNorm2, constraints,
       log2PFail: constraintsLog2PFail(params, constraints),
     };
+    if (options.multiParameter === false || graph === undefined) return single;
+    const multi = chooseMultiParameters(graph, enc, target, params);
+    if (multi === undefined) return single;
+    const last = multi.partitions[multi.partitions.length - 1]!;
+    return { ...single, params: last.params, log2PFail: Math.max(...multi.partitions.map((p) => p.log2PFail)), multi };
   }
   // No bootstrapping: only decryptions of fresh-encryption combinations, so the smallest named set (by
   // big-key dimension kN) whose σ_glwe meets every output's message space.

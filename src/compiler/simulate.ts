@@ -33,6 +33,15 @@ export function prng(seed: number): () => number {
   };
 }
 
+/**
+ * A multi-parameter circuit's failure probability of one PBS (by its op id: a group's first member, an
+ * extraction's node), with its partition's own variances and the key switches it reads through.
+ */
+function opPFail(cp: CircuitParameters, op: number): number | undefined {
+  const log2 = cp.multi?.opLog2PFail.get(op);
+  return log2 === undefined ? undefined : 2 ** log2;
+}
+
 /** Evaluates the circuit on bound input tensors, with lookup failures at the model's rate. */
 export function simulateGraph(
   graph: Graph, bounds: Bounds, enc: CircuitEncoding, cp: CircuitParameters, inputs: readonly Tensor[],
@@ -48,7 +57,7 @@ export function simulateGraph(
     const extraction = enc.extractions.get(n.id);
     if (extraction !== undefined) {
       // Bit extraction: the exact round, each extracted bit wrong with its PBS's failure probability.
-      const q = options.pFail ?? pFail(constraintVariance(cp.params, extractionConstraint(extraction)), 2).probability;
+      const q = options.pFail ?? opPFail(cp, extraction.node) ?? pFail(constraintVariance(cp.params, extractionConstraint(extraction)), 2).probability;
       values.push({
         shape: n.shape,
         data: Float64Array.from(args[0]!.data, (v) => {
@@ -70,7 +79,7 @@ export function simulateGraph(
     const { g, t } = groupOf.get(n.id)!;
     let shifts = drawn.get(g);
     if (shifts === undefined) {
-      const q = options.pFail ?? pFail(constraintVariance(cp.params, groupConstraint(g)), 2 ** g.bits).probability;
+      const q = options.pFail ?? opPFail(cp, g.members[0]!.node) ?? pFail(constraintVariance(cp.params, groupConstraint(g)), 2 ** g.bits).probability;
       shifts = Int8Array.from(x, () => (q > 0 && random() < q ? (random() < 0.5 ? -1 : 1) : 0));
       drawn.set(g, shifts);
     }

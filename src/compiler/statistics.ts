@@ -2,8 +2,9 @@
 // probability, key and ciphertext sizes, the latency the core's model estimates (one thread, and layer-
 // batched on a pool), and the latency last measured. `Circuit.statistics` returns it; describe() prints it.
 import {
-  checkSecurity, estimateLatency, serializedSizes, ServerKey, type TfheParameters,
+  checkSecurity, estimateLatency, KernelKeyswitchKey, serializedSizes, ServerKey, type TfheParameters,
 } from "../tfhe/index.js";
+import { partitionKeyswitchShape } from "../runtime/partitions.js";
 import type { CircuitEncoding } from "./encoding.js";
 import type { Graph } from "../runtime/ir.js";
 import type { CircuitParameters } from "./params.js";
@@ -52,6 +53,23 @@ export interface CircuitStatistics {
     readonly pool: (threads: number) => number;
   };
   readonly measured: MeasuredLatency | undefined;
+  /** Multi-parameter circuits (partitions.ts): each partition's parameters, PBS and failure probability. */
+  readonly partitions?: readonly PartitionStatistics[];
+  /** Multi-parameter circuits: key switches between partitions' big keys per run, and the key switches' keys. */
+  readonly conversions?: number;
+  readonly interPartitionKeyswitches?: number;
+  /** Multi-parameter circuits: the optimizer's estimated cost per run against one parameter set's (< 1). */
+  readonly estimatedCostRatio?: number;
+}
+
+export interface PartitionStatistics {
+  readonly parameters: TfheParameters;
+  /** The PBS precisions it runs, ascending. */
+  readonly precisions: readonly number[];
+  readonly pbsCount: number;
+  readonly log2PFailPerPbs: number;
+  /** Estimated KS + PBS latency of one of its PBS (reference machine). */
+  readonly estimatedMsPerPbs: number;
 }
 
 /** PBS per lookup layer: a group's layer is its lookup depth (lookup groups on the longest path to it). */
@@ -91,6 +109,7 @@ function log2Union(log2Each: number, count: number): number {
 export function circuitStatistics(
   graph: Graph, enc: CircuitEncoding, cp: CircuitParameters, measured: MeasuredLatency | undefined,
 ): CircuitStatistics {
+  if (cp.multi !== undefined) return multiStatistics(graph, enc, cp, measured);
   const p = cp.params;
   const sizes = serializedSizes(p);
   const encrypted = (ids: readonly number[]): number =>
@@ -142,8 +161,17 @@ const ms = (v: number): string => (v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(
 /** The statistics as describe() prints them. */
 export function statisticsText(s: CircuitStatistics): string[] {
   const p = s.parameters;
+  const setText = (q: TfheParameters) => `n = ${q.lweDimension}, k = ${q.glweDimension}, N = ${q.polynomialSize}, ` +
+    `PBS 2^${q.pbsBaseLog} × ${q.pbsLevel}, KS 2^${q.ksBaseLog} × ${q.ksLevel}`;
+  const head = s.partitions === undefined ? [] : [
+    `parameter partitions: ${s.partitions.length} (estimated cost ${(100 * s.estimatedCostRatio!).toFixed(0)}% of one set's; ` +
+      `${s.interPartitionKeyswitches} key switch key(s) between partitions, ${s.conversions} conversion(s) per run)`,
+    ...s.partitions.map((q, i) => `  partition ${i}: ${setText(q.parameters)}; ${q.pbsCount} PBS at ${q.precisions.join(", ")} bits; ` +
+      `2^${q.log2PFailPerPbs.toFixed(1)} per PBS; ${ms(q.estimatedMsPerPbs)} per PBS`),
+  ];
   const lines = [
-    `parameters: ${p.name} (n = ${p.lweDimension}, k = ${p.glweDimension}, N = ${p.polynomialSize}, ` +
+    ...head,
+    `parameters: ${s.partitions !== undefined ? "(widest partition) " : ""}${p.name} (n = ${p.lweDimension}, k = ${p.glweDimension}, N = ${p.polynomialSize}, ` +
       `PBS 2^${p.pbsBaseLog} × ${p.pbsLevel}, KS 2^${p.ksBaseLog} × ${p.ksLevel}); ${s.securityBits.toFixed(0)}-bit security; ` +
       (s.regionBits.length <= 1 ? `message space ${s.bits} bits (values mod 2^${s.bits + 1})`
         : `message spaces ${s.regionBits.join(", ")} bits (one per region of linearly joined values)`),
@@ -170,4 +198,54 @@ export function statisticsText(s: CircuitStatistics): string[] {
     : `measured latency (last run, ${m.threads} thread${m.threads > 1 ? "s" : ""}): ` +
       `encrypt ${ms(m.encryptMs)}, evaluate ${ms(m.evaluateMs)}, decrypt ${ms(m.decryptMs)}`);
   return lines;
+}
+
+/** The statistics of a multi-parameter circuit: per partition, and summed (keys, latency) or worst (security, p_fail). */
+function multiStatistics(graph: Graph, enc: CircuitEncoding, cp: CircuitParameters, measured: MeasuredLatency | undefined): CircuitStatistics {
+  const multi = cp.multi!, { layout } = multi;
+  const partitions: PartitionStatistics[] = multi.partitions.map((p) => ({
+    parameters: p.params, precisions: p.precisions, pbsCount: p.pbsCount, log2PFailPerPbs: p.log2PFail,
+    estimatedMsPerPbs: estimateLatency(p.params).totalMs,
+  }));
+  const sizes = layout.params.map((p) => serializedSizes(p));
+  const switchShapes = layout.keyswitches.map((k) => partitionKeyswitchShape(layout.params, k));
+  // Seeded key-switching keys: one body word per row, in a frame of a 16-byte header, the 16-byte shape, the
+  // 32-byte seed and the CRC (the keys' bundle adds a few bytes of its own).
+  const switchUpload = switchShapes.reduce((s, sh) => s + sh.inputDimension * sh.levels * 8 + 68, 0);
+  const memory = layout.params.reduce((s, p) => { const m = ServerKey.memoryBytes(p); return s + m.bootstrapKey + m.keyswitchKey; }, 0)
+    + switchShapes.reduce((s, sh) => s + KernelKeyswitchKey.bytes(sh), 0);
+  const batches = (ids: readonly number[], plain: boolean): number => ids.reduce((s, id) => {
+    const n = graph.nodes[id]!;
+    if (!n.encrypted) return s;
+    const z = sizes[layout.nodeHome[id]!]!;
+    return s + (plain ? z.ciphertext + (sizeOf(n.shape) - 1) * z.perExtraCiphertext : z.seededCiphertext + (sizeOf(n.shape) - 1) * z.perExtraSeededCiphertext);
+  }, 0);
+  const oneThread = partitions.reduce((s, p) => s + p.pbsCount * p.estimatedMsPerPbs, 0);
+  const perPbs = oneThread / Math.max(1, enc.pbsCount);
+  const layers = lookupLayers(graph, enc);
+  let pRun = 0;
+  for (const g of enc.groups) pRun += sizeOf(graph.nodes[g.members[0]!.node]!.shape) * 2 ** (multi.opLog2PFail.get(g.members[0]!.node) ?? 0);
+  for (const e of enc.extractions.values()) if (e.fromBit < e.lsbs) pRun += (e.lsbs - e.fromBit) * sizeOf(graph.nodes[e.node]!.shape) * 2 ** (multi.opLog2PFail.get(e.node) ?? 0);
+  return {
+    pbsCount: enc.pbsCount,
+    fusedLookups: enc.groups.reduce((s, g) => s + (g.members.length > 1 ? g.members.length : 0), 0),
+    lookupLayers: layers,
+    bits: cp.bits,
+    regionBits: [...new Set(enc.nodeBits.filter((b) => b > 0))].sort((a, b) => a - b),
+    pbsByPrecision: pbsByPrecision(graph, enc),
+    parameters: cp.params,
+    securityBits: Math.min(...layout.params.map((p) => { const c = checkSecurity(p); return Math.min(c.lwe.bits, c.glwe.bits); })),
+    log2PFailPerPbs: cp.log2PFail,
+    log2PFailPerRun: Math.min(0, Math.log2(pRun)),
+    sizes: {
+      evaluationKeys: sizes.reduce((s, z) => s + z.evaluationKeys, 0) + switchUpload,
+      serverKeyMemory: memory,
+      arguments: batches(graph.inputs, false),
+      results: batches(graph.outputs, true),
+    },
+    estimatedMs: { perPbs, oneThread, pool: (threads) => perPbs * layers.reduce((s, c) => s + Math.ceil(c / Math.max(1, threads)), 0) },
+    measured,
+    partitions, conversions: multi.conversions, interPartitionKeyswitches: layout.keyswitches.length,
+    estimatedCostRatio: multi.estimatedCost / multi.singleSetCost,
+  };
 }

@@ -37,6 +37,11 @@ export function makeBundles(deployable: Deployable, id: string): { client: Clien
   checkModelId(id);
   let server: CircuitServer, body: { model: string } | { circuit: string }, kind: BundleKind;
   if (deployable instanceof Circuit) {
+    // The deploy server's key store holds one parameter set's evaluation keys per key id.
+    if (deployable.parameters.multi !== undefined) {
+      throw new DeployError("NOT_DEPLOYABLE", `this circuit has ${deployable.parameters.multi.partitions.length} parameter partitions; ` +
+        "the deploy server holds one parameter set's keys: compile it with { multiParameter: false } to deploy it");
+    }
     server = deployable.server;
     kind = "circuit";
     body = { circuit: toBase64(deployable.client.serialize()) };

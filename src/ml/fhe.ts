@@ -65,6 +65,8 @@ export class IntegerCircuit {
     const { pFail, globalPError } = options;
     this.circuit = compile(fn, { x: "encrypted" }, [[lo], [hi]], {
       shapes: { x: shape },
+      // One parameter set: the deploy layer's key store and worker pools hold one set's keys.
+      multiParameter: false,
       ...(pFail !== undefined ? { pFail } : {}),
       ...(globalPError !== undefined ? { globalPError } : {}),
     });

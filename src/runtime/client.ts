@@ -10,14 +10,18 @@ import { LweBatch } from "../tfhe/lwe-batch.js";
 import type { TfheParameters } from "../tfhe/parameters.js";
 import { type DeserializeOptions, serialize } from "../tfhe/serialization.js";
 import type { EvaluationKeys } from "../tfhe/server-key.js";
-import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
-import { InputOutOfRangeError } from "./errors.js";
+import { decodeArtifactAny, encodeArtifact, encodeArtifactMulti, invalid, sameParameters } from "./artifact.js";
+import { InputOutOfRangeError, MultiParameterUnsupportedError } from "./errors.js";
+import { generatePartitionedKeys, type PartitionedEvaluationKeys, serializePartitionedKeys } from "./partitioned-keys.js";
+import { keyswitchId, type PartitionKeyswitch } from "./partitions.js";
 import { cipherEncoding, liftResidue, MAX_LINEAR_CIRCUIT_BITS, residueOf } from "./encoding.js";
 import { isShape, type Shape, sizeOf } from "./shape.js";
 import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
 import { deserializeValues, serializeValues, type WireValue } from "./values.js";
 
 export const CLIENT_TYPE = "umbra.circuit.client/2";
+/** A multi-parameter circuit's client half: one parameter part per partition, homes and key switches in the JSON. */
+export const CLIENT_TYPE_MULTI = "umbra.circuit.client/3";
 
 export interface ClientInputSpec {
   readonly name: string;
@@ -31,6 +35,8 @@ export interface ClientInputSpec {
   readonly max: number;
   /** Message space of the value's region (compiler/encoding.ts): values mod 2^(bits+1); 0 for clear values. */
   readonly bits: number;
+  /** Multi-parameter circuits: the partition whose key the value is encrypted under. */
+  readonly home?: number;
 }
 
 export interface ClientOutputSpec {
@@ -41,10 +47,15 @@ export interface ClientOutputSpec {
   readonly max: number;
   /** Message space of the value's region: values mod 2^(bits+1); 0 for clear values. */
   readonly bits: number;
+  /** Multi-parameter circuits: the partition whose key decrypts the value. */
+  readonly home?: number;
 }
 
 export interface ClientSpec {
+  /** The parameters (of partition 0 for a multi-parameter circuit: the values' header). */
   readonly params: TfheParameters;
+  /** Several parameter partitions (runtime/partitions.ts): a secret key pair each, and these key switches. */
+  readonly partitions?: { readonly params: readonly TfheParameters[]; readonly keyswitches: readonly PartitionKeyswitch[] };
   /** True when the circuit has no lookups (no evaluation keys). */
   readonly linearOnly: boolean;
   readonly inputs: readonly ClientInputSpec[];
@@ -53,10 +64,15 @@ export interface ClientSpec {
 
 /** Keys made by `CircuitClient.keygen`: the secret key stays here; the evaluation keys go to the server. */
 export interface CircuitKeys {
-  /** SECRET: never leaves the client. */
+  /** SECRET: never leaves the client. (Partition 0's for a multi-parameter circuit.) */
   readonly client: ClientKey;
-  /** Bootstrapping + key-switching keys; undefined for lookup-free circuits (they need none). */
-  readonly evaluationKeys: EvaluationKeys | undefined;
+  /** SECRET: every partition's key, for a multi-parameter circuit. */
+  readonly partitionKeys?: readonly ClientKey[];
+  /**
+   * Bootstrapping + key-switching keys (each partition's and the key switches between them for a
+   * multi-parameter circuit); undefined for lookup-free circuits (they need none).
+   */
+  readonly evaluationKeys: EvaluationKeys | PartitionedEvaluationKeys | undefined;
 }
 
 /** Keys whose evaluation keys are generated once, when first read (they cost far more than the secret key). */
@@ -86,13 +102,38 @@ export class CircuitClient {
    * never pays for them.
    */
   keygen(): CircuitKeys {
+    const { partitions } = this.spec;
+    if (partitions !== undefined) {
+      // One key pair per partition; the evaluation keys (and the key switches between partitions) on first read.
+      const keys = partitions.params.map((p) => ClientKey.generate(p));
+      let evaluationKeys: PartitionedEvaluationKeys | undefined;
+      this.#keys = {
+        client: keys[0]!, partitionKeys: keys,
+        get evaluationKeys() { return (evaluationKeys ??= generatePartitionedKeys(keys, partitions.keyswitches)); },
+      };
+      return this.#keys;
+    }
     this.#keys = keysOf(ClientKey.generate(this.spec.params), this.spec.linearOnly);
     return this.#keys;
+  }
+
+  /** The secret key of a value's home (partition 0's for a one-set circuit). */
+  #keyOf(home: number | undefined): ClientKey {
+    const keys = this.keys;
+    return keys.partitionKeys?.[home ?? 0] ?? keys.client;
+  }
+
+  /** The parameters of each value's home, for the values' parts (undefined: the header's). */
+  #homes(specs: readonly { readonly home?: number }[]): (TfheParameters | undefined)[] {
+    return specs.map((s) => (s.home === undefined ? undefined : this.spec.partitions?.params[s.home]));
   }
 
   /** Uses an existing secret key (e.g. restored from the client's own storage) instead of keygen(). */
   useKey(client: ClientKey): void {
     if (!(client instanceof ClientKey)) throw new TypeError("useKey expects a ClientKey");
+    if (this.spec.partitions !== undefined) {
+      throw new MultiParameterUnsupportedError(`this circuit has ${this.spec.partitions.params.length} parameter partitions: one key cannot serve it; use keygen()`);
+    }
     if (!sameParameters(client.params, this.spec.params)) throw new RangeError("this key belongs to other parameters than the circuit's");
     this.#keys = keysOf(client, this.spec.linearOnly);
   }
@@ -110,7 +151,8 @@ export class CircuitClient {
   /** What the server needs, as bytes (seeded keys); undefined for lookup-free circuits. */
   serializedEvaluationKeys(): Uint8Array | undefined {
     const ek = this.keys.evaluationKeys;
-    return ek === undefined ? undefined : serialize(ek);
+    if (ek === undefined) return undefined;
+    return "partitions" in ek ? serializePartitionedKeys(ek) : serialize(ek);
   }
 
   /**
@@ -120,7 +162,6 @@ export class CircuitClient {
   encryptValues(...inputs: readonly (TensorLike | Tensor)[]): WireValue[] {
     const { spec } = this;
     if (inputs.length !== spec.inputs.length) throw new RangeError(`expected ${spec.inputs.length} input(s), got ${inputs.length}`);
-    const client = this.keys.client;
     return spec.inputs.map((s, i) => {
       const t = toTensor(inputs[i]!, { what: `input "${s.name}"`, shape: s.shape });
       t.data.forEach((v, j) => {
@@ -128,28 +169,28 @@ export class CircuitClient {
           throw new InputOutOfRangeError(`input "${s.name}" element ${j} = ${v} is outside [${s.min}, ${s.max}], the range this circuit accepts`, s.name, v);
         }
       });
-      return s.encrypted ? { shape: s.shape, encrypted: client.encryptCompressed(t.data, cipherEncoding(s.bits)) } : t;
+      return s.encrypted ? { shape: s.shape, encrypted: this.#keyOf(s.home).encryptCompressed(t.data, cipherEncoding(s.bits)) } : t;
     });
   }
 
   /** `encryptValues`, serialized: the request body for the server. */
   encrypt(...inputs: readonly (TensorLike | Tensor)[]): Uint8Array {
-    return serializeValues(this.encryptValues(...inputs), this.spec.params);
+    return serializeValues(this.encryptValues(...inputs), this.spec.params, this.#homes(this.spec.inputs));
   }
 
   /** Decrypts the server's serialized results (shapes and counts checked against the outputs). */
   decrypt(results: Uint8Array, opts?: DeserializeOptions): Tensor[] {
     const { spec } = this;
-    return this.decryptValues(deserializeValues(results, spec.params, spec.outputs, opts).map((v) => v.value));
+    const specs = spec.outputs.map((o, i) => ({ ...o, ...(this.#homes(spec.outputs)[i] === undefined ? {} : { params: this.#homes(spec.outputs)[i]! }) }));
+    return this.decryptValues(deserializeValues(results, spec.params, specs, opts).map((v) => v.value));
   }
 
   /** Decrypts decoded results: round(phase/Δ) mod 2p, lifted into each output's range. */
   decryptValues(values: readonly (LweBatch | Tensor)[]): Tensor[] {
     const { spec } = this;
     if (values.length !== spec.outputs.length) throw new RangeError(`expected ${spec.outputs.length} output(s), got ${values.length}`);
-    const client = this.keys.client;
     return values.map((value, o) => {
-      const out = spec.outputs[o]!;
+      const out = spec.outputs[o]!, client = this.#keyOf(out.home);
       if (!(value instanceof LweBatch)) return value;
       if (!out.encrypted || value.count !== sizeOf(out.shape)) throw new RangeError(`output ${o}: expected ${out.encrypted ? `${sizeOf(out.shape)} ciphertexts` : "a clear value"}`);
       return { shape: out.shape, data: Float64Array.from(client.phases(value), (ph) => liftResidue(residueOf(ph, out.bits), out.min, out.bits)) };
@@ -157,15 +198,46 @@ export class CircuitClient {
   }
 
   serialize(): Uint8Array {
-    const { params, ...rest } = this.spec;
-    return encodeArtifact(CLIENT_TYPE, rest, params);
+    const { params, partitions, ...rest } = this.spec;
+    if (partitions === undefined) return encodeArtifact(CLIENT_TYPE, rest, params);
+    return encodeArtifactMulti(CLIENT_TYPE_MULTI, { ...rest, keyswitches: partitions.keyswitches }, partitions.params);
   }
 
   /** Decodes a client spec: DeserializationError on any malformed field; the parameters must be ≥ 128-bit. */
   static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitClient {
-    const { params, json } = decodeArtifact(bytes, CLIENT_TYPE, "client spec", opts);
-    return new CircuitClient({ params, ...parseSpecJson(json) });
+    const { params, json, multi } = decodeArtifactAny(bytes, CLIENT_TYPE, CLIENT_TYPE_MULTI, "client spec", opts);
+    const spec = parseSpecJson(json, multi ? params.length : 0);
+    if (!multi) return new CircuitClient({ params: params[0]!, ...spec });
+    const keyswitches = parseKeyswitches((json as { keyswitches?: unknown }).keyswitches, params.length);
+    return new CircuitClient({ params: params[0]!, ...spec, partitions: { params, keyswitches } });
   }
+}
+
+/** Key switches between `count` partitions: distinct, in range, a decomposition of at most 64 bits. */
+function parseKeyswitches(json: unknown, count: number): PartitionKeyswitch[] {
+  if (!Array.isArray(json)) invalid("client spec: bad keyswitches");
+  const seen = new Set<string>();
+  return (json as unknown[]).map((v, i) => {
+    const k = v as Partial<Record<keyof PartitionKeyswitch, unknown>> | null;
+    const ok = (x: unknown) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < count;
+    if (typeof k !== "object" || k === null || !ok(k.from) || !ok(k.to) || k.from === k.to || (k.target !== "small" && k.target !== "big")
+      || !Number.isInteger(k.baseLog) || !Number.isInteger(k.levels) || (k.baseLog as number) < 1 || (k.levels as number) < 1
+      || (k.baseLog as number) * (k.levels as number) > 64) invalid(`client spec: bad key switch ${i}`);
+    const spec = { from: k.from as number, to: k.to as number, target: k.target as "small" | "big", baseLog: k.baseLog as number, levels: k.levels as number };
+    if (seen.has(keyswitchId(spec))) invalid(`client spec: key switch ${keyswitchId(spec)} listed twice`);
+    seen.add(keyswitchId(spec));
+    return spec;
+  });
+}
+
+function parseHome(v: unknown, where: string, partitions: number, encrypted: boolean): { home?: number } {
+  const h = (v as { home?: unknown }).home;
+  if (partitions === 0 || !encrypted) {
+    if (h !== undefined) invalid(`${where}: a home without partitions`);
+    return {};
+  }
+  if (!Number.isInteger(h) || (h as number) < 0 || (h as number) >= partitions) invalid(`${where}: bad home partition`);
+  return { home: h as number };
 }
 
 function parseRangeSpec(v: unknown, where: string): ClientOutputSpec {
@@ -179,7 +251,7 @@ function parseRangeSpec(v: unknown, where: string): ClientOutputSpec {
   return { shape: o.shape, encrypted: o.encrypted, min: o.min as number, max: o.max as number, bits: bits as number };
 }
 
-function parseSpecJson(json: unknown): Omit<ClientSpec, "params"> {
+function parseSpecJson(json: unknown, partitions: number): Omit<ClientSpec, "params" | "partitions"> {
   const o = json as { linearOnly?: unknown; inputs?: unknown; outputs?: unknown } | null;
   if (typeof o !== "object" || o === null) invalid("client spec must be an object");
   if (typeof o.linearOnly !== "boolean") invalid("client spec: bad linearOnly");
@@ -187,9 +259,13 @@ function parseSpecJson(json: unknown): Omit<ClientSpec, "params"> {
   const inputs = o.inputs.map((v: unknown, i) => {
     const name = (v as { name?: unknown } | null)?.name;
     if (typeof name !== "string" || name.length === 0) invalid(`input ${i}: bad name`);
-    return { name, ...parseRangeSpec(v, `input "${name}"`) };
+    const r = parseRangeSpec(v, `input "${name}"`);
+    return { name, ...r, ...parseHome(v, `input "${name}"`, partitions, r.encrypted) };
   });
   if (new Set(inputs.map((i) => i.name)).size !== inputs.length) invalid("client spec: duplicate input names");
-  const outputs = o.outputs.map((v: unknown, i) => parseRangeSpec(v, `output ${i}`));
+  const outputs = o.outputs.map((v: unknown, i) => {
+    const r = parseRangeSpec(v, `output ${i}`);
+    return { ...r, ...parseHome(v, `output ${i}`, partitions, r.encrypted) };
+  });
   return { linearOnly: o.linearOnly, inputs, outputs };
 }

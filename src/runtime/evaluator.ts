@@ -18,6 +18,7 @@ import { type Graph, type Node, nodeName } from "./ir.js";
 import { broadcastMap, sizeOf } from "./shape.js";
 import * as k from "./tensor-ops.js";
 import type { Tensor } from "./tensor.js";
+import { isPartitionedBootstrapper, type PartitionedBootstrapper, PartitionedServerKey } from "./partitioned-server-key.js";
 
 /** A value at run time on the server: ciphertexts for encrypted nodes, clear tensors otherwise. */
 export type ServerValue = LweBatch | Tensor;
@@ -30,6 +31,14 @@ export interface EvaluationPlan {
   /** Exact rounds of wide values, by bit extraction (encoding.ts), by node id. */
   readonly extractions: ReadonlyMap<number, ExtractionPlan>;
   readonly live: ReadonlySet<number>;
+  /**
+   * A multi-parameter circuit's homes and PBS partitions (runtime/partitions.ts); absent: one partition (0)
+   * for everything.
+   */
+  readonly partitions?: {
+    readonly nodeHome: readonly number[];
+    readonly pbsPartition: ReadonlyMap<number, number>;
+  };
 }
 
 /** An extraction in progress: t with bits [fromBit, next) cleared. */
@@ -46,10 +55,21 @@ export function maxLookupBits(lookups: ReadonlyMap<number, LookupPlan>): number 
   return b;
 }
 
-/** One PBS the schedule asks for: a group's input offset by −lo (the table index), and the group's table. */
+/**
+ * One PBS the schedule asks for: a group's input offset by −lo (the table index), and the group's table;
+ * run by `partition`'s keys on a value under partition `from`'s big key.
+ */
 interface PbsRequest {
   readonly batch: LweBatch;
   readonly table: LookupTable;
+  readonly partition: number;
+  readonly from: number;
+}
+
+/** What the schedule needs of the keys: each partition's N, and conversions between partitions' big keys. */
+interface KeyAccess {
+  readonly polynomialSize: (partition: number) => number;
+  readonly convert: (batch: LweBatch, from: number, to: number) => LweBatch;
 }
 
 const iota = (n: number): Float64Array => Float64Array.from({ length: n }, (_, i) => i);
@@ -65,31 +85,64 @@ export class Evaluator {
     for (const g of fuseLookups(graph, plan.lookups, maxLookupBits(plan.lookups))) for (const m of g.members) this.#groupOf.set(m.node, g);
   }
 
-  /** In this thread: every PBS of the schedule on `server` (needed when the circuit has lookups). */
-  run(inputs: readonly ServerValue[], server: ServerKey | undefined): ServerValue[] {
+  /**
+   * In this thread: every PBS of the schedule on `server` (needed when the circuit has lookups): a
+   * ServerKey for a one-set circuit, a PartitionedServerKey for a multi-parameter one.
+   */
+  run(inputs: readonly ServerValue[], server: ServerKey | PartitionedServerKey | undefined): ServerValue[] {
     this.#needKeys(server);
-    const steps = this.#schedule(inputs, server?.params.polynomialSize ?? 0);
+    const steps = this.#schedule(inputs, this.#access(server));
     for (let step = steps.next(); ; ) {
       if (step.done) return step.value;
-      step = steps.next(step.value.map((r) => server!.bootstrapMany(r.batch, r.table)));
+      step = steps.next(step.value.map((r) => (server instanceof PartitionedServerKey
+        ? server.bootstrapMany(r.partition, r.from, r.batch, r.table) : server!.bootstrapMany(r.batch, r.table))));
     }
   }
 
-  /** The same schedule on any Bootstrapper: the PBS of a layer are in flight together (a pool spreads them). */
-  async runAsync(inputs: readonly ServerValue[], keys: Bootstrapper | undefined): Promise<ServerValue[]> {
+  /**
+   * The same schedule on any Bootstrapper (a PartitionedBootstrapper for a multi-parameter circuit): the
+   * PBS of a layer are in flight together (a pool spreads them).
+   */
+  async runAsync(inputs: readonly ServerValue[], keys: Bootstrapper | PartitionedBootstrapper | undefined): Promise<ServerValue[]> {
     this.#needKeys(keys);
-    const steps = this.#schedule(inputs, keys?.params.polynomialSize ?? 0);
+    const steps = this.#schedule(inputs, this.#access(keys));
     for (let step = steps.next(); ; ) {
       if (step.done) return step.value;
-      step = steps.next(await Promise.all(step.value.map((r) => keys!.bootstrapMany(r.batch, r.table))));
+      step = steps.next(await Promise.all(step.value.map((r) => (isPartitionedBootstrapper(keys)
+        ? keys.bootstrapMany(r.partition, r.from, r.batch, r.table) : keys!.bootstrapMany(r.batch, r.table)))));
     }
+  }
+
+  #access(keys: Bootstrapper | PartitionedBootstrapper | undefined): KeyAccess {
+    if (isPartitionedBootstrapper(keys)) {
+      return { polynomialSize: (p) => keys.params[p]!.polynomialSize, convert: (b, from, to) => keys.convert(b, from, to) };
+    }
+    if (this.plan.partitions !== undefined && keys !== undefined) {
+      throw new GraphError("this circuit has several parameter partitions: it needs the keys of every partition (a PartitionedServerKey)");
+    }
+    const N = keys?.params.polynomialSize ?? 0;
+    return {
+      polynomialSize: () => N,
+      convert: (b, from, to) => {
+        if (from !== to) throw new GraphError("internal: a conversion between partitions in a one-partition circuit");
+        return b;
+      },
+    };
+  }
+
+  #home(node: number): number {
+    return this.plan.partitions?.nodeHome[node] ?? 0;
+  }
+
+  #partitionOf(op: number): number {
+    return this.plan.partitions?.pbsPartition.get(op) ?? 0;
   }
 
   /**
    * Yields the PBS of each layer (a group's input offset by −lo, and its table) and takes their outputs;
    * returns the graph's outputs.
    */
-  *#schedule(inputs: readonly ServerValue[], polynomialSize: number): Generator<PbsRequest[], ServerValue[], LweBatch[][]> {
+  *#schedule(inputs: readonly ServerValue[], keys: KeyAccess): Generator<PbsRequest[], ServerValue[], LweBatch[][]> {
     const values = this.#start(inputs);
     const pending = this.graph.nodes.filter((n) => values[n.id] === undefined && this.plan.live.has(n.id));
     const extracting: Extracting[] = [];
@@ -117,11 +170,15 @@ export class Evaluator {
       const groups = [...layer];
       const xs = groups.map((g) => values[g.input] as LweBatch);
       const outs = yield [
-        ...groups.map((g, i) => ({ batch: this.#pbsInput(g, xs[i]!), table: this.#table(g, polynomialSize) })),
-        ...extracting.map((e) => this.#bitRequest(e, polynomialSize)),
+        ...groups.map((g, i) => {
+          const partition = this.#partitionOf(g.members[0]!.node);
+          return { batch: this.#pbsInput(g, xs[i]!), table: this.#table(g, keys.polynomialSize(partition)), partition, from: this.#home(g.input) };
+        }),
+        ...extracting.map((e) => this.#bitRequest(e, keys)),
       ];
-      groups.forEach((g, i) => this.#groupOutputs(g, xs[i]!, outs[i]!, values));
-      extracting.forEach((e, i) => this.#clearBit(e, outs[groups.length + i]![0]!));
+      groups.forEach((g, i) => this.#groupOutputs(g, xs[i]!, outs[i]!, values, keys));
+      // A bit's PBS output joins t in its region: converted to the region's home first.
+      extracting.forEach((e, i) => this.#clearBit(e, keys.convert(outs[groups.length + i]![0]!, this.#partitionOf(e.plan.node), this.#home(e.plan.input))));
       // Finished extractions make their value available to the next pass.
       for (let i = extracting.length - 1; i >= 0; i--) {
         const e = extracting[i]!;
@@ -131,7 +188,7 @@ export class Evaluator {
     return this.graph.outputs.map((id) => values[id]!);
   }
 
-  #needKeys(keys: Bootstrapper | undefined): void {
+  #needKeys(keys: Bootstrapper | PartitionedBootstrapper | undefined): void {
     const extracts = [...this.plan.extractions.values()].some((e) => e.fromBit < e.lsbs);
     if ((this.plan.lookups.size > 0 || extracts) && keys === undefined) {
       throw new GraphError("this circuit has lookups: it needs evaluation keys");
@@ -165,12 +222,13 @@ export class Evaluator {
    * ones above leave the torus), plus 2^61, a quarter turn's half, which centres both outcomes in the sign
    * table's halves: bit 0 reads +c, bit 1 reads −c, c = Δ/2 of the region.
    */
-  #bitRequest(e: Extracting, polynomialSize: number): PbsRequest {
+  #bitRequest(e: Extracting, keys: KeyAccess): PbsRequest {
     const { bits } = e.plan;
     const shifted = mulScalar(e.t, 2 ** (bits - e.next));
+    const partition = this.#partitionOf(e.plan.node);
     return {
       batch: addPlain(shifted, 2 ** (bits - 2), cipherEncoding(bits)).withEncoding(cipherEncoding(1)),
-      table: this.#signTable(bits, polynomialSize),
+      table: this.#signTable(bits, keys.polynomialSize(partition)), partition, from: this.#home(e.plan.input),
     };
   }
 
@@ -205,10 +263,13 @@ export class Evaluator {
   }
 
   /** Output t of the PBS is member t: a lut is that output; round(x) is x minus its low-bit correction. */
-  #groupOutputs(g: LookupGroup, x: LweBatch, outs: readonly LweBatch[], values: (ServerValue | undefined)[]): void {
+  #groupOutputs(g: LookupGroup, x: LweBatch, outs: readonly LweBatch[], values: (ServerValue | undefined)[], keys: KeyAccess): void {
+    const partition = this.#partitionOf(g.members[0]!.node);
     g.members.forEach((m, t) => {
       // The table labels every output with member 0's encoding; each member's values are in its own.
-      const out = outs[t]!.encoding.bits === m.outBits ? outs[t]! : outs[t]!.withEncoding(cipherEncoding(m.outBits));
+      // An output whose region lives under another partition's key is converted to it.
+      const raw = keys.convert(outs[t]!, partition, this.#home(m.node));
+      const out = raw.encoding.bits === m.outBits ? raw : raw.withEncoding(cipherEncoding(m.outBits));
       values[m.node] = m.kind === "round" ? sub(x, out) : out;
     });
   }

@@ -8,16 +8,26 @@ import {
   BootstrapKey, type Bootstrapper, ClientKey, type DeserializeOptions, deserializeEvaluationKeys, type EvaluationKeys, KeyswitchKey, LweBatch,
   ParameterMismatchError, PbsWorkerPool, type PbsWorkerPoolOptions, ServerKey, type ServerKeyOptions, type TfheParameters,
 } from "../tfhe/index.js";
-import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
+import { decodeArtifactAny, encodeArtifact, encodeArtifactMulti, invalid, sameParameters } from "./artifact.js";
 import { type ExtractionPlan, type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS } from "./encoding.js";
 import { type EvaluationPlan, Evaluator, type ServerValue } from "./evaluator.js";
 import { graphFromJson, graphToJson } from "./graph-codec.js";
 import { InputOutOfRangeError } from "./errors.js";
+import { PartitionedWorkerPool } from "./partitioned-pool.js";
+import { isPartitionedEvaluationKeys, type PartitionedEvaluationKeys } from "./partitioned-keys.js";
+import {
+  checkPartitionedKeys, deserializePartitionedKeys, isPartitionedBootstrapper, type PartitionedBootstrapper, PartitionedServerKey,
+} from "./partitioned-server-key.js";
+import { parseLayout, type PartitionLayout } from "./partitions.js";
+import { fuseLookups } from "./fusion.js";
+import { maxLookupBits } from "./evaluator.js";
 import { type Graph, liveNodes, nodeName } from "./ir.js";
 import type { Tensor } from "./tensor.js";
 import { deserializeValues, serializeValues, type ValueSpec, type WireValue } from "./values.js";
 
 export const SERVER_TYPE = "umbra.circuit.server/2";
+/** A multi-parameter circuit's server half (one parameter part per partition, the layout in the JSON). */
+export const SERVER_TYPE_MULTI = "umbra.circuit.server/3";
 
 export interface ServerSpec {
   readonly params: TfheParameters;
@@ -34,6 +44,8 @@ export interface ServerSpec {
    * them); every range in the graph, hence every lookup table, was derived from these.
    */
   readonly inputRanges: readonly { readonly min: number; readonly max: number }[];
+  /** Several parameter partitions (runtime/partitions.ts); `params` is then partition 0's (the artifacts' and values' header). */
+  readonly layout?: PartitionLayout;
 }
 
 export class CircuitServer {
@@ -42,10 +54,15 @@ export class CircuitServer {
   readonly #outputs: ValueSpec[];
 
   constructor(readonly spec: ServerSpec) {
-    const plan: EvaluationPlan = { nodeBits: spec.nodeBits, lookups: spec.lookups, extractions: spec.extractions, live: liveNodes(spec.graph) };
+    const { layout } = spec;
+    const plan: EvaluationPlan = {
+      nodeBits: spec.nodeBits, lookups: spec.lookups, extractions: spec.extractions, live: liveNodes(spec.graph),
+      ...(layout === undefined ? {} : { partitions: { nodeHome: layout.nodeHome, pbsPartition: layout.pbsPartition } }),
+    };
     this.#evaluator = new Evaluator(spec.graph, plan);
     const specOf = (id: number): ValueSpec => ({
       shape: spec.graph.nodes[id]!.shape, encrypted: spec.graph.nodes[id]!.encrypted, bits: spec.nodeBits[id]!,
+      ...(layout !== undefined && spec.graph.nodes[id]!.encrypted ? { params: layout.params[layout.nodeHome[id]!]! } : {}),
     });
     this.#inputs = spec.graph.inputs.map(specOf);
     this.#outputs = spec.graph.outputs.map(specOf);
@@ -59,20 +76,40 @@ export class CircuitServer {
    * The ServerKey for uploaded evaluation keys (serialized, as `CircuitClient.serializedEvaluationKeys`
    * gives them, or decoded); undefined for lookup-free circuits. Never takes a secret key.
    */
-  loadKeys(keys: Uint8Array | EvaluationKeys, opts: DeserializeOptions & ServerKeyOptions = {}): ServerKey | undefined {
+  loadKeys(keys: Uint8Array | EvaluationKeys | PartitionedEvaluationKeys, opts: DeserializeOptions & ServerKeyOptions = {}): ServerKey | PartitionedServerKey | undefined {
+    if (this.spec.layout !== undefined) return new PartitionedServerKey(this.#partitionedKeys(keys, opts), opts);
     const ek = this.#evaluationKeys(keys, opts);
     if (this.spec.linearOnly) return undefined;
     return new ServerKey(ek, opts);
   }
 
-  /** A worker pool (Node worker threads) holding these evaluation keys, for `runAsync`. */
-  async createPool(keys: Uint8Array | EvaluationKeys, options: PbsWorkerPoolOptions & DeserializeOptions = {}): Promise<PbsWorkerPool> {
+  /**
+   * A worker pool (Node worker threads) holding these evaluation keys, for `runAsync`; for a
+   * multi-parameter circuit, one pool of `threads` workers per partition (partitioned-pool.ts).
+   */
+  async createPool(
+    keys: Uint8Array | EvaluationKeys | PartitionedEvaluationKeys, options: Omit<PbsWorkerPoolOptions, "keyswitches"> & DeserializeOptions = {},
+  ): Promise<PbsWorkerPool | PartitionedWorkerPool> {
     if (this.spec.linearOnly) throw new RangeError("this circuit has no lookups: it needs no keys and no pool");
+    if (this.spec.layout !== undefined) return PartitionedWorkerPool.create(this.#partitionedKeys(keys, options), options);
     return PbsWorkerPool.create(this.#evaluationKeys(keys, options), options);
   }
 
-  #evaluationKeys(keys: Uint8Array | EvaluationKeys, opts: DeserializeOptions): EvaluationKeys {
+  /** A multi-parameter circuit's keys: every partition's and every key switch the layout lists, of the right parameters. */
+  #partitionedKeys(keys: Uint8Array | EvaluationKeys | PartitionedEvaluationKeys, opts: DeserializeOptions): PartitionedEvaluationKeys {
     if ((keys as unknown) instanceof ClientKey) throw new TypeError("the server takes evaluation keys only, never a client (secret) key");
+    const { params, keyswitches } = this.spec.layout!;
+    if (keys instanceof Uint8Array) return deserializePartitionedKeys(keys, params, keyswitches, opts);
+    if (!isPartitionedEvaluationKeys(keys)) {
+      throw new ParameterMismatchError(`this circuit has ${params.length} parameter partitions: it needs the keys of each (CircuitClient.keygen() makes them), not one set`);
+    }
+    checkPartitionedKeys(keys, params, keyswitches);
+    return keys;
+  }
+
+  #evaluationKeys(keys: Uint8Array | EvaluationKeys | PartitionedEvaluationKeys, opts: DeserializeOptions): EvaluationKeys {
+    if ((keys as unknown) instanceof ClientKey) throw new TypeError("the server takes evaluation keys only, never a client (secret) key");
+    if (isPartitionedEvaluationKeys(keys)) throw new ParameterMismatchError("these are a multi-parameter circuit's keys; this circuit has one parameter set");
     const ek = keys instanceof Uint8Array ? deserializeEvaluationKeys(keys, this.spec.params, opts) : keys;
     if (!(ek?.bootstrapKey instanceof BootstrapKey) || !(ek.keyswitchKey instanceof KeyswitchKey)) {
       throw new TypeError("expected evaluation keys (bootstrapping and key-switching keys)");
@@ -81,8 +118,21 @@ export class CircuitServer {
     return ek;
   }
 
-  #checkKeys(keys: Bootstrapper | undefined): void {
+  #checkKeys(keys: Bootstrapper | PartitionedBootstrapper | undefined): void {
     if (keys === undefined) return;
+    if (typeof keys !== "object" || keys === null || (keys as unknown) instanceof ClientKey || typeof keys.bootstrapMany !== "function") {
+      throw new TypeError("expected a Bootstrapper (a ServerKey or a PbsWorkerPool, or a PartitionedServerKey or PartitionedWorkerPool " +
+        "for a multi-parameter circuit); the server never takes a secret key");
+    }
+    const { layout } = this.spec;
+    if (layout !== undefined || isPartitionedBootstrapper(keys)) {
+      if (!isPartitionedBootstrapper(keys) || layout === undefined || keys.params.length !== layout.params.length
+        || keys.params.some((p, i) => !sameParameters(p, layout.params[i]!))) {
+        throw new ParameterMismatchError(layout === undefined ? "a multi-parameter key set for a one-set circuit"
+          : `this circuit has ${layout.params.length} parameter partitions: it needs the keys of each (loadKeys or createPool)`);
+      }
+      return;
+    }
     if (!(keys instanceof ServerKey) && !(keys instanceof PbsWorkerPool)
       && (typeof keys !== "object" || keys === null || typeof keys.bootstrapMany !== "function" || typeof keys.params !== "object" || keys.params === null)) {
       throw new TypeError("expected a Bootstrapper: a ServerKey or a PbsWorkerPool (the server never takes a secret key)");
@@ -113,48 +163,54 @@ export class CircuitServer {
 
   #results(values: readonly ServerValue[]): Uint8Array {
     const wire: WireValue[] = values.map((v, o) => ("dimension" in v ? { shape: this.#outputs[o]!.shape, encrypted: v } : v as Tensor));
-    return serializeValues(wire, this.spec.params);
+    return serializeValues(wire, this.spec.params, this.#outputs.map((o) => o.params));
   }
 
   /** Evaluates serialized arguments in this thread and returns the serialized results. */
-  run(args: Uint8Array, keys: ServerKey | undefined, opts?: DeserializeOptions): Uint8Array {
+  run(args: Uint8Array, keys: ServerKey | PartitionedServerKey | undefined, opts?: DeserializeOptions): Uint8Array {
     this.#checkKeys(keys);
     return this.#results(this.#evaluator.run(this.#args(args, opts), keys));
   }
 
   /** `run` on any Bootstrapper: with a PbsWorkerPool, the lookups of each layer run on its threads together. */
-  async runAsync(args: Uint8Array, keys: Bootstrapper | undefined, opts?: DeserializeOptions): Promise<Uint8Array> {
+  async runAsync(args: Uint8Array, keys: Bootstrapper | PartitionedBootstrapper | undefined, opts?: DeserializeOptions): Promise<Uint8Array> {
     this.#checkKeys(keys);
     return this.#results(await this.#evaluator.runAsync(this.#args(args, opts), keys));
   }
 
   /** In-process evaluation on decoded values (ciphertext batches and clear tensors). */
-  runValues(values: readonly ServerValue[], keys: ServerKey | undefined): ServerValue[] {
+  runValues(values: readonly ServerValue[], keys: ServerKey | PartitionedServerKey | undefined): ServerValue[] {
     this.#checkKeys(keys);
     return this.#evaluator.run(this.#checkClear(values), keys);
   }
 
   /** `runValues` on any Bootstrapper. */
-  runValuesAsync(values: readonly ServerValue[], keys: Bootstrapper | undefined): Promise<ServerValue[]> {
+  runValuesAsync(values: readonly ServerValue[], keys: Bootstrapper | PartitionedBootstrapper | undefined): Promise<ServerValue[]> {
     this.#checkKeys(keys);
     return this.#evaluator.runAsync(this.#checkClear(values), keys);
   }
 
   serialize(): Uint8Array {
-    const { params, nodeBits, linearOnly, graph, lookups, extractions, inputRanges } = this.spec;
+    const { params, nodeBits, linearOnly, graph, lookups, extractions, inputRanges, layout } = this.spec;
     const plans = [...lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) }));
-    return encodeArtifact(SERVER_TYPE, { nodeBits: [...nodeBits], linearOnly, graph: graphToJson(graph), lookups: plans, extractions: [...extractions.values()], inputRanges }, params);
+    const json = { nodeBits: [...nodeBits], linearOnly, graph: graphToJson(graph), lookups: plans, extractions: [...extractions.values()], inputRanges };
+    if (layout === undefined) return encodeArtifact(SERVER_TYPE, json, params);
+    return encodeArtifactMulti(SERVER_TYPE_MULTI, {
+      ...json,
+      layout: { nodeHome: [...layout.nodeHome], pbsPartition: [...layout.pbsPartition].sort((a, b) => a[0] - b[0]), keyswitches: layout.keyswitches },
+    }, layout.params);
   }
 
   /** Decodes a server spec: the graph is re-verified, every lookup plan checked against it. */
   static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitServer {
-    const { params, json } = decodeArtifact(bytes, SERVER_TYPE, "server spec", opts);
-    const o = json as { nodeBits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; extractions?: unknown; inputRanges?: unknown } | null;
+    const { params: sets, json, multi } = decodeArtifactAny(bytes, SERVER_TYPE, SERVER_TYPE_MULTI, "server spec", opts);
+    const o = json as { nodeBits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; extractions?: unknown; inputRanges?: unknown; layout?: unknown } | null;
     if (typeof o !== "object" || o === null) invalid("server spec must be an object");
     if (typeof o.linearOnly !== "boolean") invalid("server spec: bad linearOnly");
     const graph = graphFromJson(o.graph);
     const nodeBits = parseNodeBits(o.nodeBits, graph);
-    const lookups = parseLookups(o.lookups, graph, nodeBits, params.polynomialSize);
+    // Tables are checked against the largest N; each PBS's own partition's N is checked with the layout.
+    const lookups = parseLookups(o.lookups, graph, nodeBits, Math.max(...sets.map((p) => p.polynomialSize)));
     const extractions = parseExtractions(o.extractions, graph, nodeBits, lookups);
     const live = liveNodes(graph);
     for (const n of graph.nodes) {
@@ -162,7 +218,19 @@ export class CircuitServer {
     }
     if (o.linearOnly !== (lookups.size === 0 && extractions.size === 0)) invalid("server spec: linearOnly disagrees with the lookups");
     const inputRanges = parseInputRanges(o.inputRanges, graph);
-    return new CircuitServer({ params, nodeBits, linearOnly: o.linearOnly, graph, lookups, extractions, inputRanges });
+    let layout: PartitionLayout | undefined;
+    if (multi) {
+      if (o.linearOnly) invalid("server spec: a multi-parameter circuit has lookups");
+      const ops = [
+        ...fuseLookups(graph, lookups, maxLookupBits(lookups)).map((g) => ({ id: g.members[0]!.node, bits: g.bits, input: g.input, outputs: g.members.map((m) => m.node) })),
+        ...[...extractions.values()].filter((e) => e.fromBit < e.lsbs).map((e) => ({ id: e.node, bits: 1, input: e.input, outputs: [e.node] })),
+      ];
+      layout = parseLayout(o.layout, sets, graph, ops);
+    } else if (o.layout !== undefined) {
+      invalid("server spec: a one-set artifact carries no layout");
+    }
+    const params = sets[0]!;
+    return new CircuitServer({ params, nodeBits, linearOnly: o.linearOnly, graph, lookups, extractions, inputRanges, ...(layout === undefined ? {} : { layout }) });
   }
 }
 

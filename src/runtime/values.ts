@@ -25,16 +25,22 @@ export interface ValueSpec {
   readonly encrypted: boolean;
   /** Message bits of an encrypted value's region (compiler/encoding.ts); unused for clear values. */
   readonly bits: number;
+  /**
+   * The parameters of the key the value lives under, when not the bundle's own (a multi-parameter
+   * circuit's value whose home is another partition, runtime/partitions.ts).
+   */
+  readonly params?: TfheParameters;
 }
 
-export function serializeValues(values: readonly WireValue[], params: TfheParameters): Uint8Array {
+/** `homes[i]`: the parameters value i's ciphertexts are under, when not `params` (multi-parameter circuits). */
+export function serializeValues(values: readonly WireValue[], params: TfheParameters, homes?: readonly (TfheParameters | undefined)[]): Uint8Array {
   const json: unknown[] = [];
   const parts: Uint8Array[] = [];
-  for (const v of values) {
+  for (const [i, v] of values.entries()) {
     if ("encrypted" in v) {
       if (v.encrypted.count !== sizeOf(v.shape)) throw new RangeError(`${v.encrypted.count} ciphertexts for shape ${formatShape(v.shape)}`);
       json.push({ shape: [...v.shape], encrypted: true });
-      parts.push(serialize(v.encrypted, params));
+      parts.push(serialize(v.encrypted, homes?.[i] ?? params));
     } else {
       json.push({ shape: [...v.shape], encrypted: false, data: Array.from(v.data) });
     }
@@ -79,10 +85,11 @@ export function deserializeValues(
   });
   return plan.map((p, i) => {
     if ("clear" in p) return { shape: p.shape, value: { shape: p.shape, data: p.clear! } };
-    const batch = p.seeded ? deserializeSeededLweBatch(p.bytes!, params, opts) : deserializeLweBatch(p.bytes!, params, opts);
+    const home = specs[i]!.params ?? params;
+    const batch = p.seeded ? deserializeSeededLweBatch(p.bytes!, home, opts) : deserializeLweBatch(p.bytes!, home, opts);
     if (batch.count !== sizeOf(p.shape)) throw new DeserializationError("LENGTH_MISMATCH", `value ${i}: ${batch.count} ciphertexts for shape ${formatShape(p.shape)}`);
-    // Circuit values live under the big key (k·N), each in its region's message space (spec.bits).
-    const kN = params.glweDimension * params.polynomialSize;
+    // Circuit values live under the big key (k·N) of their home, each in its region's message space (spec.bits).
+    const kN = home.glweDimension * home.polynomialSize;
     if (batch.dimension !== kN) throw new DeserializationError("LENGTH_MISMATCH", `value ${i}: LWE dimension ${batch.dimension}, expected k·N = ${kN}`);
     const bits = specs[i]!.bits;
     if (batch.encoding.bits !== bits) invalid(`value ${i}: encoded with ${batch.encoding.bits} bits, the circuit uses ${bits}`);

@@ -9,11 +9,15 @@ import type { TfheParameters } from "./parameters.js";
 /**
  * Checks a bootstrap's input against the parameters and the table (shapes, encodings, and for checked
  * encodings the value bounds and noise level): what ServerKey and PbsWorkerPool check before any work.
+ * The input lives under the big key of dimension `inputDimension` (the parameters' k·N by default).
  */
-export function checkBootstrapInput(params: TfheParameters, batch: LweBatch, lut: LookupTable): void {
+export function checkBootstrapInput(
+  params: TfheParameters, batch: LweBatch, lut: LookupTable, inputDimension = params.glweDimension * params.polynomialSize,
+): void {
   if (!(batch instanceof LweBatch)) throw new TypeError("bootstrap expects an LweBatch");
   if (!(lut instanceof LookupTable)) throw new TypeError("bootstrap expects a LookupTable");
-  const big = params.glweDimension * params.polynomialSize, bits = params.messageBits + params.carryBits;
+  // `inputDimension`: another key's big dimension when the key switch comes from another parameter set.
+  const big = inputDimension, bits = params.messageBits + params.carryBits;
   if (batch.dimension !== big) {
     throw new ParameterMismatchError(`PBS input has dimension ${batch.dimension}, this key expects ${big}`);
   }

@@ -19,7 +19,7 @@ export { GlweCiphertext, encryptGlwe, encryptGlwePlaintext, decryptGlwe, glwePha
 export { GgswCiphertext, type GgswShape, encryptGgsw, externalProduct, cmux } from "./ggsw.js";
 export { LookupTable, lookupTable, manyLookupTable } from "./lookup-table.js";
 export { BootstrapKey, SeededBootstrapKey, FourierBootstrapKey, generateBootstrapKey } from "./bootstrap-key.js";
-export { KeyswitchKey, SeededKeyswitchKey, KernelKeyswitchKey, generateKeyswitchKey, KEYSWITCH_BATCH } from "./keyswitch-key.js";
+export { KeyswitchKey, SeededKeyswitchKey, KernelKeyswitchKey, generateKeyswitchKey, KEYSWITCH_BATCH, type KeyswitchKeyShape } from "./keyswitch-key.js";
 export { ClientKey, WipedKeyError } from "./client-key.js";
 export { ServerKey, type EvaluationKeys, type ServerKeyOptions } from "./server-key.js";
 export { CompactPublicKey, CompactCiphertextList, checkPublicKeyParameters } from "./public-key.js";
@@ -32,5 +32,5 @@ export {
   deserializeCompactPublicKey, deserializeCompactCiphertextList, deserializeEvaluationKeys, deserializeParameters,
   DeserializationError, FORMAT_VERSION, SerializedKind, DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT,
   type DeserializationErrorCode, type SerializedKindName, type PeekedHeader, type DeserializeOptions,
-  type ParametersDecodeOptions, type Serializable, serializeBundle, deserializeBundle, MAX_JSON_DEPTH, MAX_PARTS, MAX_TYPE_BYTES, type Bundle,
+  type ParametersDecodeOptions, type Serializable, serializeKeyswitchKeyOfShape, deserializeKeyswitchKeyOfShape, serializeBundle, deserializeBundle, MAX_JSON_DEPTH, MAX_PARTS, MAX_TYPE_BYTES, type Bundle,
 } from "./serialization.js";

@@ -17,7 +17,7 @@
 import { BootstrapKey, SeededBootstrapKey } from "./bootstrap-key.js";
 import { ClientKey } from "./client-key.js";
 import { ParameterMismatchError } from "./errors.js";
-import { KeyswitchKey, SeededKeyswitchKey } from "./keyswitch-key.js";
+import { KeyswitchKey, type KeyswitchKeyShape, SeededKeyswitchKey } from "./keyswitch-key.js";
 import { LweBatch } from "./lwe-batch.js";
 import { parameterFingerprint, type TfheParameters } from "./parameters.js";
 import { CompactCiphertextList, CompactPublicKey } from "./public-key.js";
@@ -28,7 +28,7 @@ import { bootstrapKeyCodec as bsk } from "./serialization/codec-bootstrap-key.js
 import { type Bundle, bundleEncoder, parseBundle } from "./serialization/codec-bundle.js";
 import { clientKeyEncoder, parseClientKey } from "./serialization/codec-client-key.js";
 import { evaluationKeysBodyBytes, evaluationKeysEncoder, parseEvaluationKeys } from "./serialization/codec-evaluation-keys.js";
-import { keyswitchKeyCodec as ksk } from "./serialization/codec-keyswitch-key.js";
+import { keyswitchKeyCodec as ksk, keyswitchKeyCodecOfShape } from "./serialization/codec-keyswitch-key.js";
 import { lweBatchBodyBytes, lweBatchEncoder, parseLweBatch, parseSeededLweBatch, seededLweBatchEncoder } from "./serialization/codec-lwe.js";
 import { parametersEncoder, parseParameters, type ParametersDecodeOptions } from "./serialization/codec-parameters.js";
 import { compactListEncoder, compactPublicKeyEncoder, parseCompactList, parseCompactPublicKey } from "./serialization/codec-public-key.js";
@@ -167,6 +167,26 @@ export const deserializeCompactCiphertextList = deserializerOf(SerializedKind.Co
  * `maxBytes` bounds the expanded keys.
  */
 export const deserializeEvaluationKeys = deserializerOf(SerializedKind.EvaluationKeys, parseEvaluationKeys);
+
+/**
+ * A seeded key-switching key between the keys of two parameter sets (multi-parameter circuits), whose shape
+ * `shape` the caller expects (input: one set's big dimension; output: another set's small or big
+ * dimension, base log, levels). `params` is the set whose key the key encrypts under (its output key):
+ * its fingerprint goes into the header.
+ */
+export function serializeKeyswitchKeyOfShape(key: SeededKeyswitchKey, params: TfheParameters, shape: KeyswitchKeyShape): Uint8Array {
+  if (!(key instanceof SeededKeyswitchKey)) throw new TypeError("serializeKeyswitchKeyOfShape expects a SeededKeyswitchKey");
+  const enc = keyswitchKeyCodecOfShape(shape).seededEncoder(key);
+  enc.check(params);
+  return encodeObject(enc.kind, parameterFingerprint(params), enc.bodyBytes, (w) => enc.write(w));
+}
+
+/** Decodes what serializeKeyswitchKeyOfShape wrote: every shape field must equal `shape` (LENGTH_MISMATCH). */
+export function deserializeKeyswitchKeyOfShape(
+  bytes: Uint8Array, params: TfheParameters, shape: KeyswitchKeyShape, opts?: DeserializeOptions,
+): SeededKeyswitchKey {
+  return decodeObject(bytes, SerializedKind.SeededKeyswitchKey, parameterFingerprint(params), opts, keyswitchKeyCodecOfShape(shape).parseSeeded(params));
+}
 
 /**
  * A parameter set. The shape is re-validated (INVALID_VALUE), the header fingerprint must be the

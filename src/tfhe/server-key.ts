@@ -153,25 +153,41 @@ export class ServerKey implements Bootstrapper {
    * Throws CiphertextBoundsError for a checked batch whose values may lie outside [0, lut.maxInput] or
    * whose noise level is above what the parameters allow (noise-budget.ts).
    */
-  bootstrapMany(batch: LweBatch, lut: LookupTable): LweBatch[] {
-    checkBootstrapInput(this.params, batch, lut);
+  bootstrapMany(batch: LweBatch, lut: LookupTable, keyswitch: KernelKeyswitchKey = this.ksk): LweBatch[] {
+    // `keyswitch`: this key's own KSK (kN → n), or one from another parameter set's big key to this n
+    // (multi-parameter circuits: a value under one partition's key read by another's PBS).
+    if (keyswitch !== this.ksk) {
+      if (!(keyswitch instanceof KernelKeyswitchKey)) throw new TypeError("bootstrapMany: keyswitch must be a KernelKeyswitchKey");
+      if (keyswitch.shape.outputDimension !== this.params.lweDimension) {
+        throw new ParameterMismatchError(`keyswitch key outputs dimension ${keyswitch.shape.outputDimension}, this key's PBS reads ${this.params.lweDimension}`);
+      }
+    }
+    const inDim = keyswitch.shape.inputDimension;
+    checkBootstrapInput(this.params, batch, lut, inDim);
     const { glweDimension: k, polynomialSize: N } = this.params;
     const K = this.#acc.k;
-    const big = k * N + 1;
+    const big = k * N + 1, bigIn = inDim + 1;
+    // The staging buffer holds KEYSWITCH_BATCH inputs of this key's kN; a wider foreign input gets its own.
+    const wide = bigIn > big ? new WasmBuffer(KEYSWITCH_BATCH * bigIn * 8, K) : undefined;
+    const inPtr = wide?.ptr ?? this.#bigIn.ptr;
     const outs = lut.offsets.map(() => new BigUint64Array(batch.count * big));
-    K.u64(this.#lut.ptr, N).set(lut.polynomial);
-    for (let c0 = 0; c0 < batch.count; c0 += KEYSWITCH_BATCH) {
-      const m = Math.min(KEYSWITCH_BATCH, batch.count - c0);
-      K.u64(this.#bigIn.ptr, m * big).set(batch.data.subarray(c0 * big, (c0 + m) * big));
-      this.ksk.applyBatchAt(this.#small.ptr, this.#bigIn.ptr, m);
-      this.#blindRotateBatch(this.#small.ptr, m);
-      for (let c = c0; c < c0 + m; c++) {
-        const acc = this.#acc.ptr + (c - c0) * (k + 1) * N * 8;
-        for (let t = 0; t < lut.offsets.length; t++) {
-          K.k.sampleExtract(this.#out.ptr, acc, k, N, lut.offsets[t]!);
-          outs[t]!.set(K.u64(this.#out.ptr, big), c * big);
+    try {
+      K.u64(this.#lut.ptr, N).set(lut.polynomial);
+      for (let c0 = 0; c0 < batch.count; c0 += KEYSWITCH_BATCH) {
+        const m = Math.min(KEYSWITCH_BATCH, batch.count - c0);
+        K.u64(inPtr, m * bigIn).set(batch.data.subarray(c0 * bigIn, (c0 + m) * bigIn));
+        keyswitch.applyBatchAt(this.#small.ptr, inPtr, m);
+        this.#blindRotateBatch(this.#small.ptr, m);
+        for (let c = c0; c < c0 + m; c++) {
+          const acc = this.#acc.ptr + (c - c0) * (k + 1) * N * 8;
+          for (let t = 0; t < lut.offsets.length; t++) {
+            K.k.sampleExtract(this.#out.ptr, acc, k, N, lut.offsets[t]!);
+            outs[t]!.set(K.u64(this.#out.ptr, big), c * big);
+          }
         }
       }
+    } finally {
+      wide?.free();
     }
     const { bounds, noise } = bootstrapOutputBounds(batch, lut);
     return outs.map((d, t) => new LweBatch(k * N, batch.count, d, lut.outputEncoding, bounds[t], noise));

@@ -12,6 +12,7 @@ import { LweBatch } from "./lwe-batch.js";
 import { LookupTable } from "./lookup-table.js";
 import type { Bootstrapper } from "./bootstrapper.js";
 import { checkEvaluationKeys, type EvaluationKeys, type ServerKeyOptions } from "./server-key.js";
+import { KeyswitchKey } from "./keyswitch-key.js";
 import { bootstrapOutputBounds, checkBootstrapBounds } from "./bootstrap-input.js";
 import type { TfheParameters } from "./parameters.js";
 import type { WorkerError, WorkerInit, WorkerReply, WorkerRequest } from "./pbs-worker.js";
@@ -21,6 +22,11 @@ export interface PbsWorkerPoolOptions {
   readonly threads?: number;
   /** Options of each worker's ServerKey (e.g. `residentKeyBytes`, to stream keys from host memory). */
   readonly serverKey?: ServerKeyOptions;
+  /**
+   * Key-switching keys from other parameter sets' big keys to this set's small key, by name (multi-parameter
+   * circuits): `bootstrapMany(batch, lut, name)` key-switches with one of them instead of the set's own.
+   */
+  readonly keyswitches?: readonly { readonly id: string; readonly key: KeyswitchKey }[];
 }
 
 /** Thrown when a worker thread dies, or when the pool is used after `close()`. */
@@ -170,8 +176,11 @@ export class PbsWorkerPool implements Bootstrapper {
   #closed: Promise<void> | undefined;
   readonly #inflight = new Set<Promise<unknown>>();
 
-  private constructor(readonly params: TfheParameters, workers: PoolWorker[]) {
+  readonly #switches: ReadonlyMap<string, number>;
+
+  private constructor(readonly params: TfheParameters, workers: PoolWorker[], switches: ReadonlyMap<string, number>) {
     this.#workers = workers;
+    this.#switches = switches;
   }
 
   /** Number of worker threads (slots whose thread is alive or being replaced). */
@@ -204,16 +213,26 @@ export class PbsWorkerPool implements Bootstrapper {
     if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
       throw new RangeError(`options.threads must be an integer in [1, 1024], got ${String(threads)}`);
     }
+    const extra = options.keyswitches ?? [];
+    const switches = new Map<string, number>();
+    for (const { id, key } of extra) {
+      if (typeof id !== "string" || !(key instanceof KeyswitchKey) || switches.has(id)) throw new TypeError("options.keyswitches: distinct names and KeyswitchKeys expected");
+      if (key.shape.outputDimension !== keys.params.lweDimension) {
+        throw new ParameterMismatchError(`key switch "${id}" outputs dimension ${key.shape.outputDimension}, this set's PBS reads ${keys.params.lweDimension}`);
+      }
+      switches.set(id, key.shape.inputDimension);
+    }
     const url = new URL("./pbs-worker.js", import.meta.url);
     const spawn = (): NodeWorker => {
       // One copy per thread, transferred: the main thread keeps its keys, each worker owns its copy.
       const bsk = keys.bootstrapKey.data.slice().buffer as ArrayBuffer;
       const ksk = keys.keyswitchKey.data.slice().buffer as ArrayBuffer;
+      const more = extra.map(({ id, key }) => ({ id, shape: key.shape, data: key.data.slice().buffer as ArrayBuffer }));
       const init: WorkerInit = {
         params: keys.params, bskShape: keys.bootstrapKey.shape, bsk, kskShape: keys.keyswitchKey.shape, ksk,
-        serverKey: { ...options.serverKey },
+        serverKey: { ...options.serverKey }, ...(more.length > 0 ? { keyswitches: more } : {}),
       };
-      return new Worker(url, { workerData: init, transferList: [bsk, ksk] });
+      return new Worker(url, { workerData: init, transferList: [bsk, ksk, ...more.map((m) => m.data)] });
     };
     const started = Array.from({ length: threads }, (_, i) => new PoolWorker(i, spawn));
     try {
@@ -224,7 +243,7 @@ export class PbsWorkerPool implements Bootstrapper {
       throw e instanceof WorkerPoolError ? new WorkerPoolError(e.message.replace(/ before it was ready/, " during start")) : e;
     }
     for (const w of started) w.worker.unref();
-    return new PbsWorkerPool(keys.params, started);
+    return new PbsWorkerPool(keys.params, started, switches);
   }
 
   /** PBS of every ciphertext with one table (as ServerKey.bootstrap), spread over the workers. */
@@ -234,16 +253,20 @@ export class PbsWorkerPool implements Bootstrapper {
     return (await this.bootstrapMany(batch, lut))[0]!;
   }
 
-  /** PBS with a (many-)table; output t holds function t of every input, in input order. */
-  bootstrapMany(batch: LweBatch, lut: LookupTable): Promise<LweBatch[]> {
-    const p = this.#bootstrapMany(batch, lut);
+  /**
+   * PBS with a (many-)table; output t holds function t of every input, in input order. `keyswitch` names
+   * one of the pool's extra key switches (options.keyswitches) for inputs under another set's big key.
+   */
+  bootstrapMany(batch: LweBatch, lut: LookupTable, keyswitch?: string): Promise<LweBatch[]> {
+    const p = this.#bootstrapMany(batch, lut, keyswitch);
     this.#inflight.add(p);
     const done = (): void => { this.#inflight.delete(p); };
     p.then(done, done);
     return p;
   }
 
-  async #bootstrapMany(batch: LweBatch, lut: LookupTable): Promise<LweBatch[]> {
+  async #bootstrapMany(batch: LweBatch, lut: LookupTable, keyswitch?: string): Promise<LweBatch[]> {
+    if (keyswitch !== undefined && !this.#switches.has(keyswitch)) throw new RangeError(`no key switch "${keyswitch}" in this pool`);
     if (this.#closed) throw new WorkerPoolError("the PBS worker pool is closed");
     if (!(batch instanceof LweBatch)) throw new TypeError("batch must be an LweBatch");
     if (!(lut instanceof LookupTable)) throw new TypeError("lut must be a LookupTable");
@@ -268,7 +291,10 @@ export class PbsWorkerPool implements Bootstrapper {
       // The chunk's words are copied at each send (the copy is transferred to the thread).
       const message = (): [WorkerRequest, ArrayBuffer[]] => {
         const data = batch.data.slice(from * batch.size, end * batch.size).buffer as ArrayBuffer;
-        return [{ id, batch: { dimension: batch.dimension, count: end - from, data, encoding: batch.encoding, bounds: batch.bounds }, lut: table }, [data]];
+        return [{
+          id, batch: { dimension: batch.dimension, count: end - from, data, encoding: batch.encoding, bounds: batch.bounds }, lut: table,
+          ...(keyswitch === undefined ? {} : { keyswitch }),
+        }, [data]];
       };
       const target = live.reduce((best, w) => (w.load < best.load ? w : best));
       jobs.push(new Promise<Result>((resolve, reject) => {

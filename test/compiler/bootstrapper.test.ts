@@ -5,7 +5,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { type Circuit, compile, relu, lut, toNested } from "../../src/compiler/index.js";
 import {
-  type Bootstrapper, type LookupTable, type LweBatch, PbsWorkerPool, SeededLweBatch, ServerKey,
+  type Bootstrapper, type EvaluationKeys, type LookupTable, type LweBatch, PbsWorkerPool, SeededLweBatch, ServerKey,
 } from "../../src/tfhe/index.js";
 
 const circuits: Circuit[] = [];
@@ -40,7 +40,7 @@ test("run (ServerKey), runAsync on a pool and on a custom Bootstrapper: same sch
   const keys = c.keygen();
   const x = [1, 1];
   const want = c.runClear(x).map(toNested);
-  const key = c.server.loadKeys(keys.evaluationKeys!)!;
+  const key = c.server.loadKeys(keys.evaluationKeys!) as ServerKey;
   try {
     const args = c.client.encrypt(x);
     assert.deepEqual(c.client.decrypt(c.server.run(args, key)).map(toNested), want);
@@ -49,7 +49,7 @@ test("run (ServerKey), runAsync on a pool and on a custom Bootstrapper: same sch
     assert.deepEqual(recording.calls, [2, 1], "layer 1: the relu of 2 elements; layer 2: the table of their sum");
     // A ServerKey is a Bootstrapper too (its answers are awaited like any other).
     assert.deepEqual(c.client.decrypt(await c.server.runAsync(args, key)).map(toNested), want);
-    await using pool = await PbsWorkerPool.create(keys.evaluationKeys!, { threads: 2 });
+    await using pool = await PbsWorkerPool.create(keys.evaluationKeys as EvaluationKeys, { threads: 2 });
     assert.deepEqual(c.client.decrypt(await c.server.runAsync(args, pool)).map(toNested), want);
     // Anything else is refused before evaluation.
     await assert.rejects(c.server.runAsync(args, { params: key.params } as unknown as Bootstrapper), /expected a Bootstrapper/);

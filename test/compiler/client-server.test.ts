@@ -116,7 +116,12 @@ test("the server never takes a secret key; keys and arguments of other parameter
   assert.throws(() => server.run(client.encrypt([1, 1, 1], [0]), secret as never), TypeError);
   // Evaluation keys of another parameter set.
   const other = CircuitClient.deserialize(c.client.serialize());
-  const otherSpec = new CircuitClient({ ...other.spec, params: PARAM_MESSAGE_2 });
+  // (This circuit has several parameter partitions: every partition's set replaced.)
+  const { partitions } = other.spec;
+  const otherSpec = new CircuitClient({
+    ...other.spec, params: PARAM_MESSAGE_2,
+    ...(partitions === undefined ? {} : { partitions: { ...partitions, params: partitions.params.map(() => PARAM_MESSAGE_2) } }),
+  });
   otherSpec.keygen();
   assert.throws(() => server.loadKeys(otherSpec.serializedEvaluationKeys()!), (e: unknown) => e instanceof DeserializationError && e.code === "PARAMS_MISMATCH");
   // Arguments: wrong shape, encrypted where clear is expected, out of range on the client, truncated bytes.
