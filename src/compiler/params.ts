@@ -18,8 +18,10 @@ export interface ParameterOptions {
   /** Failure probability of a whole run: divided by the number of PBS (or of output decryptions). */
   readonly globalPError?: number;
   /**
-   * Let each precision class of PBS have its own parameter set when that is cheaper (default true;
-   * compiler/partitions.ts). false forces one set for the whole circuit.
+   * Let each precision class of PBS have its own parameter set when that is cheaper (compiler/partitions.ts).
+   * Default false: one set for the whole circuit, which every path deploys (the deploy server's key store,
+   * `useKey` and the browser client hold one parameter set's keys per key id); true for in-process runs
+   * where the cheaper multi-parameter layout pays.
    */
   readonly multiParameter?: boolean;
 }
@@ -98,7 +100,7 @@ export function circuitConstraints(enc: CircuitEncoding): NoiseConstraint[] {
 }
 
 /**
- * The circuit's parameters: one set, or (with the graph, unless `multiParameter` is false) one per
+ * The circuit's parameters: one set, or (with the graph, when `multiParameter` is true) one per
  * partition of its PBS when that is cheaper (partitions.ts).
  */
 export function chooseCircuitParameters(enc: CircuitEncoding, options: ParameterOptions = {}, graph?: Graph): CircuitParameters {
@@ -111,7 +113,7 @@ export function chooseCircuitParameters(enc: CircuitEncoding, options: Parameter
       params, bits: enc.bits, linearOnly: false, pFailTarget: target, maxNorm2, constraints,
       log2PFail: constraintsLog2PFail(params, constraints),
     };
-    if (options.multiParameter === false || graph === undefined) return single;
+    if (options.multiParameter !== true || graph === undefined) return single;
     const multi = chooseMultiParameters(graph, enc, target, params);
     if (multi === undefined) return single;
     const last = multi.partitions[multi.partitions.length - 1]!;

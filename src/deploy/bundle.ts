@@ -40,7 +40,7 @@ export function makeBundles(deployable: Deployable, id: string): { client: Clien
     // The deploy server's key store holds one parameter set's evaluation keys per key id.
     if (deployable.parameters.multi !== undefined) {
       throw new DeployError("NOT_DEPLOYABLE", `this circuit has ${deployable.parameters.multi.partitions.length} parameter partitions; ` +
-        "the deploy server holds one parameter set's keys: compile it with { multiParameter: false } to deploy it");
+        "the deploy server holds one parameter set's keys: compile it with one set (the default: no { multiParameter: true }) to deploy it");
     }
     server = deployable.server;
     kind = "circuit";

@@ -21,11 +21,11 @@ test("a 1-bit lookup next to a 6-bit one: two partitions with different N, cheap
   const inputset: [number[], number][] = [];
   for (let a = 0; a < 2; a++) for (let y = 0; y < 64; y++) inputset.push([X(a, 16), y]);
   const fn: TraceFn = (x, y) => [lut(x!, (v) => 1 - v), lut(y!, (v) => (v * 5) % 64)];
-  const multi = compile(fn, { x: "encrypted", y: "encrypted" }, inputset);
-  const single = compile(fn, { x: "encrypted", y: "encrypted" }, inputset, { multiParameter: false });
+  const multi = compile(fn, { x: "encrypted", y: "encrypted" }, inputset, { multiParameter: true });
+  const single = compile(fn, { x: "encrypted", y: "encrypted" }, inputset);
   const m = multi.parameters.multi;
   assert.ok(m !== undefined, "two precision classes of very different cost: a multi-parameter layout");
-  assert.equal(single.parameters.multi, undefined, "multiParameter: false forces one set");
+  assert.equal(single.parameters.multi, undefined, "one set by default");
   assert.ok(m.partitions.length >= 2);
   const Ns = m.partitions.map((p) => p.params.polynomialSize);
   assert.ok(new Set(Ns).size >= 2, `different N per partition, got ${Ns}`);
@@ -59,7 +59,7 @@ function mixedCircuit(): Circuit {
     const b = lut(y, (v) => ((v * 3) % 16) >> 3);
     const s = a.add(b);
     return [s, lut(s, (v) => v * v)];
-  }, { x: "encrypted", y: "encrypted" }, inputset);
+  }, { x: "encrypted", y: "encrypted" }, inputset, { multiParameter: true });
   circuits.push(c);
   return c;
 }
