@@ -162,22 +162,37 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
       norm2: xb.norm2, freshNorm2: xb.freshNorm2, pbsNorm2: xb.pbsNorm2, values,
     });
   }
+  let pbsBits = 0;
+  for (const l of lookups.values()) pbsBits = Math.max(pbsBits, l.inputBits);
+  let groups = fuseLookups(graph, lookups, pbsBits, undefined, "bounded");
+  // Outputs of one fused rotation are correlated: every Σw² downstream of a fused group is taken again
+  // with them counted as one source of weight Σ|w| (norms.ts), and the plans carry those norms.
+  const fused = groups.filter((g) => g.members.length > 1);
+  let norms: { norm2: (id: number) => number; fresh: (id: number) => number; pbs: (id: number) => number } = {
+    norm2: (id) => bounds.nodes[id]!.norm2, fresh: (id) => bounds.nodes[id]!.freshNorm2, pbs: (id) => bounds.nodes[id]!.pbsNorm2,
+  };
+  if (fused.length > 0) {
+    const groupOf = new Map<number, number>();
+    fused.forEach((g, i) => g.members.forEach((m) => groupOf.set(m.node, i)));
+    const split = bounds.correlatedNorms((id) => groupOf.get(id));
+    norms = { norm2: (id) => split.total[id]!, fresh: (id) => split.fresh[id]!, pbs: (id) => split.pbs[id]! };
+    for (const [id, l] of lookups) {
+      lookups.set(id, { ...l, norm2: norms.norm2(l.input), freshNorm2: norms.fresh(l.input), pbsNorm2: norms.pbs(l.input) });
+    }
+    for (const [id, e] of extractions) extractions.set(id, { ...e, freshNorm2: norms.fresh(e.input), pbsNorm2: norms.pbs(e.input) });
+    groups = groups.map((g) => ({ ...g, members: g.members.map((m) => lookups.get(m.node)!) }));
+  }
   let maxOutputNorm2 = 0, outputCount = 0;
   const outputNoise: { node: number; bits: number; freshNorm2: number; pbsNorm2: number }[] = [];
   for (const id of graph.outputs) {
     const n = graph.nodes[id]!;
     if (!n.encrypted) continue;
-    const b = bounds.nodes[id]!;
-    maxOutputNorm2 = Math.max(maxOutputNorm2, b.norm2);
+    maxOutputNorm2 = Math.max(maxOutputNorm2, norms.norm2(id));
     outputCount += sizeOf(n.shape);
-    outputNoise.push({ node: id, bits: nodeBits[id]!, freshNorm2: b.freshNorm2, pbsNorm2: b.pbsNorm2 });
+    outputNoise.push({ node: id, bits: nodeBits[id]!, freshNorm2: norms.fresh(id), pbsNorm2: norms.pbs(id) });
   }
-  let maxLookupNorm2 = 0, pbsBits = 0;
-  for (const l of lookups.values()) {
-    maxLookupNorm2 = Math.max(maxLookupNorm2, l.norm2);
-    pbsBits = Math.max(pbsBits, l.inputBits);
-  }
-  const groups = fuseLookups(graph, lookups, pbsBits);
+  let maxLookupNorm2 = 0;
+  for (const l of lookups.values()) maxLookupNorm2 = Math.max(maxLookupNorm2, l.norm2);
   const pbsCount = groups.reduce((s, g) => s + sizeOf(graph.nodes[g.members[0]!.node]!.shape), 0);
   let extractionPbs = 0;
   for (const e of extractions.values()) extractionPbs += (e.lsbs - e.fromBit) * sizeOf(graph.nodes[e.node]!.shape);

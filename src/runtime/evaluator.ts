@@ -11,7 +11,7 @@ import {
   trivialEncrypt,
 } from "../tfhe/index.js";
 import { cipherEncoding, type ExtractionPlan, type LookupPlan } from "./encoding.js";
-import { fuseLookups, groupPolynomial, groupScale, type LookupGroup } from "./fusion.js";
+import { type FusionRule, fuseLookups, groupPolynomial, groupScale, type LookupGroup } from "./fusion.js";
 import { GraphError } from "./errors.js";
 import { evalNode } from "./clear-node.js";
 import { type Graph, type Node, nodeName } from "./ir.js";
@@ -30,6 +30,8 @@ export interface EvaluationPlan {
   /** Exact rounds of wide values, by bit extraction (encoding.ts), by node id. */
   readonly extractions: ReadonlyMap<number, ExtractionPlan>;
   readonly live: ReadonlySet<number>;
+  /** The fusion rule the parameters were chosen for (fusion.ts). */
+  readonly fusion: FusionRule;
 }
 
 /** An extraction in progress: t with bits [fromBit, next) cleared. */
@@ -62,7 +64,7 @@ export class Evaluator {
   readonly #groupOf = new Map<number, LookupGroup>();
 
   constructor(readonly graph: Graph, readonly plan: EvaluationPlan) {
-    for (const g of fuseLookups(graph, plan.lookups, maxLookupBits(plan.lookups))) for (const m of g.members) this.#groupOf.set(m.node, g);
+    for (const g of fuseLookups(graph, plan.lookups, maxLookupBits(plan.lookups), undefined, plan.fusion)) for (const m of g.members) this.#groupOf.set(m.node, g);
   }
 
   /** In this thread: every PBS of the schedule on `server` (needed when the circuit has lookups). */

@@ -14,4 +14,4 @@ export { CircuitClient, CLIENT_TYPE, type CircuitKeys, type ClientSpec, type Cli
 export { CircuitServer, SERVER_TYPE, type ServerSpec } from "./server.js";
 export { serializeValues, deserializeValues, VALUES_TYPE, type WireValue, type ValueSpec } from "./values.js";
 export { graphToJson, graphFromJson, MAX_GRAPH_NODES } from "./graph-codec.js";
-export { fuseLookups, groupPolynomial, FUSION_WORK_PER_ITEM, type FusionStats, type LookupGroup } from "./fusion.js";
+export { fuseLookups, groupPolynomial, FUSION_WORK_PER_ITEM, type FusionRule, type FusionStats, type LookupGroup } from "./fusion.js";

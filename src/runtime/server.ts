@@ -11,6 +11,7 @@ import {
 import { decodeArtifact, encodeArtifact, invalid, sameParameters } from "./artifact.js";
 import { type ExtractionPlan, type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS } from "./encoding.js";
 import { type EvaluationPlan, Evaluator, type ServerValue } from "./evaluator.js";
+import type { FusionRule } from "./fusion.js";
 import { graphFromJson, graphToJson } from "./graph-codec.js";
 import { InputOutOfRangeError } from "./errors.js";
 import { type Graph, liveNodes, nodeName } from "./ir.js";
@@ -34,6 +35,11 @@ export interface ServerSpec {
    * them); every range in the graph, hence every lookup table, was derived from these.
    */
   readonly inputRanges: readonly { readonly min: number; readonly max: number }[];
+  /**
+   * How lookups are fused (fusion.ts). Default "bounded", what the compiler plans; an artifact without the
+   * field predates the rule and had its parameters chosen for "separate".
+   */
+  readonly fusion?: FusionRule;
 }
 
 export class CircuitServer {
@@ -42,7 +48,7 @@ export class CircuitServer {
   readonly #outputs: ValueSpec[];
 
   constructor(readonly spec: ServerSpec) {
-    const plan: EvaluationPlan = { nodeBits: spec.nodeBits, lookups: spec.lookups, extractions: spec.extractions, live: liveNodes(spec.graph) };
+    const plan: EvaluationPlan = { nodeBits: spec.nodeBits, lookups: spec.lookups, extractions: spec.extractions, live: liveNodes(spec.graph), fusion: spec.fusion ?? "bounded" };
     this.#evaluator = new Evaluator(spec.graph, plan);
     const specOf = (id: number): ValueSpec => ({
       shape: spec.graph.nodes[id]!.shape, encrypted: spec.graph.nodes[id]!.encrypted, bits: spec.nodeBits[id]!,
@@ -141,15 +147,15 @@ export class CircuitServer {
   }
 
   serialize(): Uint8Array {
-    const { params, nodeBits, linearOnly, graph, lookups, extractions, inputRanges } = this.spec;
+    const { params, nodeBits, linearOnly, graph, lookups, extractions, inputRanges, fusion = "bounded" } = this.spec;
     const plans = [...lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) }));
-    return encodeArtifact(SERVER_TYPE, { nodeBits: [...nodeBits], linearOnly, graph: graphToJson(graph), lookups: plans, extractions: [...extractions.values()], inputRanges }, params);
+    return encodeArtifact(SERVER_TYPE, { nodeBits: [...nodeBits], linearOnly, graph: graphToJson(graph), lookups: plans, extractions: [...extractions.values()], inputRanges, fusion }, params);
   }
 
   /** Decodes a server spec: the graph is re-verified, every lookup plan checked against it. */
   static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitServer {
     const { params, json } = decodeArtifact(bytes, SERVER_TYPE, "server spec", opts);
-    const o = json as { nodeBits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; extractions?: unknown; inputRanges?: unknown } | null;
+    const o = json as { nodeBits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; extractions?: unknown; inputRanges?: unknown; fusion?: unknown } | null;
     if (typeof o !== "object" || o === null) invalid("server spec must be an object");
     if (typeof o.linearOnly !== "boolean") invalid("server spec: bad linearOnly");
     const graph = graphFromJson(o.graph);
@@ -162,7 +168,10 @@ export class CircuitServer {
     }
     if (o.linearOnly !== (lookups.size === 0 && extractions.size === 0)) invalid("server spec: linearOnly disagrees with the lookups");
     const inputRanges = parseInputRanges(o.inputRanges, graph);
-    return new CircuitServer({ params, nodeBits, linearOnly: o.linearOnly, graph, lookups, extractions, inputRanges });
+    // Artifacts written before the field existed had their parameters chosen without correlated fusion.
+    const fusion = o.fusion === undefined ? "separate" : o.fusion;
+    if (fusion !== "bounded" && fusion !== "separate") invalid("server spec: fusion must be \"bounded\" or \"separate\"");
+    return new CircuitServer({ params, nodeBits, linearOnly: o.linearOnly, graph, lookups, extractions, inputRanges, fusion });
   }
 }
 
