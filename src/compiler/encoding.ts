@@ -127,6 +127,23 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
     // The scale 2^(bits_in − s − b) must be an integer: the input's region holds at least b + s bits.
     need(x, ceilLog2(d.entries) + Math.log2(d.step), `lookup ${nodeName(n)} reads it at ${ceilLog2(d.entries)} bits in steps of ${d.step}`);
   }
+  // Lookups that fusion may group (one input, offset, step and reading) need room in their input's region
+  // for the group's boxes: c members of 2^b entries read at b + ⌈log2 c⌉ bits, within the circuit's largest
+  // lookup precision (fusion never raises that). Widening the region costs nothing else the group's PBS
+  // does not already need: its scale (fusion.ts groupScale) stays 2^(inBits − s − bits).
+  let largest = 0;
+  for (const d of domains.values()) largest = Math.max(largest, ceilLog2(d.entries));
+  const shared = new Map<string, { x: number; step: number; count: number; entries: number }>();
+  for (const [id, d] of domains) {
+    const x = graph.nodes[id]!.args[0]!, key = `${x}:${d.lo}:${d.step}:${d.approximate}`;
+    const g = shared.get(key);
+    if (g === undefined) shared.set(key, { x, step: d.step, count: 1, entries: d.entries });
+    else { g.count++; g.entries = Math.max(g.entries, d.entries); }
+  }
+  for (const g of shared.values()) {
+    const fusedBits = Math.min(largest, ceilLog2(g.entries) + ceilLog2(g.count));
+    if (g.count > 1 && fusedBits > ceilLog2(g.entries)) need(g.x, fusedBits + Math.log2(g.step), `${g.count} lookups of it share blind rotations at ${fusedBits} bits`);
+  }
   let bits = 1, widestNode = -1, widestWhat = "";
   for (const v of regionBits.values()) if (v.bits > bits || widestNode < 0) ({ bits, node: widestNode, what: widestWhat } = v);
   if (bits > MAX_LINEAR_CIRCUIT_BITS) {
