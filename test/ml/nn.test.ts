@@ -83,7 +83,14 @@ test("NeuralNetClassifier in FHE at real parameters: execute against the clear i
     assert.deepEqual(m.statistics.pbsByPrecision, [{ bits: 4, count: 8 }], "4 lookups per row, 2 rows per run, at 4 bits");
     const rows = s.Xtest.slice(0, 8);
     const clear = await m.decisionFunction(rows) as number[];
-    const fhe = await m.decisionFunction(rows, { fhe: "execute", threads: 2 }) as number[];
+    const progress: number[] = [];
+    const fhe = await m.decisionFunction(rows, { fhe: "execute", threads: 2, onProgress: (p) => progress.push(p.done) }) as number[];
+    assert.deepEqual(progress, [2, 4, 6, 8], "one progress call per batch of 2 rows");
+    assert.equal(m.statistics.measured?.threads, 2);
+    // `threads` is per call: another count replaces the pool, with the same results.
+    assert.deepEqual(await m.decisionFunction(rows.slice(0, 2), { fhe: "execute", threads: 1 }), fhe.slice(0, 2));
+    assert.equal(m.statistics.measured?.threads, 1);
+    assert.match(m.describe(), /PBS: 8 /);
     // Near a tie the approximate round may land one step (2^k) off: a hidden code then moves by at most
     // codeJump = ⌈M·2^k⌉ (≤ amax), and the logit by scale·Σ_j |Q_out,j|·codeJump_j; away from ties, by 0.
     const j = m.toJSON();
