@@ -137,6 +137,14 @@ export class KNeighborsClassifier {
     return this.#vote(this.#q!, q, M.rows);
   }
 
+  /** What the model is and why it has no circuit (the other estimators print their circuit's statistics). */
+  describe(): string {
+    const { X } = this.#fitted();
+    return `KNeighborsClassifier: k = ${this.nNeighbors} (${this.weights} weights), ${X.length / this.#F} stored rows × ${this.#F} features, ` +
+      `${this.#classes.length} classes; ${this.#quantizer === undefined ? "not compiled" : `features quantized to ${this.nBits} bits`}\n` +
+      `no circuit: ${KNN_FHE_REFUSAL}`;
+  }
+
   async score(X: MatrixLike, y: readonly Label[], options: PredictOptions = {}): Promise<number> {
     const p = await this.predict(X, options);
     codesOf(y, this.#classes, p.length);
