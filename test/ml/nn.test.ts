@@ -79,6 +79,23 @@ test("NeuralNetClassifier with tuned QAT (6-bit weights, 4-bit activations, weig
   assert.ok(mean(nn) >= mean(lr), `NN ${nn.map((v) => v.toFixed(3))} vs LogisticRegression ${lr.map((v) => v.toFixed(3))}`);
 });
 
+test("NeuralNetClassifier 64 → 32 → 10 on digits: ≥ 95% held out with 4-bit inputs and weights and 5-bit lookups", async () => {
+  // FHE runs of this network are in the ML benchmark (about 1.5 s per row on 2 workers by the latency
+  // model); FHE = quantized for these circuits is tested on a smaller network below.
+  const digits = loadCsv("digits.csv");
+  const s = trainTestSplit(digits.X, digits.y, 0.25, 42);
+  const m = new NeuralNetClassifier({ hiddenLayerSizes: [32], nBits: 4, weightBits: 4, activationBits: 3, lookupBits: 5, epochs: 30 }).fit(s.Xtrain, s.ytrain).compile(s.Xtrain);
+  try {
+    const quantized = await m.predict(s.Xtest);
+    const acc = quantized.filter((p, i) => p === s.ytest[i]).length / s.ytest.length;
+    assert.ok(acc >= 0.95, `quantized accuracy ${acc}`);
+    assert.deepEqual(m.statistics.pbsByPrecision, [{ bits: 5, count: 32 }], "one 5-bit lookup per hidden unit");
+    assert.deepEqual(await m.predict(s.Xtest.slice(0, 20), { fhe: "simulate" }), quantized.slice(0, 20));
+  } finally {
+    await m.close();
+  }
+});
+
 test("NeuralNetRegressor on diabetes: quantized R² close to float; toJSON/fromJSON gives the same integers", async () => {
   const s = trainTestSplit(diabetes.X, diabetes.y, 0.25, 7);
   const m = new NeuralNetRegressor({ hiddenLayerSizes: [8], epochs: 60 }).fit(s.Xtrain, s.ytrain).compile(undefined, { batchSize: 2 });
