@@ -25,6 +25,8 @@ export interface BenchResult {
   readonly pbs_count?: number;
   /** ML latency items: median server evaluation time per row (ms), keys loaded before. */
   readonly server_ms?: number;
+  /** ML latency items: median process CPU time per row (ms, all threads). */
+  readonly cpu_ms?: number;
   /** For sizes: "serialize" (bytes of serialize(), or its exact serializedSize()) or "memory". */
   readonly source?: "serialize" | "memory";
   readonly error?: string;

@@ -213,7 +213,8 @@ function mlSection(results: readonly BenchResult[], by: ReadonlyMap<string, Benc
     "per PBS), on the whole test split or on a stated random sample of it. FHE = quantized: the fraction of those rows " +
     "whose FHE prediction equals the quantized one. Latency: the median per row of encrypt + evaluate + decrypt " +
     "(keys made before; a first row, which makes them, is left out), on a pool of 2 workers and of 1; server: the " +
-    "evaluation alone. Model estimate: the core's latency model (`estimateLatency`, fitted to this machine's PBS " +
+    "evaluation alone; CPU: the process's CPU time per row, worker threads included (on an idle 2-core machine " +
+    "the 2-worker time approaches half of it). Model estimate: the core's latency model (`estimateLatency`, fitted to this machine's PBS " +
     "medians when unloaded) for the same circuit, per row — what the measurements would be without other work on " +
     "the machine (see the load average above). Keys: the evaluation keys a client uploads (seeded) and what the " +
     "server holds for them.", "");
@@ -233,12 +234,12 @@ function mlSection(results: readonly BenchResult[], by: ReadonlyMap<string, Benc
     const keys = by.get(`${p}/evaluation-keys`), mem = by.get(`${p}/server-key-memory`);
     return [m.dataset, m.name, metric, score(`${p}/float`), score(`${p}/quantized`), score(`${p}/fhe`), score(`${p}/agreement`),
       l2?.pbs_count !== undefined ? String(l2.pbs_count) : "—", l2?.params ?? "—", ms(`${p}/latency-1-thread`), ms(`${p}/latency-2-workers`),
-      l2?.server_ms !== undefined ? fmtMs(l2.server_ms) : "—",
+      l2?.server_ms !== undefined ? fmtMs(l2.server_ms) : "—", l2?.cpu_ms !== undefined ? fmtMs(l2.cpu_ms) : "—",
       by.has(`${p}/estimate-2-workers`) ? `${fmtMs(by.get(`${p}/estimate-1-thread`)?.median_ms)} / ${fmtMs(by.get(`${p}/estimate-2-workers`)?.median_ms)}` : "—",
       keys === undefined ? "—" : keys.value === 0 ? "none" : `${fmtBytes(keys.value)} / ${fmtBytes(mem?.value)}`];
   });
   out.push(table(["dataset", "model", "metric", "float", "quantized", "FHE", "FHE = quantized", "PBS / row", "parameters",
-    "1 worker / row", "2 workers / row", "server / row (2 workers)", "model estimate: 1 / 2 workers", "keys: upload / server"], rows), "");
+    "1 worker / row", "2 workers / row", "server / row (2 workers)", "CPU / row (2 workers)", "model estimate: 1 / 2 workers", "keys: upload / server"], rows), "");
   const used = new Set(ML_MODELS.filter((m) => by.has(`ml/${m.dataset}/${m.id}/float`)).map((m) => m.dataset));
   for (const [d, { what }] of Object.entries(ML_DATASETS)) if (used.has(d as never)) out.push(`- ${d}: ${what}.`);
   out.push("- Linear models have no lookup: no PBS and no evaluation keys; their runs do not use the pool (1 and 2 workers are the same path).");
