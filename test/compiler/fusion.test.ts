@@ -120,6 +120,20 @@ test("lookups combined later fuse, with their sum's noise counted as correlated;
   assert.deepEqual(d.encryptRunDecrypt([3, -2]).map(toNested), [[6, 0]]);
 });
 
+test("fusion widens a narrow input's region to hold the group's boxes (never the parameters' precision); FHE = clear", () => {
+  // x ∈ [0, 3] needs 2 bits; two of its lookups fit one 3-bit rotation, the precision y's lookup sets.
+  const inputset = [[[0, 1, 2, 3], [0, 7, 3, 5]], [[3, 2, 1, 0], [7, 0, 5, 3]]];
+  const c = compile((x, y) => [lut(x, (v) => v).add(lut(x, (v) => (v * 3) % 4)), lut(y, (v) => 7 - v)],
+    { x: "encrypted", y: "encrypted" }, inputset);
+  circuits.push(c);
+  assert.deepEqual(c.encoding.groups.map((g) => [g.members.length, g.bits]), [[2, 3], [1, 3]]);
+  assert.equal(c.encoding.nodeBits[c.graph.inputs[0]!], 3, "x's region holds the 3-bit group");
+  assert.equal(c.encoding.pbsBits, 3, "the parameters' precision is y's lookup's");
+  for (const args of [[[0, 1, 2, 3], [7, 6, 0, 1]], [[3, 3, 1, 0], [2, 4, 5, 3]]]) {
+    assert.deepEqual(c.encryptRunDecrypt(...args).map(toNested), c.runClear(...args).map(toNested), `FHE ${JSON.stringify(args)}`);
+  }
+});
+
 test("chains of lookups compose into one: relu(round(acc)) and lut(lut(x)) are one PBS per element; FHE = clear", () => {
   const W = [[1, -2], [2, 1], [-1, 3]];
   const inputset = Array.from({ length: 27 }, (_, i) => [[i % 3, Math.floor(i / 3) % 3, Math.floor(i / 9)]]);
