@@ -233,7 +233,8 @@ function mlSection(results: readonly BenchResult[], by: ReadonlyMap<string, Benc
     const metric = ML_DATASETS[m.dataset].task === "classification" ? "accuracy" : "R²";
     const keys = by.get(`${p}/evaluation-keys`), mem = by.get(`${p}/server-key-memory`);
     return [m.dataset, m.name, metric, score(`${p}/float`), score(`${p}/quantized`), score(`${p}/fhe`), score(`${p}/agreement`),
-      l2?.pbs_count !== undefined ? String(l2.pbs_count) : "—", l2?.params ?? "—", ms(`${p}/latency-1-thread`), ms(`${p}/latency-2-workers`),
+      l2?.pbs_count !== undefined ? String(l2.pbs_count) : "—", l2?.params ?? "—",
+      l2?.pbs_count === 0 ? "no pool (same run)" : ms(`${p}/latency-1-thread`), ms(`${p}/latency-2-workers`),
       l2?.server_ms !== undefined ? fmtMs(l2.server_ms) : "—", l2?.cpu_ms !== undefined ? fmtMs(l2.cpu_ms) : "—",
       by.has(`${p}/estimate-2-workers`) ? `${fmtMs(by.get(`${p}/estimate-1-thread`)?.median_ms)} / ${fmtMs(by.get(`${p}/estimate-2-workers`)?.median_ms)}` : "—",
       keys === undefined ? "—" : keys.value === 0 ? "none" : `${fmtBytes(keys.value)} / ${fmtBytes(mem?.value)}`];

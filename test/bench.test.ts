@@ -56,7 +56,7 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
       "ks+pbs/UNSAFE_TEST_PARAMS_TINY_MULTI_BIT_2/vs/UNSAFE_TEST_PARAMS_TINY",
       "demos/filter/blur/8/encrypt", "demos/filter/blur/8/server-1", "demos/filter/blur/8/response-bytes",
       "ml/breast_cancer/logreg/float", "ml/breast_cancer/logreg/quantized", "ml/breast_cancer/logreg/fhe",
-      "ml/breast_cancer/logreg/agreement", "ml/breast_cancer/logreg/latency-2-workers", "ml/breast_cancer/logreg/latency-1-thread",
+      "ml/breast_cancer/logreg/agreement", "ml/breast_cancer/logreg/latency-2-workers",
     ]) assert.ok(names.has(want), `missing ${want}`);
     // The ML section ran on the fixtures: FHE agrees with the quantized model on every sampled row.
     for (const r of report.results.filter((r) => r.section === "ml")) assert.equal(r.error, undefined, `${r.name}: ${r.error}`);

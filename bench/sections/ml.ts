@@ -161,12 +161,15 @@ export async function benchMl(ctx: Ctx): Promise<void> {
         ...(two.serverPerRow.length > 0 ? { server_ms: round(median(two.serverPerRow)) } : {}),
       };
       emit(latency(`${prefix}/latency-2-workers`, "ml", two.perRow, { ...extra, cpu_ms: round(median(two.cpuPerRow)), note: batchSize > 1 ? `per row, ${batchSize} rows per run` : "per row" }));
-      const k = Math.min(rows.length, ONE_THREAD_ROWS[mode]);
-      log(`${prefix}: FHE on ${k} rows, 1 worker`);
-      await m.predict(X.slice(0, 1), { fhe: "execute", threads: 1 });
-      const one = await timedExecute(m, X.slice(0, k), 1);
-      const server1 = one.serverPerRow.length > 0 ? { server_ms: round(median(one.serverPerRow)) } : {};
-      emit(latency(`${prefix}/latency-1-thread`, "ml", one.perRow, { ...extra, ...server1, cpu_ms: round(median(one.cpuPerRow)) }));
+      // Without lookups there is no pool: one worker or two is the same run (already measured above).
+      if (stats.pbsCount > 0) {
+        const k = Math.min(rows.length, ONE_THREAD_ROWS[mode]);
+        log(`${prefix}: FHE on ${k} rows, 1 worker`);
+        await m.predict(X.slice(0, 1), { fhe: "execute", threads: 1 });
+        const one = await timedExecute(m, X.slice(0, k), 1);
+        const server1 = one.serverPerRow.length > 0 ? { server_ms: round(median(one.serverPerRow)) } : {};
+        emit(latency(`${prefix}/latency-1-thread`, "ml", one.perRow, { ...extra, ...server1, cpu_ms: round(median(one.cpuPerRow)) }));
+      }
       // The core's latency model (fitted to PBS medians of an unloaded run of this machine), per row: what
       // the two measurements would be without other work on the machine.
       if (stats.pbsCount > 0) {
