@@ -2,7 +2,7 @@
 // medians, result constructors, and the emitter that prints each result as it is produced.
 import { fmtBytes, fmtMs, fmtNum, round } from "./format.js";
 
-export type Section = "pbs" | "keygen" | "encrypt" | "sizes" | "fft" | "throughput" | "compiler" | "reference" | "compare" | "speed" | "demos" | "deploy";
+export type Section = "pbs" | "keygen" | "encrypt" | "sizes" | "fft" | "throughput" | "compiler" | "ml" | "reference" | "compare" | "speed" | "demos" | "deploy";
 
 export interface BenchResult {
   readonly name: string;
@@ -21,8 +21,12 @@ export interface BenchResult {
   readonly cpu_per_wall?: number;
   /** Compiler items: the circuit's message bits (p = 2^bits). */
   readonly bits?: number;
-  /** Compiler items: PBS per run of the circuit. */
+  /** Compiler items: PBS per run of the circuit; ML items: PBS per row. */
   readonly pbs_count?: number;
+  /** ML latency items: median server evaluation time per row (ms), keys loaded before. */
+  readonly server_ms?: number;
+  /** ML latency items: median process CPU time per row (ms, all threads). */
+  readonly cpu_ms?: number;
   /** For sizes: "serialize" (bytes of serialize(), or its exact serializedSize()) or "memory". */
   readonly source?: "serialize" | "memory";
   readonly error?: string;

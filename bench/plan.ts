@@ -36,7 +36,7 @@ export interface BenchOptions {
 export type Mode = "full" | "quick" | "tiny";
 
 /** The sections of a run, in order (`--only` takes a comma-separated list of these). */
-export const BENCH_SECTIONS = ["fft", "pbs", "encryption", "throughput", "compiler", "node-tfhe", "demos", "deploy"] as const;
+export const BENCH_SECTIONS = ["fft", "pbs", "encryption", "throughput", "compiler", "ml", "node-tfhe", "demos", "deploy"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 
 /** Checks `--only` and `--runs` values (RangeError naming what was given and what is allowed). */

@@ -9,6 +9,7 @@ import type { MachineDescription } from "./machine.js";
 import type { Mode } from "./plan.js";
 import { COMPILER_PROGRAMS } from "./sections/compiler.js";
 import { renderDemos } from "./sections/demos.js";
+import { ML_DATASETS, ML_MODELS } from "./sections/ml.js";
 import { HL_NOTE, SHORTINT_SET } from "./sections/node-tfhe.js";
 
 export interface BenchReport {
@@ -228,6 +229,8 @@ export function renderMarkdown(report: BenchReport): string {
       })), "");
   }
 
+  if (results.some((r) => r.section === "ml")) out.push(...mlSection(results, by), "");
+
   out.push(...renderDemos(results, table));
   const dep = results.filter((r) => r.section === "deploy");
   if (dep.length > 0) {
@@ -284,4 +287,48 @@ export function renderMarkdown(report: BenchReport): string {
   out.push("Published figures for context only (other machine, native AVX-512, other parameters; TFHE-rs 1.7 docs): TFHE-rs " +
     "KS+PBS at 4 bits 7.28 ms, PBS 2 bits 4.55 ms, 6 bits 52.9 ms (p_fail 2^-128). No ratio is drawn against them.", "");
   return out.join("\n");
+}
+
+/** The umbra/ml table: one row per dataset and model of sections/ml.ts that ran. */
+function mlSection(results: readonly BenchResult[], by: ReadonlyMap<string, BenchResult>): string[] {
+  const out = ["## Machine learning (umbra/ml)", ""];
+  out.push("Models of `umbra/ml` trained here on the datasets of test/fixtures, each split 75/25 with a fixed seed. " +
+    "Float: the trained model in float64. Quantized: the integer model in the clear (`predict(X)`, fhe: \"disable\"). " +
+    "FHE: `predict(X, { fhe: \"execute\" })` at the parameters the compiler chose (≥ 128-bit security, p_fail ≤ 2^-64 " +
+    "per PBS), on the whole test split or on a stated random sample of it. FHE = quantized: the fraction of those rows " +
+    "whose FHE prediction equals the quantized one. Latency: the median per row of encrypt + evaluate + decrypt " +
+    "(keys made before; a first row, which makes them, is left out), on a pool of 2 workers and of 1; server: the " +
+    "evaluation alone; CPU: the process's CPU time per row, worker threads included (on an idle 2-core machine " +
+    "the 2-worker time approaches half of it). Model estimate: the core's latency model (`estimateLatency`, fitted to this machine's PBS " +
+    "medians when unloaded) for the same circuit, per row — what the measurements would be without other work on " +
+    "the machine (see the load average above). Keys: the evaluation keys a client uploads (seeded) and what the " +
+    "server holds for them.", "");
+  const score = (name: string): string => {
+    const r = by.get(name);
+    if (!r) return "—";
+    if (r.error) return r.error.startsWith("not built") ? "not built" : "error";
+    return `${r.value!.toFixed(3)}${r.name.endsWith("/fhe") || r.name.endsWith("/agreement") ? ` (${r.n} rows)` : ""}`;
+  };
+  const ms = (name: string): string => {
+    const r = by.get(name);
+    return !r ? "—" : r.error ? "error" : `${fmtMs(r.median_ms)} (n=${r.n})`;
+  };
+  const rows = ML_MODELS.filter((m) => by.has(`ml/${m.dataset}/${m.id}/float`)).map((m) => {
+    const p = `ml/${m.dataset}/${m.id}`, l2 = by.get(`${p}/latency-2-workers`);
+    const metric = ML_DATASETS[m.dataset].task === "classification" ? "accuracy" : "R²";
+    const keys = by.get(`${p}/evaluation-keys`), mem = by.get(`${p}/server-key-memory`);
+    return [m.dataset, m.name, metric, score(`${p}/float`), score(`${p}/quantized`), score(`${p}/fhe`), score(`${p}/agreement`),
+      l2?.pbs_count !== undefined ? String(l2.pbs_count) : "—", l2?.params ?? "—",
+      l2?.pbs_count === 0 ? "no pool (same run)" : ms(`${p}/latency-1-thread`), ms(`${p}/latency-2-workers`),
+      l2?.server_ms !== undefined ? fmtMs(l2.server_ms) : "—", l2?.cpu_ms !== undefined ? fmtMs(l2.cpu_ms) : "—",
+      by.has(`${p}/estimate-2-workers`) ? `${fmtMs(by.get(`${p}/estimate-1-thread`)?.median_ms)} / ${fmtMs(by.get(`${p}/estimate-2-workers`)?.median_ms)}` : "—",
+      keys === undefined ? "—" : keys.value === 0 ? "none" : `${fmtBytes(keys.value)} / ${fmtBytes(mem?.value)}`];
+  });
+  out.push(table(["dataset", "model", "metric", "float", "quantized", "FHE", "FHE = quantized", "PBS / row", "parameters",
+    "1 worker / row", "2 workers / row", "server / row (2 workers)", "CPU / row (2 workers)", "model estimate: 1 / 2 workers", "keys: upload / server"], rows), "");
+  const used = new Set(ML_MODELS.filter((m) => by.has(`ml/${m.dataset}/${m.id}/float`)).map((m) => m.dataset));
+  for (const [d, { what }] of Object.entries(ML_DATASETS)) if (used.has(d as never)) out.push(`- ${d}: ${what}.`);
+  out.push("- Linear models have no lookup: no PBS and no evaluation keys; their runs do not use the pool (1 and 2 workers are the same path).");
+  for (const r of results.filter((r) => r.section === "ml" && r.error && !r.error.startsWith("not built"))) out.push(`- ${r.name}: failed — ${r.error}`);
+  return out;
 }

@@ -1,6 +1,7 @@
 // umbra's benchmarks: PBS latency per named parameter set, key switching, key generation, encryption and
 // decryption, key and ciphertext sizes, FFT throughput, multi-core PBS throughput (PbsWorkerPool), the
-// compiler (compile time, keygen, FHE and clear latency of four programs at the parameters it chose), and a
+// compiler (compile time, keygen, FHE and clear latency of four programs at the parameters it chose), umbra/ml
+// on the datasets of test/fixtures (float, quantized and FHE scores, agreement, latency, key sizes), and a
 // same-run reference: Zama's node-tfhe (TFHE-rs compiled to WebAssembly; keygen, encryption, decryption
 // and serialization only — that build has no homomorphic operations).
 //
@@ -26,6 +27,7 @@ import { benchDeploy } from "./sections/deploy.js";
 import { benchEncryption, benchEncryption8Bit } from "./sections/encryption.js";
 import { benchDemos } from "./sections/demos.js";
 import { benchFft } from "./sections/fft.js";
+import { benchMl } from "./sections/ml.js";
 import { benchReference } from "./sections/node-tfhe.js";
 import { benchSet } from "./sections/pbs.js";
 import { benchThroughput } from "./sections/throughput.js";
@@ -70,6 +72,7 @@ export async function runBenchmarks(opts: BenchOptions): Promise<BenchReport> {
   if (runs("throughput")) await benchThroughput(ctx);
   ctx.mainKeys = undefined;
   if (runs("compiler")) await benchCompiler(ctx);
+  if (runs("ml")) await benchMl(ctx);
   if (runs("node-tfhe")) benchReference(ctx);
   if (runs("demos")) await benchDemos(ctx);
   // Servers and workers in child processes: not part of the tiny test mode.

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmarks, renderMarkdown } from "../bench/run.js";
 
-const UNITS = new Set(["ms", "bytes", "PBS/s", "pairs/s", "x", "GFLOP/s", "flag", "accuracy"]);
+const UNITS = new Set(["ms", "bytes", "PBS/s", "pairs/s", "x", "GFLOP/s", "flag", "accuracy", "score"]);
 
 test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the report to the given directory", async () => {
   const dir = mkdtempSync(join(tmpdir(), "umbra-bench-"));
@@ -55,7 +55,12 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
       "blind-rotation/UNSAFE_TEST_PARAMS_TINY/batched/x2", "blind-rotation/UNSAFE_TEST_PARAMS_TINY/batch-speedup/x2",
       "ks+pbs/UNSAFE_TEST_PARAMS_TINY_MULTI_BIT_2/vs/UNSAFE_TEST_PARAMS_TINY",
       "demos/filter/blur/8/encrypt", "demos/filter/blur/8/server-1", "demos/filter/blur/8/response-bytes",
+      "ml/breast_cancer/logreg/float", "ml/breast_cancer/logreg/quantized", "ml/breast_cancer/logreg/fhe",
+      "ml/breast_cancer/logreg/agreement", "ml/breast_cancer/logreg/latency-2-workers",
     ]) assert.ok(names.has(want), `missing ${want}`);
+    // The ML section ran on the fixtures: FHE agrees with the quantized model on every sampled row.
+    for (const r of report.results.filter((r) => r.section === "ml")) assert.equal(r.error, undefined, `${r.name}: ${r.error}`);
+    assert.equal(report.results.find((r) => r.name === "ml/breast_cancer/logreg/agreement")!.value, 1);
     // The compiler's programs compile and run at real parameters: no failure, bits and PBS count recorded.
     for (const r of report.results.filter((r) => r.section === "compiler")) assert.equal(r.error, undefined, `${r.name}: ${r.error}`);
     const lut4 = report.results.find((r) => r.name === "compiler/fhe/lut4")!;
@@ -77,9 +82,10 @@ test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the rep
     const md = readFileSync(join(dir, "BENCHMARKS.md"), "utf8");
     assert.equal(md, renderMarkdown(report));
     for (const h of ["# umbra benchmarks", "## Programmable bootstrapping latency", "## Key generation", "## Sizes", "## FFT",
-      "## Batched blind rotation, multi-bit PBS, relaxed SIMD", "## Multi-core PBS throughput", "## Compiler", "## Demos", "## Same-run reference: node-tfhe"]) assert.ok(md.includes(h), `missing heading ${h}`);
+      "## Batched blind rotation, multi-bit PBS, relaxed SIMD", "## Multi-core PBS throughput", "## Compiler", "## Machine learning (umbra/ml)", "## Demos", "## Same-run reference: node-tfhe"]) assert.ok(md.includes(h), `missing heading ${h}`);
     assert.ok(md.includes(String(json.machine.cpu)));
     assert.match(md, /\| lut4 \| 4 \| 4 \| optimized-p4-/);
+    assert.match(md, /\| breast_cancer \| LogisticRegression \| accuracy \| 0\.\d{3} \| /);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -60,7 +60,7 @@ program.command("params").description("list the named parameter sets: security, 
 program.command("bench").description("run the benchmarks (as npm run bench); writes BENCHMARKS.md and bench/results/latest.json under --out or the current directory")
   .option("--json", "print results as JSON lines")
   .option("--quick", "fewer repetitions and parameter sets")
-  .option("--only <sections>", "comma-separated sections to run: fft, pbs, encryption, throughput, compiler, node-tfhe, demos, deploy (a partial run of deploy replaces only its section in BENCHMARKS.md)")
+  .option("--only <sections>", "comma-separated sections to run: fft, pbs, encryption, throughput, compiler, ml, node-tfhe, demos, deploy (a partial run of deploy replaces only its section in BENCHMARKS.md)")
   .option("--runs <n>", "repetitions of every measurement (e.g. 1 for a smoke run)")
   .option("--out <dir>", "where to write the report (default: the current directory)")
   .action(async (opts: { json?: boolean; quick?: boolean; only?: string; runs?: string; out?: string }) => {

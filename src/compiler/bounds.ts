@@ -9,7 +9,7 @@ import { type ChunkedOp, type Graph, type LutTable, type Node, nodeName } from "
 import { bindInputs, evaluateAll } from "./interpreter.js";
 import { type Interval, type NodeRanges, RangeAnalysis } from "./intervals.js";
 import * as k from "../runtime/tensor-ops.js";
-import { squaredNormsBySource } from "./norms.js";
+import { type CorrelatedOutputs, type NormsBySource, squaredNormsBySource } from "./norms.js";
 import { sizeOf } from "../runtime/shape.js";
 import { MAX_LOOKUP_CIRCUIT_BITS } from "../runtime/encoding.js";
 import type { Tensor, TensorLike } from "../runtime/tensor.js";
@@ -83,6 +83,11 @@ export interface Bounds {
   readonly wideRelus: readonly number[];
   /** Encrypted equality tests too wide for one table (compile lowers them: passes.ts lowerWideDeltas). */
   readonly wideDeltas: readonly WideDelta[];
+  /**
+   * The nodes' Σw² again, with the outputs of fused lookups counted as correlated (norms.ts): what the
+   * encoding uses once fusion has grouped the lookups.
+   */
+  readonly correlatedNorms: (correlated: CorrelatedOutputs) => NormsBySource;
 }
 
 /** Smallest width holding [min, max]: unsigned if min ≥ 0, else two's complement. */
@@ -228,11 +233,13 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
   });
   const ranges = analysis.ranges;
   // Weights of clear operands, per element: exact for constants, the element's sound range otherwise.
-  const split = squaredNormsBySource(graph, (id) => Array.from(ranges[id]!.lo, (l, i) => ({ lo: l, hi: ranges[id]!.hi[i]! })), (id) => {
+  const clearWeights = (id: number) => Array.from(ranges[id]!.lo, (l, i) => ({ lo: l, hi: ranges[id]!.hi[i]! }));
+  const roundWeight = (id: number) => {
     const n = graph.nodes[id] as Extract<Node, { kind: "round" }>, x = ranges[n.args[0]!]!;
     const e = roundExtraction(x.min, x.max, zeros[n.args[0]!]!, n.lsbs, maxLutBits, n.extract === true);
     return e === undefined ? 1 : (4 ** n.lsbs - 4 ** e.fromBit) / 3;
-  });
+  };
+  const split = squaredNormsBySource(graph, clearWeights, roundWeight);
   const norm2 = split.total;
   for (const l of luts) l.norm2 = norm2[graph.nodes[l.node]!.args[0]!]!;
   const nodes: NodeBounds[] = graph.nodes.map((n) => {
@@ -241,6 +248,7 @@ export function inferBounds(graph: Graph, inputset: readonly (readonly (TensorLi
   });
   return {
     nodes, luts, clearTables, maxLutBits, wideSteps, wideRelus, wideDeltas,
+    correlatedNorms: (correlated) => squaredNormsBySource(graph, clearWeights, roundWeight, correlated),
     maxLutInputBits: maxOf(luts.map((l) => l.inputBits), 0),
     maxLutNorm2: maxOf(luts.map((l) => l.norm2), 0),
     maxNorm2: maxOf(nodes.map((b) => b.norm2), 0),

@@ -36,6 +36,8 @@ export class Circuit {
   #server: CircuitServer | undefined;
   #serverKey: ServerKey | PartitionedServerKey | undefined;
   #pool: Promise<PbsWorkerPool | PartitionedWorkerPool> | undefined;
+  /** The `threads` the pool was created with (undefined: one per core). */
+  #poolThreads: number | undefined;
   #measured: MeasuredLatency | undefined;
 
   constructor(
@@ -132,13 +134,23 @@ export class Circuit {
 
   /**
    * Real FHE with the lookups of each layer batched on a pool of worker threads (Node; created on first
-   * use with `threads` workers, default: one per core; closed by `close()`).
+   * use with `threads` workers, default: one per core, and created again when a call asks for another
+   * count; closed by `close()`).
    */
   async encryptRunDecryptAsync(inputs: Sample, options: { readonly threads?: number } = {}): Promise<Tensor[]> {
     const ek = this.#keys().evaluationKeys;
     if (ek === undefined) return this.encryptRunDecrypt(...inputs);
-    this.#pool ??= this.server.createPool(ek, options.threads === undefined ? {} : { threads: options.threads })
-      .catch((e: unknown) => { this.#pool = undefined; throw e; }); // a failed start is retried next time
+    // A different `threads` than the running pool's replaces the pool (the option is per call).
+    if (this.#pool !== undefined && options.threads !== undefined && options.threads !== this.#poolThreads) {
+      const old = this.#pool;
+      this.#pool = undefined;
+      await (await old.catch(() => undefined))?.close();
+    }
+    if (this.#pool === undefined) {
+      this.#poolThreads = options.threads;
+      this.#pool = this.server.createPool(ek, options.threads === undefined ? {} : { threads: options.threads })
+        .catch((e: unknown) => { this.#pool = undefined; throw e; }); // a failed start is retried next time
+    }
     const pool = await this.#pool;
     const t0 = performance.now();
     const values = this.#encrypt(inputs);

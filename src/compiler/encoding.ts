@@ -131,6 +131,23 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
     // The scale 2^(bits_in − s − b) must be an integer: the input's region holds at least b + s bits.
     need(x, ceilLog2(d.entries) + Math.log2(d.step), `lookup ${nodeName(n)} reads it at ${ceilLog2(d.entries)} bits in steps of ${d.step}`);
   }
+  // Lookups that fusion may group (one input, offset, step and reading) need room in their input's region
+  // for the group's boxes: c members of 2^b entries read at b + ⌈log2 c⌉ bits, within the circuit's largest
+  // lookup precision (fusion never raises that). Widening the region costs nothing else the group's PBS
+  // does not already need: its scale (fusion.ts groupScale) stays 2^(inBits − s − bits).
+  let largest = 0;
+  for (const d of domains.values()) largest = Math.max(largest, ceilLog2(d.entries));
+  const shared = new Map<string, { x: number; step: number; count: number; entries: number }>();
+  for (const [id, d] of domains) {
+    const x = graph.nodes[id]!.args[0]!, key = `${x}:${d.lo}:${d.step}:${d.approximate}`;
+    const g = shared.get(key);
+    if (g === undefined) shared.set(key, { x, step: d.step, count: 1, entries: d.entries });
+    else { g.count++; g.entries = Math.max(g.entries, d.entries); }
+  }
+  for (const g of shared.values()) {
+    const fusedBits = Math.min(largest, ceilLog2(g.entries) + ceilLog2(g.count));
+    if (g.count > 1 && fusedBits > ceilLog2(g.entries)) need(g.x, fusedBits + Math.log2(g.step), `${g.count} lookups of it share blind rotations at ${fusedBits} bits`);
+  }
   let bits = 1, widestNode = -1, widestWhat = "";
   for (const v of regionBits.values()) if (v.bits > bits || widestNode < 0) ({ bits, node: widestNode, what: widestWhat } = v);
   if (bits > MAX_LINEAR_CIRCUIT_BITS) {
@@ -166,22 +183,37 @@ export function planEncoding(graph: Graph, bounds: Bounds): CircuitEncoding {
       norm2: xb.norm2, freshNorm2: xb.freshNorm2, pbsNorm2: xb.pbsNorm2, values,
     });
   }
+  let pbsBits = 0;
+  for (const l of lookups.values()) pbsBits = Math.max(pbsBits, l.inputBits);
+  let groups = fuseLookups(graph, lookups, pbsBits, undefined, "bounded");
+  // Outputs of one fused rotation are correlated: every Σw² downstream of a fused group is taken again
+  // with them counted as one source of weight Σ|w| (norms.ts), and the plans carry those norms.
+  const fused = groups.filter((g) => g.members.length > 1);
+  let norms: { norm2: (id: number) => number; fresh: (id: number) => number; pbs: (id: number) => number } = {
+    norm2: (id) => bounds.nodes[id]!.norm2, fresh: (id) => bounds.nodes[id]!.freshNorm2, pbs: (id) => bounds.nodes[id]!.pbsNorm2,
+  };
+  if (fused.length > 0) {
+    const groupOf = new Map<number, number>();
+    fused.forEach((g, i) => g.members.forEach((m) => groupOf.set(m.node, i)));
+    const split = bounds.correlatedNorms((id) => groupOf.get(id));
+    norms = { norm2: (id) => split.total[id]!, fresh: (id) => split.fresh[id]!, pbs: (id) => split.pbs[id]! };
+    for (const [id, l] of lookups) {
+      lookups.set(id, { ...l, norm2: norms.norm2(l.input), freshNorm2: norms.fresh(l.input), pbsNorm2: norms.pbs(l.input) });
+    }
+    for (const [id, e] of extractions) extractions.set(id, { ...e, freshNorm2: norms.fresh(e.input), pbsNorm2: norms.pbs(e.input) });
+    groups = groups.map((g) => ({ ...g, members: g.members.map((m) => lookups.get(m.node)!) }));
+  }
   let maxOutputNorm2 = 0, outputCount = 0;
   const outputNoise: { node: number; bits: number; freshNorm2: number; pbsNorm2: number }[] = [];
   for (const id of graph.outputs) {
     const n = graph.nodes[id]!;
     if (!n.encrypted) continue;
-    const b = bounds.nodes[id]!;
-    maxOutputNorm2 = Math.max(maxOutputNorm2, b.norm2);
+    maxOutputNorm2 = Math.max(maxOutputNorm2, norms.norm2(id));
     outputCount += sizeOf(n.shape);
-    outputNoise.push({ node: id, bits: nodeBits[id]!, freshNorm2: b.freshNorm2, pbsNorm2: b.pbsNorm2 });
+    outputNoise.push({ node: id, bits: nodeBits[id]!, freshNorm2: norms.fresh(id), pbsNorm2: norms.pbs(id) });
   }
-  let maxLookupNorm2 = 0, pbsBits = 0;
-  for (const l of lookups.values()) {
-    maxLookupNorm2 = Math.max(maxLookupNorm2, l.norm2);
-    pbsBits = Math.max(pbsBits, l.inputBits);
-  }
-  const groups = fuseLookups(graph, lookups, pbsBits);
+  let maxLookupNorm2 = 0;
+  for (const l of lookups.values()) maxLookupNorm2 = Math.max(maxLookupNorm2, l.norm2);
   const pbsCount = groups.reduce((s, g) => s + sizeOf(graph.nodes[g.members[0]!.node]!.shape), 0);
   let extractionPbs = 0;
   for (const e of extractions.values()) extractionPbs += (e.lsbs - e.fromBit) * sizeOf(graph.nodes[e.node]!.shape);

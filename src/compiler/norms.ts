@@ -48,6 +48,19 @@ export function squaredNorms(graph: Graph, clearWeights: ClearWeights): number[]
   return squaredNormsBySource(graph, clearWeights).total;
 }
 
+/** Σw² per node (max over its elements), in total and by kind of source. */
+export interface NormsBySource {
+  readonly total: number[];
+  readonly fresh: number[];
+  readonly pbs: number[];
+}
+
+/**
+ * The fused group of a lookup or round node (any key shared by the members of one many-LUT group), or
+ * undefined when its PBS is its own: element i of every member of a group comes out of the same rotation.
+ */
+export type CorrelatedOutputs = (node: number) => number | undefined;
+
 /**
  * Σw² per node split by the kind of source: fresh encryptions of inputs (variance σ_glwe² each) and
  * bootstrap outputs (lookups; the PBS output variance each). Each is the max over the node's elements, so
@@ -55,10 +68,14 @@ export function squaredNorms(graph: Graph, clearWeights: ClearWeights): number[]
  */
 export function squaredNormsBySource(
   graph: Graph, clearWeights: ClearWeights, roundWeight: (node: number) => number = () => 1,
-): { total: number[]; fresh: number[]; pbs: number[] } {
+  correlated?: CorrelatedOutputs,
+): NormsBySource {
   const combos: (Combination[] | undefined)[] = [];
   let nextSource = 0;
   const isPbs: boolean[] = [];
+  // Correlation class of each source (sources of one fused rotation share one; the others are alone).
+  const classOf: number[] = [];
+  const classes = new Map<string, number>();
   let current: Node | undefined;
   // An exact round adds its correction's noise: one bootstrap output (a lookup), or for a wide input the
   // extracted bits b_j weighted 2^j (bit extraction, encoding.ts), whose Σ 4^j `roundWeight` gives.
@@ -66,6 +83,13 @@ export function squaredNormsBySource(
     Array.from({ length: n }, (_, i) => {
       const c = new Map(base[i] ?? []);
       isPbs[nextSource] = current?.kind !== "input";
+      const g = current === undefined || correlated === undefined ? undefined : correlated(current.id);
+      if (g !== undefined) {
+        const key = `${g}:${i}`;
+        let c = classes.get(key);
+        if (c === undefined) classes.set(key, (c = classes.size));
+        classOf[nextSource] = c;
+      }
       const w = current?.kind === "round" && current.approximate !== true ? Math.sqrt(roundWeight(current.id)) : 1;
       c.set(nextSource++, w === 1 ? ONE : { lo: w, hi: w });
       return c;
@@ -84,11 +108,20 @@ export function squaredNormsBySource(
     let t = 0, f = 0, p = 0;
     for (const e of c) {
       let ef = 0, ep = 0;
+      let shared: Map<number, number> | undefined; // class → Σ|w| of its sources in this element
       for (const [s, { lo, hi }] of e) {
+        const cls = classOf[s];
+        if (cls !== undefined) {
+          shared ??= new Map();
+          shared.set(cls, (shared.get(cls) ?? 0) + Math.max(Math.abs(lo), Math.abs(hi)));
+          continue;
+        }
         const w2 = Math.max(lo * lo, hi * hi);
         if (isPbs[s]) ep += w2;
         else ef += w2;
       }
+      // Fused outputs are bootstrap outputs: (Σ|w|)² per rotation.
+      if (shared !== undefined) for (const a of shared.values()) ep += a * a;
       t = Math.max(t, ef + ep), f = Math.max(f, ef), p = Math.max(p, ep);
     }
     total.push(t), freshNorms.push(f), pbsNorms.push(p);

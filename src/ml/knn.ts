@@ -1,9 +1,10 @@
 // k-nearest neighbours (scikit-learn's KNeighborsClassifier: Euclidean distance, uniform or distance weights),
 // in the clear only. In FHE the distances are cheap (‖t‖² − 2x·t is linear in an encrypted x), but choosing
-// the nearest needs a tournament of comparisons whose operands the compiler's sound ranges widen at every
-// level: measured on breast_cancer, 16 stored rows cost 50 PBS per row and 64 rows 218 PBS with 8-bit
-// lookups and N = 32768 parameters (≈ 4 minutes per row), while 16 rows lose 7 points of accuracy against the
-// whole training set. `fhe: "simulate" | "execute"` is refused with that explanation.
+// the nearest needs a tournament of comparisons of wide values. Measured on breast_cancer (3-bit features):
+// approximate comparisons, 16 stored rows: 50 PBS per row, 8.9 s per row on 2 workers, 0.90 accuracy; exact
+// minima per class (the compiler's wide min, then one comparison): 16 rows 100 PBS at N = 16384 (≈ 36 s per
+// row, latency model) at 0.89, 64 rows 428 PBS (≈ 141 s) at 0.965. `fhe: "simulate" | "execute"` is refused
+// with that explanation.
 import { codesOf, encodeLabels, type MatrixLike, toMatrix } from "./data.js";
 import type { Label } from "./decode.js";
 import { MlInputError, MlUnsupportedError, NotFittedError } from "./errors.js";
@@ -29,7 +30,7 @@ export interface KNeighborsJSON {
   readonly quantizer?: AffineQuantizerJSON;
 }
 
-export const KNN_FHE_REFUSAL = "KNeighborsClassifier runs in the clear only (fhe: \"disable\"): an encrypted nearest-neighbour search over a useful training set does not fit (16 stored rows already cost 50 PBS per row; 64 rows need 8-bit lookups, see the README)";
+export const KNN_FHE_REFUSAL = "KNeighborsClassifier runs in the clear only (fhe: \"disable\"): an encrypted nearest-neighbour search over a useful training set does not fit (64 stored rows cost 428 PBS per row at N = 16384, about 2 minutes per row; see the README)";
 
 export class KNeighborsClassifier {
   readonly nNeighbors: number;
@@ -135,6 +136,14 @@ export class KNeighborsClassifier {
     }
     this.lastClipped = report.clipped;
     return this.#vote(this.#q!, q, M.rows);
+  }
+
+  /** What the model is and why it has no circuit (the other estimators print their circuit's statistics). */
+  describe(): string {
+    const { X } = this.#fitted();
+    return `KNeighborsClassifier: k = ${this.nNeighbors} (${this.weights} weights), ${X.length / this.#F} stored rows × ${this.#F} features, ` +
+      `${this.#classes.length} classes; ${this.#quantizer === undefined ? "not compiled" : `features quantized to ${this.nBits} bits`}\n` +
+      `no circuit: ${KNN_FHE_REFUSAL}`;
   }
 
   async score(X: MatrixLike, y: readonly Label[], options: PredictOptions = {}): Promise<number> {

@@ -11,7 +11,7 @@ import {
   trivialEncrypt,
 } from "../tfhe/index.js";
 import { cipherEncoding, type ExtractionPlan, type LookupPlan } from "./encoding.js";
-import { fuseLookups, groupPolynomial, groupScale, type LookupGroup } from "./fusion.js";
+import { type FusionRule, fuseLookups, groupPolynomial, groupScale, type LookupGroup } from "./fusion.js";
 import { GraphError } from "./errors.js";
 import { evalNode } from "./clear-node.js";
 import { type Graph, type Node, nodeName } from "./ir.js";
@@ -39,6 +39,8 @@ export interface EvaluationPlan {
     readonly nodeHome: readonly number[];
     readonly pbsPartition: ReadonlyMap<number, number>;
   };
+  /** The fusion rule the parameters were chosen for (fusion.ts). */
+  readonly fusion: FusionRule;
 }
 
 /** An extraction in progress: t with bits [fromBit, next) cleared. */
@@ -82,7 +84,7 @@ export class Evaluator {
   readonly #groupOf = new Map<number, LookupGroup>();
 
   constructor(readonly graph: Graph, readonly plan: EvaluationPlan) {
-    for (const g of fuseLookups(graph, plan.lookups, maxLookupBits(plan.lookups))) for (const m of g.members) this.#groupOf.set(m.node, g);
+    for (const g of fuseLookups(graph, plan.lookups, maxLookupBits(plan.lookups), undefined, plan.fusion)) for (const m of g.members) this.#groupOf.set(m.node, g);
   }
 
   /**

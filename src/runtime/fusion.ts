@@ -4,8 +4,15 @@
 // coefficient t·pIn·N/p. The boxes keep their N/p coefficients, so the failure probability per PBS is
 // unchanged; a group of c lookups costs one PBS per element instead of c. Typical in ML: a relu and a
 // comparison of one accumulator, or the several thresholds of a tree on one feature.
-// Outputs of one blind rotation are correlated, so lookups whose outputs are later combined are not fused.
-// The grouping is a deterministic function of the graph and the lookup plans: the server half recomputes it.
+// Outputs of one blind rotation are correlated (measured |ρ| ≈ 0.2 between many-LUT outputs at N/4 apart),
+// so Σw² over independent sources does not bound a combination of them. Two rules:
+// - "bounded" (what the compiler plans now): any lookups of one input fuse, and the compiler counts the
+//   members' outputs of one rotation as one source of weight Σ|w| (compiler/norms.ts: (Σ|w|)² ≥ the
+//   variance whatever the correlation), so the parameters are chosen for the fused circuit;
+// - "separate" (server artifacts written before the rule existed, whose parameters assumed independent
+//   sources): lookups whose outputs are later combined are kept in different groups.
+// The grouping is a deterministic function of the graph, the lookup plans and the rule: the server half
+// recomputes it.
 import { encode, LookupTable } from "../tfhe/index.js";
 import { cipherEncoding, type LookupPlan } from "./encoding.js";
 import type { Graph } from "./ir.js";
@@ -49,6 +56,9 @@ const ceilLog2 = (w: number): number => (w <= 1 ? 0 : Math.ceil(Math.log2(w) - 1
 export const FUSION_WORK_PER_ITEM = 64;
 const FUSION_WORK_BASE = 1 << 16;
 
+/** How fusion treats lookups whose outputs are later combined (see the top of this file). */
+export type FusionRule = "bounded" | "separate";
+
 /** Filled by `fuseLookups` when given: the work counted, and whether the budget cut fusion off. */
 export interface FusionStats {
   work: number;
@@ -71,9 +81,8 @@ const pairKey = (a: number, b: number): number => Math.min(a, b) * 2 ** 26 + Mat
 
 /**
  * Pairs of lookups (by node id) that some encrypted node combines linearly — directly or through linear
- * ops — before any further lookup. Outputs of one blind rotation are correlated (measured |ρ| ≈ 0.2 between
- * many-LUT outputs at N/4 apart), so they must not be combined: Σw² assumes independent sources. Such
- * pairs are kept in different groups. Undefined when the budget runs out.
+ * ops — before any further lookup: the "separate" rule keeps such pairs in different groups. Undefined
+ * when the budget runs out.
  */
 function combinedPairs(graph: Graph, candidates: ReadonlySet<number>, budget: Budget): Set<number> | undefined {
   // A node's sources are contained in those of any encrypted non-lut node that reads it, so pairs are
@@ -114,16 +123,18 @@ function combinedPairs(graph: Graph, candidates: ReadonlySet<number>, budget: Bu
  * Groups the plans (each lookup in exactly one group; singletons when nothing fuses). The work is
  * bounded by FUSION_WORK_PER_ITEM per node, argument and plan (see there); `stats` receives the count.
  */
-export function fuseLookups(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number, stats?: FusionStats): LookupGroup[] {
+export function fuseLookups(
+  graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number, stats?: FusionStats, rule: FusionRule = "bounded",
+): LookupGroup[] {
   // `bits`: the largest PBS precision of the circuit (a fused group may use up to that many boxes).
   const items = graph.nodes.reduce((s, n) => s + 1 + n.args.length, 0) + lookups.size;
   const budget = new Budget(FUSION_WORK_BASE + FUSION_WORK_PER_ITEM * items);
-  const groups = fuseWithin(graph, lookups, bits, budget);
+  const groups = fuseWithin(graph, lookups, bits, budget, rule);
   if (stats !== undefined) Object.assign(stats, { work: budget.work, budget: budget.limit, exhausted: groups === undefined });
   return groups ?? [...lookups.values()].sort((a, b) => a.node - b.node).map(singleGroup);
 }
 
-function fuseWithin(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number, budget: Budget): LookupGroup[] | undefined {
+function fuseWithin(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number, budget: Budget, rule: FusionRule): LookupGroup[] | undefined {
   const p = 2 ** bits;
   const buckets = new Map<string, LookupPlan[]>();
   for (const plan of [...lookups.values()].sort((a, b) => a.node - b.node)) {
@@ -135,7 +146,7 @@ function fuseWithin(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits
   }
   // Only lookups that could share a group are tracked (those of buckets with several members).
   const candidates = new Set([...buckets.values()].filter((l) => l.length > 1).flatMap((l) => l.map((m) => m.node)));
-  const combined = candidates.size > 0 ? combinedPairs(graph, candidates, budget) : new Set<number>();
+  const combined = candidates.size > 0 && rule === "separate" ? combinedPairs(graph, candidates, budget) : new Set<number>();
   if (combined === undefined) return undefined;
   const groups: LookupGroup[] = [];
   for (const list of buckets.values()) {

@@ -18,4 +18,4 @@ export { PartitionedServerKey, type PartitionedBootstrapper, deserializePartitio
 export { PartitionedWorkerPool } from "./partitioned-pool.js";
 export { serializeValues, deserializeValues, VALUES_TYPE, type WireValue, type ValueSpec } from "./values.js";
 export { graphToJson, graphFromJson, MAX_GRAPH_NODES } from "./graph-codec.js";
-export { fuseLookups, groupPolynomial, FUSION_WORK_PER_ITEM, type FusionStats, type LookupGroup } from "./fusion.js";
+export { fuseLookups, groupPolynomial, FUSION_WORK_PER_ITEM, type FusionRule, type FusionStats, type LookupGroup } from "./fusion.js";

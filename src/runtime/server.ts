@@ -11,6 +11,7 @@ import {
 import { decodeArtifactAny, encodeArtifact, encodeArtifactMulti, invalid, sameParameters } from "./artifact.js";
 import { type ExtractionPlan, type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS } from "./encoding.js";
 import { type EvaluationPlan, Evaluator, type ServerValue } from "./evaluator.js";
+import type { FusionRule } from "./fusion.js";
 import { graphFromJson, graphToJson } from "./graph-codec.js";
 import { InputOutOfRangeError } from "./errors.js";
 import { PartitionedWorkerPool } from "./partitioned-pool.js";
@@ -46,6 +47,11 @@ export interface ServerSpec {
   readonly inputRanges: readonly { readonly min: number; readonly max: number }[];
   /** Several parameter partitions (runtime/partitions.ts); `params` is then partition 0's (the artifacts' and values' header). */
   readonly layout?: PartitionLayout;
+  /**
+   * How lookups are fused (fusion.ts). Default "bounded", what the compiler plans; an artifact without the
+   * field predates the rule and had its parameters chosen for "separate".
+   */
+  readonly fusion?: FusionRule;
 }
 
 export class CircuitServer {
@@ -57,6 +63,7 @@ export class CircuitServer {
     const { layout } = spec;
     const plan: EvaluationPlan = {
       nodeBits: spec.nodeBits, lookups: spec.lookups, extractions: spec.extractions, live: liveNodes(spec.graph),
+      fusion: spec.fusion ?? "bounded",
       ...(layout === undefined ? {} : { partitions: { nodeHome: layout.nodeHome, pbsPartition: layout.pbsPartition } }),
     };
     this.#evaluator = new Evaluator(spec.graph, plan);
@@ -191,9 +198,9 @@ export class CircuitServer {
   }
 
   serialize(): Uint8Array {
-    const { params, nodeBits, linearOnly, graph, lookups, extractions, inputRanges, layout } = this.spec;
+    const { params, nodeBits, linearOnly, graph, lookups, extractions, inputRanges, layout, fusion = "bounded" } = this.spec;
     const plans = [...lookups.values()].map((l) => ({ ...l, values: Array.from(l.values) }));
-    const json = { nodeBits: [...nodeBits], linearOnly, graph: graphToJson(graph), lookups: plans, extractions: [...extractions.values()], inputRanges };
+    const json = { nodeBits: [...nodeBits], linearOnly, graph: graphToJson(graph), lookups: plans, extractions: [...extractions.values()], inputRanges, fusion };
     if (layout === undefined) return encodeArtifact(SERVER_TYPE, json, params);
     return encodeArtifactMulti(SERVER_TYPE_MULTI, {
       ...json,
@@ -204,7 +211,7 @@ export class CircuitServer {
   /** Decodes a server spec: the graph is re-verified, every lookup plan checked against it. */
   static deserialize(bytes: Uint8Array, opts?: DeserializeOptions): CircuitServer {
     const { params: sets, json, multi } = decodeArtifactAny(bytes, SERVER_TYPE, SERVER_TYPE_MULTI, "server spec", opts);
-    const o = json as { nodeBits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; extractions?: unknown; inputRanges?: unknown; layout?: unknown } | null;
+    const o = json as { nodeBits?: unknown; linearOnly?: unknown; graph?: unknown; lookups?: unknown; extractions?: unknown; inputRanges?: unknown; layout?: unknown; fusion?: unknown } | null;
     if (typeof o !== "object" || o === null) invalid("server spec must be an object");
     if (typeof o.linearOnly !== "boolean") invalid("server spec: bad linearOnly");
     const graph = graphFromJson(o.graph);
@@ -218,11 +225,14 @@ export class CircuitServer {
     }
     if (o.linearOnly !== (lookups.size === 0 && extractions.size === 0)) invalid("server spec: linearOnly disagrees with the lookups");
     const inputRanges = parseInputRanges(o.inputRanges, graph);
+    // Artifacts written before the field existed had their parameters chosen without correlated fusion.
+    const fusion = o.fusion === undefined ? "separate" : o.fusion;
+    if (fusion !== "bounded" && fusion !== "separate") invalid("server spec: fusion must be \"bounded\" or \"separate\"");
     let layout: PartitionLayout | undefined;
     if (multi) {
       if (o.linearOnly) invalid("server spec: a multi-parameter circuit has lookups");
       const ops = [
-        ...fuseLookups(graph, lookups, maxLookupBits(lookups)).map((g) => ({ id: g.members[0]!.node, bits: g.bits, input: g.input, outputs: g.members.map((m) => m.node) })),
+        ...fuseLookups(graph, lookups, maxLookupBits(lookups), undefined, fusion).map((g) => ({ id: g.members[0]!.node, bits: g.bits, input: g.input, outputs: g.members.map((m) => m.node) })),
         ...[...extractions.values()].filter((e) => e.fromBit < e.lsbs).map((e) => ({ id: e.node, bits: 1, input: e.input, outputs: [e.node] })),
       ];
       layout = parseLayout(o.layout, sets, graph, ops);
@@ -230,7 +240,7 @@ export class CircuitServer {
       invalid("server spec: a one-set artifact carries no layout");
     }
     const params = sets[0]!;
-    return new CircuitServer({ params, nodeBits, linearOnly: o.linearOnly, graph, lookups, extractions, inputRanges, ...(layout === undefined ? {} : { layout }) });
+    return new CircuitServer({ params, nodeBits, linearOnly: o.linearOnly, graph, lookups, extractions, inputRanges, fusion, ...(layout === undefined ? {} : { layout }) });
   }
 }
 

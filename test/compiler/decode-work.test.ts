@@ -1,10 +1,11 @@
 // Decoding a server artifact costs work bounded by its size: lookup fusion (fusion.ts) counts what it does
-// and gives up past a budget linear in the graph. The grouping itself is checked against a brute-force
-// reference on random graphs small enough for the budget.
+// and gives up past a budget linear in the graph (the pair listing of the "separate" rule, the one that
+// costs work). The grouping itself is checked against a brute-force reference on random graphs small
+// enough for the budget, under both rules.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  CircuitServer, fuseLookups, type FusionStats, type Graph, type LookupGroup, type LookupPlan, type Node,
+  CircuitServer, fuseLookups, type FusionRule, type FusionStats, type Graph, type LookupGroup, type LookupPlan, type Node,
 } from "../../src/compiler/index.js";
 import { PARAM_MESSAGE_2 } from "../../src/tfhe/index.js";
 import { testRng } from "../helpers/keys.js";
@@ -40,8 +41,8 @@ function summedLookups(k: number): { graph: Graph; lookups: Map<number, LookupPl
 function work(k: number): FusionStats {
   const { graph, lookups } = summedLookups(k);
   const stats: FusionStats = { work: 0, budget: 0, exhausted: false };
-  const groups = fuseLookups(graph, lookups, BITS, stats);
-  // Every pair of these lookups is summed: none may share a blind rotation.
+  const groups = fuseLookups(graph, lookups, BITS, stats, "separate");
+  // Every pair of these lookups is summed: under "separate", none may share a blind rotation.
   assert.equal(groups.length, k);
   return stats;
 }
@@ -58,15 +59,19 @@ test("fusion work is linear in the graph: 4× the summed lookups cost ≤ 4.5× 
 
 test("CircuitServer.deserialize of 4000 summed lookups of one input (1.2 MB) decodes and keeps every lookup", () => {
   const { graph, lookups } = summedLookups(4000);
-  const bytes = new CircuitServer({ params: PARAM_MESSAGE_2, nodeBits: graph.nodes.map(() => BITS), linearOnly: false, graph, lookups, extractions: new Map(), inputRanges: [{ min: 0, max: 1 }] }).serialize();
+  const bytes = new CircuitServer({ params: PARAM_MESSAGE_2, nodeBits: graph.nodes.map(() => BITS), linearOnly: false, graph, lookups, extractions: new Map(), inputRanges: [{ min: 0, max: 1 }], fusion: "separate" }).serialize();
   assert.ok(bytes.length > 1_000_000);
   // Before the budget this took hours (≈ k^3.7: 800 lookups already took 23 s).
   const server = CircuitServer.deserialize(bytes);
   assert.equal(server.spec.lookups.size, 4000);
+  assert.equal(server.spec.fusion, "separate");
 });
 
-/** The grouping rule stated directly: pairs with a common linear descendant, then first fit by node id. */
-function reference(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number): number[][] {
+/**
+ * The grouping rule stated directly: under "separate", pairs with a common linear descendant are kept
+ * apart; then first fit by node id.
+ */
+function reference(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits: number, rule: FusionRule): number[][] {
   const sources: Set<number>[] = graph.nodes.map(() => new Set());
   const together = new Set<string>();
   for (const n of graph.nodes) {
@@ -87,7 +92,7 @@ function reference(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits:
     const capacity = Math.max(1, Math.floor(2 ** bits / 2 ** inputBits));
     const parts: number[][] = [];
     for (const l of list) {
-      const part = parts.find((g) => g.length < capacity && g.every((m) => !together.has(`${m},${l.node}`)));
+      const part = parts.find((g) => g.length < capacity && (rule === "bounded" || g.every((m) => !together.has(`${m},${l.node}`))));
       if (part) part.push(l.node);
       else parts.push([l.node]);
     }
@@ -96,7 +101,7 @@ function reference(graph: Graph, lookups: ReadonlyMap<number, LookupPlan>, bits:
   return out.sort((a, b) => a[0]! - b[0]!);
 }
 
-test("fuseLookups equals the brute-force rule on random graphs of lookups, sums, scalings and rounds", () => {
+test("fuseLookups equals the brute-force rule on random graphs of lookups, sums, scalings and rounds (both rules)", () => {
   const rng = testRng(12);
   const pick = (n: number): number => Math.floor(rng() * n);
   for (let trial = 0; trial < 200; trial++) {
@@ -124,9 +129,11 @@ test("fuseLookups equals the brute-force rule on random graphs of lookups, sums,
       encrypted.push(id);
     }
     const graph: Graph = { nodes, inputs: [0, 1], outputs: [nodes.length - 1] };
-    const stats: FusionStats = { work: 0, budget: 0, exhausted: false };
-    const got = fuseLookups(graph, lookups, BITS, stats).map((g: LookupGroup) => g.members.map((m) => m.node));
-    assert.equal(stats.exhausted, false);
-    assert.deepEqual(got, reference(graph, lookups, BITS), `trial ${trial}`);
+    for (const rule of ["separate", "bounded"] as const) {
+      const stats: FusionStats = { work: 0, budget: 0, exhausted: false };
+      const got = fuseLookups(graph, lookups, BITS, stats, rule).map((g: LookupGroup) => g.members.map((m) => m.node));
+      assert.equal(stats.exhausted, false);
+      assert.deepEqual(got, reference(graph, lookups, BITS, rule), `trial ${trial}, ${rule}`);
+    }
   }
 });

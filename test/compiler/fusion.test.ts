@@ -6,8 +6,18 @@ import assert from "node:assert/strict";
 import {
   type Circuit, CircuitClient, CircuitServer, compile, fuseLookups, type Graph, lut, type LookupPlan, type Node, relu, round, toNested,
 } from "../../src/compiler/index.js";
+import { SERVER_TYPE } from "../../src/runtime/server.js";
+import { deserializeBundle, serializeBundle, type TfheParameters } from "../../src/tfhe/index.js";
 
 const circuits: Circuit[] = [];
+
+/** A server artifact as written before the fusion rule existed: the same bundle without the field. */
+function withoutFusionField(bytes: Uint8Array, params: TfheParameters): Uint8Array {
+  const b = deserializeBundle(bytes, SERVER_TYPE, params);
+  const { fusion, ...json } = b.json as { fusion?: unknown };
+  assert.equal(fusion, "bounded");
+  return serializeBundle({ type: b.type, json, parts: b.parts }, params);
+}
 after(async () => { for (const c of circuits) await c.close(); });
 
 function plan(node: number, input: number, lo: number, hi: number, kind: "lut" | "round" = "lut"): LookupPlan {
@@ -44,8 +54,11 @@ test("fuseLookups: same input and offset fuse up to p / pIn per group; others st
   assert.equal(groups[1]!.bits, 2, "a singleton runs at its own precision");
   // A wide range leaves no room: no fusion.
   assert.deepEqual(fuseLookups(graphOf(), new Map([[3, plan(3, 1, 0, 9)], [4, plan(4, 1, 0, 9)]]), 4).map((g) => g.members.length), [1, 1]);
-  // Lookups whose outputs are added (correlated noise if fused) go to different groups; the others still fuse.
-  const apart = fuseLookups(graphOf([[3, 7]]), plans, 4).map((g) => g.members.map((m) => m.node));
+  // Lookups whose outputs are added fuse under the "bounded" rule (the compiler then counts them as one
+  // correlated source); under "separate" (artifacts from before that rule) they go to different groups.
+  const together = fuseLookups(graphOf([[3, 7]]), plans, 4).map((g) => g.members.map((m) => m.node));
+  assert.deepEqual(together, members);
+  const apart = fuseLookups(graphOf([[3, 7]]), plans, 4, undefined, "separate").map((g) => g.members.map((m) => m.node));
   assert.deepEqual(apart, [[3, 4, 8, 9], [5], [6], [7]]);
 });
 
@@ -84,18 +97,41 @@ test("FHE: four lookups of one input fuse into one PBS per element; one thread, 
   }
 });
 
-test("lookups combined later are not fused; identical lookups are merged into one (compile-time CSE)", () => {
+test("lookups combined later fuse, with their sum's noise counted as correlated; old artifacts keep them apart; identical lookups are merged (CSE)", () => {
   const inputset = [[[0, 1, 2, 3]], [[3, 2, 1, 0]]];
   const c = compile((x) => [lut(x, (v) => v).add(lut(x, (v) => 3 - v)), lut(x, (v) => v * 2), lut(x.mul(7), (v) => v % 5)], { x: "encrypted" }, inputset);
   circuits.push(c);
-  // v and 3 − v are added: apart. v·2 may join either (first fit: with v). The 5-bit lookup is alone.
-  assert.deepEqual(c.encoding.groups.map((g) => g.members.length).sort(), [1, 1, 2]);
+  // v, 3 − v and v·2 share one rotation; the 5-bit lookup is alone.
+  assert.deepEqual(c.encoding.groups.map((g) => g.members.length), [3, 1]);
+  // The sum of two outputs of one rotation: (1 + 1)² = 4, not 1 + 1 as independent sources.
+  const sum = c.graph.outputs[0]!;
+  assert.equal(c.bounds.nodes[sum]!.norm2, 2);
+  assert.equal(c.encoding.outputNoise.find((o) => o.node === sum)!.pbsNorm2, 4);
+  // A server artifact without the rule (written before it) recomputes groups that keep v and 3 − v apart.
+  const legacy = CircuitServer.deserialize(withoutFusionField(c.server.serialize(), c.parameters.params));
+  assert.equal(legacy.spec.fusion, "separate");
+  assert.equal(CircuitServer.deserialize(c.server.serialize()).spec.fusion, "bounded");
+  assert.deepEqual(c.encryptRunDecrypt([0, 1, 2, 3]).map(toNested), c.runClear([0, 1, 2, 3]).map(toNested));
   // relu written twice on the same value is one lookup (a PBS is deterministic: two copies are one source).
   const d = compile((x) => relu(x).add(relu(x)), { x: "encrypted" }, [[[-2, 1]], [[3, -1]]]);
   circuits.push(d);
   assert.equal(d.graph.nodes.filter((n) => n.kind === "lut").length, 1);
   assert.equal(d.bounds.nodes[d.graph.outputs[0]!]!.norm2, 4, "relu + relu = 2·relu: Σw² = 4");
   assert.deepEqual(d.encryptRunDecrypt([3, -2]).map(toNested), [[6, 0]]);
+});
+
+test("fusion widens a narrow input's region to hold the group's boxes (never the parameters' precision); FHE = clear", () => {
+  // x ∈ [0, 3] needs 2 bits; two of its lookups fit one 3-bit rotation, the precision y's lookup sets.
+  const inputset = [[[0, 1, 2, 3], [0, 7, 3, 5]], [[3, 2, 1, 0], [7, 0, 5, 3]]];
+  const c = compile((x, y) => [lut(x, (v) => v).add(lut(x, (v) => (v * 3) % 4)), lut(y, (v) => 7 - v)],
+    { x: "encrypted", y: "encrypted" }, inputset);
+  circuits.push(c);
+  assert.deepEqual(c.encoding.groups.map((g) => [g.members.length, g.bits]), [[2, 3], [1, 3]]);
+  assert.equal(c.encoding.nodeBits[c.graph.inputs[0]!], 3, "x's region holds the 3-bit group");
+  assert.equal(c.encoding.pbsBits, 3, "the parameters' precision is y's lookup's");
+  for (const args of [[[0, 1, 2, 3], [7, 6, 0, 1]], [[3, 3, 1, 0], [2, 4, 5, 3]]]) {
+    assert.deepEqual(c.encryptRunDecrypt(...args).map(toNested), c.runClear(...args).map(toNested), `FHE ${JSON.stringify(args)}`);
+  }
 });
 
 test("chains of lookups compose into one: relu(round(acc)) and lut(lut(x)) are one PBS per element; FHE = clear", () => {

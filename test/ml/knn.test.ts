@@ -35,6 +35,8 @@ test("KNeighborsClassifier on breast_cancer: quantized (8-bit) accuracy close to
   assert.ok(fl >= 0.9 && Math.abs(q - fl) <= 0.03, `float ${fl}, quantized ${q}`);
   await assert.rejects(m.predict(s.Xtest.slice(0, 1), { fhe: "execute" }), (e: unknown) => e instanceof MlUnsupportedError && /clear only/.test(e.message));
   await assert.rejects(m.predict(s.Xtest.slice(0, 1), { fhe: "simulate" }), MlUnsupportedError);
+  // describe() says what the model is and that it has no circuit, with the same reason.
+  assert.match(m.describe(), /^KNeighborsClassifier: k = 5 \(uniform weights\), 427 stored rows × 30 features, 2 classes; features quantized to 8 bits\nno circuit: KNeighborsClassifier runs in the clear only/);
   const back = KNeighborsClassifier.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
   assert.deepEqual(await back.predict(s.Xtest), await m.predict(s.Xtest));
 });

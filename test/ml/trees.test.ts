@@ -92,7 +92,10 @@ test("trees in FHE at real parameters: execute = simulate = the clear walk (clas
   const s = trainTestSplit(cancer.X, cancer.y, 0.25, 6);
   const xgb = new XGBClassifier({ nEstimators: 2, maxDepth: 2, nBits: 3 }).fit(s.Xtrain, s.ytrain).compile();
   try {
-    assert.ok(dt.statistics.pbsCount <= 2 * 7 && dt.statistics.bits === 3, dt.describe());
+    // Per row: 2 comparisons and 2 parents of leaves, whose two leaf indicators share one blind rotation.
+    assert.equal(dt.statistics.pbsCount, 2 * 4, dt.describe());
+    assert.equal(dt.statistics.fusedLookups, 2);
+    assert.equal(dt.statistics.bits, 3);
     const rows = ir.Xtest.slice(0, 2);
     const clear = await dt.predictProba(rows);
     assert.deepEqual(await dt.predictProba(rows, { fhe: "simulate" }), clear);
@@ -109,6 +112,7 @@ test("trees in FHE at real parameters: execute = simulate = the clear walk (clas
     assert.deepEqual(await xgb.predictProba(xrows, { fhe: "execute", threads: 2 }), margins);
     assert.deepEqual(await xgb.predictProba(s.Xtest, { fhe: "simulate" }), await xgb.predictProba(s.Xtest));
     assert.match(xgb.describe(), /distinct comparisons/);
+    assert.ok(xgb.statistics.fusedLookups >= 2 && xgb.statistics.pbsCount < 5 + 6, xgb.describe());
   } finally {
     await Promise.all([dt.close(), rf.close(), xgb.close()]);
   }

@@ -160,7 +160,7 @@ export abstract class TreeModelBase {
   describe(): string {
     const plan = this.#compiled(), { encoder, ensemble } = this.fitted();
     return [
-      `${this.modelName}: ${ensemble.trees.length} tree(s), ${encoder.features} features encoded on [0, ${encoder.qmax}]; ${plan.comparisons} distinct comparisons and ${plan.leaves} leaves (one lookup each); leaves quantized to ${this.leafBits} bits, summed into ${plan.columnOutput.length} encrypted column(s); ${this.#plan!.batchSize} row(s) per run`,
+      `${this.modelName}: ${ensemble.trees.length} tree(s), ${encoder.features} features encoded on [0, ${encoder.qmax}]; ${plan.comparisons} distinct comparisons and ${plan.leaves} leaves (the two leaf indicators of a parent from one lookup input); leaves quantized to ${this.leafBits} bits, summed into ${plan.columnOutput.length} encrypted column(s); ${this.#plan!.batchSize} row(s) per run`,
       plan.circuit.circuit.describe(),
     ].join("\n");
   }
