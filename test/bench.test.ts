@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runBenchmarks, renderMarkdown } from "../bench/run.js";
 
-const UNITS = new Set(["ms", "bytes", "PBS/s", "pairs/s", "x", "GFLOP/s", "flag", "accuracy", "score"]);
+const UNITS = new Set(["ms", "bytes", "PBS/s", "pairs/s", "x", "GFLOP/s", "flag", "accuracy", "score", "ratio"]);
 
 test("runBenchmarks (tiny mode) prints well-formed JSON lines and writes the report to the given directory", async () => {
   const dir = mkdtempSync(join(tmpdir(), "umbra-bench-"));
