@@ -6,9 +6,8 @@
 // encrypted rank can follow that only when all the nodes of a feature send NaN the same way.
 import type { MatrixLike } from "../data.js";
 import type { Label, Link } from "../decode.js";
-import { MlInputError, MlUnsupportedError } from "../errors.js";
-import type { PredictOptions } from "../fhe.js";
-import { TreeModelBase } from "../trees/base.js";
+import { MlUnsupportedError } from "../errors.js";
+import { ImportedTreeModel } from "../trees/imported.js";
 import type { Tree } from "../trees/ensemble.js";
 import { RankEncoder } from "../trees/rank-encoder.js";
 import type { OnnxGraph, OnnxNode } from "./parse.js";
@@ -22,7 +21,7 @@ function nextUp32(v: number): number {
 }
 
 /** An imported ONNX tree ensemble: values (regressor) or labels (classifier), in float, clear, simulate or FHE. */
-export class OnnxTreeModel extends TreeModelBase {
+export class OnnxTreeModel extends ImportedTreeModel {
   #regression = true;
   #link: Link = "identity";
 
@@ -30,8 +29,7 @@ export class OnnxTreeModel extends TreeModelBase {
   protected get params(): Record<string, unknown> { return { link: this.#link }; }
   protected get link(): Link { return this.#link; }
   protected override get acceptsMissing(): boolean { return true; }
-
-  get isClassifier(): boolean { return !this.#regression; }
+  protected get regression(): boolean { return this.#regression; }
 
   /** @internal */
   static build(node: OnnxNode, features: number, leafBits?: number): OnnxTreeModel {
@@ -151,31 +149,10 @@ export class OnnxTreeModel extends TreeModelBase {
     return m;
   }
 
-  /** Labels (classifier) or values (regressor). */
-  async predict(X: MatrixLike, options: PredictOptions = {}): Promise<Label[] | number[]> {
-    const raw = await this.raw(X, options);
-    return this.#regression ? Array.from(raw.data) : this.labelsOf(raw);
-  }
-
-  async predictProba(X: MatrixLike, options: PredictOptions = {}): Promise<number[][]> {
-    if (this.#regression) throw new MlInputError("predictProba: the imported model is a regressor");
-    return this.probaOf(await this.raw(X, options));
-  }
-
-  /** The float model's predictions (every split decided as onnxruntime decides it). */
-  predictFloat(X: MatrixLike): Label[] | number[] {
-    const raw = this.rawFloat(X);
-    return this.#regression ? Array.from(raw.data) : this.labelsOf(raw);
-  }
-
   /** The float model's scores before the post-transform, per row. */
   outputsFloat(X: MatrixLike): number[][] {
     const s = this.rawFloat(X), K = s.data.length / s.rows;
     return Array.from({ length: s.rows }, (_, i) => Array.from(s.data.subarray(i * K, (i + 1) * K)));
-  }
-
-  score(X: MatrixLike, y: readonly Label[] | readonly number[], options: PredictOptions = {}): Promise<number> {
-    return this.#regression ? this.scoreRegression(X, y as number[], options) : this.scoreClassification(X, y, options);
   }
 }
 

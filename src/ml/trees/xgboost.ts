@@ -12,7 +12,8 @@ import type { MatrixLike } from "../data.js";
 import type { Label, Link } from "../decode.js";
 import { MlInputError, MlUnsupportedError } from "../errors.js";
 import type { PredictOptions } from "../fhe.js";
-import { TreeModelBase, type TreeModelJSON } from "./base.js";
+import type { TreeModelJSON } from "./base.js";
+import { ImportedTreeModel } from "./imported.js";
 import { RankEncoder, type RankEncoderJSON } from "./rank-encoder.js";
 import type { Ensemble, Tree } from "./ensemble.js";
 
@@ -31,7 +32,7 @@ interface XgbTree {
 const SUPPORTED = ["binary:logistic", "binary:logitraw", "multi:softprob", "multi:softmax", "reg:squarederror", "reg:linear"];
 
 /** An imported XGBoost model: predicts labels (classifiers) or values, in float, quantized clear, simulation or FHE. */
-export class XGBoostModel extends TreeModelBase {
+export class XGBoostModel extends ImportedTreeModel {
   #objective = "";
   #regression = false;
 
@@ -41,9 +42,9 @@ export class XGBoostModel extends TreeModelBase {
     return this.#regression ? "identity" : this.#objective === "binary:logistic" || this.#objective === "binary:logitraw" ? "logistic" : "softmax";
   }
   protected override get acceptsMissing(): boolean { return true; }
+  protected get regression(): boolean { return this.#regression; }
 
   get objective(): string { return this.#objective; }
-  get isClassifier(): boolean { return !this.#regression; }
 
   /** @internal */
   static build(objective: string, classes: Label[], encoder: RankEncoder, ensemble: Ensemble, leafBits?: number): XGBoostModel {
@@ -55,23 +56,6 @@ export class XGBoostModel extends TreeModelBase {
     return m;
   }
 
-  /** Class labels (classifiers) or values (regression). */
-  async predict(X: MatrixLike, options: PredictOptions = {}): Promise<Label[] | number[]> {
-    const raw = await this.raw(X, options);
-    return this.#regression ? Array.from(raw.data) : this.labelsOf(raw);
-  }
-
-  async predictProba(X: MatrixLike, options: PredictOptions = {}): Promise<number[][]> {
-    if (this.#regression) throw new MlInputError("predictProba: the imported model is a regressor");
-    return this.probaOf(await this.raw(X, options));
-  }
-
-  /** XGBoost's own float predictions (exact: the rank encoding decides every split as the float model does). */
-  predictFloat(X: MatrixLike): Label[] | number[] {
-    const raw = this.rawFloat(X);
-    return this.#regression ? Array.from(raw.data) : this.labelsOf(raw);
-  }
-
   predictProbaFloat(X: MatrixLike): number[][] {
     if (this.#regression) throw new MlInputError("predictProbaFloat: the imported model is a regressor");
     return this.probaOf(this.rawFloat(X));
@@ -81,10 +65,6 @@ export class XGBoostModel extends TreeModelBase {
   async decisionFunction(X: MatrixLike, options: PredictOptions = {}): Promise<number[] | number[][]> {
     const s = await this.raw(X, options), K = s.data.length / s.rows;
     return K === 1 ? Array.from(s.data) : Array.from({ length: s.rows }, (_, i) => Array.from(s.data.subarray(i * K, (i + 1) * K)));
-  }
-
-  score(X: MatrixLike, y: readonly Label[] | readonly number[], options: PredictOptions = {}): Promise<number> {
-    return this.#regression ? this.scoreRegression(X, y as number[], options) : this.scoreClassification(X, y, options);
   }
 
   override toJSON(): TreeModelJSON {
