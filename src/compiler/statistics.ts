@@ -106,6 +106,18 @@ function log2Union(log2Each: number, count: number): number {
   return Math.min(0, log2Each + Math.log2(Math.max(1, count)));
 }
 
+/** The statistics that depend on the graph and its encoding only, whatever the parameter layout. */
+function graphStatistics(graph: Graph, enc: CircuitEncoding, cp: CircuitParameters, layers: number[]) {
+  return {
+    pbsCount: enc.pbsCount,
+    fusedLookups: enc.groups.reduce((s, g) => s + (g.members.length > 1 ? g.members.length : 0), 0),
+    lookupLayers: layers,
+    bits: cp.bits,
+    regionBits: [...new Set(enc.nodeBits.filter((b) => b > 0))].sort((a, b) => a - b),
+    pbsByPrecision: pbsByPrecision(graph, enc),
+  };
+}
+
 export function circuitStatistics(
   graph: Graph, enc: CircuitEncoding, cp: CircuitParameters, measured: MeasuredLatency | undefined,
 ): CircuitStatistics {
@@ -123,12 +135,7 @@ export function circuitStatistics(
   const perPbs = cp.linearOnly ? 0 : estimateLatency(p).totalMs;
   const security = checkSecurity(p);
   return {
-    pbsCount: enc.pbsCount,
-    fusedLookups: enc.groups.reduce((s, g) => s + (g.members.length > 1 ? g.members.length : 0), 0),
-    lookupLayers: layers,
-    bits: cp.bits,
-    regionBits: [...new Set(enc.nodeBits.filter((b) => b > 0))].sort((a, b) => a - b),
-    pbsByPrecision: pbsByPrecision(graph, enc),
+    ...graphStatistics(graph, enc, cp, layers),
     parameters: p,
     securityBits: Math.min(security.lwe.bits, security.glwe.bits),
     log2PFailPerPbs: cp.log2PFail,
@@ -227,12 +234,7 @@ function multiStatistics(graph: Graph, enc: CircuitEncoding, cp: CircuitParamete
   for (const g of enc.groups) pRun += sizeOf(graph.nodes[g.members[0]!.node]!.shape) * 2 ** (multi.opLog2PFail.get(g.members[0]!.node) ?? 0);
   for (const e of enc.extractions.values()) if (e.fromBit < e.lsbs) pRun += (e.lsbs - e.fromBit) * sizeOf(graph.nodes[e.node]!.shape) * 2 ** (multi.opLog2PFail.get(e.node) ?? 0);
   return {
-    pbsCount: enc.pbsCount,
-    fusedLookups: enc.groups.reduce((s, g) => s + (g.members.length > 1 ? g.members.length : 0), 0),
-    lookupLayers: layers,
-    bits: cp.bits,
-    regionBits: [...new Set(enc.nodeBits.filter((b) => b > 0))].sort((a, b) => a - b),
-    pbsByPrecision: pbsByPrecision(graph, enc),
+    ...graphStatistics(graph, enc, cp, layers),
     parameters: cp.params,
     securityBits: Math.min(...layout.params.map((p) => { const c = checkSecurity(p); return Math.min(c.lwe.bits, c.glwe.bits); })),
     log2PFailPerPbs: cp.log2PFail,
