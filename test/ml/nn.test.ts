@@ -154,6 +154,30 @@ test("NeuralNetClassifier in FHE at real parameters: execute against the clear i
   }
 });
 
+test("NeuralNetRegressor with exact rounding: FHE at real parameters equals the quantized model on every row (no tie tolerance)", async () => {
+  const s = trainTestSplit(diabetes.X, diabetes.y, 0.25, 7);
+  const opts = { hiddenLayerSizes: [3], lookupBits: 4, epochs: 30, rounding: "exact" } as const;
+  const m = new NeuralNetRegressor(opts).fit(s.Xtrain, s.ytrain).compile(undefined, { batchSize: 1 });
+  try {
+    assert.equal(m.rounding, "exact");
+    assert.match(m.describe(), /round [0-9]/, "the description names an exact round (no ~)");
+    const rows = s.Xtest.slice(0, 3);
+    const clear = await m.predict(rows) as number[];
+    assert.deepEqual(await m.predict(s.Xtest, { fhe: "simulate" }), await m.predict(s.Xtest), "simulate = quantized on the whole split");
+    assert.deepEqual(await m.predict(rows, { fhe: "execute" }), clear, "FHE = quantized, exactly");
+    // The option survives serialization; an approximate twin of the same weights reads fewer PBS.
+    const back = NeuralNetRegressor.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
+    assert.equal(back.rounding, "exact");
+    assert.deepEqual(await back.predict(s.Xtest), await m.predict(s.Xtest));
+    const approx = new NeuralNetRegressor({ ...opts, rounding: "approximate" }).fit(s.Xtrain, s.ytrain).compile(undefined, { batchSize: 1 });
+    assert.ok(approx.statistics.pbsCount < m.statistics.pbsCount, `approximate ${approx.statistics.pbsCount} PBS, exact ${m.statistics.pbsCount}`);
+    await Promise.all([back.close(), approx.close()]);
+  } finally {
+    await m.close();
+  }
+  assert.throws(() => new NeuralNetRegressor({ rounding: "nearest" as "exact" }), (e: unknown) => e instanceof MlInputError && /rounding: expected "approximate" or "exact", got "nearest"/.test(e.message));
+});
+
 test("NeuralNet errors: bad hyper-parameters, calls out of order, wrong feature counts, unseen labels", async () => {
   assert.throws(() => new NeuralNetClassifier({ hiddenLayerSizes: [0] }), MlInputError);
   assert.throws(() => new NeuralNetClassifier({ weightBits: 1 }), MlInputError);

@@ -19,6 +19,13 @@ export interface NeuralNetOptions {
   readonly activationBits?: number;
   /** Bits each lookup reads of its accumulator (default 6; at most 8). */
   readonly lookupBits?: number;
+  /**
+   * How each hidden accumulator is rounded to the lookup's bits: "approximate" (default; a modulus switch,
+   * no extra PBS, but a value near a rounding tie may land one step off, so an FHE prediction can differ
+   * slightly from the clear quantized one) or "exact" (bit extraction: FHE equals the quantized model on
+   * every row, at the cost of extra small PBS per hidden unit).
+   */
+  readonly rounding?: "approximate" | "exact";
   readonly epochs?: number;
   readonly batchSize?: number;
   readonly learningRate?: number;
@@ -59,6 +66,7 @@ abstract class NeuralNetBase extends NetworkModelBase {
   readonly weightBits: number;
   readonly activationBits: number;
   readonly lookupBits: number;
+  readonly rounding: "approximate" | "exact";
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
@@ -82,6 +90,9 @@ abstract class NeuralNetBase extends NetworkModelBase {
     checkBits(this.weightBits, "weightBits", 2, 8);
     checkBits(this.activationBits, "activationBits", 1, 8);
     checkBits(this.lookupBits, "lookupBits", this.activationBits, 8);
+    const rounding = options.rounding ?? "approximate";
+    if (rounding !== "approximate" && rounding !== "exact") throw new MlInputError(`rounding: expected "approximate" or "exact", got ${JSON.stringify(rounding)}`);
+    this.rounding = rounding;
     this.epochs = int(options.epochs, "epochs", 100, 1, 100000);
     this.batchSize = int(options.batchSize, "batchSize", 32, 1, 1 << 20);
     this.learningRate = positive(options.learningRate, "learningRate", 0.01);
@@ -92,13 +103,13 @@ abstract class NeuralNetBase extends NetworkModelBase {
   protected get params(): Record<string, unknown> {
     return {
       hiddenLayerSizes: this.hiddenLayerSizes, nBits: this.nBits, weightBits: this.weightBits, activationBits: this.activationBits,
-      lookupBits: this.lookupBits, epochs: this.epochs, batchSize: this.batchSize, learningRate: this.learningRate,
+      lookupBits: this.lookupBits, rounding: this.rounding, epochs: this.epochs, batchSize: this.batchSize, learningRate: this.learningRate,
       weightDecay: this.weightDecay, randomState: this.randomState,
     };
   }
 
-  protected get qat(): { inputBits: number; weightBits: number; activationBits: number; lookupBits: number } {
-    return { inputBits: this.nBits, weightBits: this.weightBits, activationBits: this.activationBits, lookupBits: this.lookupBits };
+  protected get qat(): { inputBits: number; weightBits: number; activationBits: number; lookupBits: number; rounding: "approximate" | "exact" } {
+    return { inputBits: this.nBits, weightBits: this.weightBits, activationBits: this.activationBits, lookupBits: this.lookupBits, rounding: this.rounding };
   }
 
   /** Output = targetScale·(network output) + targetShift (regressors standardize y). */

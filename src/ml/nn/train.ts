@@ -17,6 +17,8 @@ export interface QatOptions {
   readonly activationBits: number;
   /** Bits the lookup reads (the approximate round keeps this many top bits of the accumulator range). */
   readonly lookupBits: number;
+  /** Round each accumulator exactly (bit extraction) instead of approximately (default). */
+  readonly rounding?: "approximate" | "exact";
   readonly epochs: number;
   readonly batchSize: number;
   readonly learningRate: number;
@@ -86,7 +88,7 @@ interface LayerTrace {
  * (the centred unit interval). Runs the integer network on `rows` rows; with `record`, keeps what the
  * backward pass needs. α_l still unset (0) is set from this batch.
  */
-export function quantizedForward(p: NetParams, o: Pick<QatOptions, "inputBits" | "weightBits" | "activationBits" | "lookupBits">, q: ArrayLike<number>, rows: number, record = false):
+export function quantizedForward(p: NetParams, o: Pick<QatOptions, "inputBits" | "weightBits" | "activationBits" | "lookupBits" | "rounding">, q: ArrayLike<number>, rows: number, record = false):
   { net: QuantizedNet; out: Float64Array; trace: LayerTrace[] } {
   const L = p.W.length, c = 2 ** (o.inputBits - 1), amax = 2 ** o.activationBits - 1;
   let u = Float64Array.from({ length: rows * p.sizes[0]! }, (_, k) => q[k]!);
@@ -126,7 +128,7 @@ export function quantizedForward(p: NetParams, o: Pick<QatOptions, "inputBits" |
     for (const v of acc) peak = Math.max(peak, s * roundLsbs(v, lsbs));
     if (!(p.alpha[l]! > 0)) p.alpha[l] = peak > 0 ? peak : 1;
     const sa = p.alpha[l]! / amax;
-    const activation = { lsbs, multiplier: s / sa, amax };
+    const activation = { lsbs, multiplier: s / sa, amax, ...(o.rounding === "exact" ? { exact: true } : {}) };
     const table = activationTable(activation);
     const next = new Float64Array(rows * m);
     const mask = record ? new Uint8Array(rows * m) : undefined;
