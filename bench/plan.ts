@@ -78,6 +78,8 @@ export interface Plan {
   readonly fftReps: number;
   readonly throughputBatch: number;
   readonly throughputReps: number;
+  /** A wider set whose pool throughput (1 and 2 workers) is also measured, with its batch size. */
+  readonly throughputWide?: { readonly params: TfheParameters; readonly batch: number };
   readonly reference: "full" | "light";
   /** The demos section (src/demos). */
   readonly demos: DemosPlan;
@@ -153,6 +155,7 @@ function basePlan(opts: BenchOptions): Plan {
     fftN: 2048, fftPairs: 1000, fftReps: 10,
     throughputBatch: 64,
     throughputReps: opts.quick ? 2 : 3,
+    throughputWide: { params: PARAM_MESSAGE_6, batch: 16 },
     reference: "full",
     compileReps: opts.quick ? 3 : 5,
     compilerFhe: ["dot8", "lut4", "lut6", "mlp", "mixed", "acc12", "cmp16", "mul12", "xor8", "lut1x6", "mixed3"],

@@ -184,14 +184,15 @@ export function renderMarkdown(report: BenchReport): string {
 
   out.push("## Multi-core PBS throughput", "");
   const tps = results.filter((r) => r.section === "throughput");
-  const oneW = tps.find((r) => r.name.endsWith("/1-worker"));
-  out.push(`A batch through \`PbsWorkerPool\` (contiguous chunks, one per worker), at ${tps[0]?.params ?? main}. ` +
+  const sets = [...new Set(tps.map((r) => r.params))];
+  const oneW = (set: string | undefined) => tps.find((r) => r.params === set && r.name.endsWith("/1-worker"));
+  out.push(`A batch through \`PbsWorkerPool\` (contiguous chunks, one per worker), at ${sets.length > 0 ? sets.join(" and ") : main}. ` +
     `This machine offers ${m.availableParallelism} logical cores, shared with other work.`, "");
-  out.push(table(["configuration", "batch", "per batch", "PBS / s", "vs 1 worker", "CPU time ÷ wall time"], tps.filter((r) => r.unit === "PBS/s").map((r) => [
-    r.name.split("/").slice(2).join("/"), String(r.batch), `${fmtMs(r.median_ms)} (n=${r.n})`, fmtNum(r.value),
-    oneW?.value ? `${(r.value! / oneW.value).toFixed(2)}×` : "—", r.cpu_per_wall !== undefined ? String(r.cpu_per_wall) : "—",
+  out.push(table(["set", "configuration", "batch", "per batch", "PBS / s", "vs 1 worker", "CPU time ÷ wall time"], tps.filter((r) => r.unit === "PBS/s").map((r) => [
+    r.params ?? "—", r.name.split("/").slice(2).join("/"), String(r.batch), `${fmtMs(r.median_ms)} (n=${r.n})`, fmtNum(r.value),
+    oneW(r.params)?.value ? `${(r.value! / oneW(r.params)!.value!).toFixed(2)}×` : "—", r.cpu_per_wall !== undefined ? String(r.cpu_per_wall) : "—",
   ])), "");
-  for (const r of tps.filter((r) => r.unit === "x")) out.push(`- ${r.name.split("/").pop()}: **${r.value}×** — ${r.note}`);
+  for (const r of tps.filter((r) => r.unit === "x")) out.push(`- ${r.params}, ${r.name.split("/").pop()}: **${r.value}×** — ${r.note}`);
   out.push("- CPU time ÷ wall time near the worker count means the workers did run in parallel; a 2-worker speedup " +
     "well below 2× then comes from the cores themselves (two vCPUs may be SMT siblings of one physical core) or " +
     "from other work on the machine (see the load average above).");

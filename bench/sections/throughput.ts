@@ -1,16 +1,27 @@
 // Multi-core PBS throughput at the main set: a batch on the main thread, then through PbsWorkerPool with
-// 1 and 2 workers (CPU time ÷ wall time shows whether the workers really ran in parallel), and the ratios.
+// 1 and 2 workers (CPU time ÷ wall time shows whether the workers really ran in parallel), and the ratios;
+// the pool's 1- and 2-worker throughput again at a wider set (6 bits), whose key no cache holds.
 import os from "node:os";
-import { ClientKey, PbsWorkerPool, ServerKey, type LweBatch } from "../../src/tfhe/index.js";
+import { ClientKey, lookupTable, PbsWorkerPool, ServerKey, type EvaluationKeys, type LweBatch, type TfheParameters } from "../../src/tfhe/index.js";
 import { round } from "../format.js";
 import { median, sample, sampleAsync, type BenchResult } from "../harness.js";
 import type { Ctx } from "../plan.js";
 
 export async function benchThroughput(ctx: Ctx): Promise<void> {
+  const { plan } = ctx;
+  const main = ctx.mainKeys ?? (() => { const c = ClientKey.generate(plan.main); return { client: c, keys: c.evaluationKeys() }; })();
+  await throughputAt(ctx, plan.main, main.client, main.keys, plan.throughputBatch, true);
+  if (plan.throughputWide !== undefined) {
+    const { params, batch } = plan.throughputWide;
+    ctx.log(`${params.name}: key generation for the throughput section`);
+    const client = ClientKey.generate(params);
+    await throughputAt(ctx, params, client, client.evaluationKeys(), batch, false);
+  }
+}
+
+// Pool throughput at one set: a batch of B on the main thread (withMain), then with 1 and 2 workers.
+async function throughputAt(ctx: Ctx, p: TfheParameters, client: ClientKey, keys: EvaluationKeys, B: number, withMain: boolean): Promise<void> {
   const { plan, emit, log } = ctx;
-  const p = plan.main;
-  const { client, keys } = ctx.mainKeys ?? (() => { const c = ClientKey.generate(p); return { client: c, keys: c.evaluationKeys() }; })();
-  const B = plan.throughputBatch;
   const bits = p.messageBits + p.carryBits;
   const xs = Array.from({ length: B }, (_, i) => i % 2 ** bits);
   const ct = client.encrypt(xs);
@@ -24,19 +35,21 @@ export async function benchThroughput(ctx: Ctx): Promise<void> {
     };
   };
 
-  log(`${p.name}: PBS throughput, batch of ${B}, main thread`);
-  const server = new ServerKey(keys);
-  const lut = server.lookupTable(f);
+  const lut = lookupTable(f, { inputEncoding: client.encoding, polynomialSize: p.polynomialSize });
   let mainTp: number | undefined;
-  try {
-    let out!: LweBatch;
-    const s = sample(() => { out = server.bootstrap(ct, lut); }, Math.max(1, plan.throughputReps - 1), 0);
-    const ok = client.decrypt(out).join(",") === want;
-    const r = tp(`throughput/${p.name}/main-thread`, s, { note: `ServerKey on the main thread (no worker)${ok ? "" : "; WARNING: wrong results"}` });
-    mainTp = r.value;
-    emit(r);
-  } finally {
-    server.free();
+  if (withMain) {
+    log(`${p.name}: PBS throughput, batch of ${B}, main thread`);
+    const server = new ServerKey(keys);
+    try {
+      let out!: LweBatch;
+      const s = sample(() => { out = server.bootstrap(ct, lut); }, Math.max(1, plan.throughputReps - 1), 0);
+      const ok = client.decrypt(out).join(",") === want;
+      const r = tp(`throughput/${p.name}/main-thread`, s, { note: `ServerKey on the main thread (no worker)${ok ? "" : "; WARNING: wrong results"}` });
+      mainTp = r.value;
+      emit(r);
+    } finally {
+      server.free();
+    }
   }
 
   const perThreads = new Map<number, number>();
