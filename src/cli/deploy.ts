@@ -52,7 +52,7 @@ export async function modelFromFile(path: string, calibration: number[][] | unde
     const ml = await import("../ml/index.js");
     const model = ml.importOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const opts = batchSize === undefined ? {} : { batchSize };
-    if (model instanceof ml.OnnxModel) {
+    if (model instanceof ml.OnnxModel || model instanceof ml.OnnxTensorModel) {
       if (calibration === undefined) throw new Error(`${basename(path)}: an ONNX network is quantized after training: pass --calibration <csv> with representative rows`);
       return model.compile(calibration, opts);
     }

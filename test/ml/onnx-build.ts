@@ -16,6 +16,8 @@ export interface NodeSpec {
 
 export interface GraphSpec {
   readonly features: number;
+  /** The input's dims after the batch when it is not [features] (e.g. [1, 8, 8]). */
+  readonly inputDims?: number[];
   readonly nodes: NodeSpec[];
   /** Constant tensors (float32 unless said). */
   readonly initializers?: Record<string, { dims: number[]; data: number[]; type?: "int64" }>;
@@ -55,7 +57,7 @@ export function buildOnnx(g: GraphSpec): Uint8Array {
         attribute: Object.entries(n.attrs ?? {}).map(([name, v]) => attribute(name, v)),
       })),
       initializer: Object.entries(g.initializers ?? {}).map(([name, t]) => (t.type === "int64" ? { name, dims: t.dims, dataType: INT64, int64Data: t.data } : { name, dims: t.dims, dataType: FLOAT, floatData: t.data })),
-      input: [{ name: "x", type: { tensorType: { elemType: FLOAT, shape: { dim: [dim("N"), dim(g.features)] } } } }],
+      input: [{ name: "x", type: { tensorType: { elemType: FLOAT, shape: { dim: [dim("N"), ...(g.inputDims ?? [g.features]).map(dim)] } } } }],
       output: g.outputs.map((o) => ({
         name: o.name,
         type: { tensorType: { elemType: o.type === "int64" ? INT64 : FLOAT, ...(o.dims === undefined ? {} : { shape: { dim: o.dims.map((d) => dim(d < 0 ? "N" : d)) } }) } },
@@ -66,11 +68,11 @@ export function buildOnnx(g: GraphSpec): Uint8Array {
 }
 
 /** onnxruntime-node's outputs on the rows (float32 input), each as a flat array. */
-export async function runOrt(bytes: Uint8Array, X: number[][]): Promise<Record<string, number[]>> {
+export async function runOrt(bytes: Uint8Array, X: number[][], inputDims?: number[]): Promise<Record<string, number[]>> {
   const session = await ort.InferenceSession.create(bytes);
   try {
     const cols = X[0]!.length;
-    const x = new ort.Tensor("float32", Float32Array.from(X.flat()), [X.length, cols]);
+    const x = new ort.Tensor("float32", Float32Array.from(X.flat()), [X.length, ...(inputDims ?? [cols])]);
     const out = await session.run({ [session.inputNames[0]!]: x });
     return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, Array.from(t.data as ArrayLike<number | bigint>, Number)]));
   } finally {

@@ -16,11 +16,11 @@ function close(a: number, b: number, what: string, tol = 1e-4): void {
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs onnxruntime ${b}`);
 }
 
-const asNet = (m: OnnxModel | OnnxTreeModel): OnnxModel => {
+const asNet = (m: ReturnType<typeof importOnnx>): OnnxModel => {
   assert.ok(m instanceof OnnxModel, "a network/linear import");
   return m;
 };
-const asTrees = (m: OnnxModel | OnnxTreeModel): OnnxTreeModel => {
+const asTrees = (m: ReturnType<typeof importOnnx>): OnnxTreeModel => {
   assert.ok(m instanceof OnnxTreeModel, "a tree-ensemble import");
   return m;
 };

@@ -1,6 +1,6 @@
 // What every quantized network shares, trained here or imported: an affine input encoder, integer layers
 // (integer.ts), an affine map of the last accumulator to outputs, and the circuit with its three modes.
-import { CircuitClient, type CircuitStatistics } from "../../compiler/index.js";
+import { CircuitClient, type CircuitStatistics, type TraceFn } from "../../compiler/index.js";
 import { type Dequantizer, dequantize, type Label, labelsOf, type Link, probabilitiesOf } from "../decode.js";
 import { type Deployment, ModelClient } from "../deploy.js";
 import { codesOf, type Matrix, type MatrixLike, toMatrix, toVector } from "../data.js";
@@ -58,6 +58,22 @@ export abstract class NetworkModelBase {
     return this.network().layers.reduce((s, L) => s + (L.activation === undefined ? 0 : L.outputs), 0);
   }
 
+  /** The circuit of the integer network on a [batch × features] input (subclasses with other integer programs override it and `clearForward`). */
+  protected circuitFn(): TraceFn {
+    return networkCircuit(this.network().layers);
+  }
+
+  /** The integer network in the clear on `rows` rows of codes: the circuit's outputs, [rows × outputsPerRow]. */
+  protected clearForward(q: Int32Array, rows: number): Float64Array {
+    return integerForward(this.network().layers, q, rows);
+  }
+
+  /** Integers the circuit returns per row. */
+  protected get outputsPerRow(): number {
+    const layers = this.network().layers;
+    return layers[layers.length - 1]!.outputs;
+  }
+
   /**
    * Builds the circuit (one run handles `batchSize` rows, default 1: one row's lookups already fill the
    * worker pool). The inputs were quantized before (at fit or import), so `Xcalib`, when given, is only
@@ -67,8 +83,7 @@ export abstract class NetworkModelBase {
     const net = this.network();
     if (Xcalib !== undefined) this.lastClipped = net.encoder.quantize(toMatrix(Xcalib, { what: "Xcalib", cols: net.encoder.features })).report.clipped;
     const batchSize = checkBatchSize(options.batchSize, 1);
-    const outputs = net.layers[net.layers.length - 1]!.outputs;
-    const circuit = new IntegerCircuit(networkCircuit(net.layers), net.encoder.features, outputs, net.encoder.qmax, batchSize, options);
+    const circuit = new IntegerCircuit(this.circuitFn(), net.encoder.features, this.outputsPerRow, net.encoder.qmax, batchSize, options);
     const wide = circuit.circuit.encoding.groups.find((g) => g.bits > 8);
     if (wide !== undefined) {
       void circuit.close();
@@ -111,7 +126,7 @@ export abstract class NetworkModelBase {
     const mode = checkMode(options.fhe);
     const circuit = this.#circuit();
     const { M, q } = this.encode(X, options);
-    const data = mode === "disable" ? integerForward(this.network().layers, q, M.rows) : await circuit.run(q, M.rows, mode, options);
+    const data = mode === "disable" ? this.clearForward(q, M.rows) : await circuit.run(q, M.rows, mode, options);
     return { rows: M.rows, data };
   }
 

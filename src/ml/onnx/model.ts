@@ -10,6 +10,8 @@ import type { IntegerLayer } from "../nn/integer.js";
 import { type AffineLayer, evaluateLayers, lowerGraph } from "./graph.js";
 import { type OnnxGraph, parseOnnx } from "./parse.js";
 import { type PtqOptions, quantizeNetwork } from "./quantize.js";
+import { SPATIAL_OPS } from "./tensor-graph.js";
+import { OnnxTensorModel } from "./tensor-model.js";
 import { OnnxTreeModel, treeEnsembleNode } from "./trees.js";
 
 export interface OnnxImportOptions {
@@ -59,7 +61,7 @@ export const ONNX_PTQ_DEFAULTS = {
   linearWeights: 8, linearScales: "per-channel",
 } as const;
 
-function ptqOptions(o: OnnxCompileOptions, linear: boolean): PtqOptions {
+export function ptqOptions(o: OnnxCompileOptions, linear: boolean): PtqOptions {
   const bits: OnnxBits = typeof o.nBits === "object" && o.nBits !== null ? o.nBits : o.nBits === undefined ? {} : { inputs: o.nBits };
   if (typeof o.nBits === "number" || o.nBits === undefined || typeof o.nBits === "object") {
     // nBits as an object and the single-kind aliases must not disagree.
@@ -190,12 +192,15 @@ export class OnnxModel extends NetworkModelBase {
 
 /**
  * Imports an ONNX model (the bytes of a .onnx file): a PyTorch-style network or an ai.onnx.ml linear model
- * (an `OnnxModel`, quantized after training by `compile(Xcalib)`), or an ai.onnx.ml tree ensemble (an
- * `OnnxTreeModel`, whose features are encoded as threshold ranks: `compile()` needs no calibration).
+ * (an `OnnxModel`, quantized after training by `compile(Xcalib)`), a convolutional network (an
+ * `OnnxTensorModel`, likewise), or an ai.onnx.ml tree ensemble (an `OnnxTreeModel`, whose features are
+ * encoded as threshold ranks: `compile()` needs no calibration).
  */
-export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions & { readonly leafBits?: number } = {}): OnnxModel | OnnxTreeModel {
+export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions & { readonly leafBits?: number } = {}): OnnxModel | OnnxTreeModel | OnnxTensorModel {
   const graph = parseOnnx(bytes);
   const trees = treeEnsembleNode(graph);
   if (trees !== undefined) return OnnxTreeModel.build(trees, graph.input.features, options.leafBits);
+  // A convolutional network (an image or sequence input, or a spatial operator): the NCHW tensor path.
+  if (graph.input.shape.length > 1 || graph.nodes.some((n) => SPATIAL_OPS.has(n.opType))) return new OnnxTensorModel(graph, options);
   return new OnnxModel(graph, options);
 }

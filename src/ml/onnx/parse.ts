@@ -31,7 +31,8 @@ export interface OnnxNode {
 export interface OnnxGraph {
   readonly producer: string;
   readonly opset: number;
-  readonly input: { readonly name: string; readonly features: number };
+  /** The feature tensor: its dims after the batch ([features], or [C, L] / [C, H, W] for convolutional networks) and their product. */
+  readonly input: { readonly name: string; readonly features: number; readonly shape: number[] };
   /** The first graph output (a classifier of the ai.onnx.ml domain has its label first, then its scores). */
   readonly output: string;
   readonly outputs: string[];
@@ -102,8 +103,9 @@ export function parseOnnx(bytes: Uint8Array): OnnxGraph {
   if (inputs.length !== 1) throw new MlUnsupportedError(`importOnnx: expected one graph input (the feature rows), got ${inputs.length}`);
   const tt = inputs[0]!.type?.tensorType;
   const dims = tt?.shape?.dim ?? [];
-  if ((tt?.elemType !== FLOAT && tt?.elemType !== DOUBLE) || dims.length !== 2 || !(Number(dims[1]?.dimValue) > 0)) {
-    throw new MlUnsupportedError(`importOnnx: the input must be a float tensor [batch, features] with a fixed feature count`);
+  const shape = dims.slice(1).map((d) => Number(d.dimValue));
+  if ((tt?.elemType !== FLOAT && tt?.elemType !== DOUBLE) || dims.length < 2 || dims.length > 4 || !shape.every((d) => d > 0)) {
+    throw new MlUnsupportedError(`importOnnx: the input must be a float tensor [batch, features], [batch, C, L] or [batch, C, H, W] with fixed dims after the batch`);
   }
   const outputs = (g.output ?? []).map((o) => o.name ?? "");
   if (outputs.length === 0) throw new MlUnsupportedError("importOnnx: the graph has no output");
@@ -121,7 +123,7 @@ export function parseOnnx(bytes: Uint8Array): OnnxGraph {
     })),
   }));
   return {
-    producer: m.producerName ?? "", opset, input: { name: inputs[0]!.name ?? "", features: Number(dims[1]!.dimValue) },
+    producer: m.producerName ?? "", opset, input: { name: inputs[0]!.name ?? "", features: shape.reduce((a, d) => a * d, 1), shape },
     output: outputs[0]!, outputs, nodes, initializers,
   };
 }
