@@ -23,5 +23,5 @@ export { NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions, type Ne
 export { importOnnx, OnnxModel, ONNX_PTQ_DEFAULTS, type OnnxImportOptions, type OnnxCompileOptions, type OnnxBits } from "./onnx/model.js";
 export { SUPPORTED_OPS as ONNX_SUPPORTED_OPS } from "./onnx/graph.js";
 export { OnnxTreeModel } from "./onnx/trees.js";
-export { OnnxTensorModel } from "./onnx/tensor-model.js";
+export { OnnxTensorModel, type TensorSamples } from "./onnx/tensor-model.js";
 export { KNeighborsClassifier, type KNeighborsOptions, type KNeighborsJSON } from "./knn.js";

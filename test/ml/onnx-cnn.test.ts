@@ -190,3 +190,39 @@ test("ONNX CNN in FHE at real parameters (1×8×8, two 3×3 channels, stride 2, 
     await m.close();
   }
 });
+
+test("ONNX CNN inputs and errors: nested samples = flattened rows; unsupported operators, attributes and graphs name the node", async () => {
+  const c = CASES["conv-relu-maxpool-gemm"]!;
+  const m = asTensorModel(importOnnx(bytesOf(c)));
+  const X = rowsOf(3, 64, 9);
+  const image = (r: number[]): number[][] => Array.from({ length: 8 }, (_, h) => r.slice(8 * h, 8 * h + 8));
+  // One sample as [C][H][W], or [H][W] when there is one channel: the same as its row in C order.
+  assert.deepEqual(m.outputsFloat(X.map((r) => [image(r)])), m.outputsFloat(X));
+  assert.deepEqual(m.outputsFloat(X.map(image)), m.outputsFloat(X));
+  assert.throws(() => m.outputsFloat([image(X[0]!).slice(1)]), (e: unknown) => e instanceof MlInputError && /X\[0\]: expected 8 entries, got 7/.test(e.message));
+  assert.throws(() => m.outputsFloat([X[0]!.slice(1)]), MlInputError);
+  assert.throws(() => m.compile(), MlInputError);
+
+  const graph = (nodes: NodeSpec[], init: Init = c.init): Uint8Array => buildOnnx({ features: 0, inputDims: [1, 8, 8], nodes, initializers: init, outputs: [{ name: "y" }] });
+  const conv: NodeSpec = { op: "Conv", inputs: ["x", "W1", "b1"], outputs: ["c"], name: "conv0", attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } };
+  const head: NodeSpec[] = [{ op: "Flatten", inputs: ["p"], outputs: ["f"] }, { op: "Gemm", inputs: ["f", "W2", "b2"], outputs: ["y"], attrs: { transB: 1 } }];
+  const refused = (nodes: NodeSpec[], pattern: RegExp, init?: Init): void => {
+    const b = graph(nodes, init);
+    assert.throws(() => importOnnx(b), (e: unknown) => e instanceof MlUnsupportedError && pattern.test(e.message), String(pattern));
+  };
+  refused([conv, { op: "LpPool", name: "lp1", inputs: ["c"], outputs: ["p"], attrs: { kernel_shape: [2, 2], strides: [2, 2] } }, ...head], /ONNX node lp1 \(LpPool\): operator not supported/);
+  refused([conv, { op: "MaxPool", name: "mp1", inputs: ["c"], outputs: ["p"], attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 } }, ...head], /ONNX node mp1 \(MaxPool\): ceil_mode = 1/);
+  // A residual connection: the second Conv reads the first Conv's output past the Relu.
+  refused([conv, { op: "Relu", inputs: ["c"], outputs: ["r"] }, { op: "Conv", name: "conv1", inputs: ["c", "Wc"], outputs: ["p"], attrs: { kernel_shape: [1, 1] } }, ...head],
+    /ONNX node conv1 \(Conv\): the graph is not a chain/, { ...c.init, Wc: t([4, 4, 1, 1], 3) });
+  refused([conv, { op: "Add", name: "add1", inputs: ["c", "c"], outputs: ["p"] }, ...head], /ONNX node add1 \(Add\): one input must be the features/);
+  refused([{ ...conv, attrs: { kernel_shape: [3, 3], group: 3 } }, { op: "Relu", inputs: ["c"], outputs: ["p"] }, ...head], /ONNX node conv0 \(Conv\): 1 input channels, weights \[4,1,3,3\] and group = 3/);
+  // An average over padding that does not count it gives each border position its own scale: a Conv after it cannot fold them.
+  const avg = graph([
+    conv, { op: "AveragePool", inputs: ["c"], outputs: ["a"], attrs: { kernel_shape: [2, 2], pads: [1, 1, 1, 1], strides: [2, 2] } },
+    { op: "Conv", name: "conv2", inputs: ["a", "Wc"], outputs: ["p"], attrs: { kernel_shape: [1, 1] } }, ...head,
+  ], { ...c.init, Wc: t([4, 4, 1, 1], 3), W2: t([3, 100], 3, 0.3) });
+  const m2 = asTensorModel(importOnnx(avg));
+  assert.equal(m2.outputsFloat(X)[0]!.length, 3);
+  assert.throws(() => m2.compile(rowsOf(20, 64, 1)), (e: unknown) => e instanceof MlUnsupportedError && /ONNX node conv2: a convolution needs one scale per channel/.test(e.message));
+});

@@ -17,6 +17,9 @@ import { type IntegerStage, quantizeTensorNetwork, tensorForward, type TensorNet
 
 type Nested = number | readonly Nested[];
 
+/** Rows of features (flattened samples in C order) or samples as nested arrays of the input's shape. */
+export type TensorSamples = MatrixLike | readonly (readonly Nested[])[];
+
 /** One sample given as nested arrays, flattened in C order after checking it has `dims`. */
 function flattenSample(s: Nested, dims: readonly number[], where: string): number[] {
   if (dims.length === 0) {
@@ -80,24 +83,24 @@ export class OnnxTensorModel extends NetworkModelBase {
   }
 
   /** Rows flattened in C order, or nested samples of the input's shape (a C = 1 image may leave out its channel axis). */
-  #rows(X: MatrixLike, what = "X"): Matrix {
+  #rows(X: TensorSamples, what = "X"): Matrix {
     const dims = this.#graph.inputDims;
     if (Array.isArray(X) && X.length > 0 && Array.isArray(X[0]) && Array.isArray((X[0] as unknown[])[0])) {
       const sampleDims = (X[0] as unknown[]).length === dims[0] ? dims : dims[0] === 1 ? dims.slice(1) : dims;
       return toMatrix((X as readonly Nested[]).map((s, i) => flattenSample(s, sampleDims, `${what}[${i}]`)), { what, cols: this.nFeatures });
     }
-    return toMatrix(X, { what, cols: this.nFeatures });
+    return toMatrix(X as MatrixLike, { what, cols: this.nFeatures });
   }
 
   /** The graph's output in float, as ONNX defines it (logits, probabilities or values), per row. */
-  outputsFloat(X: MatrixLike): number[][] {
+  outputsFloat(X: TensorSamples): number[][] {
     const M = this.#rows(X), K = this.outputCount;
     const out = evaluateTensorGraph(this.#graph, M.data, M.rows);
     return Array.from({ length: M.rows }, (_, i) => Array.from(out.subarray(i * K, (i + 1) * K)));
   }
 
   /** Labels (classifier) or values (regressor) of the float model. */
-  predictFloat(X: MatrixLike): Label[] | number[] {
+  predictFloat(X: TensorSamples): Label[] | number[] {
     const M = this.#rows(X);
     const out = evaluateTensorGraph(this.#graph, M.data, M.rows, false);
     return this.task === "classifier" ? labelsOf(out, M.rows, this.classes_) : Array.from(out);
@@ -107,7 +110,7 @@ export class OnnxTensorModel extends NetworkModelBase {
    * Post-training quantization on the calibration rows (one input range per channel, weights per output
    * channel by default, activation ranges per channel), then the circuit (`batchSize` rows per run, default 1).
    */
-  override compile(Xcalib?: MatrixLike, options: OnnxCompileOptions = {}): this {
+  override compile(Xcalib?: TensorSamples, options: OnnxCompileOptions = {}): this {
     if (Xcalib === undefined) throw new MlInputError("OnnxTensorModel.compile: calibration rows are needed (compile(Xcalib, options))");
     const X = this.#rows(Xcalib, "Xcalib");
     const ptq = ptqOptions({ weightScales: "per-channel", ...options }, false);
@@ -170,23 +173,23 @@ export class OnnxTensorModel extends NetworkModelBase {
   }
 
   /** Labels (classifier) or values (regressor) of the quantized model in the chosen mode. */
-  async predict(X: MatrixLike, options: PredictOptions = {}): Promise<Label[] | number[]> {
-    return this.task === "classifier" ? this.predictLabels(X, options) : Array.from((await this.outputs(X, options)).data);
+  async predict(X: TensorSamples, options: PredictOptions = {}): Promise<Label[] | number[]> {
+    return this.task === "classifier" ? this.predictLabels(this.#rows(X), options) : Array.from((await this.outputs(this.#rows(X), options)).data);
   }
 
-  async predictProba(X: MatrixLike, options: PredictOptions = {}): Promise<number[][]> {
+  async predictProba(X: TensorSamples, options: PredictOptions = {}): Promise<number[][]> {
     if (this.task !== "classifier") throw new MlInputError("predictProba: this imported model is a regressor");
-    return this.predictProbabilities(X, options);
+    return this.predictProbabilities(this.#rows(X), options);
   }
 
   /** The circuit's dequantized outputs (logits) in the chosen mode, per row. */
-  async decisionFunction(X: MatrixLike, options: PredictOptions = {}): Promise<number[][]> {
-    const s = await this.outputs(X, options), K = this.outputCount;
+  async decisionFunction(X: TensorSamples, options: PredictOptions = {}): Promise<number[][]> {
+    const s = await this.outputs(this.#rows(X), options), K = this.outputCount;
     return Array.from({ length: s.rows }, (_, i) => Array.from(s.data.subarray(i * K, (i + 1) * K)));
   }
 
   /** Accuracy (classifier) or R² (regressor) in the chosen mode. */
-  async score(X: MatrixLike, y: readonly Label[], options: PredictOptions = {}): Promise<number> {
-    return this.task === "classifier" ? this.accuracyOf(X, y, options) : this.r2Of(X, y as number[], options);
+  async score(X: TensorSamples, y: readonly Label[], options: PredictOptions = {}): Promise<number> {
+    return this.task === "classifier" ? this.accuracyOf(this.#rows(X), y, options) : this.r2Of(this.#rows(X), y as number[], options);
   }
 }
