@@ -11,6 +11,7 @@ import type { CircuitStatistics } from "../../src/compiler/index.js";
 import { round } from "../format.js";
 import { errorText, latency, median, size, type BenchResult } from "../harness.js";
 import type { Ctx } from "../plan.js";
+import { ImportedCnnDigits } from "./ml-cnn.js";
 import { type Dataset, loadDataset, sampleRows, type Split, split } from "./ml-data.js";
 
 type Row = readonly number[];
@@ -70,6 +71,10 @@ export const ML_MODELS: readonly MlModel[] = [
   {
     dataset: "digits", id: "mlp", name: "NeuralNetClassifier 64→32→10 (4-bit inputs and weights, 5-bit lookups)",
     make: () => new NeuralNetClassifier({ hiddenLayerSizes: [32], nBits: 4, weightBits: 4, activationBits: 3, lookupBits: 5, epochs: 30 }), fheRows: TARGET,
+  },
+  {
+    dataset: "digits", id: "cnn", name: "imported ONNX CNN: Conv 3×3 1→4, Relu, AvgPool 2, Gemm 36→10 (6-bit inputs, 5-bit weights, 4-bit lookups)",
+    make: () => new ImportedCnnDigits(), fheRows: SLOW,
   },
   { dataset: "diabetes", id: "ridge", name: "Ridge", make: () => new Ridge(), batchSize: 16 },
   { dataset: "diabetes", id: "xgb20x3", name: "XGBRegressor (20 trees, depth 3)", make: () => new XGBRegressor({ nEstimators: 20, maxDepth: 3 }), fheRows: SLOW },
