@@ -112,6 +112,20 @@ const CASES: Record<string, Case> = {
     },
     stages: ["conv 2×1×12 → 3×1×12", "relu", "maxpool → 3×1×6", "conv 3×1×6 → 2×1×6", "clip(0, 0.5)", "dense 12 → 1"],
   },
+  // MaxPool straight after a Conv, with no activation: the accumulators are requantized (one lookup per
+  // element) before the maxima; MaxPool padding of more than half the kernel goes in as clear zeros.
+  "conv-maxpool-no-activation": {
+    // (0.050 of the spread here, 0.011 with 8-bit codes and lookups and 10-bit weights.)
+    inputDims: [1, 6, 6], outputs: 2, task: "regressor", tolerance: 0.06, bits: { inputs: 8, weights: 6, activations: 6 }, lookupBits: 7,
+    nodes: [
+      { op: "Conv", inputs: ["x", "W1"], outputs: ["c"], attrs: { kernel_shape: [2, 2] } },
+      { op: "MaxPool", inputs: ["c"], outputs: ["p"], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [2, 2, 2, 2] } },
+      { op: "Flatten", inputs: ["p"], outputs: ["f"] },
+      { op: "Gemm", inputs: ["f", "W2"], outputs: ["y"] },
+    ],
+    init: { W1: t([2, 1, 2, 2], 18), W2: t([32, 2], 19) },
+    stages: ["conv 1×6×6 → 2×5×5", "maxpool → 2×4×4", "dense 32 → 2"],
+  },
 };
 
 function bytesOf(c: Case): Uint8Array {
