@@ -76,6 +76,17 @@ function positive(v: string, name: string): number {
 
 const fail = (program: Command, e: unknown): never => program.error(`umbra: ${(e as Error).message}`, { exitCode: 1 });
 
+/**
+ * The tail of a long-running command (`serve`, `worker`): say it is up (one JSON line with --json, else a
+ * sentence), then run until SIGINT or SIGTERM, which close it before the process exits.
+ */
+function runUntilSignal(service: { close(): Promise<void> }, json: boolean | undefined, summary: object, text: string): void {
+  console.log(json ? JSON.stringify(summary) : text);
+  const stop = (): void => { void service.close().then(() => process.exit(0)); };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
 /** The browser client bundle (dist/browser, built by scripts/build-browser.mjs) at /browser/, and a page at /. */
 function webDirs(page: string | undefined): { dir: string; at: string }[] {
   const client = fileURLToPath(new URL("../../browser/", import.meta.url));
@@ -135,12 +146,9 @@ export function addDeployCommands(program: Command): void {
           logger: o.log === true ? { level: "info", stream: process.stderr } : false,
         });
         const url = await server.listen({ port: Number(o.port), host: o.host });
-        if (o.json) console.log(JSON.stringify({ url, models: [...server.models.keys()], redis: o.redis !== undefined }));
-        else console.log(`umbra: serving ${[...server.models.keys()].join(", ")} at ${url}${o.redis === undefined ? "" : " (predictions on the Redis queue for umbra worker processes)"}`);
+        runUntilSignal(server, o.json, { url, models: [...server.models.keys()], redis: o.redis !== undefined },
+          `umbra: serving ${[...server.models.keys()].join(", ")} at ${url}${o.redis === undefined ? "" : " (predictions on the Redis queue for umbra worker processes)"}`);
         if (server.app.hasRoute({ method: "GET", url: "/" })) console.log(`umbra: the browser page is at ${url}/`);
-        const stop = (): void => { void server.close().then(() => process.exit(0)); };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
       } catch (e) {
         fail(program, e);
       }
@@ -167,11 +175,8 @@ export function addDeployCommands(program: Command): void {
           ...(o.threads === undefined ? {} : { threads: positive(o.threads, "--threads") }),
           lockDurationMs: positive(o.lockMs, "--lock-ms"), stalledIntervalMs: positive(o.stalledMs, "--stalled-ms"), ...(log === undefined ? {} : { log }),
         });
-        if (o.json) console.log(JSON.stringify({ pid: process.pid, models: [...worker.models.keys()] }));
-        else console.log(`umbra: worker ${process.pid} taking predictions from the Redis queue${worker.models.size > 0 ? ` (local models: ${[...worker.models.keys()].join(", ")})` : ""}`);
-        const stop = (): void => { void worker.close().then(() => process.exit(0)); };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
+        runUntilSignal(worker, o.json, { pid: process.pid, models: [...worker.models.keys()] },
+          `umbra: worker ${process.pid} taking predictions from the Redis queue${worker.models.size > 0 ? ` (local models: ${[...worker.models.keys()].join(", ")})` : ""}`);
       } catch (e) {
         fail(program, e);
       }
