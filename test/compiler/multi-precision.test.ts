@@ -5,23 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  BoundsError, type Circuit, CircuitClient, CircuitServer, circuitConstraints, compile, lut, maximum, minimum, relu, round, toNested,
+  BoundsError, circuitConstraints, compile, lut, maximum, minimum, relu, round, toNested,
 } from "../../src/compiler/index.js";
 import { chooseParameters, constraintsLog2PFail } from "../../src/tfhe/index.js";
+import { deployed } from "../helpers/deployed.js";
 
 const nearest = (v: number, lsbs: number): number => Math.floor((v + 2 ** (lsbs - 1)) / 2 ** lsbs) * 2 ** lsbs;
-
-function deployed(c: Circuit, ...inputs: (number | number[])[]): number[][] {
-  const client = CircuitClient.deserialize(c.client.serialize());
-  const server = CircuitServer.deserialize(c.server.serialize());
-  client.keygen();
-  const keys = server.loadKeys(client.serializedEvaluationKeys()!);
-  try {
-    return client.decrypt(server.run(client.encrypt(...inputs), keys)).map((t) => Array.from(t.data));
-  } finally {
-    keys?.free();
-  }
-}
 
 test("optimizer constraints: one PBS constraint is the single-precision search; decryptions add σ_glwe requirements", () => {
   const single = chooseParameters({ precision: 4, maxNorm2: 10 });

@@ -4,9 +4,8 @@
 // clear run, in process and through the serialized client and server halves.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  type Circuit, CircuitClient, CircuitServer, compile, prng, stack, toNested, type Tracer, where, zeros,
-} from "../../src/compiler/index.js";
+import { type Circuit, compile, prng, stack, toNested, type Tracer, where, zeros } from "../../src/compiler/index.js";
+import { deployedRun } from "../helpers/deployed.js";
 
 const circuits: Circuit[] = [];
 after(() => { for (const c of circuits) c.dispose(); });
@@ -72,14 +71,6 @@ test("conv2d, pools, moves, batched matmul, amax and where: FHE = clear = loops,
   for (const s of inputset.slice(2, 3)) {
     assert.deepEqual(c.encryptRunDecrypt(...s).map(toNested), c.runClear(...s).map(toNested), `FHE on ${JSON.stringify(s)}`);
   }
-  const client = CircuitClient.deserialize(c.client.serialize());
-  const server = CircuitServer.deserialize(c.server.serialize());
-  client.keygen();
-  const key = server.loadKeys(client.serializedEvaluationKeys()!);
-  try {
-    const s = inputset[5]!;
-    assert.deepEqual(client.decrypt(server.run(client.encrypt(...s), key)).map(toNested), c.runClear(...s).map(toNested), `halves on ${JSON.stringify(s)}`);
-  } finally {
-    key?.free();
-  }
+  const s = inputset[5]!;
+  assert.deepEqual(deployedRun(c, ...s).map(toNested), c.runClear(...s).map(toNested), `halves on ${JSON.stringify(s)}`);
 });

@@ -5,9 +5,8 @@
 // deployed client/server halves for one of them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  type Circuit, CircuitClient, CircuitServer, compile, maximum, minimum, prng, toNested, type Tracer,
-} from "../../src/compiler/index.js";
+import { compile, maximum, minimum, prng, toNested, type Tracer } from "../../src/compiler/index.js";
+import { deployed } from "../helpers/deployed.js";
 
 const fill = (n: number, v: number): number[] => new Array<number>(n).fill(v);
 
@@ -26,18 +25,6 @@ function randomPairs(n: number, [xLo, xHi]: [number, number], [yLo, yHi]: [numbe
     xLo + Math.floor(r() * (xHi - xLo + 1)), yLo + Math.floor(r() * (yHi - yLo + 1)),
   ] as [number, number])];
   return [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
-}
-
-function deployed(c: Circuit, ...inputs: number[][]): number[][] {
-  const client = CircuitClient.deserialize(c.client.serialize());
-  const server = CircuitServer.deserialize(c.server.serialize());
-  client.keygen();
-  const keys = server.loadKeys(client.serializedEvaluationKeys()!);
-  try {
-    return client.decrypt(server.run(client.encrypt(...inputs), keys)).map((t) => Array.from(t.data));
-  } finally {
-    keys?.free();
-  }
 }
 
 const ops = (x: Tracer, y: Tracer) => [

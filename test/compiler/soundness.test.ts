@@ -8,20 +8,7 @@ import {
   type Circuit, CircuitClient, CircuitServer, compile, InputOutOfRangeError, maximum, minimum, relu, serializeValues,
   toNested, type TraceFn,
 } from "../../src/compiler/index.js";
-import type { Tensor } from "../../src/compiler/index.js";
-
-/** Runs inputs through fresh client/server halves decoded from the circuit's bytes; frees the server key. */
-function deployedRun(c: Circuit, inputs: readonly (number[] | number[][])[]): Tensor[] {
-  const client = CircuitClient.deserialize(c.client.serialize());
-  const server = CircuitServer.deserialize(c.server.serialize());
-  client.keygen();
-  const keys = server.loadKeys(client.serializedEvaluationKeys()!);
-  try {
-    return client.decrypt(server.run(client.encrypt(...inputs), keys));
-  } finally {
-    keys?.free();
-  }
-}
+import { deployedRun } from "../helpers/deployed.js";
 
 /** All pairs (x, y) of [lo, hi]², as two vectors. */
 function allPairs(lo: number, hi: number): [number[], number[]] {
@@ -47,7 +34,7 @@ test("comparisons, min and max of two u3 values: every pair right through the de
     ];
     assert.deepEqual(c.runClear(xs, ys).map(toNested), expected, "clear");
     assert.deepEqual(c.simulate(xs, ys).map(toNested), expected, "simulate");
-    assert.deepEqual(deployedRun(c, [xs, ys]).map(toNested), expected, "FHE through the client and server halves");
+    assert.deepEqual(deployedRun(c, xs, ys).map(toNested), expected, "FHE through the client and server halves");
     // Just outside the width: refused by the client with the input named.
     const client = CircuitClient.deserialize(c.client.serialize());
     client.keygen();
@@ -63,7 +50,7 @@ test("encrypted × encrypted product of two u2 values and the README's matmul + 
   try {
     const expected = [xs.map((x, i) => x * ys[i]!)];
     assert.deepEqual(prod.runClear(xs, ys).map(toNested), expected);
-    assert.deepEqual(deployedRun(prod, [xs, ys]).map(toNested), expected);
+    assert.deepEqual(deployedRun(prod, xs, ys).map(toNested), expected);
   } finally {
     prod.dispose();
   }
@@ -77,7 +64,7 @@ test("encrypted × encrypted product of two u2 values and the README's matmul + 
     const expected = rows.map((r) => [0, 1].map((j) => Math.max(0, r.reduce((s, v, i) => s + v * W[i]![j]!, 0))));
     assert.deepEqual(expected[rows.findIndex((r) => r.join() === "3,0,0")], [3, 0]);
     assert.deepEqual(toNested(c.runClear(rows)[0]!), expected);
-    assert.deepEqual(toNested(deployedRun(c, [rows])[0]!), expected);
+    assert.deepEqual(toNested(deployedRun(c, rows)[0]!), expected);
   } finally {
     c.dispose();
   }

@@ -5,16 +5,16 @@
 // survive a server restart; a worker killed mid-job loses nothing (the other one retries the job).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compile, relu, toNested } from "../../src/compiler/index.js";
+import { toNested } from "../../src/compiler/index.js";
 import { createServer, KEY_ID_HEADER, ModelClient, ModelDev, RemoteServer, type UmbraServer } from "../../src/deploy/index.js";
 import { connectRedis, deletePrefixed, RedisKeyStore } from "../../src/deploy/redis-index.js";
-import { DecisionTreeClassifier, LogisticRegression } from "../../src/ml/index.js";
+import { DecisionTreeClassifier } from "../../src/ml/index.js";
 import { IRIS, IRIS_SPECIES } from "../../src/cli/data/iris.js";
-import { loadCsv, trainTestSplit } from "../ml/helpers.js";
-import { CLIENT_PROCESS, indicesOf, run, serve, type Served } from "./helpers.js";
+import { runClientJobs, saveServedModels, servedModels } from "../helpers/served-models.js";
+import { serve, type Served } from "./helpers.js";
 import { REDIS_URL, redisOrSkip, type Spawned, startWorker, testPrefix } from "./redis-helpers.js";
 
 const TOKEN = "redis-test-token-51c0";
@@ -27,15 +27,8 @@ const serverArgs = ["--redis", REDIS_URL ?? "", "--redis-prefix", PREFIX, "--aut
 // the job twice, which is harmless but noisy).
 const workerArgs = ["--redis-prefix", PREFIX, "--threads", "1", "--lock-ms", "10000", "--stalled-ms", "2000"];
 
-const cancer = loadCsv("breast_cancer.csv");
-const split = trainTestSplit(cancer.X, cancer.y, 0.25, 7);
-const lr = new LogisticRegression().fit(split.Xtrain, split.ytrain.map((c) => (c === 1 ? "benign" : "malignant"))).compile(split.Xtrain, { batchSize: 2 });
-const W = [2, -1, 3, 1];
-const samples = Array.from({ length: 64 }, (_, i) => [i % 4, (i >> 1) % 4, (i >> 2) % 4, (i >> 4) % 4]);
-const circuit = compile((x) => {
-  const score = relu(x.dot(W).add(-2));
-  return [score, score.gt(6)];
-}, { x: "encrypted" }, samples.map((s) => [s]));
+const models = servedModels(2);
+const { split, samples, circuit } = models;
 const irisX = IRIS.map((r) => [r[0], r[1], r[2], r[3]]);
 const tree = new DecisionTreeClassifier({ maxDepth: 3 }).fit(irisX, IRIS.map((r) => IRIS_SPECIES[r[4]]!)).compile(irisX);
 
@@ -44,11 +37,8 @@ const workers: Spawned[] = [];
 
 before(async () => {
   if (REDIS_URL === undefined || REDIS_URL === "") return;
-  await ModelDev.save(lr, join(modelsDir, "cancer"));
-  await ModelDev.save(circuit, join(modelsDir, "score"));
+  await saveServedModels(models, modelsDir, dir);
   await ModelDev.save(tree, join(modelsDir, "iris"));
-  writeFileSync(join(dir, "cancer-rows.json"), JSON.stringify(split.Xtest));
-  writeFileSync(join(dir, "samples.json"), JSON.stringify(samples));
   server = await serve(modelsDir, serverArgs);
   workers.push(await startWorker(REDIS_URL, [...workerArgs, "--models", modelsDir]), await startWorker(REDIS_URL, workerArgs));
 });
@@ -88,25 +78,12 @@ test("the Redis key store: put, meta, get, delete; bad ids refused before Redis 
 
 test("20 concurrent clients, 200 requests on two models through two workers: every answer is the clear model's, no mix-up", async (t) => {
   if (redisOrSkip(t) === undefined) return;
-  const job = (model: string, rowsFile: string, clients: number, requests: number, rowsPerRequest: number, firstClient: number) =>
-    run(CLIENT_PROCESS, [JSON.stringify({ url: server!.url, token: TOKEN, model, rowsFile: join(dir, rowsFile), clients, requests, rowsPerRequest, firstClient })]);
   const t0 = performance.now();
-  const outs = await Promise.all([job("cancer", "cancer-rows.json", 9, 10, 2, 0), job("cancer", "cancer-rows.json", 9, 10, 2, 9), job("score", "samples.json", 2, 10, 1, 100)]);
-  const expected = await lr.predict(split.Xtest);
-  let requests = 0;
-  for (const [p, o] of outs.entries()) {
-    assert.equal(o.code, 0, o.stderr);
-    const { results } = JSON.parse(o.stdout) as { results: { client: number; indices: number[]; predictions: unknown[] }[] };
-    for (const r of results) {
-      if (p < 2) {
-        assert.deepEqual(r.indices, indicesOf(r.client, results.filter((q) => q.client === r.client).indexOf(r), 2, split.Xtest.length));
-        assert.deepEqual(r.predictions, r.indices.map((i) => expected[i]), `client ${r.client}`);
-      } else {
-        assert.deepEqual(r.predictions, circuit.runClear(samples[r.indices[0]!]!).map((v) => [toNested(v)].flat()), `circuit client ${r.client}`);
-      }
-      requests++;
-    }
-  }
+  const { requests } = await runClientJobs(models, { url: server!.url, token: TOKEN, dir }, [
+    { model: "cancer", clients: 9, requests: 10, rowsPerRequest: 2, firstClient: 0 },
+    { model: "cancer", clients: 9, requests: 10, rowsPerRequest: 2, firstClient: 9 },
+    { model: "score", clients: 2, requests: 10, rowsPerRequest: 1, firstClient: 100 },
+  ]);
   assert.equal(requests, 200);
   // Both workers took jobs, and 200 jobs ended (a job run twice after a false stall is counted once).
   const doneIds = workers.map((w) => new Set(w.stderr().split("\n").filter((l) => l.includes('"msg":"done"')).map((l) => (JSON.parse(l) as { job: string }).job)));
