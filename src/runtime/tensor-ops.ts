@@ -117,7 +117,6 @@ export function gather(a: Tensor, indices: Int32Array, shape: Shape): Tensor {
   return { shape, data: out };
 }
 
-/** Nearest multiple of 2^lsbs, ties upwards (as adding half a step then truncating does in hardware). */
 /** The multiple of 2^lsbs at or below v (floor): truncation of the low bits in two's complement. */
 export function truncLsbs(v: number, lsbs: number): number {
   if (lsbs === 0) return v;
@@ -130,6 +129,7 @@ export function roundNode(v: number, node: { readonly lsbs: number; readonly tru
   return node.truncate === true ? truncLsbs(v, node.lsbs) : roundLsbs(v, node.lsbs);
 }
 
+/** Nearest multiple of 2^lsbs, ties upwards (as adding half a step then truncating does in hardware). */
 export function roundLsbs(v: number, lsbs: number): number {
   if (lsbs === 0) return v;
   const step = 2 ** lsbs;

@@ -5,6 +5,7 @@
 // accumulator and M = s_acc/s_act (Jacob et al. 2018, §2.2, with the fixed-point multiplier folded into a
 // table). The last layer's accumulator is decrypted and dequantized by the client.
 import { concat, lut, round, type Tracer, type TraceFn } from "../../compiler/index.js";
+import { roundLsbs } from "../../runtime/tensor-ops.js";
 
 export interface Activation {
   /** Low bits dropped by the approximate round before the lookup. */
@@ -38,12 +39,9 @@ export function unitActivations(L: Pick<IntegerLayer, "outputs" | "activation">)
   return Array.from({ length: L.outputs }, (_, k) => unitActivation(L.activation!, k));
 }
 
-/** v to the nearest multiple of 2^lsbs, ties up: the compiler's clear semantics of `round`. */
-export function roundLsbs(v: number, lsbs: number): number {
-  if (lsbs === 0) return v;
-  const step = 2 ** lsbs;
-  return Math.floor((v + step / 2) / step) * step;
-}
+// v to the nearest multiple of 2^lsbs, ties up: the compiler's clear semantics of `round`, which the
+// network's clear reference must share exactly.
+export { roundLsbs };
 
 /** The fused relu + requantization table, a function of the rounded accumulator. */
 export function activationTable(a: Activation): (r: number) => number {
