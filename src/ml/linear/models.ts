@@ -5,19 +5,12 @@ import { MlInputError } from "../errors.js";
 import type { PredictOptions } from "../fhe.js";
 import { type Label, type Link, labelsOf, probabilitiesOf, valuesOf } from "../decode.js";
 import { accuracy, d2Score, r2Score } from "../metrics.js";
+import { positive } from "../options.js";
 import { LinearBase, type LinearModelJSON, type LinearOptions } from "./base.js";
 import {
   fitElasticNet, fitLeastSquares, fitSmooth, gammaLoss, type LinearFit, logisticLoss, poissonLoss, softmaxLoss,
   squaredEpsilonInsensitive, squaredHingeLoss,
 } from "./train.js";
-
-function positive(v: unknown, what: string, fallback: number, allowZero = false): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
-    throw new MlInputError(`${what}: expected a finite number ${allowZero ? "≥ 0" : "> 0"}, got ${String(v)}`);
-  }
-  return v;
-}
 
 function iterations(v: unknown, fallback: number): number {
   if (v === undefined) return fallback;

@@ -4,6 +4,7 @@ import { encodeLabels, type MatrixLike, toMatrix, toVector } from "../data.js";
 import { type Label, labelsOf, type Link, probabilitiesOf } from "../decode.js";
 import { MlInputError } from "../errors.js";
 import type { MlCompileOptions, PredictOptions } from "../fhe.js";
+import { int, positive } from "../options.js";
 import { AffineQuantizer, type AffineQuantizerJSON, checkBits } from "../quantize.js";
 import { NetworkModelBase } from "./base.js";
 import { floatForward, type NetLoss, type NetParams, quantizedForward, trainQat } from "./train.js";
@@ -46,18 +47,6 @@ export interface NeuralNetJSON {
   readonly classes?: Label[];
   readonly target?: { readonly mean: number; readonly std: number };
   readonly compiled?: { readonly batchSize: number; readonly compile: MlCompileOptions };
-}
-
-function int(v: unknown, what: string, fallback: number, lo: number, hi: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw new MlInputError(`${what}: expected an integer in [${lo}, ${hi}], got ${String(v)}`);
-  return v;
-}
-
-function positive(v: unknown, what: string, fallback: number, allowZero = false): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new MlInputError(`${what}: expected a finite number ${allowZero ? "≥ 0" : "> 0"}, got ${String(v)}`);
-  return v;
 }
 
 abstract class NeuralNetBase extends NetworkModelBase {

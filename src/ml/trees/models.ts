@@ -3,6 +3,7 @@
 import { encodeLabels, type Matrix, type MatrixLike, toMatrix, toVector } from "../data.js";
 import { MlInputError } from "../errors.js";
 import type { PredictOptions } from "../fhe.js";
+import { int } from "../options.js";
 import { AffineQuantizer, type AffineQuantizerJSON, checkBits, type QuantizeReport } from "../quantize.js";
 import { type FeatureEncoder, TreeModelBase, type TreeModelJSON } from "./base.js";
 import type { Label, Link } from "../decode.js";
@@ -48,12 +49,6 @@ class QuantizerEncoder implements FeatureEncoder {
 }
 
 const quantizerFromJSON = (j: unknown): FeatureEncoder => new QuantizerEncoder(AffineQuantizer.fromJSON(j as AffineQuantizerJSON));
-
-function int(v: unknown, what: string, fallback: number, lo: number, hi = 1 << 20): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) throw new MlInputError(`${what}: expected an integer in [${lo}, ${hi}], got ${String(v)}`);
-  return v;
-}
 
 function num(v: unknown, what: string, fallback: number, lo: number): number {
   if (v === undefined) return fallback;
