@@ -12,7 +12,7 @@
 // region, then x − c(x). Outputs decrypt to round(phase/Δ_r) mod 2p_r, lifted to the unique integer of the
 // node's bit-width range with that residue (the width's span ≤ 2p_r).
 import type { LookupTable } from "../tfhe/index.js";
-import { type ExtractionPlan, type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS, mod } from "../runtime/encoding.js";
+import { ceilLog2, type ExtractionPlan, type LookupPlan, MAX_LINEAR_CIRCUIT_BITS, MAX_LOOKUP_CIRCUIT_BITS, mod } from "../runtime/encoding.js";
 import { fuseLookups, groupPolynomial, type LookupGroup, singleGroup } from "../runtime/fusion.js";
 import { type Bounds, type NodeBounds, rangeOfWidth, roundExtraction } from "./bounds.js";
 import { BoundsError } from "../runtime/errors.js";
@@ -48,8 +48,6 @@ export interface CircuitEncoding {
   /** Nodes that contribute to an output (the others are not evaluated). */
   readonly live: ReadonlySet<number>;
 }
-
-const ceilLog2 = (w: number): number => (w <= 1 ? 0 : Math.ceil(Math.log2(w) - 1e-12));
 
 /** Region of each live encrypted node: union of nodes joined by linear ops (a lookup's input is not joined). */
 export function regionsOf(graph: Graph, live: ReadonlySet<number>): Int32Array {

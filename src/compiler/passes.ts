@@ -3,6 +3,7 @@ import { BoundsError, EvaluationError } from "../runtime/errors.js";
 import {
   type ChunkedOp, type Graph, type LutTable, type Node, type NodeOf, type OpAttrs, deriveNode, liveNodes, nodeName, verify,
 } from "../runtime/ir.js";
+import { ceilLog2 } from "../runtime/encoding.js";
 import { roundNode } from "../runtime/tensor-ops.js";
 import { sameShape } from "../runtime/shape.js";
 import { bitWidth, DEFAULT_MAX_LUT_BITS, reluSplit, type WideStep } from "./bounds.js";
@@ -183,8 +184,6 @@ export function lowerBivariateLookups(graph: Graph, range: (id: number) => { rea
     return push({ kind: "lut", fn, label: `${n.label}∘pack` }, [p.id]);
   });
 }
-
-const ceilLog2 = (v: number): number => (v <= 1 ? 0 : Math.ceil(Math.log2(v) - 1e-12));
 
 /**
  * An encrypted product, bitwise op or shift: the narrow forms while they fit a table (quarter squares for

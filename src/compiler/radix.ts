@@ -8,6 +8,7 @@
 // A lookup reads a chunk in steps of 2^(ci) (its known zero low bits), so it costs a c-bit table wherever
 // the chunk sits; two chunks are read together by packing them into one index (packedLookup).
 import { bitWidth, type WideStep } from "./bounds.js";
+import { ceilLog2 } from "../runtime/encoding.js";
 import type { OpAttrs } from "../runtime/ir.js";
 
 /** Adds a node to a graph being rebuilt (shape and encryptedness derived and checked); returns its id. */
@@ -21,7 +22,6 @@ export interface Field {
   readonly shift: number;
 }
 
-const ceilLog2 = (v: number): number => (v <= 1 ? 0 : Math.ceil(Math.log2(v) - 1e-12));
 /** Index bits of a field: its values counted in steps of 2^shift. */
 export const fieldBits = (f: Omit<Field, "id">): number => ceilLog2((f.hi - f.lo) / 2 ** f.shift + 1);
 const constant = (push: Push, v: number): number => push({ kind: "constant", value: Float64Array.of(v) }, [], []);

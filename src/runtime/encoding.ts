@@ -18,6 +18,9 @@ export const MAX_LOOKUP_CIRCUIT_BITS = 8;
 /** Largest message space (bits) of a region (the core's encodings stop at 30). */
 export const MAX_LINEAR_CIRCUIT_BITS = 30;
 
+/** Bits to index w entries, ⌈log2 w⌉ (0 for w ≤ 1); the epsilon keeps exact powers of two from rounding up. */
+export const ceilLog2 = (w: number): number => (w <= 1 ? 0 : Math.ceil(Math.log2(w) - 1e-12));
+
 export interface LookupPlan {
   /** The lut or round node. */
   readonly node: number;

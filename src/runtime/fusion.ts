@@ -14,7 +14,7 @@
 // The grouping is a deterministic function of the graph, the lookup plans and the rule: the server half
 // recomputes it.
 import { encode, LookupTable } from "../tfhe/index.js";
-import { cipherEncoding, type LookupPlan } from "./encoding.js";
+import { ceilLog2, cipherEncoding, type LookupPlan } from "./encoding.js";
 import type { Graph } from "./ir.js";
 
 export interface LookupGroup {
@@ -44,8 +44,6 @@ export function groupScale(g: LookupGroup): number {
 export function singleGroup(l: LookupPlan): LookupGroup {
   return { members: [l], input: l.input, lo: l.lo, step: l.step, inputBits: l.inputBits, bits: l.inputBits, inBits: l.inBits };
 }
-
-const ceilLog2 = (w: number): number => (w <= 1 ? 0 : Math.ceil(Math.log2(w) - 1e-12));
 
 /**
  * Work fusion may spend per item of its input (node, argument or lookup plan), plus a constant: set
