@@ -146,9 +146,11 @@ export function addDeployCommands(program: Command): void {
           logger: o.log === true ? { level: "info", stream: process.stderr } : false,
         });
         const url = await server.listen({ port: Number(o.port), host: o.host });
-        runUntilSignal(server, o.json, { url, models: [...server.models.keys()], redis: o.redis !== undefined },
-          `umbra: serving ${[...server.models.keys()].join(", ")} at ${url}${o.redis === undefined ? "" : " (predictions on the Redis queue for umbra worker processes)"}`);
-        if (server.app.hasRoute({ method: "GET", url: "/" })) console.log(`umbra: the browser page is at ${url}/`);
+        const page = server.app.hasRoute({ method: "GET", url: "/" }) ? `${url}/` : undefined;
+        // --json: exactly one JSON line on stdout (the page's address is one of its fields).
+        runUntilSignal(server, o.json, { url, models: [...server.models.keys()], redis: o.redis !== undefined, ...(page === undefined ? {} : { page }) },
+          `umbra: serving ${[...server.models.keys()].join(", ")} at ${url}${o.redis === undefined ? "" : " (predictions on the Redis queue for umbra worker processes)"}` +
+          (page === undefined ? "" : `\numbra: the browser page is at ${page}`));
       } catch (e) {
         fail(program, e);
       }
