@@ -2,7 +2,7 @@
 // `umbra keygen` (a client key for a model's parameters) and `umbra predict` (encrypt rows, send them,
 // decrypt the predictions). The secret key never leaves the client's process or the file it is told.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import type * as Ml from "../ml/index.js";
@@ -50,7 +50,13 @@ export async function modelFromFile(path: string, calibration: number[][] | unde
   const bytes = readFileSync(path);
   if (path.toLowerCase().endsWith(".onnx")) {
     const ml = await import("../ml/index.js");
-    const model = ml.importOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    // External tensor data lives in files beside the model; a location may not leave its directory.
+    const externalData = (location: string): Uint8Array => {
+      if (isAbsolute(location) || normalize(location).split(/[\\/]/).includes("..")) throw new Error(`${basename(path)}: external data location ${JSON.stringify(location)} is outside the model's directory`);
+      const b = readFileSync(join(dirname(path), location));
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    };
+    const model = ml.importOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { externalData });
     const opts = batchSize === undefined ? {} : { batchSize };
     if (model instanceof ml.OnnxModel || model instanceof ml.OnnxTensorModel) {
       if (calibration === undefined) throw new Error(`${basename(path)}: an ONNX network is quantized after training: pass --calibration <csv> with representative rows`);

@@ -4,8 +4,11 @@ import { MlInputError } from "./errors.js";
 
 export type Label = number | string;
 
-/** How dequantized scores become outputs: identity/exp (regressors), logistic/softmax/proba (probabilities), margin (no probabilities). */
-export type Link = "identity" | "exp" | "logistic" | "softmax" | "proba" | "margin";
+/**
+ * How dequantized scores become outputs: identity/exp/logistic (regressors' values), logistic/softmax/proba/ovr
+ * (probabilities; ovr: one sigmoid per class, normalized to sum 1), margin (no probabilities).
+ */
+export type Link = "identity" | "exp" | "logistic" | "softmax" | "proba" | "ovr" | "margin";
 
 export type Dequantizer =
   /** y_k = scale_k·acc_k + bias_k. */
@@ -49,7 +52,7 @@ export function labelsOf(scores: Float64Array, rows: number, classes: readonly L
 
 export function probabilitiesOf(scores: Float64Array, rows: number, link: Link): number[][] {
   const K = scores.length / rows;
-  if (link !== "logistic" && link !== "softmax" && link !== "proba") throw new MlInputError(`this model has no probabilities (link ${link})`);
+  if (link !== "logistic" && link !== "softmax" && link !== "proba" && link !== "ovr") throw new MlInputError(`this model has no probabilities (link ${link})`);
   return Array.from({ length: rows }, (_, i) => {
     const r = Array.from(scores.subarray(i * K, (i + 1) * K));
     if (link === "logistic") {
@@ -60,12 +63,18 @@ export function probabilitiesOf(scores: Float64Array, rows: number, link: Link):
       const m = Math.max(...r), e = r.map((v) => Math.exp(v - m)), z = e.reduce((a, b) => a + b, 0);
       return e.map((v) => v / z);
     }
+    if (link === "ovr") {
+      const p = r.map((v) => 1 / (1 + Math.exp(-v))), z = p.reduce((a, b) => a + b, 0);
+      return p.map((v) => v / z);
+    }
     // Averaged class distributions: clipped at 0 (quantization) and renormalized.
     const c = r.map((v) => Math.max(0, v)), z = c.reduce((a, b) => a + b, 0);
     return z > 0 ? c.map((v) => v / z) : c.map(() => 1 / K);
   });
 }
 
+/** A regressor's values: the scores through its inverse link (exp: log link; logistic: logit link). */
 export function valuesOf(scores: Float64Array, link: Link): number[] {
+  if (link === "logistic") return Array.from(scores, (v) => 1 / (1 + Math.exp(-v)));
   return link === "exp" ? Array.from(scores, Math.exp) : Array.from(scores);
 }

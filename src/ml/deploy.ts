@@ -6,7 +6,7 @@
 import type { CircuitServer } from "../compiler/index.js";
 import { CircuitClient } from "../runtime/client.js";
 import { type Label, type Link, type Dequantizer, columnsOf, dequantize, labelsOf, probabilitiesOf, valuesOf } from "./decode.js";
-import { type MatrixLike, toMatrix } from "./data.js";
+import { type Matrix, type MatrixLike, toMatrix } from "./data.js";
 import { MlInputError } from "./errors.js";
 import { AffineQuantizer, type AffineQuantizerJSON } from "./quantize.js";
 import { RankEncoder, type RankEncoderJSON } from "./trees/rank-encoder.js";
@@ -24,6 +24,19 @@ export interface ModelClientSpec {
   readonly link: Link;
   /** Classifiers only. */
   readonly classes?: readonly Label[];
+  /** Missing values replaced before encoding (an imported Imputer): feature j equal to `replaced` (null: NaN) becomes values[j]. */
+  readonly impute?: { readonly values: readonly number[]; readonly replaced: number | null };
+}
+
+/** Rows with the imputation applied (the input is copied). */
+export function imputeRows(M: Matrix, impute: ModelClientSpec["impute"]): Matrix {
+  if (impute === undefined) return M;
+  const data = Float64Array.from(M.data), { values, replaced } = impute;
+  for (let k = 0; k < data.length; k++) {
+    const v = data[k]!;
+    if (replaced === null ? Number.isNaN(v) : v === replaced) data[k] = values[k % M.cols]!;
+  }
+  return { rows: M.rows, cols: M.cols, data };
 }
 
 export interface Deployment {
@@ -53,7 +66,7 @@ export class ModelClient {
     const enc = encoder.kind === "affine" ? AffineQuantizer.fromJSON(encoder.quantizer) : RankEncoder.fromJSON(encoder.ranks);
     if (enc.features !== features) throw new MlInputError(`model client: the encoder has ${enc.features} features, the model ${features}`);
     this.#encode = (X) => {
-      const M = toMatrix(X, { cols: features, allowNaN: encoder.kind === "rank" });
+      const M = imputeRows(toMatrix(X, { cols: features, allowNaN: encoder.kind === "rank" || spec.impute?.replaced === null }), spec.impute);
       return { q: enc instanceof AffineQuantizer ? enc.quantize(M).q : enc.encode(M).q, rows: M.rows };
     };
   }

@@ -20,7 +20,7 @@ export {
 } from "./trees/models.js";
 export { importXGBoost, XGBoostModel, RankEncoder, type RankEncoderJSON } from "./trees/xgboost.js";
 export { NeuralNetClassifier, NeuralNetRegressor, type NeuralNetOptions, type NeuralNetJSON } from "./nn/models.js";
-export { importOnnx, OnnxModel, ONNX_PTQ_DEFAULTS, type OnnxImportOptions, type OnnxCompileOptions, type OnnxBits } from "./onnx/model.js";
+export { importOnnx, OnnxModel, ONNX_PTQ_DEFAULTS, type OnnxImportOptions, type OnnxReadOptions, type OnnxCompileOptions, type OnnxBits } from "./onnx/model.js";
 export { SUPPORTED_OPS as ONNX_SUPPORTED_OPS } from "./onnx/graph.js";
 export { OnnxTreeModel } from "./onnx/trees.js";
 export { OnnxTensorModel, type TensorSamples } from "./onnx/tensor-model.js";

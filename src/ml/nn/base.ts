@@ -2,7 +2,7 @@
 // (integer.ts), an affine map of the last accumulator to outputs, and the circuit with its three modes.
 import { CircuitClient, type CircuitStatistics, type TraceFn } from "../../compiler/index.js";
 import { type Dequantizer, dequantize, type Label, labelsOf, type Link, probabilitiesOf } from "../decode.js";
-import { type Deployment, ModelClient } from "../deploy.js";
+import { type Deployment, ModelClient, type ModelClientSpec } from "../deploy.js";
 import { codesOf, type Matrix, type MatrixLike, toMatrix, toVector } from "../data.js";
 import { MlInputError, MlUnsupportedError, NotFittedError } from "../errors.js";
 import { checkBatchSize, checkMode, IntegerCircuit, type MlCompileOptions, type PredictOptions } from "../fhe.js";
@@ -104,9 +104,19 @@ export abstract class NetworkModelBase {
     return this.#compiled.circuit;
   }
 
+  /** Checked feature rows (an imported model may impute missing values here, as its deployed client does). */
+  protected rows(X: MatrixLike, what = "X"): Matrix {
+    return toMatrix(X, { what, cols: this.nFeatures });
+  }
+
+  /** The client's imputation of missing values, if the model has one. */
+  protected get imputation(): ModelClientSpec["impute"] {
+    return undefined;
+  }
+
   protected encode(X: MatrixLike, options: PredictOptions): { M: Matrix; q: Int32Array } {
     const { encoder } = this.network();
-    const M = toMatrix(X, { cols: encoder.features });
+    const M = this.rows(X);
     const { q, report } = encoder.quantize(M);
     if (report.clipped > 0 && options.outOfRange === "refuse") {
       const { row, col, value } = report.first!;
@@ -163,6 +173,7 @@ export abstract class NetworkModelBase {
     const client = new ModelClient({
       model: this.modelName, features: net.encoder.features, batchSize: this.#compiled!.batchSize, encoder: { kind: "affine", quantizer: net.encoder.toJSON() },
       dequantizer: this.#dequantizer(), link: this.link, ...(this.classes_.length > 0 ? { classes: [...this.classes_] } : {}),
+      ...(this.imputation === undefined ? {} : { impute: this.imputation }),
     }, CircuitClient.deserialize(circuit.circuit.client.serialize()));
     return { client, server: circuit.circuit.server };
   }
@@ -181,7 +192,7 @@ export abstract class NetworkModelBase {
       return `round${units[0]!.exact === true ? "" : "~"} ${span(lsbs)} lsbs, ${span(levels)} levels${Array.isArray(L.activation) ? " (per unit)" : ""}`;
     }).join("; ");
     return [
-      `${this.modelName}: ${shape}; inputs ${net.encoder.bits}-bit affine; ${this.lookupsPerRow} lookup(s) per row (relu + requantization on the accumulator's top bits: ${reads || "none"}); ${this.#compiled!.batchSize} row(s) per run`,
+      `${this.modelName}: ${shape}; inputs ${net.encoder.bits}-bit affine; ${this.lookupsPerRow} lookup(s) per row (activation + requantization on the accumulator's top bits: ${reads || "none"}); ${this.#compiled!.batchSize} row(s) per run`,
       circuit.circuit.describe(),
     ].join("\n");
   }

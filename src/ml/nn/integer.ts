@@ -16,6 +16,11 @@ export interface Activation {
   readonly amax: number;
   /** Round exactly (bit extraction) instead of approximately (a modulus switch, off by one step near ties). */
   readonly exact?: boolean;
+  /**
+   * A function other than relu (imported networks): code = clip(round(f(scale·r)/outScale) + zero, 0, amax),
+   * an affine code of f's value; multiplier is then scale/outScale. Not serialized (imports are not saved as JSON).
+   */
+  readonly fn?: { readonly f: (x: number) => number; readonly scale: number; readonly outScale: number; readonly zero: number };
 }
 
 export interface IntegerLayer {
@@ -43,9 +48,13 @@ export function unitActivations(L: Pick<IntegerLayer, "outputs" | "activation">)
 // network's clear reference must share exactly.
 export { roundLsbs };
 
-/** The fused relu + requantization table, a function of the rounded accumulator. */
+/** The fused activation + requantization table, a function of the rounded accumulator. */
 export function activationTable(a: Activation): (r: number) => number {
-  const { multiplier, amax } = a;
+  const { multiplier, amax, fn } = a;
+  if (fn !== undefined) {
+    const { f, scale, outScale, zero } = fn;
+    return (r) => Math.min(amax, Math.max(0, Math.round(f(scale * r) / outScale) + zero));
+  }
   return (r) => Math.min(amax, Math.max(0, Math.round(r * multiplier)));
 }
 
@@ -56,7 +65,8 @@ export function activationTable(a: Activation): (r: number) => number {
 export function codeJump(a: Activation | readonly Activation[]): number {
   if (Array.isArray(a)) return Math.max(0, ...(a as readonly Activation[]).map((u) => codeJump(u)));
   const u = a as Activation;
-  return u.exact === true ? 0 : Math.min(u.amax, Math.ceil(u.multiplier * 2 ** u.lsbs));
+  // A function other than relu may be steeper than the identity: only amax bounds its jump.
+  return u.exact === true ? 0 : u.fn !== undefined ? u.amax : Math.min(u.amax, Math.ceil(u.multiplier * 2 ** u.lsbs));
 }
 
 /** The range of a layer's accumulator over every input code in [lo, hi] (the union over its outputs). */

@@ -1,14 +1,15 @@
 // Imported ONNX networks (exported MLPs): the float graph as ONNX defines it, then post-training quantization
 // on calibration rows and the same integer circuit as the networks trained here.
-import { type Label, labelsOf, type Link } from "../decode.js";
-import { type MatrixLike, toMatrix } from "../data.js";
+import { type Label, labelsOf, type Link, valuesOf } from "../decode.js";
+import { type Matrix, type MatrixLike, toMatrix } from "../data.js";
+import { imputeRows, type ModelClientSpec } from "../deploy.js";
 import { MlInputError, MlUnsupportedError } from "../errors.js";
 import type { MlCompileOptions, PredictOptions } from "../fhe.js";
 import { checkBits } from "../quantize.js";
 import { type IntegerNetwork, NetworkModelBase } from "../nn/base.js";
 import type { IntegerLayer } from "../nn/integer.js";
-import { type AffineLayer, evaluateLayers, lowerGraph } from "./graph.js";
-import { type OnnxGraph, parseOnnx } from "./parse.js";
+import { type ActivationKind, type AffineLayer, evaluateLayers, lowerGraph } from "./graph.js";
+import { type ExternalDataReader, type OnnxGraph, parseOnnx } from "./parse.js";
 import { type PtqOptions, quantizeNetwork } from "./quantize.js";
 import { SPATIAL_OPS } from "./tensor-graph.js";
 import { OnnxTensorModel } from "./tensor-model.js";
@@ -98,6 +99,8 @@ export class OnnxModel extends NetworkModelBase {
   readonly producer: string;
   readonly #layers: AffineLayer[];
   readonly #features: number;
+  readonly #tail: ActivationKind | undefined;
+  readonly #impute: { readonly values: Float64Array; readonly replaced: number } | undefined;
 
   constructor(graph: OnnxGraph, options: OnnxImportOptions = {}) {
     super();
@@ -105,12 +108,17 @@ export class OnnxModel extends NetworkModelBase {
     this.#layers = lowered.layers;
     this.#features = graph.input.features;
     this.producer = graph.producer;
-    const K = this.#layers[this.#layers.length - 1]!.outputs, tail = this.#layers[this.#layers.length - 1]!.activation?.kind;
-    this.task = options.task ?? (K >= 2 || tail === "sigmoid" || tail === "softmax" ? "classifier" : "regressor");
-    if (this.task === "regressor" && tail !== undefined) throw new MlUnsupportedError(`ONNX: a regressor ending in ${tail} is not supported`);
-    if (tail === "tanh" || (tail === "sigmoid" && K !== 1) || (tail === "relu")) {
-      throw new MlUnsupportedError(`ONNX node ${this.#layers[this.#layers.length - 1]!.activation!.node}: a final ${tail} is not supported (the client applies sigmoid to one output or softmax)`);
+    const last = this.#layers[this.#layers.length - 1]!, K = last.outputs, tail = last.activation?.kind;
+    this.task = options.task ?? (K >= 2 || tail !== undefined ? "classifier" : "regressor");
+    // A regressor's output may go through σ (its values then lie in (0, 1)); softmax-like links make classifiers.
+    if (this.task === "regressor" && tail !== undefined && !(tail === "sigmoid" && K === 1)) {
+      throw new MlUnsupportedError(`ONNX node ${last.activation!.node}: a regressor ending in ${tail} is not supported (import it as a classifier)`);
     }
+    if (this.task === "classifier" && (tail === "softmax" || tail === "logsoftmax") && K === 1) {
+      throw new MlUnsupportedError(`ONNX node ${last.activation!.node}: ${tail} of one column is constant`);
+    }
+    this.#tail = tail;
+    if (lowered.impute !== undefined) this.#impute = lowered.impute;
     if (this.task === "classifier") {
       const n = K === 1 ? 2 : K;
       const classes = options.classes ?? lowered.classes ?? Array.from({ length: n }, (_, k) => k);
@@ -121,7 +129,22 @@ export class OnnxModel extends NetworkModelBase {
 
   protected get modelName(): string { return "OnnxModel"; }
   protected override get notReady(): string { return "call compile(Xcalib) before predicting (the float model needs none: predictFloat, outputsFloat)"; }
-  protected get link(): Link { return this.task === "regressor" ? "identity" : this.classes_.length === 2 && this.outputCount === 1 ? "logistic" : "softmax"; }
+  protected get link(): Link {
+    if (this.task === "regressor") return this.#tail === "sigmoid" ? "logistic" : "identity";
+    if (this.outputCount === 1) return "logistic";
+    return this.#tail === "sigmoid" || this.#tail === "ovr" ? "ovr" : "softmax";
+  }
+
+  /** Rows with missing values imputed as the graph's Imputer says (NaN accepted then), checked. */
+  protected override rows(X: MatrixLike, what = "X"): Matrix {
+    const imp = this.imputation;
+    return imputeRows(toMatrix(X, { what, cols: this.#features, allowNaN: imp?.replaced === null }), imp);
+  }
+
+  protected override get imputation(): ModelClientSpec["impute"] {
+    const i = this.#impute;
+    return i === undefined ? undefined : { values: Array.from(i.values), replaced: Number.isNaN(i.replaced) ? null : i.replaced };
+  }
 
   get outputCount(): number {
     return this.#layers[this.#layers.length - 1]!.outputs;
@@ -138,15 +161,16 @@ export class OnnxModel extends NetworkModelBase {
 
   /** The graph's output in float, as ONNX defines it (logits, probabilities or values), per row. */
   outputsFloat(X: MatrixLike): number[][] {
-    const M = toMatrix(X, { cols: this.#features }), K = this.outputCount;
+    const M = this.rows(X), K = this.outputCount;
     const out = evaluateLayers(this.#layers, M.data, M.rows);
     return Array.from({ length: M.rows }, (_, i) => Array.from(out.subarray(i * K, (i + 1) * K)));
   }
 
   /** Labels (classifier) or values (regressor) of the float model. */
   predictFloat(X: MatrixLike): Label[] | number[] {
-    const M = toMatrix(X, { cols: this.#features });
-    const out = evaluateLayers(this.#layers, M.data, M.rows, false);
+    const M = this.rows(X);
+    // Labels from the scores before the link (argmax, or score > 0); a regressor's values after it.
+    const out = evaluateLayers(this.#layers, M.data, M.rows, this.task === "regressor");
     return this.task === "classifier" ? labelsOf(out, M.rows, this.classes_) : Array.from(out);
   }
 
@@ -156,7 +180,7 @@ export class OnnxModel extends NetworkModelBase {
    */
   override compile(Xcalib?: MatrixLike, options: OnnxCompileOptions = {}): this {
     if (Xcalib === undefined) throw new MlInputError("OnnxModel.compile: calibration rows are needed (compile(Xcalib, options))");
-    const X = toMatrix(Xcalib, { what: "Xcalib", cols: this.#features });
+    const X = this.rows(Xcalib, "Xcalib");
     this.setNetwork(quantizeNetwork(this.#layers, X, ptqOptions(options, this.#layers.length === 1)));
     const { nBits: _n, weightBits: _w, activationBits: _a, lookupBits: _l, roundingThresholdBits: _r, weightScales: _s, activationRange: _ar, ...compile } = options;
     return super.compile(undefined, compile);
@@ -170,7 +194,7 @@ export class OnnxModel extends NetworkModelBase {
 
   /** Labels (classifier) or values (regressor) of the quantized model in the chosen mode. */
   async predict(X: MatrixLike, options: PredictOptions = {}): Promise<Label[] | number[]> {
-    return this.task === "classifier" ? this.predictLabels(X, options) : Array.from((await this.outputs(X, options)).data);
+    return this.task === "classifier" ? this.predictLabels(X, options) : valuesOf((await this.outputs(X, options)).data, this.link);
   }
 
   async predictProba(X: MatrixLike, options: PredictOptions = {}): Promise<number[][]> {
@@ -190,14 +214,22 @@ export class OnnxModel extends NetworkModelBase {
   }
 }
 
+/** Options of `importOnnx`. */
+export interface OnnxReadOptions extends OnnxImportOptions {
+  /** Leaf precision of an imported tree ensemble (default 4). */
+  readonly leafBits?: number;
+  /** Reads a file of external tensor data by its location (relative to the model's directory). */
+  readonly externalData?: ExternalDataReader;
+}
+
 /**
  * Imports an ONNX model (the bytes of a .onnx file): a PyTorch-style network or an ai.onnx.ml linear model
  * (an `OnnxModel`, quantized after training by `compile(Xcalib)`), a convolutional network (an
  * `OnnxTensorModel`, likewise), or an ai.onnx.ml tree ensemble (an `OnnxTreeModel`, whose features are
  * encoded as threshold ranks: `compile()` needs no calibration).
  */
-export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions & { readonly leafBits?: number } = {}): OnnxModel | OnnxTreeModel | OnnxTensorModel {
-  const graph = parseOnnx(bytes);
+export function importOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): OnnxModel | OnnxTreeModel | OnnxTensorModel {
+  const graph = parseOnnx(bytes, options.externalData);
   const trees = treeEnsembleNode(graph);
   if (trees !== undefined) return OnnxTreeModel.build(trees, graph.input.features, options.leafBits);
   // A convolutional network (an image or sequence input, or a spatial operator): the NCHW tensor path.

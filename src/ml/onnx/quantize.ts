@@ -2,10 +2,13 @@
 // 2018, "Quantizing deep convolutional networks for efficient inference", §3): inputs get an affine quantizer
 // per feature fitted on the calibration rows; each layer symmetric weights (the input scales folded in), one
 // scale per output channel or one per tensor; each hidden relu unit an unsigned code on [0, α_k] with α_k the
-// unit's largest (or a percentile of its) activation on the calibration rows. Every unit's lookup reads its
-// accumulator rounded to `roundingBits` bits of that unit's sound range (all inputs the circuit accepts).
+// unit's largest (or a percentile of its) activation on the calibration rows; any other element-wise function
+// an affine code on [lo_k, hi_k], its calibration range widened to hold 0. Every unit's lookup reads its
+// accumulator rounded to `roundingBits` bits of that unit's sound range (all inputs the circuit accepts), and
+// its table must be defined on all of that range (Sqrt, Log: a clear error otherwise).
 import type { Matrix } from "../data.js";
 import { MlUnsupportedError } from "../errors.js";
+import type { ColumnFn } from "./elementwise.js";
 import { AffineQuantizer } from "../quantize.js";
 import type { IntegerNetwork } from "../nn/base.js";
 import { type Activation, activationTable, type IntegerLayer, lsbsFor, roundLsbs } from "../nn/integer.js";
@@ -54,6 +57,23 @@ function weightScales(W: Float64Array, n: number, m: number, wmax: number, perCh
   return s;
 }
 
+/**
+ * Refuses a unit whose function is undefined (NaN) somewhere on the rounded accumulators its lookup can read:
+ * Sqrt, Log or a division by the unit on a range that crosses their domain.
+ */
+function checkDefined(g: (x: number) => number, scale: number, range: { lo: number; hi: number }, lsbs: number, ops: readonly string[], node: string): void {
+  const step = 2 ** lsbs;
+  for (let j = Math.floor(range.lo / step) - 1; j <= Math.ceil(range.hi / step) + 1; j++) {
+    const x = scale * j * step;
+    if (Number.isNaN(g(x))) {
+      throw new MlUnsupportedError(
+        `ONNX node ${node} (${ops.join(" → ")}): undefined (NaN) at ${x.toPrecision(4)}, inside the range [${(scale * range.lo).toPrecision(4)}, ${(scale * range.hi).toPrecision(4)}] this unit can take for inputs the circuit accepts; ` +
+        "Sqrt, Log, Reciprocal and Pow need their input to stay in their domain for every accepted input (put Abs, Relu or Softplus before them, or Clip)",
+      );
+    }
+  }
+}
+
 export function quantizeNetwork(layers: readonly AffineLayer[], X: Matrix, o: PtqOptions): IntegerNetwork {
   const encoder = AffineQuantizer.fit(X, o.inputBits);
   let u: Float64Array = Float64Array.from(encoder.quantize(X).q);
@@ -78,9 +98,9 @@ export function quantizeNetwork(layers: readonly AffineLayer[], X: Matrix, o: Pt
       bias = Array.from(L.b);
       return;
     }
-    if (L.activation?.kind !== "relu") {
-      throw new MlUnsupportedError(`ONNX node ${L.activation?.node} (${L.activation?.kind}): between layers only Relu has an encrypted form here (one lookup per unit); the float model (predictFloat) supports it`);
-    }
+    const act = L.activation;
+    if (act?.kind !== "elementwise") throw new MlUnsupportedError(`ONNX node ${act?.node} (${act?.kind}): only as the last operator`);
+    const relu = act.ops!.length === 1 && act.ops![0] === "Relu";
     const acc = new Float64Array(rows * m);
     for (let i = 0; i < rows; i++) {
       for (let k = 0; k < m; k++) {
@@ -90,19 +110,39 @@ export function quantizeNetwork(layers: readonly AffineLayer[], X: Matrix, o: Pt
       }
     }
     const units: Activation[] = Array.from({ length: m }, (_, k) => {
-      const v = Float64Array.from({ length: rows }, (_, i) => Math.max(0, sw[k]! * acc[i * m + k]!));
-      const peak = Math.max(0, ...v);
-      const alpha = o.activationRange === "percentile" ? percentileOf(v, o.percentile) : peak;
-      // A unit (almost) never active on the calibration rows keeps its largest value, or a unit step.
-      const sa = (alpha > 0 ? alpha : peak > 0 ? peak : sw[k]!) / amax;
-      const lsbs = lsbsFor(unitRange(Q, B, n, m, k, lo, hi), o.roundingBits);
-      return { lsbs, multiplier: sw[k]! / sa, amax, ...(o.rounding === "exact" ? { exact: true } : {}) };
+      const range = unitRange(Q, B, n, m, k, lo, hi), lsbs = lsbsFor(range, o.roundingBits);
+      const rounding = o.rounding === "exact" ? { exact: true } : {};
+      if (relu) {
+        const v = Float64Array.from({ length: rows }, (_, i) => Math.max(0, sw[k]! * acc[i * m + k]!));
+        const peak = Math.max(0, ...v);
+        const alpha = o.activationRange === "percentile" ? percentileOf(v, o.percentile) : peak;
+        // A unit (almost) never active on the calibration rows keeps its largest value, or a unit step.
+        const sa = (alpha > 0 ? alpha : peak > 0 ? peak : sw[k]!) / amax;
+        return { lsbs, multiplier: sw[k]! / sa, amax, ...rounding };
+      }
+      const f: ColumnFn = act.f!, g = (x: number): number => f(x, k);
+      checkDefined(g, sw[k]!, range, lsbs, act.ops!, act.node);
+      const v = Float64Array.from({ length: rows }, (_, i) => g(sw[k]! * acc[i * m + k]!));
+      let vlo: number, vhi: number;
+      if (o.activationRange === "percentile") {
+        vhi = percentileOf(Float64Array.from(v), o.percentile);
+        vlo = percentileOf(Float64Array.from(v), 100 - o.percentile);
+      } else {
+        vlo = Math.min(...v);
+        vhi = Math.max(...v);
+      }
+      // The code range holds 0 (a zero-point that is an exact code); a constant unit gets a unit step.
+      vlo = Math.min(0, vlo);
+      vhi = Math.max(0, vhi);
+      const outScale = vhi > vlo ? (vhi - vlo) / amax : Math.max(Math.abs(vlo), sw[k]!) / amax;
+      const zero = Math.round(-vlo / outScale);
+      return { lsbs, multiplier: sw[k]! / outScale, amax, ...rounding, fn: { f: g, scale: sw[k]!, outScale, zero } };
     });
     out.push({ inputs: n, outputs: m, Q, B, activation: units });
     const tables = units.map(activationTable);
     u = Float64Array.from(acc, (a, k) => tables[k % m]!(roundLsbs(a, units[k % m]!.lsbs)));
     sIn = units.map((a, k) => sw[k]! / a.multiplier);
-    zIn = new Float64Array(m);
+    zIn = Float64Array.from(units, (a) => a.fn?.zero ?? 0);
     lo = 0;
     hi = amax;
   });
