@@ -57,8 +57,8 @@ interface Affine {
 interface Pointwise {
   readonly kind: "pointwise"; readonly seg: number; readonly of: Affine; readonly f: ColumnFn; readonly ops: string[]; readonly nodes: string[];
   readonly rank?: number;
-  /** Set while the function is exactly σ(s·x + t): as the graph's output, the client's link. */
-  readonly sigmoid?: { readonly s: Float64Array; readonly t: Float64Array };
+  /** Set while the function is exactly σ of `of`: as the graph's output, the client's link. */
+  readonly sigmoid?: boolean;
 }
 
 /** A function of the whole row (softmax) or a client-side link: only as the graph's output. */
@@ -130,10 +130,13 @@ function rootOf(v: Affine): { of: Affine; s: Float64Array; t: Float64Array } {
   return v.diag ?? { of: v, s: new Float64Array(v.m).fill(1), t: new Float64Array(v.m) };
 }
 
-/** A feature value as a function of its root's units. */
+/** A feature value as a function of its root's units (the common ground of two values that are combined). */
 function lift(v: Affine | Pointwise): { of: Affine; f: ColumnFn; ops: string[]; nodes: string[] } {
-  if (v.kind === "pointwise") return v;
-  const { of, s, t } = rootOf(v);
+  const { of, s, t } = rootOf(v.kind === "pointwise" ? v.of : v);
+  if (v.kind === "pointwise") {
+    const f = v.f;
+    return { of, f: v.of === of ? f : (x, k) => f(s[k]! * x + t[k]!, k), ops: v.ops, nodes: v.nodes };
+  }
   return { of, f: (x, k) => s[k]! * x + t[k]!, ops: [], nodes: [] };
 }
 
@@ -242,16 +245,17 @@ export function lowerGraph(g: OnnxGraph): LoweredGraph {
     const diagonal = (v: Affine | Pointwise, s: Float64Array, t: Float64Array): Affine | Pointwise => {
       if (v.kind === "affine") return scaleShift(v, s, t);
       const f = v.f;
-      return { ...v, f: (x, k) => s[k]! * f(x, k) + t[k]!, ops: [...v.ops, node.opType], nodes: [...v.nodes, node.name], sigmoid: undefined };
+      const { sigmoid: _s, ...rest } = v;
+      return { ...rest, f: (x, k) => s[k]! * f(x, k) + t[k]!, ops: [...v.ops, node.opType], nodes: [...v.nodes, node.name] };
     };
-    /** u ↦ h(u, k) on a feature value: a univariate function of its root's units. */
+    /** u ↦ h(u, k) on a feature value: a univariate function of the units of the affine value it reads. */
     const pointwise = (v: Affine | Pointwise, h: ColumnFn): Pointwise => {
-      const l = lift(v), f = l.f;
-      const sigmoid = node.opType === "Sigmoid" && v.kind === "affine" ? rootOf(v) : undefined;
-      return {
-        kind: "pointwise", seg: v.seg, of: l.of, f: (x, k) => h(f(x, k), k), ops: [...l.ops, node.opType], nodes: [...l.nodes, node.name],
-        ...(v.rank === undefined ? {} : { rank: v.rank }), ...(sigmoid === undefined ? {} : { sigmoid: { s: sigmoid.s, t: sigmoid.t } }),
-      };
+      const rank = v.rank === undefined ? {} : { rank: v.rank };
+      if (v.kind === "affine") {
+        return { kind: "pointwise", seg: v.seg, of: v, f: h, ops: [node.opType], nodes: [node.name], ...rank, ...(node.opType === "Sigmoid" ? { sigmoid: true } : {}) };
+      }
+      const f = v.f;
+      return { kind: "pointwise", seg: v.seg, of: v.of, f: (x, k) => h(f(x, k), k), ops: [...v.ops, node.opType], nodes: [...v.nodes, node.name], ...rank };
     };
     const postTransform = (): string => node.attributes.get("post_transform")?.s ?? "NONE";
     const op = ml ? `ai.onnx.ml.${node.opType}` : node.opType;
@@ -495,11 +499,8 @@ export function lowerGraph(g: OnnxGraph): LoweredGraph {
   }
   if (last === undefined || !(last.kind === "affine" || last.kind === "pointwise" || last.kind === "link")) throw new MlUnsupportedError(`ONNX: the output ${g.output} is not computed from the input`);
   const tail: OnnxNode = { opType: "output", name: g.output, domain: "", inputs: [], outputs: [], attributes: new Map() };
-  if (last.kind === "pointwise" && last.sigmoid !== undefined && last.seg === layers.length) {
-    // σ(s·x + t) as the output: s and t fold into the last layer and the client applies σ.
-    const { s, t } = last.sigmoid, of = last.of;
-    last = { kind: "link", link: "sigmoid", of: scaleShift(of, s, t), node: last.nodes[last.nodes.length - 1]! };
-  }
+  // σ of an affine map as the output: the client applies σ.
+  if (last.kind === "pointwise" && last.sigmoid === true) last = { kind: "link", link: "sigmoid", of: last.of, node: last.nodes[0]! };
   if (last.kind === "link") {
     const of = last.of;
     if (of.seg !== layers.length) throw new MlUnsupportedError("ONNX: the graph is not a chain of layers");

@@ -1,5 +1,8 @@
-// Import of XGBoost's JSON model format (`Booster.save_model("model.json")`): binary:logistic,
-// multi:softprob/softmax and reg:squarederror gradient-boosted trees with numerical splits.
+// Import of XGBoost's JSON model format (`Booster.save_model("model.json")`): gradient-boosted trees with
+// numerical splits for the classification objectives (binary:logistic/logitraw/hinge, multi:softprob/softmax)
+// and the regression ones, each with its link: identity, σ (reg:logistic) or exp (count:poisson, reg:gamma,
+// reg:tweedie). base_score is stored in the output's space (XGBoost ≥ 1.0): the margin starts at its image
+// by the inverse link (logit, log), as XGBoost's ProbToMargin does; a per-class vector (XGBoost 3) is added as is.
 //
 // Encoding: XGBoost sends x left at a node when float32(x) < threshold. For each feature, let t_0 < … < t_{m−1}
 // be the distinct thresholds the model compares it with; the feature is encoded as its rank
@@ -29,7 +32,15 @@ interface XgbTree {
   tree_param?: { size_leaf_vector?: string };
 }
 
-const SUPPORTED = ["binary:logistic", "binary:logitraw", "multi:softprob", "multi:softmax", "reg:squarederror", "reg:linear"];
+/** Each supported objective's link from margin to prediction. */
+const OBJECTIVES: Readonly<Record<string, Link>> = {
+  "binary:logistic": "logistic", "binary:logitraw": "logistic", "binary:hinge": "margin", "multi:softprob": "softmax", "multi:softmax": "softmax",
+  "reg:squarederror": "identity", "reg:linear": "identity", "reg:absoluteerror": "identity", "reg:pseudohubererror": "identity",
+  "reg:squaredlogerror": "identity", "reg:quantileerror": "identity", "reg:logistic": "logistic",
+  "count:poisson": "exp", "reg:gamma": "exp", "reg:tweedie": "exp",
+};
+const SUPPORTED = Object.keys(OBJECTIVES);
+const isRegression = (objective: string): boolean => objective.startsWith("reg:") || objective.startsWith("count:");
 
 /** An imported XGBoost model: predicts labels (classifiers) or values, in float, quantized clear, simulation or FHE. */
 export class XGBoostModel extends ImportedTreeModel {
@@ -39,7 +50,7 @@ export class XGBoostModel extends ImportedTreeModel {
   protected get modelName(): string { return "XGBoostModel"; }
   protected get params(): Record<string, unknown> { return { objective: this.#objective }; }
   protected get link(): Link {
-    return this.#regression ? "identity" : this.#objective === "binary:logistic" || this.#objective === "binary:logitraw" ? "logistic" : "softmax";
+    return OBJECTIVES[this.#objective]!;
   }
   protected override get acceptsMissing(): boolean { return true; }
   protected get regression(): boolean { return this.#regression; }
@@ -50,7 +61,7 @@ export class XGBoostModel extends ImportedTreeModel {
   static build(objective: string, classes: Label[], encoder: RankEncoder, ensemble: Ensemble, leafBits?: number): XGBoostModel {
     const m = new XGBoostModel(leafBits === undefined ? {} : { leafBits });
     m.#objective = objective;
-    m.#regression = objective.startsWith("reg:");
+    m.#regression = isRegression(objective);
     m.classes_ = m.#regression ? [] : classes;
     m.setModel(encoder, ensemble);
     return m;
@@ -76,7 +87,7 @@ export class XGBoostModel extends ImportedTreeModel {
     if (!SUPPORTED.includes(objective)) throw new MlInputError(`fromJSON: unsupported objective ${objective}`);
     const m = new XGBoostModel({ leafBits: j.params.leafBits as number });
     m.#objective = objective;
-    m.#regression = objective.startsWith("reg:");
+    m.#regression = isRegression(objective);
     return m.restoreWith(j, (e) => RankEncoder.fromJSON(e as RankEncoderJSON));
   }
 }
@@ -85,16 +96,36 @@ const fail = (why: string): never => {
   throw new MlUnsupportedError(`importXGBoost: ${why}`);
 };
 
+/** base_score as XGBoost writes it: a number, "5E-1" (2.x), "[5E-1]" or a per-class "[a,b,c]" (3.x). */
+function baseScores(v: unknown, K: number): number[] {
+  const text = String(v ?? "0.5").trim();
+  const list = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1).split(",") : [text];
+  const b = list.map((x) => Number(x.trim()));
+  if (b.length === 0 || b.some((x) => !Number.isFinite(x)) || !(b.length === 1 || b.length === K)) fail(`base_score ${JSON.stringify(v)}: expected a number or ${K === 1 ? "one" : `1 or ${K}`} in brackets`);
+  return b.length === 1 ? new Array<number>(K).fill(b[0]!) : b;
+}
+
+/** XGBoost's binary format (UBJSON, `save_model("model.ubj")`): an object whose keys have a length marker. */
+function isUbjson(b: Uint8Array): boolean {
+  return b.length > 2 && b[0] === 0x7b && [0x55, 0x69, 0x49, 0x6c, 0x4c, 0x23, 0x24].includes(b[1]!);
+}
+
 /**
- * Reads an XGBoost JSON model (the text or the parsed object). `leafBits` sets the precision of the leaf
+ * Reads an XGBoost JSON model (the text, its bytes or the parsed object). `leafBits` sets the precision of the leaf
  * values in FHE (default 4). Unsupported objectives, categorical splits, and vector leaves are errors
  * naming what was found.
  */
-export function importXGBoost(json: string | object, options: { readonly leafBits?: number } = {}): XGBoostModel {
+export function importXGBoost(json: string | Uint8Array | object, options: { readonly leafBits?: number } = {}): XGBoostModel {
   let doc: any; // an external format, checked field by field below
+  const ubj = (): never => fail("this is XGBoost's binary UBJSON format, which is not read here: save the model as JSON (booster.save_model(\"model.json\"))");
+  if (json instanceof Uint8Array) {
+    if (isUbjson(json)) ubj();
+    json = new TextDecoder().decode(json);
+  }
   try {
     doc = typeof json === "string" ? JSON.parse(json) : json;
   } catch (e) {
+    if (typeof json === "string" && isUbjson(new TextEncoder().encode(json.slice(0, 2)))) ubj();
     throw new MlInputError(`importXGBoost: not JSON (${(e as Error).message})`);
   }
   const learner = doc?.learner;
@@ -107,9 +138,8 @@ export function importXGBoost(json: string | object, options: { readonly leafBit
   const trees: XgbTree[] = model?.trees;
   if (!Array.isArray(trees) || trees.length === 0) fail("no trees");
   const lmp = learner.learner_model_param ?? {};
-  const numFeature = Number(lmp.num_feature), numClass = Number(lmp.num_class ?? 0), baseScore = Number(lmp.base_score ?? 0.5);
+  const numFeature = Number(lmp.num_feature), numClass = Number(lmp.num_class ?? 0);
   if (!(Number.isInteger(numFeature) && numFeature > 0)) fail(`num_feature ${lmp.num_feature}`);
-  if (!Number.isFinite(baseScore)) fail(`base_score ${lmp.base_score}`);
   if (Number(lmp.num_target ?? 1) !== 1) fail(`num_target ${lmp.num_target}: multi-output models are not supported`);
   const multi = objective.startsWith("multi:");
   if (multi && !(numClass >= 2)) fail(`objective ${objective} with num_class ${numClass}`);
@@ -167,8 +197,13 @@ export function importXGBoost(json: string | object, options: { readonly leafBit
     visit(0, 0);
     return { feature: Int32Array.from(feature), threshold: Int32Array.from(threshold), left: Int32Array.from(left), right: Int32Array.from(right), value: Float64Array.from(value) };
   });
-  // The base margin: logit(base_score) for binary:logistic, base_score itself otherwise.
-  const base = objective === "binary:logistic" ? Math.log(baseScore / (1 - baseScore)) : baseScore;
+  // The base margin: base_score through the inverse link (logit for σ, log for exp), as is otherwise.
+  const link = OBJECTIVES[objective]!, sigmoid = objective === "binary:logistic" || objective === "reg:logistic";
+  const base = baseScores(lmp.base_score, K).map((b) => {
+    if (sigmoid && !(b > 0 && b < 1)) fail(`base_score ${b} of ${objective}: expected a probability in (0, 1)`);
+    if (link === "exp" && !(b > 0)) fail(`base_score ${b} of ${objective}: expected a positive mean`);
+    return sigmoid ? Math.log(b / (1 - b)) : link === "exp" ? Math.log(b) : b;
+  });
   let classes: Label[] = Array.from({ length: multi ? K : 2 }, (_, i) => i);
   try {
     const sk = JSON.parse(learner.attributes?.scikit_learn ?? "{}");
@@ -176,5 +211,5 @@ export function importXGBoost(json: string | object, options: { readonly leafBit
   } catch {
     // No scikit-learn attributes: classes are 0..K−1 as XGBoost encodes them.
   }
-  return XGBoostModel.build(objective, classes, encoder, { trees: out, outputs: K, base: new Float64Array(K).fill(base), scale: 1 }, options.leafBits);
+  return XGBoostModel.build(objective, classes, encoder, { trees: out, outputs: K, base: Float64Array.from(base), scale: 1 }, options.leafBits);
 }
