@@ -65,6 +65,10 @@ export class ModelClient {
     const { encoder, features } = spec;
     const enc = encoder.kind === "affine" ? AffineQuantizer.fromJSON(encoder.quantizer) : RankEncoder.fromJSON(encoder.ranks);
     if (enc.features !== features) throw new MlInputError(`model client: the encoder has ${enc.features} features, the model ${features}`);
+    const imp = spec.impute;
+    if (imp !== undefined && !(Array.isArray(imp.values) && imp.values.length === features && imp.values.every(Number.isFinite) && (imp.replaced === null || Number.isFinite(imp.replaced)))) {
+      throw new MlInputError(`model client: impute needs ${features} finite values and a replaced value (a number, or null for NaN)`);
+    }
     this.#encode = (X) => {
       const M = imputeRows(toMatrix(X, { cols: features, allowNaN: encoder.kind === "rank" || spec.impute?.replaced === null }), spec.impute);
       return { q: enc instanceof AffineQuantizer ? enc.quantize(M).q : enc.encode(M).q, rows: M.rows };

@@ -3,7 +3,17 @@
 import * as ort from "onnxruntime-node";
 import { onnxModelType } from "../../src/ml/onnx/schema.js";
 
-export type Attr = number | number[] | string | string[] | { floats: number[] } | { ints: number[] };
+/** A constant tensor: float32 unless said; stored in the typed field, as raw bytes, or in an external file. */
+export interface TensorSpec {
+  readonly dims: number[];
+  readonly data: number[] | string[];
+  readonly type?: "float" | "int64" | "double" | "string";
+  readonly raw?: boolean;
+  /** Stored in this external file at this offset (the caller writes float32Bytes(data) there). */
+  readonly external?: { readonly location: string; readonly offset: number };
+}
+
+export type Attr = number | number[] | string | string[] | { floats: number[] } | { ints: number[] } | { tensor: TensorSpec };
 
 export interface NodeSpec {
   readonly op: string;
@@ -20,15 +30,38 @@ export interface GraphSpec {
   readonly inputDims?: number[];
   readonly nodes: NodeSpec[];
   /** Constant tensors (float32 unless said). */
-  readonly initializers?: Record<string, { dims: number[]; data: number[]; type?: "int64" }>;
+  readonly initializers?: Record<string, TensorSpec>;
   /** Graph outputs: name and element type ("float" or "int64"). */
-  readonly outputs: { name: string; type?: "float" | "int64"; dims?: number[] }[];
+  readonly outputs: { name: string; type?: "float" | "int64" | "string"; dims?: number[] }[];
   readonly opset?: number;
+  /** The graph input's name (default "x"). */
+  readonly inputName?: string;
 }
 
 // AttributeProto.AttributeType and TensorProto.DataType values (onnx.proto).
-const A_FLOAT = 1, A_INT = 2, A_STRING = 3, A_FLOATS = 6, A_INTS = 7, A_STRINGS = 8;
-const FLOAT = 1, INT64 = 7;
+const A_FLOAT = 1, A_INT = 2, A_STRING = 3, A_TENSOR = 4, A_FLOATS = 6, A_INTS = 7, A_STRINGS = 8;
+const FLOAT = 1, INT64 = 7, STRING = 8, DOUBLE = 11;
+
+/** Little-endian float32 bytes of the values. */
+export function float32Bytes(data: readonly number[]): Uint8Array {
+  return new Uint8Array(Float32Array.from(data).buffer);
+}
+
+function tensorProto(name: string, t: TensorSpec): object {
+  const type = t.type ?? "float";
+  if (type === "string") return { name, dims: t.dims, dataType: STRING, stringData: (t.data as string[]).map((v) => enc.encode(v)) };
+  const data = t.data as number[];
+  const dataType = type === "int64" ? INT64 : type === "double" ? DOUBLE : FLOAT;
+  if (t.external !== undefined) {
+    const length = 4 * data.length;
+    return { name, dims: t.dims, dataType, dataLocation: 1, externalData: [{ key: "location", value: t.external.location }, { key: "offset", value: String(t.external.offset) }, { key: "length", value: String(length) }] };
+  }
+  if (t.raw === true) {
+    const bytes = type === "int64" ? new Uint8Array(BigInt64Array.from(data, (v) => BigInt(v)).buffer) : type === "double" ? new Uint8Array(Float64Array.from(data).buffer) : float32Bytes(data);
+    return { name, dims: t.dims, dataType, rawData: bytes };
+  }
+  return type === "int64" ? { name, dims: t.dims, dataType, int64Data: data } : type === "double" ? { name, dims: t.dims, dataType, doubleData: data } : { name, dims: t.dims, dataType, floatData: data };
+}
 const enc = new TextEncoder();
 
 function attribute(name: string, v: Attr): object {
@@ -38,6 +71,7 @@ function attribute(name: string, v: Attr): object {
     if (v.length > 0 && typeof v[0] === "string") return { name, type: A_STRINGS, strings: (v as string[]).map((s) => enc.encode(s)) };
     return (v as number[]).every(Number.isInteger) ? { name, type: A_INTS, ints: v } : { name, type: A_FLOATS, floats: v };
   }
+  if ("tensor" in v) return { name, type: A_TENSOR, t: tensorProto("", v.tensor) };
   return "floats" in v ? { name, type: A_FLOATS, floats: v.floats } : { name, type: A_INTS, ints: v.ints };
 }
 
@@ -46,6 +80,7 @@ const dim = (d: number | string): object => (typeof d === "number" ? { dimValue:
 /** The bytes of an ONNX model with one float input "x" of shape [N, features]. */
 export function buildOnnx(g: GraphSpec): Uint8Array {
   const usesMl = g.nodes.some((n) => n.domain === "ai.onnx.ml");
+  const input = g.inputName ?? "x";
   const model = {
     irVersion: 8,
     producerName: "umbra-test",
@@ -56,25 +91,29 @@ export function buildOnnx(g: GraphSpec): Uint8Array {
         input: n.inputs, output: n.outputs, name: n.name ?? `${n.op}_${k}`, opType: n.op, domain: n.domain ?? "",
         attribute: Object.entries(n.attrs ?? {}).map(([name, v]) => attribute(name, v)),
       })),
-      initializer: Object.entries(g.initializers ?? {}).map(([name, t]) => (t.type === "int64" ? { name, dims: t.dims, dataType: INT64, int64Data: t.data } : { name, dims: t.dims, dataType: FLOAT, floatData: t.data })),
-      input: [{ name: "x", type: { tensorType: { elemType: FLOAT, shape: { dim: [dim("N"), ...(g.inputDims ?? [g.features]).map(dim)] } } } }],
+      initializer: Object.entries(g.initializers ?? {}).map(([name, t]) => tensorProto(name, t)),
+      input: [{ name: input, type: { tensorType: { elemType: FLOAT, shape: { dim: [dim("N"), ...(g.inputDims ?? [g.features]).map(dim)] } } } }],
       output: g.outputs.map((o) => ({
         name: o.name,
-        type: { tensorType: { elemType: o.type === "int64" ? INT64 : FLOAT, ...(o.dims === undefined ? {} : { shape: { dim: o.dims.map((d) => dim(d < 0 ? "N" : d)) } }) } },
+        type: { tensorType: { elemType: o.type === "int64" ? INT64 : o.type === "string" ? STRING : FLOAT, ...(o.dims === undefined ? {} : { shape: { dim: o.dims.map((d) => dim(d < 0 ? "N" : d)) } }) } },
       })),
     },
   };
   return onnxModelType.encode(onnxModelType.fromObject(model)).finish();
 }
 
-/** onnxruntime-node's outputs on the rows (float32 input), each as a flat array. */
-export async function runOrt(bytes: Uint8Array, X: number[][], inputDims?: number[]): Promise<Record<string, number[]>> {
-  const session = await ort.InferenceSession.create(bytes);
+/**
+ * onnxruntime-node's outputs on the rows (float32 input, of dims [rows, ...inputDims]), each as a flat array
+ * (strings as they are); `model` may be a file path (for external data beside it); `fetches` limits the
+ * outputs (ZipMap's maps are skipped).
+ */
+export async function runOrt(model: Uint8Array | string, X: number[][], inputDims?: number[], fetches?: string[]): Promise<Record<string, number[]>> {
+  const session = typeof model === "string" ? await ort.InferenceSession.create(model) : await ort.InferenceSession.create(model);
   try {
     const cols = X[0]!.length;
     const x = new ort.Tensor("float32", Float32Array.from(X.flat()), [X.length, ...(inputDims ?? [cols])]);
-    const out = await session.run({ [session.inputNames[0]!]: x });
-    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, Array.from(t.data as ArrayLike<number | bigint>, Number)]));
+    const out = fetches === undefined ? await session.run({ [session.inputNames[0]!]: x }) : await session.run({ [session.inputNames[0]!]: x }, fetches);
+    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, Array.from(t.data as ArrayLike<number | bigint | string>, (v) => (typeof v === "string" ? v : Number(v))) as number[]]));
   } finally {
     await session.release();
   }
