@@ -31,8 +31,8 @@ export interface GraphSpec {
   readonly nodes: NodeSpec[];
   /** Constant tensors (float32 unless said). */
   readonly initializers?: Record<string, TensorSpec>;
-  /** Graph outputs: name and element type ("float" or "int64"). */
-  readonly outputs: { name: string; type?: "float" | "int64" | "string"; dims?: number[] }[];
+  /** Graph outputs: name and element type ("map": ZipMap's sequence of maps, left untyped for onnxruntime to infer). */
+  readonly outputs: { name: string; type?: "float" | "int64" | "string" | "map"; dims?: number[] }[];
   readonly opset?: number;
   /** The graph input's name (default "x"). */
   readonly inputName?: string;
@@ -93,7 +93,7 @@ export function buildOnnx(g: GraphSpec): Uint8Array {
       })),
       initializer: Object.entries(g.initializers ?? {}).map(([name, t]) => tensorProto(name, t)),
       input: [{ name: input, type: { tensorType: { elemType: FLOAT, shape: { dim: [dim("N"), ...(g.inputDims ?? [g.features]).map(dim)] } } } }],
-      output: g.outputs.map((o) => ({
+      output: g.outputs.map((o) => (o.type === "map" ? { name: o.name } : {
         name: o.name,
         type: { tensorType: { elemType: o.type === "int64" ? INT64 : o.type === "string" ? STRING : FLOAT, ...(o.dims === undefined ? {} : { shape: { dim: o.dims.map((d) => dim(d < 0 ? "N" : d)) } }) } },
       })),

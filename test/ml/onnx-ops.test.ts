@@ -66,8 +66,8 @@ const GRAPHS: Record<string, { nodes: NodeSpec[]; compiles: boolean; hidden?: bo
   Mul: { nodes: [{ op: "Mul", inputs: ["x", "c"], outputs: ["s"] }, { op: "Mul", inputs: ["one", "s"], outputs: ["t"] }, { op: "MatMul", inputs: ["t", "W1"], outputs: ["y"] }], compiles: true },
   Div: { nodes: [{ op: "Div", inputs: ["x", "c"], outputs: ["s"] }, { op: "MatMul", inputs: ["s", "W1"], outputs: ["y"] }], compiles: true },
   Relu: { nodes: hidden("Relu"), compiles: true, hidden: true },
-  Sigmoid: { nodes: hidden("Sigmoid"), compiles: false },
-  Tanh: { nodes: hidden("Tanh"), compiles: false },
+  Sigmoid: { nodes: hidden("Sigmoid"), compiles: true, hidden: true },
+  Tanh: { nodes: hidden("Tanh"), compiles: true, hidden: true },
   Softmax: { nodes: [{ op: "MatMul", inputs: ["x", "W1"], outputs: ["h"] }, { op: "Softmax", inputs: ["h"], outputs: ["y"], attrs: { axis: 1 } }], compiles: true },
   Flatten: { nodes: [{ op: "Flatten", inputs: ["x"], outputs: ["f"], attrs: { axis: 1 } }, { op: "MatMul", inputs: ["f", "W1"], outputs: ["y"] }], compiles: true },
   Reshape: { nodes: [{ op: "MatMul", inputs: ["x", "W1"], outputs: ["h"] }, { op: "Reshape", inputs: ["h", "shape"], outputs: ["y"] }], compiles: true },
@@ -120,11 +120,13 @@ for (const [op, g] of Object.entries(GRAPHS)) {
 }
 
 test("ONNX errors: an unsupported operator or domain names the operator and the node; onnxruntime runs the same graph", async () => {
-  const conv = graphOf([{ op: "MatMul", inputs: ["x", "W1"], outputs: ["h"] }, { op: "LeakyRelu", inputs: ["h"], outputs: ["y"], name: "act7" }]);
+  const conv = graphOf([{ op: "MatMul", inputs: ["x", "W1"], outputs: ["h"] }, { op: "Hardmax", inputs: ["h"], outputs: ["y"], name: "act7" }]);
   assert.equal((await runOrt(conv, X.slice(0, 2))).y!.length, 2 * H, "a valid graph for onnxruntime");
-  assert.throws(() => importOnnx(conv), (e: unknown) => e instanceof MlUnsupportedError && /ONNX node act7 \(LeakyRelu\): operator not supported/.test(e.message));
-  const svm = buildOnnx({ features: F, nodes: [{ op: "Normalizer", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["y"], name: "norm1", attrs: { norm: "L2" } }], outputs: [{ name: "y" }] });
-  assert.throws(() => importOnnx(svm), (e: unknown) => e instanceof MlUnsupportedError && /ONNX node norm1 \(Normalizer\): operator of the ai\.onnx\.ml domain not supported/.test(e.message));
+  assert.throws(() => importOnnx(conv), (e: unknown) => e instanceof MlUnsupportedError && /ONNX node act7 \(Hardmax\): operator not supported/.test(e.message));
+  const svm = buildOnnx({ features: F, nodes: [{ op: "SVMClassifier", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["y"], name: "svm1" }], outputs: [{ name: "y" }] });
+  assert.throws(() => importOnnx(svm), (e: unknown) => e instanceof MlUnsupportedError && /ONNX node svm1 \(SVMClassifier\): operator of the ai\.onnx\.ml domain not supported/.test(e.message));
+  const norm = buildOnnx({ features: F, nodes: [{ op: "Normalizer", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["y"], name: "norm1", attrs: { norm: "L2" } }], outputs: [{ name: "y" }] });
+  assert.throws(() => importOnnx(norm), (e: unknown) => e instanceof MlUnsupportedError && /ONNX node norm1 \(Normalizer\): norm L2 of a value that is not a classifier's probabilities/.test(e.message));
 });
 
 test("ai.onnx.ml Scaler + LinearRegressor from our LinearRegression on diabetes: = onnxruntime in float, quantized close, FHE = clear (no lookups)", async () => {

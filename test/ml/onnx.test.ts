@@ -96,15 +96,22 @@ test("ONNX model in FHE at real parameters (4-bit lookups): logits within one ro
   }
 });
 
-test("ONNX errors: not a model, an unsupported operator named with its node, a hidden Sigmoid (float only), no calibration rows", async () => {
+test("ONNX errors: not a model, an unsupported operator named with its node, no calibration rows; a hidden Sigmoid is one lookup per unit", async () => {
   assert.throws(() => importOnnx(new Uint8Array([1, 2, 3])), MlInputError);
   assert.throws(() => importOnnx(new Uint8Array(0)), MlInputError);
-  assert.throws(() => importOnnx(edited((n) => (n[3]!.opType = "LeakyRelu"))), (e: unknown) =>
-    e instanceof MlUnsupportedError && /\/net\/net\.1\/Relu \(LeakyRelu\): operator not supported/.test(e.message));
-  const sig = importOnnx(edited((n) => (n[3]!.opType = "Sigmoid")));
+  assert.throws(() => importOnnx(edited((n) => (n[3]!.opType = "Hardmax"))), (e: unknown) =>
+    e instanceof MlUnsupportedError && /\/net\/net\.1\/Relu \(Hardmax\): operator not supported/.test(e.message));
+  const sig = importOnnx(edited((n) => (n[3]!.opType = "Sigmoid"))) as OnnxModel;
   const h = sig.outputsFloat(expected.X.slice(0, 1));
   assert.equal(h[0]!.length, 2);
-  assert.throws(() => sig.compile(calib), (e: unknown) => e instanceof MlUnsupportedError && /\/net\/net\.1\/Relu \(sigmoid\)/.test(e.message));
+  sig.compile(calib);
+  try {
+    assert.equal(sig.lookupsPerRow, 16);
+    const f = sig.predictFloat(expected.X), q = await sig.predict(expected.X);
+    assert.ok(q.filter((v, i) => v === f[i]).length >= 136, "quantized σ network = its float labels on ≥ 95% of rows");
+  } finally {
+    await sig.close();
+  }
   const m = importOnnx(bytes);
   assert.throws(() => m.compile(), MlInputError);
   assert.throws(() => m.outputsFloat([[1, 2]]), MlInputError);

@@ -287,6 +287,8 @@ export function lowerGraph(g: OnnxGraph): LoweredGraph {
         // Probabilities (softmax, the binary pair [1 − σ, σ]) already sum to 1; one-vs-rest sigmoids are normalized by the client.
         if (v.kind !== "link" || norm !== "L1" || v.link === "logsoftmax") throw unsupported(node, `norm ${norm} of a value that is not a classifier's probabilities (supported: L1 after LOGISTIC or SOFTMAX)`);
         out = v.link === "sigmoid" && v.of.m > 1 ? { ...v, link: "ovr" } : v;
+        // The classifier's labels name its scores: their probabilities are the normalized ones from now on.
+        values.set(node.inputs[0]!, out);
         break;
       }
       case "ai.onnx.ml.ZipMap":
@@ -327,7 +329,7 @@ export function lowerGraph(g: OnnxGraph): LoweredGraph {
         }
         // skl2onnx's binary form: rows (−w, −b) and (w, b); LOGISTIC gives [σ(−s), σ(s)] = [1 − σ(s), σ(s)], the one-score form.
         const complement = rows === 2 && W.every((w, k) => (k % 2 === 0 ? w === -W[k + 1]! : true)) && b[0] === -b[1]!;
-        if (complement && pt !== "SOFTMAX") scores = selectColumns(scores, [1], node);
+        if (complement && pt === "LOGISTIC") scores = selectColumns(scores, [1], node);
         out = pt === "NONE" ? scores : { kind: "link", link: pt === "SOFTMAX" ? "softmax" : "sigmoid", of: scores, node: node.name };
         classes = labels;
         values.set(node.outputs[1] ?? "", out);
