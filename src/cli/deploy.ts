@@ -68,6 +68,8 @@ export async function modelFromFile(path: string, calibration: number[][] | unde
   try {
     json = JSON.parse(bytes.toString("utf8"));
   } catch (e) {
+    // XGBoost's binary format: the importer says what to do instead.
+    if (bytes[0] === 0x7b && bytes[1] !== undefined && "UiIlL#$".includes(String.fromCharCode(bytes[1]))) (await import("../ml/index.js")).importXGBoost(new Uint8Array(bytes));
     throw new Error(`${basename(path)}: not JSON (${(e as Error).message}); an ONNX model must be named *.onnx`);
   }
   return modelFromJson(json, calibration, batchSize);

@@ -125,7 +125,7 @@ export function importXGBoost(json: string | Uint8Array | object, options: { rea
   try {
     doc = typeof json === "string" ? JSON.parse(json) : json;
   } catch (e) {
-    if (typeof json === "string" && isUbjson(new TextEncoder().encode(json.slice(0, 2)))) ubj();
+    if (typeof json === "string" && isUbjson(new TextEncoder().encode(json.slice(0, 3)))) ubj();
     throw new MlInputError(`importXGBoost: not JSON (${(e as Error).message})`);
   }
   const learner = doc?.learner;
