@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { ModelClient, ModelServer } from "../../src/deploy/index.js";
 import { importOnnx, LogisticRegression } from "../../src/ml/index.js";
 import { CLI, run } from "../deploy/helpers.js";
-import { buildOnnx } from "./onnx-build.js";
+import { buildOnnx, float32Bytes } from "./onnx-build.js";
 import { fixturePath, loadCsv, readJson } from "./helpers.js";
 
 const csv = (X: number[][]): string => X.map((r) => r.join(",")).join("\n") + "\n";
@@ -65,6 +65,43 @@ test("umbra compile model.onnx | xgboost.json --calibration data.csv --out dir: 
     const bin = await run(CLI, ["compile", join(dir, "model.bin"), "--out", join(dir, "bin")]);
     assert.equal(bin.code, 1);
     assert.match(bin.stderr, /model\.bin: not JSON .*an ONNX model must be named \*\.onnx/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("umbra compile: an skl2onnx-style pipeline (Imputer, centering, LinearClassifier) with its weights in a file beside the model; the bundle's client imputes NaN; UBJSON named", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "umbra-cli-import-"));
+  try {
+    const iris = loadCsv("iris.csv");
+    const lr = new LogisticRegression().fit(iris.X, iris.y);
+    const mean = [0, 1, 2, 3].map((j) => iris.X.reduce((a, r) => a + r[j]!, 0) / iris.X.length);
+    // The centering constants in an external file, as exporters store large tensors.
+    writeFileSync(join(dir, "mean.bin"), float32Bytes(mean));
+    const bytes = buildOnnx({
+      features: 4, outputs: [{ name: "label", type: "int64" }, { name: "proba" }], initializers: { mu: { dims: [4], data: mean, external: { location: "mean.bin", offset: 0 } } },
+      nodes: [
+        { op: "Imputer", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["imp"], attrs: { imputed_value_floats: { floats: mean }, replaced_value_float: NaN } },
+        { op: "Sub", inputs: ["imp", "mu"], outputs: ["centered"] },
+        { op: "LinearClassifier", domain: "ai.onnx.ml", inputs: ["centered"], outputs: ["label", "proba"], attrs: { coefficients: { floats: [0, 1, 2].flatMap((k) => lr.coef.map((r) => r[k]!)) }, intercepts: { floats: [0, 1, 2].map((k) => lr.intercept[k]! + lr.coef.reduce((a, r, j) => a + r[k]! * mean[j]!, 0)) }, classlabels_ints: [0, 1, 2], post_transform: "SOFTMAX" } },
+      ],
+    });
+    writeFileSync(join(dir, "pipe.onnx"), bytes);
+    writeFileSync(join(dir, "iris.csv"), csv(iris.X));
+    const c = await run(CLI, ["compile", join(dir, "pipe.onnx"), "--calibration", join(dir, "iris.csv"), "--out", join(dir, "pipe"), "--json"]);
+    assert.equal(c.code, 0, c.stderr);
+    const client = await ModelClient.load(join(dir, "pipe"));
+    client.keygen();
+    const server = await ModelServer.load(join(dir, "pipe"));
+    const X = iris.X.slice(45, 53).map((r, i) => r.map((v, j) => (i % 3 === 0 && j === i % 4 ? NaN : v)));
+    const got = client.deserializeDecryptDequantize(await server.run(client.quantizeEncryptSerialize(X)));
+    const model = importOnnx(bytes, { externalData: () => float32Bytes(mean) }).compile(iris.X);
+    assert.deepEqual(got, await model.predict(X));
+
+    writeFileSync(join(dir, "model.ubj"), new Uint8Array([0x7b, 0x55, 0x07, ...new TextEncoder().encode("learner"), 0x7b]));
+    const ubj = await run(CLI, ["compile", join(dir, "model.ubj"), "--out", join(dir, "ubj")]);
+    assert.equal(ubj.code, 1);
+    assert.match(ubj.stderr, /UBJSON.*save the model as JSON/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
