@@ -4,7 +4,7 @@
 // the float one, one lookup per hidden unit, simulate = clear; and FHE at real parameters on a row.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { importOnnx, MlUnsupportedError, OnnxModel, type OnnxTreeModel } from "../../src/ml/index.js";
+import { importOnnx, MlUnsupportedError, OnnxModel } from "../../src/ml/index.js";
 import { buildOnnx, type NodeSpec, runOrt, type TensorSpec } from "./onnx-build.js";
 
 /** Seeded rows in [−2, 2) (xorshift32). */
@@ -18,7 +18,7 @@ function rows(n: number, cols: number, seed: number): number[][] {
 }
 const weights = (n: number, seed: number): number[] => rows(1, n, seed)[0]!;
 
-const asNet = (m: OnnxModel | OnnxTreeModel): OnnxModel => {
+const asNet = (m: ReturnType<typeof importOnnx>): OnnxModel => {
   assert.ok(m instanceof OnnxModel, "a network import");
   return m;
 };

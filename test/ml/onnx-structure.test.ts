@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { importOnnx, LogisticRegression, MlUnsupportedError, ModelClient, OnnxModel, type OnnxTreeModel } from "../../src/ml/index.js";
+import { importOnnx, LogisticRegression, MlUnsupportedError, ModelClient, OnnxModel } from "../../src/ml/index.js";
 import { CircuitServer } from "../../src/compiler/index.js";
 import { buildOnnx, float32Bytes, type NodeSpec, runOrt, type TensorSpec } from "./onnx-build.js";
 import { loadCsv, trainTestSplit } from "./helpers.js";
@@ -23,7 +23,7 @@ function rows(n: number, cols: number, seed: number): number[][] {
   return Array.from({ length: n }, () => Array.from({ length: cols }, () => 4 * next() - 2));
 }
 const weights = (n: number, seed: number): number[] => rows(1, n, seed)[0]!;
-const asNet = (m: OnnxModel | OnnxTreeModel): OnnxModel => {
+const asNet = (m: ReturnType<typeof importOnnx>): OnnxModel => {
   assert.ok(m instanceof OnnxModel, "a network import");
   return m;
 };
@@ -162,7 +162,7 @@ test("skl2onnx binary classifier: Imputer (NaN) → Scaler → LinearClassifier 
   });
   // Some missing values, replaced by the training means in the graph and by our client.
   const Xt = s.Xtest.map((r, i) => r.map((v, j) => (i % 4 === 0 && j % 7 === i % 7 ? NaN : v)));
-  const ort = await runOrt(bytes, Xt, ["output_label", "probability_tensor"]);
+  const ort = await runOrt(bytes, Xt, undefined, ["output_label", "probability_tensor"]);
   const m = asNet(importOnnx(bytes));
   assert.deepEqual(m.classes, labels);
   assert.deepEqual(m.predictFloat(Xt), ort.output_label);
@@ -200,7 +200,7 @@ test("skl2onnx multiclass tails on iris: one-vs-rest LOGISTIC + Normalizer L1, S
         { op: "ZipMap", domain: "ai.onnx.ml", inputs: ["probabilities"], outputs: ["output_probability"], attrs: { classlabels_int64s: classes.ints } },
       ],
     });
-    const ort = await runOrt(bytes, iris.X, ["output_label", "probabilities"]);
+    const ort = await runOrt(bytes, iris.X, undefined, ["output_label", "probabilities"]);
     const m = asNet(importOnnx(bytes));
     assert.deepEqual(m.predictFloat(iris.X), ort.output_label, post);
     m.outputsFloat(iris.X).forEach((r, i) => r.forEach((p, k) => close(p, ort.probabilities![3 * i + k]!, `${post} row ${i} class ${k}`)));
