@@ -7,7 +7,7 @@ import { onnxModelType } from "../../src/ml/onnx/schema.js";
 export interface TensorSpec {
   readonly dims: number[];
   readonly data: number[] | string[];
-  readonly type?: "float" | "int64" | "double" | "string";
+  readonly type?: "float" | "int64" | "int32" | "double" | "string";
   readonly raw?: boolean;
   /** Stored in this external file at this offset (the caller writes float32Bytes(data) there). */
   readonly external?: { readonly location: string; readonly offset: number };
@@ -40,7 +40,7 @@ export interface GraphSpec {
 
 // AttributeProto.AttributeType and TensorProto.DataType values (onnx.proto).
 const A_FLOAT = 1, A_INT = 2, A_STRING = 3, A_TENSOR = 4, A_FLOATS = 6, A_INTS = 7, A_STRINGS = 8;
-const FLOAT = 1, INT64 = 7, STRING = 8, DOUBLE = 11;
+const FLOAT = 1, INT32 = 6, INT64 = 7, STRING = 8, DOUBLE = 11;
 
 /** Little-endian float32 bytes of the values. */
 export function float32Bytes(data: readonly number[]): Uint8Array {
@@ -51,7 +51,7 @@ function tensorProto(name: string, t: TensorSpec): object {
   const type = t.type ?? "float";
   if (type === "string") return { name, dims: t.dims, dataType: STRING, stringData: (t.data as string[]).map((v) => enc.encode(v)) };
   const data = t.data as number[];
-  const dataType = type === "int64" ? INT64 : type === "double" ? DOUBLE : FLOAT;
+  const dataType = type === "int64" ? INT64 : type === "int32" ? INT32 : type === "double" ? DOUBLE : FLOAT;
   if (t.external !== undefined) {
     const length = 4 * data.length;
     return { name, dims: t.dims, dataType, dataLocation: 1, externalData: [{ key: "location", value: t.external.location }, { key: "offset", value: String(t.external.offset) }, { key: "length", value: String(length) }] };
@@ -60,6 +60,7 @@ function tensorProto(name: string, t: TensorSpec): object {
     const bytes = type === "int64" ? new Uint8Array(BigInt64Array.from(data, (v) => BigInt(v)).buffer) : type === "double" ? new Uint8Array(Float64Array.from(data).buffer) : float32Bytes(data);
     return { name, dims: t.dims, dataType, rawData: bytes };
   }
+  if (type === "int32") return { name, dims: t.dims, dataType, int32Data: data };
   return type === "int64" ? { name, dims: t.dims, dataType, int64Data: data } : type === "double" ? { name, dims: t.dims, dataType, doubleData: data } : { name, dims: t.dims, dataType, floatData: data };
 }
 const enc = new TextEncoder();

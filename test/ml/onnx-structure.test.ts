@@ -248,3 +248,57 @@ test("skl2onnx LinearSVC-style binary: raw complement scores (NONE) and the posi
   // The labels' scores: [−s, s] as onnxruntime computes them; the graph's second output is s.
   m.outputsFloat(cancer.X).forEach((r, i) => close(r[1]!, ort.probabilities![i]!, `row ${i}`));
 });
+
+test("skl2onnx MLPClassifier (binary: Concat(1 − σ, σ); multiclass: Softmax) and MLPRegressor (Reshape to [−1, 1]) with tanh/logistic hidden layers, int32 class lists: = onnxruntime, quantized labels as float", async () => {
+  const mlp = (classes: number, hidden: string, out: string): Uint8Array => {
+    const outs = classes <= 2 ? 1 : classes;
+    const nodes: NodeSpec[] = [
+      { op: "Cast", inputs: ["x"], outputs: ["xc"], attrs: { to: 1 } },
+      { op: "MatMul", inputs: ["xc", "c0"], outputs: ["m0"] }, { op: "Add", inputs: ["m0", "i0"], outputs: ["a0"] }, { op: hidden, inputs: ["a0"], outputs: ["h0"] },
+      { op: "MatMul", inputs: ["h0", "c1"], outputs: ["m1"] }, { op: "Add", inputs: ["m1", "i1"], outputs: ["a1"] }, { op: out, inputs: ["a1"], outputs: ["y"] },
+    ];
+    const initializers: Record<string, TensorSpec> = {
+      c0: { dims: [F, H], data: weights(F * H, 61) }, i0: { dims: [1, H], data: weights(H, 62) },
+      c1: { dims: [H, outs], data: weights(H * outs, 63) }, i1: { dims: [1, outs], data: weights(outs, 64) },
+      classes: { dims: [classes], data: Array.from({ length: classes }, (_, k) => 7 * k + 1), type: "int32" },
+    };
+    if (classes === 0) {
+      nodes.push({ op: "Reshape", inputs: ["y", "shape"], outputs: ["variable"] });
+      initializers.shape = { dims: [2], data: [-1, 1], type: "int64" };
+      return buildOnnx({ features: F, nodes, initializers: Object.fromEntries(Object.entries(initializers).filter(([k]) => k !== "classes")), outputs: [{ name: "variable" }] });
+    }
+    if (classes === 2) {
+      nodes.push({ op: "Sub", inputs: ["unity", "y"], outputs: ["neg"] }, { op: "Concat", inputs: ["neg", "y"], outputs: ["probabilities"], attrs: { axis: 1 } });
+      initializers.unity = { dims: [], data: [1] };
+    } else nodes.push({ op: "Identity", inputs: ["y"], outputs: ["probabilities"] });
+    nodes.push(
+      { op: "ArgMax", inputs: ["probabilities"], outputs: ["idx"], attrs: { axis: 1 } },
+      { op: "ArrayFeatureExtractor", domain: "ai.onnx.ml", inputs: ["classes", "idx"], outputs: ["lab"] },
+      { op: "Reshape", inputs: ["lab", "flat"], outputs: ["lab1"] }, { op: "Cast", inputs: ["lab1"], outputs: ["label"], attrs: { to: 7 } },
+    );
+    initializers.flat = { dims: [1], data: [-1], type: "int64" };
+    return buildOnnx({ features: F, nodes, initializers, outputs: [{ name: "label", type: "int64" }, { name: "probabilities" }] });
+  };
+  for (const [classes, hidden, out] of [[2, "Tanh", "Sigmoid"], [3, "Sigmoid", "Softmax"]] as const) {
+    const bytes = mlp(classes, hidden, out);
+    const ort = await runOrt(bytes, X);
+    const m = asNet(importOnnx(bytes));
+    assert.deepEqual(m.classes, Array.from({ length: classes }, (_, k) => 7 * k + 1));
+    assert.deepEqual(m.predictFloat(X), ort.label, `${classes} classes`);
+    const P = m.outputsFloat(X);
+    P.forEach((r, i) => (classes === 2 ? [1 - r[0]!, r[0]!] : r).forEach((p, k) => close(p, ort.probabilities![classes * i + k]!, `${classes} classes row ${i}`)));
+    m.compile(X, { nBits: { activations: 6 }, roundingThresholdBits: 7 });
+    try {
+      assert.equal(m.lookupsPerRow, H);
+      const q = await m.predict(X);
+      assert.ok(q.filter((v, i) => v === ort.label![i]).length >= 74, `${classes} classes: quantized labels = onnxruntime's on ${q.filter((v, i) => v === ort.label![i]).length}/80`);
+    } finally {
+      await m.close();
+    }
+  }
+  const reg = mlp(0, "Relu", "Identity");
+  const o = (await runOrt(reg, X)).variable!;
+  const r = asNet(importOnnx(reg));
+  assert.equal(r.task, "regressor");
+  (r.predictFloat(X) as number[]).forEach((v, i) => close(v, o[i]!, `regressor row ${i}`));
+});

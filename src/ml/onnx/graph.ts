@@ -69,7 +69,9 @@ type Value =
   /** Class labels: the argmax of another value's columns, named by `classes` when known. */
   | { readonly kind: "labels"; readonly of: string; readonly classes?: Label[] }
   /** ZipMap's sequence of maps, standing for its input. */
-  | { readonly kind: "map"; readonly of: string };
+  | { readonly kind: "map"; readonly of: string }
+  /** 1 − p of a one-column sigmoid p: only as the first half of the binary pair Concat(1 − p, p). */
+  | { readonly kind: "complement"; readonly of: string };
 
 /** The graph as affine layers, the class labels a classifier names, and an imputation of missing inputs. */
 export interface LoweredGraph {
@@ -222,7 +224,7 @@ export function lowerGraph(g: OnnxGraph): LoweredGraph {
     /** A feature value of the current segment (element-wise functions and affine maps alike). */
     const feature = (v: Value): Affine | Pointwise => {
       if (v.kind === "link") throw unsupported(node, `reads the output of node ${v.node} (${v.link}), which is supported only as the graph's output`);
-      if (!isFeature(v)) throw unsupported(node, v.kind === "labels" ? "reads a classifier's labels" : v.kind === "map" ? "reads a ZipMap" : "expects the feature tensor as its first input");
+      if (!isFeature(v)) throw unsupported(node, v.kind === "labels" ? "reads a classifier's labels" : v.kind === "map" ? "reads a ZipMap" : v.kind === "complement" ? "reads 1 − σ outside the binary pair Concat(1 − σ, σ)" : "expects the feature tensor as its first input");
       // Values are functions of the current layer's input only: a skip connection to an earlier layer is refused.
       if (v.seg !== layers.length) throw unsupported(node, "the graph is not a chain of layers (an input skips an activation)");
       return v;
@@ -359,6 +361,11 @@ export function lowerGraph(g: OnnxGraph): LoweredGraph {
       case "Add": case "Sub": case "Mul": case "Div": case "Pow": case "Max": case "Min": {
         if (node.inputs.length !== 2) throw unsupported(node, `${node.inputs.length} inputs (two are supported)`);
         const [x, y] = [arg(0), arg(1)], fn = BINARY[op]!;
+        // skl2onnx's binary probabilities: Concat(1 − σ, σ) on the axis of the classes (below).
+        if (op === "Sub" && x.kind === "const" && x.t.data.length === 1 && x.t.data[0] === 1 && ((y.kind === "link" && y.link === "sigmoid") || (y.kind === "pointwise" && y.sigmoid === true)) && y.of.m === 1) {
+          out = { kind: "complement", of: node.inputs[1]! };
+          break;
+        }
         if (x.kind === "const" || y.kind === "const") {
           const first = x.kind !== "const", v = feature(first ? x : y), m = lift(v).of.m;
           const r = constant(first ? y : x, m, "the constant operand");
@@ -386,6 +393,15 @@ export function lowerGraph(g: OnnxGraph): LoweredGraph {
           ...(u.rank === undefined ? {} : { rank: u.rank }),
         };
         break;
+      }
+      case "Concat": {
+        // The binary pair [1 − σ(s), σ(s)] is the one-score sigmoid link; other concatenations of features are not supported.
+        const [c, v] = [arg(0), node.inputs.length === 2 ? arg(1) : undefined];
+        if (c.kind === "complement" && v !== undefined && values.get(c.of) === v && [1, -1].includes(attr("axis") ?? 0)) {
+          out = v;
+          break;
+        }
+        throw unsupported(node, "a concatenation of feature tensors (only the binary probabilities [1 − σ, σ] are supported)");
       }
       case "Softmax": case "LogSoftmax": {
         const a = affine(arg(0)), rank = a.rank ?? 2, axis = attr("axis") ?? (g.opset < 13 ? 1 : -1);
@@ -425,7 +441,7 @@ export function lowerGraph(g: OnnxGraph): LoweredGraph {
   /** Operators that keep the [rows × features] tensor as it is (or only add or remove unit dimensions). */
   function structural(node: OnnxNode, op: string, x: Value): Value {
     const attr = (name: string): number | undefined => node.attributes.get(name)?.f ?? node.attributes.get(name)?.i;
-    if (x.kind === "map" || x.kind === "labels" || x.kind === "const" || x.kind === "shape" || x.kind === "link") {
+    if (x.kind === "map" || x.kind === "labels" || x.kind === "const" || x.kind === "shape" || x.kind === "link" || x.kind === "complement") {
       if ((op === "Identity" || op === "Cast" || op === "Dropout") && x.kind !== "const" && x.kind !== "shape") return x;
       if (x.kind === "labels" && op === "ArgMax") throw unsupported(node, "ArgMax of labels");
     }
