@@ -302,3 +302,46 @@ test("skl2onnx MLPClassifier (binary: Concat(1 − σ, σ); multiclass: Softmax)
   assert.equal(r.task, "regressor");
   (r.predictFloat(X) as number[]).forEach((v, i) => close(v, o[i]!, `regressor row ${i}`));
 });
+
+test("skl2onnx tree pipeline: Imputer → Cast → TreeEnsembleClassifier → ZipMap and Cast of the label = onnxruntime (NaN imputed); what cannot surround the trees is refused", async () => {
+  // A random-forest-like pair of stumps on 3 classes: leaf weights are class probabilities / 2, summed (post NONE);
+  // no two classes tie on any pair of leaves, so 4-bit leaves keep every label.
+  const leaf = (tree: number, node: number, p: number[]) => p.map((w, k) => ({ tree, node, k, w: w / 2 }));
+  const leaves = [...leaf(0, 1, [0.9, 0.1, 0]), ...leaf(0, 2, [0.1, 0.3, 0.6]), ...leaf(1, 1, [0.5, 0.5, 0]), ...leaf(1, 2, [0, 0.4, 0.6])];
+  const trees = {
+    nodes_treeids: { ints: [0, 0, 0, 1, 1, 1] }, nodes_nodeids: { ints: [0, 1, 2, 0, 1, 2] }, nodes_featureids: { ints: [0, 0, 0, 2, 0, 0] },
+    nodes_modes: ["BRANCH_LEQ", "LEAF", "LEAF", "BRANCH_LEQ", "LEAF", "LEAF"], nodes_values: { floats: [0.25, 0, 0, -0.5, 0, 0] },
+    nodes_truenodeids: { ints: [1, 0, 0, 1, 0, 0] }, nodes_falsenodeids: { ints: [2, 0, 0, 2, 0, 0] },
+    class_treeids: { ints: leaves.map((l) => l.tree) }, class_nodeids: { ints: leaves.map((l) => l.node) }, class_ids: { ints: leaves.map((l) => l.k) },
+    class_weights: { floats: leaves.map((l) => l.w) }, classlabels_int64s: { ints: [3, 5, 9] }, post_transform: "NONE",
+  };
+  const nodes = (front: NodeSpec[]): NodeSpec[] => [
+    ...front,
+    { op: "TreeEnsembleClassifier", domain: "ai.onnx.ml", inputs: ["xf"], outputs: ["label", "probabilities"], attrs: trees },
+    { op: "Cast", inputs: ["label"], outputs: ["output_label"], attrs: { to: 7 } },
+    { op: "ZipMap", domain: "ai.onnx.ml", inputs: ["probabilities"], outputs: ["output_probability"], attrs: { classlabels_int64s: { ints: [3, 5, 9] } } },
+  ];
+  const imputer: NodeSpec = { op: "Imputer", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["xi"], attrs: { imputed_value_floats: { floats: [0.3, 0, -1, 0, 0] }, replaced_value_float: NaN } };
+  const bytes = buildOnnx({
+    features: F, outputs: [{ name: "output_label", type: "int64" }, { name: "output_probability", type: "map" }, { name: "probabilities" }],
+    nodes: nodes([imputer, { op: "Cast", inputs: ["xi"], outputs: ["xf"], attrs: { to: 1 } }]),
+  });
+  const Xn = X.map((r, i) => r.map((v, j) => (i % 5 === 0 && (j === 0 || j === 2) ? NaN : v)));
+  const ort = await runOrt(bytes, Xn, undefined, ["output_label", "probabilities"]);
+  const m = importOnnx(bytes);
+  assert.ok(!(m instanceof OnnxModel), "a tree import");
+  assert.deepEqual(m.predictFloat(Xn), ort.output_label);
+  m.compile();
+  try {
+    const q = await m.predict(Xn);
+    assert.deepEqual(q, ort.output_label, "quantized leaves: labels as onnxruntime's");
+    assert.deepEqual(await m.predict(Xn, { fhe: "simulate" }), q);
+  } finally {
+    await m.close();
+  }
+  const scaled = buildOnnx({
+    features: F, outputs: [{ name: "output_label", type: "int64" }],
+    nodes: nodes([{ op: "Scaler", domain: "ai.onnx.ml", inputs: ["x"], outputs: ["xf"], name: "scale1", attrs: { scale: { floats: [2] } } }]),
+  });
+  assert.throws(() => importOnnx(scaled), (e: unknown) => e instanceof MlUnsupportedError && /ONNX node scale1 \(Scaler\): before a tree ensemble, only an Imputer, Identity or Cast/.test(e.message));
+});

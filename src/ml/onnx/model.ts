@@ -231,7 +231,7 @@ export interface OnnxReadOptions extends OnnxImportOptions {
 export function importOnnx(bytes: Uint8Array, options: OnnxReadOptions = {}): OnnxModel | OnnxTreeModel | OnnxTensorModel {
   const graph = parseOnnx(bytes, options.externalData);
   const trees = treeEnsembleNode(graph);
-  if (trees !== undefined) return OnnxTreeModel.build(trees, graph.input.features, options.leafBits);
+  if (trees !== undefined) return OnnxTreeModel.build(trees.node, graph.input.features, options.leafBits, trees.impute);
   // A convolutional network (an image or sequence input, or a spatial operator): the NCHW tensor path.
   if (graph.input.shape.length > 1 || graph.nodes.some((n) => SPATIAL_OPS.has(n.opType))) return new OnnxTensorModel(graph, options);
   return new OnnxModel(graph, options);

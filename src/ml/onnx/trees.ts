@@ -4,7 +4,8 @@
 // GTE are the negations of LEQ and LT (children swapped). A NaN goes to the true branch where
 // nodes_missing_value_tracks_true says so and to the false branch elsewhere; as in the XGBoost import, one
 // encrypted rank can follow that only when all the nodes of a feature send NaN the same way.
-import type { MatrixLike } from "../data.js";
+import { type Matrix, type MatrixLike, toMatrix } from "../data.js";
+import { imputeRows, type ModelClientSpec } from "../deploy.js";
 import type { Label, Link } from "../decode.js";
 import { MlUnsupportedError } from "../errors.js";
 import { ImportedTreeModel } from "../trees/imported.js";
@@ -24,6 +25,7 @@ function nextUp32(v: number): number {
 export class OnnxTreeModel extends ImportedTreeModel {
   #regression = true;
   #link: Link = "identity";
+  #impute: { readonly values: Float64Array; readonly replaced: number } | undefined;
 
   protected get modelName(): string { return "OnnxTreeModel"; }
   protected get params(): Record<string, unknown> { return { link: this.#link }; }
@@ -31,9 +33,21 @@ export class OnnxTreeModel extends ImportedTreeModel {
   protected override get acceptsMissing(): boolean { return true; }
   protected get regression(): boolean { return this.#regression; }
 
+  /** Rows with missing values imputed as the graph's Imputer says, checked. */
+  protected override rows(X: MatrixLike, cols: number): Matrix {
+    const imp = this.imputation;
+    return imp === undefined ? super.rows(X, cols) : imputeRows(toMatrix(X, { cols, allowNaN: true }), imp);
+  }
+
+  protected override get imputation(): ModelClientSpec["impute"] {
+    const i = this.#impute;
+    return i === undefined ? undefined : { values: Array.from(i.values), replaced: Number.isNaN(i.replaced) ? null : i.replaced };
+  }
+
   /** @internal */
-  static build(node: OnnxNode, features: number, leafBits?: number): OnnxTreeModel {
+  static build(node: OnnxNode, features: number, leafBits?: number, impute?: { values: Float64Array; replaced: number }): OnnxTreeModel {
     const m = new OnnxTreeModel(leafBits === undefined ? {} : { leafBits });
+    m.#impute = impute;
     const bad = (why: string): never => {
       throw new MlUnsupportedError(`ONNX node ${node.name} (${node.opType}): ${why}`);
     };
@@ -156,13 +170,45 @@ export class OnnxTreeModel extends ImportedTreeModel {
   }
 }
 
-/** The graph's tree-ensemble node, when the graph is that one node on the input; undefined otherwise. */
-export function treeEnsembleNode(g: OnnxGraph): OnnxNode | undefined {
+/** Nodes that may follow a tree ensemble: they pass its labels or probabilities on (ZipMap's maps stand for them). */
+const TREE_TAIL = new Set(["ZipMap", "Cast", "Identity", "Normalizer", "Reshape", "Flatten"]);
+
+/**
+ * The graph's tree-ensemble node, when the graph is that node on the input — after an optional Imputer (the
+ * client imputes) and Identity/Cast to float, and before the tails skl2onnx writes (ZipMap, Cast, Identity,
+ * an L1 Normalizer of probabilities); undefined when the graph has no tree ensemble.
+ */
+export function treeEnsembleNode(g: OnnxGraph): { node: OnnxNode; impute?: { values: Float64Array; replaced: number } } | undefined {
   const trees = g.nodes.filter((n) => n.domain === "ai.onnx.ml" && (n.opType === "TreeEnsembleRegressor" || n.opType === "TreeEnsembleClassifier"));
   if (trees.length === 0) return undefined;
   const node = trees[0]!;
-  if (g.nodes.length !== 1 || node.inputs[0] !== g.input.name) {
-    throw new MlUnsupportedError(`ONNX node ${node.name} (${node.opType}): a tree ensemble must be the graph's only node, on the graph input`);
+  const refuse = (n: OnnxNode, why: string): never => {
+    throw new MlUnsupportedError(`ONNX node ${n.name} (${n.opType}): ${why}`);
+  };
+  if (trees.length > 1) refuse(trees[1]!, "a second tree ensemble (one per graph is supported)");
+  // The features the trees read: the input, through an Imputer or casts to float.
+  let features = g.input.name, impute: { values: Float64Array; replaced: number } | undefined;
+  const at = g.nodes.indexOf(node), before = g.nodes.slice(0, at), after = g.nodes.slice(at + 1);
+  for (const n of before) {
+    if (n.inputs[0] !== features) refuse(n, "before a tree ensemble, only an Imputer, Identity or Cast of the input are supported");
+    if (n.domain === "ai.onnx.ml" && n.opType === "Imputer") {
+      const v = n.attributes.get("imputed_value_floats")?.floats ?? [], F = g.input.features;
+      if (v.length !== 1 && v.length !== F) refuse(n, `${v.length} imputed values for ${F} features (imputed_value_floats)`);
+      impute = { values: Float64Array.from({ length: F }, (_, j) => v[v.length === 1 ? 0 : j]!), replaced: n.attributes.get("replaced_value_float")?.f ?? 0 };
+    } else if (!(n.opType === "Identity" || (n.opType === "Cast" && [1, 11].includes(n.attributes.get("to")?.i ?? 1)))) {
+      refuse(n, "before a tree ensemble, only an Imputer, Identity or Cast of the input are supported");
+    }
+    features = n.outputs[0]!;
   }
-  return node;
+  if (node.inputs[0] !== features) refuse(node, "a tree ensemble must read the graph input");
+  const derived = new Set(node.outputs);
+  for (const n of after) {
+    if (!TREE_TAIL.has(n.opType) || !n.inputs.filter((i) => i !== "").every((i) => derived.has(i) || g.initializers.has(i))) {
+      refuse(n, "after a tree ensemble, only ZipMap, Cast, Identity, Reshape and an L1 Normalizer of its outputs are supported");
+    }
+    if (n.opType === "Normalizer" && (n.attributes.get("norm")?.s ?? "MAX") !== "L1") refuse(n, "only an L1 Normalizer of probabilities");
+    n.outputs.forEach((o) => derived.add(o));
+  }
+  if (!derived.has(g.output)) throw new MlUnsupportedError(`ONNX: the output ${g.output} is not computed by the tree ensemble ${node.name}`);
+  return impute === undefined ? { node } : { node, impute };
 }

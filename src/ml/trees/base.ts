@@ -3,7 +3,7 @@
 // columns; the client adds the columns up, dequantizes and applies the link (argmax, sigmoid, softmax).
 import { CircuitClient, type CircuitStatistics } from "../../compiler/index.js";
 import { type Dequantizer, dequantize, type Label, type Link, labelsOf, probabilitiesOf } from "../decode.js";
-import { type Deployment, type EncoderSpec, ModelClient } from "../deploy.js";
+import { type Deployment, type EncoderSpec, ModelClient, type ModelClientSpec } from "../deploy.js";
 import { type Matrix, type MatrixLike, toMatrix } from "../data.js";
 import { MlInputError, NotFittedError } from "../errors.js";
 import { checkBatchSize, checkMode, type MlCompileOptions, type PredictOptions } from "../fhe.js";
@@ -96,7 +96,7 @@ export abstract class TreeModelBase {
 
   protected encode(X: MatrixLike, options: PredictOptions): { M: Matrix; q: Int32Array } {
     const { encoder } = this.fitted();
-    const M = toMatrix(X, { cols: encoder.features, allowNaN: this.acceptsMissing });
+    const M = this.rows(X, encoder.features);
     const { q, report } = encoder.encode(M);
     if (report.clipped > 0 && options.outOfRange === "refuse") {
       const { row, col, value } = report.first!;
@@ -104,6 +104,16 @@ export abstract class TreeModelBase {
     }
     this.lastClipped = report.clipped;
     return { M, q };
+  }
+
+  /** Checked feature rows (an imported model may impute missing values here, as its deployed client does). */
+  protected rows(X: MatrixLike, cols: number): Matrix {
+    return toMatrix(X, { cols, allowNaN: this.acceptsMissing });
+  }
+
+  /** The client's imputation of missing values, if the model has one. */
+  protected get imputation(): ModelClientSpec["impute"] {
+    return undefined;
   }
 
   /** Imported models read NaN as XGBoost's missing value where their encoding can (xgboost.ts). */
@@ -133,6 +143,7 @@ export abstract class TreeModelBase {
     const client = new ModelClient({
       model: this.modelName, features: encoder.features, batchSize: this.#plan!.batchSize, encoder: encoder.spec(),
       dequantizer: this.#dequantizer(plan, ensemble), link: this.link, ...(this.classes_.length > 0 ? { classes: [...this.classes_] } : {}),
+      ...(this.imputation === undefined ? {} : { impute: this.imputation }),
     }, CircuitClient.deserialize(plan.circuit.circuit.client.serialize()));
     return { client, server: plan.circuit.circuit.server };
   }
