@@ -26,16 +26,15 @@ const fromJsonTable = (ml: typeof Ml): Record<string, (j: never) => Restorable> 
 });
 
 /** A compiled model from an umbra/ml toJSON or an XGBoost JSON dump; calibration rows compile it if given. */
-export async function modelFromJson(json: unknown, calibration: number[][] | undefined, batchSize: number | undefined): Promise<Restorable> {
+export async function modelFromJson(json: unknown, calibration: number[][] | undefined, opts: Ml.MlCompileOptions = {}): Promise<Restorable> {
   const ml = await import("../ml/index.js");
   const FROM_JSON = fromJsonTable(ml);
   const j = json as { format?: unknown; model?: unknown; learner?: unknown } | null;
-  const opts = batchSize === undefined ? {} : { batchSize };
   if (j?.format === "umbra-ml") {
     const restore = FROM_JSON[String(j.model)];
     if (restore === undefined) throw new Error(`model ${String(j.model)}: not deployable by umbra compile (expected one of ${Object.keys(FROM_JSON).join(", ")})`);
     const m = restore(j as never);
-    if (calibration !== undefined || batchSize !== undefined) m.compile(calibration, opts);
+    if (calibration !== undefined || Object.keys(opts).length > 0) m.compile(calibration, opts);
     return m;
   }
   if (typeof j?.learner === "object") return ml.importXGBoost(j as object).compile(calibration, opts);
@@ -46,7 +45,7 @@ export async function modelFromJson(json: unknown, calibration: number[][] | und
  * A compiled model from a file: an ONNX model (`.onnx`, quantized on the calibration rows when it is a
  * network or a linear model), or a JSON model as `modelFromJson` reads it.
  */
-export async function modelFromFile(path: string, calibration: number[][] | undefined, batchSize: number | undefined): Promise<Restorable> {
+export async function modelFromFile(path: string, calibration: number[][] | undefined, opts: Ml.MlCompileOptions = {}): Promise<Restorable> {
   const bytes = readFileSync(path);
   if (path.toLowerCase().endsWith(".onnx")) {
     const ml = await import("../ml/index.js");
@@ -57,7 +56,6 @@ export async function modelFromFile(path: string, calibration: number[][] | unde
       return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     };
     const model = ml.importOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { externalData });
-    const opts = batchSize === undefined ? {} : { batchSize };
     if (model instanceof ml.OnnxModel || model instanceof ml.OnnxTensorModel) {
       if (calibration === undefined) throw new Error(`${basename(path)}: an ONNX network is quantized after training: pass --calibration <csv> with representative rows`);
       return model.compile(calibration, opts);
@@ -72,7 +70,7 @@ export async function modelFromFile(path: string, calibration: number[][] | unde
     if (bytes[0] === 0x7b && bytes[1] !== undefined && "UiIlL#$".includes(String.fromCharCode(bytes[1]))) (await import("../ml/index.js")).importXGBoost(new Uint8Array(bytes));
     throw new Error(`${basename(path)}: not JSON (${(e as Error).message}); an ONNX model must be named *.onnx`);
   }
-  return modelFromJson(json, calibration, batchSize);
+  return modelFromJson(json, calibration, opts);
 }
 
 /** A positive integer option, or a clear error naming it. */
@@ -111,11 +109,14 @@ export function addDeployCommands(program: Command): void {
     .option("--calibration <csv>", "rows to calibrate the quantization on (feature columns only, header optional)")
     .option("--id <id>", "the model's id on a server (default: the directory's name)")
     .option("--batch-size <n>", "rows per encrypted run")
+    .option("--multi-parameter", "give lookups of different widths their own parameter sets where that is cheaper (clients then upload one key bundle for all of them)")
     .option("--json", "print the bundle summary as JSON")
-    .action(async (path: string, o: { out: string; calibration?: string; id?: string; batchSize?: string; json?: boolean }) => {
+    .action(async (path: string, o: { out: string; calibration?: string; id?: string; batchSize?: string; multiParameter?: boolean; json?: boolean }) => {
       try {
         const calibration = o.calibration === undefined ? undefined : readCsv(o.calibration).rows;
-        const model = await modelFromFile(path, calibration, o.batchSize === undefined ? undefined : Number(o.batchSize));
+        const model = await modelFromFile(path, calibration, {
+          ...(o.batchSize === undefined ? {} : { batchSize: Number(o.batchSize) }), ...(o.multiParameter === true ? { multiParameter: true } : {}),
+        });
         const b = await (await deploy()).ModelDev.save(model, o.out, { id: o.id ?? basename(o.out) });
         const summary = { id: b.id, kind: b.kind, fingerprint: b.fingerprint, parameters: b.parameters, linearOnly: b.linearOnly, out: o.out };
         console.log(o.json ? JSON.stringify(summary) : `compiled ${path} → ${o.out}: model ${b.id}, parameters ${b.parameters}, ${b.linearOnly ? "no lookups (no evaluation keys)" : "lookups (clients upload evaluation keys)"}, fingerprint ${b.fingerprint.slice(0, 16)}…`);
@@ -205,10 +206,12 @@ export function addDeployCommands(program: Command): void {
         const { ModelClient, RemoteServer } = await deploy();
         if ((o.bundle === undefined) === (o.server === undefined || o.model === undefined)) throw new Error("pass --bundle <dir>, or --server <url> and --model <id>");
         const client = o.bundle !== undefined ? await ModelClient.load(o.bundle) : await new RemoteServer(o.server!, { authToken: o.authToken }).client(o.model!);
-        const { ms } = withStatus(`keygen (${client.params.name})`, () => client.keygen(), o);
+        // A multi-parameter model's key file holds one secret key per partition ("A + B").
+        const names = client.bundle.parameters;
+        const { ms } = withStatus(`keygen (${names})`, () => client.keygen(), o);
         await client.saveKey(o.out);
-        if (o.json) console.log(JSON.stringify({ out: o.out, parameters: client.params.name, ms: Math.round(ms) }));
-        else if (!o.quiet) console.log(`key for parameters ${client.params.name} written to ${o.out} in ${ms.toFixed(0)} ms`);
+        if (o.json) console.log(JSON.stringify({ out: o.out, parameters: names, ms: Math.round(ms) }));
+        else if (!o.quiet) console.log(`key for parameters ${names} written to ${o.out} in ${ms.toFixed(0)} ms`);
       } catch (e) {
         fail(program, e);
       }

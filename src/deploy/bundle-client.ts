@@ -9,17 +9,13 @@ import type { Label } from "../ml/decode.js";
 import { ModelClient as MlModelClient } from "../ml/deploy.js";
 import type { CircuitClient } from "../runtime/client.js";
 import type { Tensor } from "../runtime/tensor.js";
-import { ClientKey } from "../tfhe/client-key.js";
-import { parameterFingerprint, type TfheParameters } from "../tfhe/parameters.js";
-import { deserializeClientKey, serialize } from "../tfhe/serialization.js";
+import type { TfheParameters } from "../tfhe/parameters.js";
 import { type BundleKind, type ClientBundle, circuitClientOf, parseClientBundle } from "./client-bundle.js";
 import { DeployError } from "./errors.js";
 import { decodeFrames, encodeFrames } from "./frames.js";
 
 /** Labels (classifiers), values (regressors) or, for a compiled circuit, its decrypted outputs. */
 export type Predictions = Label[] | number[] | Tensor[];
-
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
 export class BundleClient {
   readonly #model: MlModelClient | undefined;
@@ -42,15 +38,21 @@ export class BundleClient {
   get id(): string { return this.bundle.id; }
   get kind(): BundleKind { return this.bundle.kind; }
   get fingerprint(): string { return this.bundle.fingerprint; }
+  /** The parameters (partition 0's for a multi-parameter circuit; `partitions` lists them all). */
   get params(): TfheParameters { return this.#circuit.params; }
+  /** Every parameter set the keys are made for: one, or a multi-parameter circuit's partitions. */
+  get partitions(): readonly TfheParameters[] { return this.#circuit.spec.partitions?.params ?? [this.#circuit.params]; }
   /** True when the server needs no evaluation keys (lookup-free circuits). */
   get linearOnly(): boolean { return this.bundle.linearOnly; }
   /** The ML model client (quantizers, labels, link), for kind "model". */
   get model(): MlModelClient | undefined { return this.#model; }
 
-  /** Hex of the parameter fingerprint: evaluation keys are per parameter set, shared by its models. */
+  /**
+   * The key set's id: hex of the parameter fingerprint (evaluation keys are per parameter set, shared by
+   * its models), or for a multi-parameter circuit its layout's id (partitions and key switches).
+   */
   get parametersId(): string {
-    return hex(parameterFingerprint(this.params));
+    return this.#circuit.keySetId;
   }
 
   keygen(): void {
@@ -61,20 +63,23 @@ export class BundleClient {
     return this.#circuit.hasKeys;
   }
 
-  /** The SECRET key's bytes, for the client's own storage (a file, IndexedDB); never send them anywhere. */
+  /**
+   * The SECRET key's bytes, for the client's own storage (a file, IndexedDB); never send them anywhere.
+   * A multi-parameter circuit's are one bundle of every partition's key.
+   */
   secretKey(): Uint8Array {
-    return serialize(this.#circuit.keys.client);
+    return this.#circuit.serializeSecretKey();
   }
 
-  /** Restores a secret key from `secretKey()`'s bytes (it must belong to this bundle's parameters). */
+  /** Restores a secret key from `secretKey()`'s bytes (it must belong to this bundle's parameters, or partitions). */
   useSecretKey(bytes: Uint8Array, what = "secret key"): void {
-    let key: ClientKey;
     try {
-      key = deserializeClientKey(bytes, this.params);
+      this.#circuit.useSerializedSecretKey(bytes);
     } catch (e) {
-      throw new DeployError("BAD_KEY_FILE", `${what}: not a client key for parameters ${this.params.name} (${(e as Error).message})`, 400, { cause: e });
+      const multi = this.#circuit.spec.partitions !== undefined;
+      const expected = multi ? `the secret keys of partitions ${this.bundle.parameters}` : `a client key for parameters ${this.params.name}`;
+      throw new DeployError("BAD_KEY_FILE", `${what}: not ${expected} (${(e as Error).message})`, 400, { cause: e });
     }
-    this.#circuit.useKey(key);
   }
 
   /** The seeded evaluation keys for the server (made on first call); undefined when the circuit needs none. */

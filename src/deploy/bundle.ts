@@ -37,11 +37,6 @@ export function makeBundles(deployable: Deployable, id: string): { client: Clien
   checkModelId(id);
   let server: CircuitServer, body: { model: string } | { circuit: string }, kind: BundleKind;
   if (deployable instanceof Circuit) {
-    // The deploy server's key store holds one parameter set's evaluation keys per key id.
-    if (deployable.parameters.multi !== undefined) {
-      throw new DeployError("NOT_DEPLOYABLE", `this circuit has ${deployable.parameters.multi.partitions.length} parameter partitions; ` +
-        "the deploy server holds one parameter set's keys: compile it with one set (the default: no { multiParameter: true }) to deploy it");
-    }
     server = deployable.server;
     kind = "circuit";
     body = { circuit: toBase64(deployable.client.serialize()) };
@@ -55,7 +50,9 @@ export function makeBundles(deployable: Deployable, id: string): { client: Clien
   }
   const serverArtifact = server.serialize();
   const header: BundleHeader = {
-    id, kind, fingerprint: bundleFingerprint(serverArtifact, server.params), linearOnly: server.spec.linearOnly, parameters: server.params.name,
+    id, kind, fingerprint: bundleFingerprint(serverArtifact, server.params), linearOnly: server.spec.linearOnly,
+    // A multi-parameter circuit's partitions, by name (its keys are a key bundle over all of them).
+    parameters: (server.spec.layout?.params ?? [server.params]).map((p) => p.name).join(" + "),
   };
   return { client: { format: CLIENT_BUNDLE_FORMAT, ...header, ...body }, server: { format: SERVER_BUNDLE_FORMAT, ...header }, serverArtifact };
 }

@@ -18,6 +18,7 @@ export interface BundleHeader {
   readonly fingerprint: string;
   /** True when the circuit has no lookups: the server needs no evaluation keys. */
   readonly linearOnly: boolean;
+  /** The parameter set's name; a multi-parameter circuit's partitions' names, joined by " + ". */
   readonly parameters: string;
 }
 

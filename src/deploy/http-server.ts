@@ -12,14 +12,14 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { availableParallelism } from "node:os";
 import type { Readable } from "node:stream";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { parameterFingerprint, type TfheParameters } from "../tfhe/index.js";
 import { readBody, type PrefixCheck } from "./body-stream.js";
 import { DeployError } from "./errors.js";
-import { type Executor, LocalExecutor } from "./executor.js";
+import { checkKeySetFor, type Executor, LocalExecutor } from "./executor.js";
 import { KEY_ID_HEADER, KEY_TOKEN_HEADER } from "./headers.js";
 import { FileKeyStore, KEY_ID_PATTERN, type KeyStore, MemoryKeyStore } from "./key-store.js";
 import { Metrics } from "./metrics.js";
-import { decodeEvaluationKeys, evaluationKeysParameters, loadModels, ModelServer } from "./model-server.js";
+import { checkKeysHeader, decodeKeys, type KeySet, keysHeaderBytes } from "./key-sets.js";
+import { loadModels, type ModelServer } from "./model-server.js";
 import { MODEL_ID_PATTERN } from "./bundle.js";
 import { checkRedisPrefix, DEFAULT_REDIS_PREFIX } from "./redis.js";
 import { registerStaticFiles, type StaticDir } from "./static-files.js";
@@ -108,8 +108,9 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
     if (models.has(m.id)) throw new DeployError("DUPLICATE_MODEL", `two bundles have the id ${m.id}`);
     models.set(m.id, m);
   }
-  // Evaluation keys are accepted for the parameters of the models that need them (those with lookups).
-  const keyParamSets: TfheParameters[] = [...new Map(list.filter((m) => !m.linearOnly).map((m) => [m.parametersId, m.params])).values()];
+  // Evaluation keys are accepted for the key sets of the models that need them (those with lookups): one
+  // parameter set's keys, or a multi-parameter circuit's key bundle.
+  const keySets: KeySet[] = [...new Map(list.filter((m) => !m.linearOnly).map((m) => [m.keySet.id, m.keySet])).values()];
   const app = Fastify({
     bodyLimit: limits.jsonBytes ?? 64 * 1024,
     logger: options.logger === undefined || options.logger === false ? false
@@ -195,13 +196,21 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
 
   app.post("/keys", {
     bodyLimit: limits.keyBytes ?? 2 ** 30,
-    // The header (magic, version, kind, parameter set) decides before the rest of the upload is read.
-    config: { prefixCheck: { bytes: 16, check: (header) => { evaluationKeysParameters(header, keyParamSets); } } },
+    // The first bytes (magic, version, kind, parameter fingerprints, key switches, lengths) decide before
+    // the rest of the upload is read: a key set of a model here, and the upload's exact length.
+    config: {
+      prefixCheck: {
+        bytes: keysHeaderBytes(keySets),
+        check: (head) => checkKeysHeader(head, keySets).totalBytes,
+        wrongLength: (expected, got) => new DeployError("BAD_KEYS", `evaluation keys: ${got}, but keys of this kind are exactly ${expected} bytes`),
+      },
+    },
     schema: { response: { 201: { type: "object", properties: { keyId: { type: "string" }, token: { type: "string" } } }, "4xx": errorSchema } },
   }, async (req, reply) => {
     const bytes = bytesOf(req, "evaluation keys");
-    const keys = decodeEvaluationKeys(bytes, keyParamSets);
-    const pid = Buffer.from(parameterFingerprint(keys.params)).toString("hex");
+    const set = checkKeysHeader(bytes.subarray(0, keysHeaderBytes(keySets)), keySets);
+    const keys = decodeKeys(bytes, set);
+    const pid = set.id;
     const keyId = randomBytes(16).toString("hex"), token = randomBytes(32).toString("base64url");
     // The body is the parser's own copy (never a view of a socket buffer): stored as it is.
     await store.put(keyId, { keys: bytes, parametersId: pid, tokenHash: sha256(token).toString("hex") });
@@ -234,9 +243,7 @@ export async function createServer(options: ServerOptions): Promise<UmbraServer>
       if (typeof keyId !== "string") throw new DeployError("MISSING_KEY_ID", `model ${model.id} has lookups: send its evaluation keys' id in ${KEY_ID_HEADER}`);
       const meta = await store.meta(keyId);
       if (meta === undefined) throw new DeployError("UNKNOWN_KEY", `no evaluation keys with id ${keyId} (upload them with POST /keys)`, 404);
-      if (meta.parametersId !== model.parametersId) {
-        throw new DeployError("WRONG_PARAMETERS", `these evaluation keys belong to other parameters than model ${model.id}'s (${model.bundle.parameters})`);
-      }
+      checkKeySetFor(model, meta.parametersId);
     }
     // The response closing before it was written means the client went away: its queued work is dropped.
     const gone = new AbortController();

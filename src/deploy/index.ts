@@ -10,7 +10,8 @@ export {
 export { encodeFrames, decodeFrames, MAX_FRAMES, type Frames } from "./frames.js";
 export { BundleClient, type Predictions } from "./bundle-client.js";
 export { ModelClient } from "./model-client.js";
-export { ModelServer, decodeEvaluationKeys, evaluationKeysParameters, loadModels } from "./model-server.js";
+export { ModelServer, loadModels } from "./model-server.js";
+export { type KeySet, type UploadedKeySet, keySetOf, keySetFor, checkKeysHeader, keysHeaderBytes, decodeKeys, decodeUploadedKeys } from "./key-sets.js";
 export { type KeyStore, type KeyRecord, type KeyMeta, FileKeyStore, MemoryKeyStore, KEY_ID_PATTERN } from "./key-store.js";
 export {
   createServer, KEY_ID_HEADER, KEY_TOKEN_HEADER, type ServerOptions, type ServerLimits, type RedisServerOptions, type UmbraServer,

@@ -1,19 +1,28 @@
 // Loaded evaluation keys, by key id, with an LRU bound: each entry holds the decoded keys and, once a
-// model with lookups has used them, a PbsWorkerPool of its own (one pool per key set: a request's keys
-// are never used for another key id). An evicted entry's pool closes when its last job finishes.
-import { type EvaluationKeys, PbsWorkerPool } from "../tfhe/index.js";
+// model with lookups has used them, a worker pool of its own (one pool per key set: a request's keys are
+// never used for another key id; a multi-parameter circuit's key bundle gets one pool per partition,
+// PartitionedWorkerPool). An evicted entry's pool closes when its last job finishes.
+import { PartitionedWorkerPool } from "../runtime/partitioned-pool.js";
+import { isPartitionedEvaluationKeys } from "../runtime/partitioned-keys.js";
+import { PbsWorkerPool } from "../tfhe/index.js";
+import type { UploadedKeySet } from "./key-sets.js";
+
+type Pool = PbsWorkerPool | PartitionedWorkerPool;
+
+const startPool = (keys: UploadedKeySet, threads: number): Promise<Pool> =>
+  isPartitionedEvaluationKeys(keys) ? PartitionedWorkerPool.create(keys, { threads }) : PbsWorkerPool.create(keys, { threads });
 
 interface Entry {
-  readonly keys: EvaluationKeys;
+  readonly keys: UploadedKeySet;
   readonly parametersId: string;
-  pool: Promise<PbsWorkerPool> | undefined;
+  pool: Promise<Pool> | undefined;
   users: number;
   evicted: boolean;
 }
 
 export interface Lease {
   readonly parametersId: string;
-  pool(): Promise<PbsWorkerPool>;
+  pool(): Promise<Pool>;
   release(): void;
 }
 
@@ -27,11 +36,11 @@ export class KeyCache {
 
   has(id: string): boolean { return this.#entries.has(id); }
 
-  set(id: string, keys: EvaluationKeys, parametersId: string): void {
+  set(id: string, keys: UploadedKeySet, parametersId: string): void {
     this.#set(id, keys, parametersId);
   }
 
-  #set(id: string, keys: EvaluationKeys, parametersId: string): Entry {
+  #set(id: string, keys: UploadedKeySet, parametersId: string): Entry {
     this.#drop(id);
     const e: Entry = { keys, parametersId, pool: undefined, users: 0, evicted: false };
     this.#entries.set(id, e);
@@ -54,7 +63,7 @@ export class KeyCache {
     let released = false;
     return {
       parametersId: e.parametersId,
-      pool: () => (e.pool ??= PbsWorkerPool.create(e.keys, { threads: this.threads })),
+      pool: () => (e.pool ??= startPool(e.keys, this.threads)),
       release: () => {
         if (released) return;
         released = true;
@@ -64,7 +73,7 @@ export class KeyCache {
   }
 
   /** The entry of `id`, loaded by `load` on a miss (one load per id at a time, however many ask). */
-  async leaseOrLoad(id: string, load: () => Promise<{ keys: EvaluationKeys; parametersId: string }>): Promise<Lease> {
+  async leaseOrLoad(id: string, load: () => Promise<{ keys: UploadedKeySet; parametersId: string }>): Promise<Lease> {
     const lease = this.lease(id);
     if (lease !== undefined) return lease;
     let p = this.#loading.get(id);

@@ -6,7 +6,10 @@ import { join } from "node:path";
 
 export interface KeyRecord {
   readonly keys: Uint8Array;
-  /** Hex of the parameter fingerprint the keys were serialized for. */
+  /**
+   * The key set the keys were serialized for: hex of the parameter fingerprint, or a multi-parameter
+   * circuit's layout id (key-sets.ts).
+   */
   readonly parametersId: string;
   /** Hex SHA-256 of the deletion token. */
   readonly tokenHash: string;

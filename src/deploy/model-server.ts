@@ -4,13 +4,12 @@
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { CircuitServer, InputOutOfRangeError } from "../compiler/index.js";
-import {
-  type Bootstrapper, DeserializationError, deserializeEvaluationKeys, type EvaluationKeys, ParameterMismatchError, parameterFingerprint, peekHeader, type TfheParameters,
-} from "../tfhe/index.js";
+import { CircuitServer, InputOutOfRangeError, type PartitionedBootstrapper } from "../compiler/index.js";
+import { type Bootstrapper, DeserializationError, ParameterMismatchError, type TfheParameters } from "../tfhe/index.js";
 import { bundleFingerprint, type ClientBundle, readServerBundle, type ServerBundle } from "./bundle.js";
 import { DeployError } from "./errors.js";
 import { decodeFrames, encodeFrames } from "./frames.js";
+import { decodeKeys, type KeySet, keySetOf, type UploadedKeySet } from "./key-sets.js";
 
 /** Errors a malformed or mismatched request raises in the core: the client's fault, a 400. */
 export function clientFault(e: unknown, what: string): unknown {
@@ -24,6 +23,8 @@ export function clientFault(e: unknown, what: string): unknown {
 
 export class ModelServer {
   readonly circuit: CircuitServer;
+  /** The evaluation keys this model takes: one parameter set's, or its partitions' key bundle. */
+  readonly keySet: KeySet;
 
   /** `artifact`: the server bundle's server.bin (kept: `umbra serve --redis` publishes it to the workers). */
   constructor(readonly bundle: ServerBundle, readonly artifact: Uint8Array, readonly client: ClientBundle) {
@@ -32,6 +33,7 @@ export class ModelServer {
       throw new DeployError("BAD_BUNDLE", `server bundle ${bundle.id}: the artifact does not match its fingerprint`);
     }
     if (this.circuit.spec.linearOnly !== bundle.linearOnly) throw new DeployError("BAD_BUNDLE", `server bundle ${bundle.id}: linearOnly disagrees with the circuit`);
+    this.keySet = keySetOf(this.circuit);
   }
 
   static async load(dir: string): Promise<ModelServer> {
@@ -42,23 +44,26 @@ export class ModelServer {
   get id(): string { return this.bundle.id; }
   get params(): TfheParameters { return this.circuit.params; }
   get linearOnly(): boolean { return this.bundle.linearOnly; }
-  get parametersId(): string { return Buffer.from(parameterFingerprint(this.params)).toString("hex"); }
+  /** The id of the key set this model takes (its parameter fingerprint, or its partitions' layout id): key records carry it. */
+  get parametersId(): string { return this.keySet.id; }
+  /** True when the model has several parameter partitions (its keys are a key bundle). */
+  get multiParameter(): boolean { return this.keySet.keyswitches !== undefined; }
 
-  /** Decodes uploaded evaluation keys for this model's parameters (BAD_KEYS / WRONG_PARAMETERS otherwise). */
-  loadKeys(bytes: Uint8Array, maxBytes?: number): EvaluationKeys {
-    return decodeEvaluationKeys(bytes, [this.params], maxBytes);
+  /** Decodes uploaded evaluation keys for this model's key set (BAD_KEYS / WRONG_PARAMETERS otherwise). */
+  loadKeys(bytes: Uint8Array, maxBytes?: number): UploadedKeySet {
+    return decodeKeys(bytes, this.keySet, maxBytes);
   }
 
   /**
    * Evaluates a request body: on a Bootstrapper (a ServerKey or a PbsWorkerPool) or on uploaded key bytes
    * (loaded for this call only); lookup-free circuits take no keys.
    */
-  async run(request: Uint8Array, keys?: Bootstrapper | Uint8Array): Promise<Uint8Array> {
+  async run(request: Uint8Array, keys?: Bootstrapper | PartitionedBootstrapper | Uint8Array): Promise<Uint8Array> {
     const { rows, parts } = decodeFrames(request);
     if (this.bundle.kind === "circuit" && parts.length !== 1) throw new DeployError("BAD_FRAMES", `request: a circuit takes one run, got ${parts.length}`);
     if (!this.linearOnly && keys === undefined) throw new DeployError("MISSING_KEYS", `model ${this.id} has lookups: it needs evaluation keys`);
     const owned = keys instanceof Uint8Array && !this.linearOnly ? this.circuit.loadKeys(this.loadKeys(keys)) : undefined;
-    const bootstrapper = this.linearOnly ? undefined : owned ?? keys as Bootstrapper;
+    const bootstrapper = this.linearOnly ? undefined : owned ?? keys as Bootstrapper | PartitionedBootstrapper;
     try {
       const out: Uint8Array[] = [];
       for (const p of parts) {
@@ -80,33 +85,4 @@ export async function loadModels(dir: string): Promise<ModelServer[]> {
   if (existsSync(join(dir, "server.json"))) return [await ModelServer.load(dir)];
   const subdirs = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, "server.json")));
   return Promise.all(subdirs.map((d) => ModelServer.load(join(dir, d.name))));
-}
-
-/**
- * Which of `params` evaluation keys are for, from their 16-byte header alone (magic, version, kind,
- * parameter fingerprint): an upload is checked by this before the rest of it is read.
- */
-export function evaluationKeysParameters(header: Uint8Array, params: readonly TfheParameters[]): TfheParameters {
-  let h;
-  try {
-    h = peekHeader(header);
-  } catch (e) {
-    throw clientFault(e, "evaluation keys");
-  }
-  if (h.kindName !== "EvaluationKeys") throw new DeployError("BAD_KEYS", `evaluation keys: got a serialized ${h.kindName}`);
-  const p = params.find((q) => Buffer.from(parameterFingerprint(q)).toString("hex") === h.fingerprintHex);
-  if (p === undefined) {
-    throw new DeployError("WRONG_PARAMETERS", `evaluation keys for parameters ${h.fingerprintHex.slice(0, 16)}…, which no model here uses (${params.map((q) => q.name).join(", ") || "none: no model here needs keys"})`);
-  }
-  return p;
-}
-
-/** Decodes evaluation keys for one of `params` (the one their header names). */
-export function decodeEvaluationKeys(bytes: Uint8Array, params: readonly TfheParameters[], maxBytes?: number): EvaluationKeys {
-  const p = evaluationKeysParameters(bytes, params);
-  try {
-    return deserializeEvaluationKeys(bytes, p, maxBytes === undefined ? undefined : { maxBytes });
-  } catch (e) {
-    throw clientFault(e, "evaluation keys");
-  }
 }

@@ -7,7 +7,7 @@ import { Worker, type Job } from "bullmq";
 import { availableParallelism } from "node:os";
 import type { Redis } from "ioredis";
 import { DeployError } from "./errors.js";
-import { loadKeysFor } from "./executor.js";
+import { checkKeySetFor, loadKeysFor } from "./executor.js";
 import { KeyCache } from "./key-cache.js";
 import { loadModels, type ModelServer } from "./model-server.js";
 import { connectRedis } from "./redis.js";
@@ -88,7 +88,7 @@ export async function startWorker(options: WorkerOptions): Promise<UmbraWorker> 
           cache.delete(data.keyId);
           throw new DeployError("UNKNOWN_KEY", `no evaluation keys with id ${data.keyId} (upload them with POST /keys)`, 404);
         }
-        if (meta.parametersId !== model.parametersId) throw new DeployError("WRONG_PARAMETERS", `these evaluation keys belong to other parameters than model ${model.id}'s (${model.bundle.parameters})`);
+        checkKeySetFor(model, meta.parametersId);
         lease = await cache.leaseOrLoad(data.keyId, () => loadKeysFor(store, data.keyId!, model));
       }
       const out = await model.run(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), lease === undefined ? undefined : await lease.pool());

@@ -31,6 +31,11 @@ export interface MlCompileOptions {
   /** Failure probability per PBS, or for a whole run (the compiler's options). */
   readonly pFail?: number;
   readonly globalPError?: number;
+  /**
+   * Let the compiler give PBS of different precisions their own parameter sets when that is cheaper
+   * (the compiler's option; default false). Deployment takes either (ModelDev.save, the server, clients).
+   */
+  readonly multiParameter?: boolean;
 }
 
 export function checkMode(mode: unknown): FheMode {
@@ -62,11 +67,11 @@ export class IntegerCircuit {
     // every quantized row, whatever the data, is inside what it was built for.
     const lo: Tensor = { shape, data: new Float64Array(batchSize * features) };
     const hi: Tensor = { shape, data: new Float64Array(batchSize * features).fill(qmax) };
-    const { pFail, globalPError } = options;
+    const { pFail, globalPError, multiParameter } = options;
     this.circuit = compile(fn, { x: "encrypted" }, [[lo], [hi]], {
       shapes: { x: shape },
-      // One parameter set: the deploy layer's key store and worker pools hold one set's keys.
-      multiParameter: false,
+      // One parameter set unless asked: several only pay where lookups of very different widths meet.
+      multiParameter: multiParameter === true,
       ...(pFail !== undefined ? { pFail } : {}),
       ...(globalPError !== undefined ? { globalPError } : {}),
     });

@@ -7,12 +7,14 @@
 // worker pool (test/runtime/client-bundle.test.ts).
 import { ClientKey } from "../tfhe/client-key.js";
 import { LweBatch } from "../tfhe/lwe-batch.js";
-import type { TfheParameters } from "../tfhe/parameters.js";
-import { type DeserializeOptions, serialize } from "../tfhe/serialization.js";
+import { parameterFingerprint, type TfheParameters } from "../tfhe/parameters.js";
+import { type DeserializeOptions, deserializeClientKey, serialize } from "../tfhe/serialization.js";
 import type { EvaluationKeys } from "../tfhe/server-key.js";
 import { decodeArtifactAny, encodeArtifact, encodeArtifactMulti, invalid, sameParameters } from "./artifact.js";
-import { InputOutOfRangeError, MultiParameterUnsupportedError } from "./errors.js";
-import { generatePartitionedKeys, type PartitionedEvaluationKeys, serializePartitionedKeys } from "./partitioned-keys.js";
+import { InputOutOfRangeError } from "./errors.js";
+import {
+  deserializePartitionSecretKeys, generatePartitionedKeys, type PartitionedEvaluationKeys, partitionedKeySetId, serializePartitionedKeys, serializePartitionSecretKeys,
+} from "./partitioned-keys.js";
 import { keyswitchId, type PartitionKeyswitch } from "./partitions.js";
 import { cipherEncoding, liftResidue, MAX_LINEAR_CIRCUIT_BITS, residueOf } from "./encoding.js";
 import { isShape, type Shape, sizeOf } from "./shape.js";
@@ -20,6 +22,8 @@ import { type Tensor, type TensorLike, toTensor } from "./tensor.js";
 import { deserializeValues, serializeValues, type WireValue } from "./values.js";
 
 export const CLIENT_TYPE = "umbra.circuit.client/2";
+
+const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 /** A multi-parameter circuit's client half: one parameter part per partition, homes and key switches in the JSON. */
 export const CLIENT_TYPE_MULTI = "umbra.circuit.client/3";
 
@@ -102,19 +106,10 @@ export class CircuitClient {
    * never pays for them.
    */
   keygen(): CircuitKeys {
+    // One key pair per partition for a multi-parameter circuit; the evaluation keys on first read (useKey).
     const { partitions } = this.spec;
-    if (partitions !== undefined) {
-      // One key pair per partition; the evaluation keys (and the key switches between partitions) on first read.
-      const keys = partitions.params.map((p) => ClientKey.generate(p));
-      let evaluationKeys: PartitionedEvaluationKeys | undefined;
-      this.#keys = {
-        client: keys[0]!, partitionKeys: keys,
-        get evaluationKeys() { return (evaluationKeys ??= generatePartitionedKeys(keys, partitions.keyswitches)); },
-      };
-      return this.#keys;
-    }
-    this.#keys = keysOf(ClientKey.generate(this.spec.params), this.spec.linearOnly);
-    return this.#keys;
+    this.useKey(partitions === undefined ? ClientKey.generate(this.spec.params) : partitions.params.map((p) => ClientKey.generate(p)));
+    return this.#keys!;
   }
 
   /** The secret key of a value's home (partition 0's for a one-set circuit). */
@@ -128,14 +123,52 @@ export class CircuitClient {
     return specs.map((s) => (s.home === undefined ? undefined : this.spec.partitions?.params[s.home]));
   }
 
-  /** Uses an existing secret key (e.g. restored from the client's own storage) instead of keygen(). */
-  useKey(client: ClientKey): void {
-    if (!(client instanceof ClientKey)) throw new TypeError("useKey expects a ClientKey");
-    if (this.spec.partitions !== undefined) {
-      throw new MultiParameterUnsupportedError(`this circuit has ${this.spec.partitions.params.length} parameter partitions: one key cannot serve it; use keygen()`);
+  /**
+   * Uses existing secret keys (e.g. restored from the client's own storage) instead of keygen(): one
+   * ClientKey, or for a multi-parameter circuit one per partition, in partition order.
+   */
+  useKey(keys: ClientKey | readonly ClientKey[]): void {
+    const list = Array.isArray(keys) ? keys as readonly ClientKey[] : [keys as ClientKey];
+    if (!list.every((k) => k instanceof ClientKey)) throw new TypeError("useKey expects a ClientKey (or one per partition)");
+    const { partitions } = this.spec;
+    if (partitions !== undefined) {
+      if (list.length !== partitions.params.length) {
+        throw new RangeError(`this circuit has ${partitions.params.length} parameter partitions: it needs ${partitions.params.length} keys (one per partition), got ${list.length}`);
+      }
+      list.forEach((k, i) => {
+        if (!sameParameters(k.params, partitions.params[i]!)) throw new RangeError(`the key of partition ${i} belongs to other parameters than the partition's (${partitions.params[i]!.name})`);
+      });
+      let evaluationKeys: PartitionedEvaluationKeys | undefined;
+      this.#keys = {
+        client: list[0]!, partitionKeys: [...list],
+        get evaluationKeys() { return (evaluationKeys ??= generatePartitionedKeys(list, partitions.keyswitches)); },
+      };
+      return;
     }
-    if (!sameParameters(client.params, this.spec.params)) throw new RangeError("this key belongs to other parameters than the circuit's");
-    this.#keys = keysOf(client, this.spec.linearOnly);
+    if (list.length !== 1) throw new RangeError(`this circuit has one parameter set: it takes one key, got ${list.length}`);
+    if (!sameParameters(list[0]!.params, this.spec.params)) throw new RangeError("this key belongs to other parameters than the circuit's");
+    this.#keys = keysOf(list[0]!, this.spec.linearOnly);
+  }
+
+  /**
+   * The id of the key set this circuit needs: its parameter fingerprint (hex), or for a multi-parameter
+   * circuit its layout's (partitionedKeySetId). Circuits with the same id take the same keys.
+   */
+  get keySetId(): string {
+    const { partitions } = this.spec;
+    return partitions === undefined ? hexOf(parameterFingerprint(this.spec.params)) : partitionedKeySetId(partitions.params, partitions.keyswitches);
+  }
+
+  /** SECRET: the secret keys as bytes, for the client's own storage (a ClientKey, or one per partition in a bundle). */
+  serializeSecretKey(): Uint8Array {
+    const keys = this.keys;
+    return keys.partitionKeys === undefined ? serialize(keys.client) : serializePartitionSecretKeys(keys.partitionKeys);
+  }
+
+  /** Restores keys from `serializeSecretKey()`'s bytes (DeserializationError if they are not this circuit's). */
+  useSerializedSecretKey(bytes: Uint8Array, opts?: DeserializeOptions): void {
+    const { partitions } = this.spec;
+    this.useKey(partitions === undefined ? deserializeClientKey(bytes, this.spec.params, opts) : deserializePartitionSecretKeys(bytes, partitions.params, opts));
   }
 
   /** True once keygen() or useKey() has run. */

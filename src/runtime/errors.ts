@@ -34,11 +34,3 @@ export class EvaluationError extends Error {
     super(message);
   }
 }
-
-/**
- * An operation that a multi-parameter circuit (several parameter partitions) does not support yet, e.g. a
- * worker pool (it holds one parameter set's keys): compile with one set (the default, without `{ multiParameter: true }`) to use it.
- */
-export class MultiParameterUnsupportedError extends Error {
-  override name = "MultiParameterUnsupportedError";
-}

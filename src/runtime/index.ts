@@ -7,7 +7,7 @@ export {
 } from "./ir.js";
 export { type Tensor, type TensorLike, toTensor, toNested } from "./tensor.js";
 export { type Shape, broadcastShapes, sizeOf, formatShape } from "./shape.js";
-export { GraphError, BoundsError, InputOutOfRangeError, EvaluationError, MultiParameterUnsupportedError } from "./errors.js";
+export { GraphError, BoundsError, InputOutOfRangeError, EvaluationError } from "./errors.js";
 export { residueOf, liftResidue, MAX_LOOKUP_CIRCUIT_BITS, MAX_LINEAR_CIRCUIT_BITS, type LookupPlan } from "./encoding.js";
 export { Evaluator, type EvaluationPlan, type ServerValue } from "./evaluator.js";
 export { CircuitClient, CLIENT_TYPE, CLIENT_TYPE_MULTI, type CircuitKeys, type ClientSpec, type ClientInputSpec, type ClientOutputSpec } from "./client.js";

@@ -10,7 +10,7 @@ import {
 } from "../tfhe/serialization.js";
 import { ServerKey, type ServerKeyOptions } from "../tfhe/server-key.js";
 import { sameParameters } from "./artifact.js";
-import { KEYS_TYPE, type PartitionedEvaluationKeys } from "./partitioned-keys.js";
+import { KEYS_TYPE, type PartitionedEvaluationKeys, partitionedKeysJson } from "./partitioned-keys.js";
 import { keyswitchId, type PartitionKeyswitch, partitionKeyswitchShape } from "./partitions.js";
 
 /** Decodes an upload against the layout the server holds (DeserializationError on any difference). */
@@ -18,13 +18,16 @@ export function deserializePartitionedKeys(
   bytes: Uint8Array, params: readonly TfheParameters[], keyswitches: readonly PartitionKeyswitch[], opts?: DeserializeOptions,
 ): PartitionedEvaluationKeys {
   const b = deserializeBundle(bytes, KEYS_TYPE, params[0]!, opts);
-  const ids = (b.json as { keyswitches?: unknown } | null)?.keyswitches;
-  const want = keyswitches.map(keyswitchId);
-  if (!Array.isArray(ids) || ids.length !== want.length || ids.some((id, i) => id !== want[i])) {
-    throw new DeserializationError("INVALID_VALUE", `circuit keys: expected the key switches [${want.join(", ")}], got ${JSON.stringify(ids)}`);
+  const got = b.json as { partitions?: unknown; keyswitches?: unknown } | null;
+  const want = partitionedKeysJson(params, keyswitches);
+  if (JSON.stringify(got?.partitions) !== JSON.stringify(want.partitions)) {
+    throw new DeserializationError("PARAMS_MISMATCH", `circuit keys: for partitions ${JSON.stringify(got?.partitions)?.slice(0, 200)}, expected [${want.partitions.join(", ")}]`);
   }
-  if (b.parts.length !== params.length + want.length) {
-    throw new DeserializationError("LENGTH_MISMATCH", `circuit keys: expected ${params.length} partition key sets and ${want.length} key switches, got ${b.parts.length} parts`);
+  if (JSON.stringify(got?.keyswitches) !== JSON.stringify(want.keyswitches)) {
+    throw new DeserializationError("INVALID_VALUE", `circuit keys: expected the key switches [${keyswitches.map(keyswitchId).join(", ")}] with the circuit's decompositions, got ${JSON.stringify(got?.keyswitches)?.slice(0, 200)}`);
+  }
+  if (b.parts.length !== params.length + keyswitches.length) {
+    throw new DeserializationError("LENGTH_MISMATCH", `circuit keys: expected ${params.length} partition key sets and ${keyswitches.length} key switches, got ${b.parts.length} parts`);
   }
   return {
     params,

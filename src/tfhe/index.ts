@@ -32,5 +32,5 @@ export {
   deserializeCompactPublicKey, deserializeCompactCiphertextList, deserializeEvaluationKeys, deserializeParameters,
   DeserializationError, FORMAT_VERSION, SerializedKind, DEFAULT_MAX_BYTES, DEFAULT_MAX_COUNT,
   type DeserializationErrorCode, type SerializedKindName, type PeekedHeader, type DeserializeOptions,
-  type ParametersDecodeOptions, type Serializable, serializeKeyswitchKeyOfShape, deserializeKeyswitchKeyOfShape, serializeBundle, deserializeBundle, MAX_JSON_DEPTH, MAX_PARTS, MAX_TYPE_BYTES, type Bundle,
+  type ParametersDecodeOptions, type Serializable, serializeKeyswitchKeyOfShape, deserializeKeyswitchKeyOfShape, serializeBundle, deserializeBundle, bundlePrefix, peekBundle, type PeekedBundle, seededKeyswitchKeySizeOfShape, MAX_JSON_DEPTH, MAX_PARTS, MAX_TYPE_BYTES, type Bundle,
 } from "./serialization.js";

@@ -201,11 +201,18 @@ export function parameterFingerprint(p: TfheParameters): Uint8Array {
   buf.setFloat64(o, p.lweNoiseStd, true);
   buf.setFloat64(o + 8, p.glweNoiseStd, true);
   if (d > 1) buf.setUint32(o + 16, d, true);
-  // FNV-1a 64 (offset basis 0xcbf29ce484222325, prime 0x100000001b3), on two 32-bit halves.
+  return fnv1a64(new Uint8Array(buf.buffer));
+}
+
+/**
+ * FNV-1a 64 (offset basis 0xcbf29ce484222325, prime 0x100000001b3) of `bytes`, big-endian: the
+ * fingerprints' hash. Not cryptographic: it tells layouts apart, it does not resist forgery.
+ */
+export function fnv1a64(bytes: Uint8Array): Uint8Array {
   let hi = 0xcbf29ce4;
   let lo = 0x84222325;
-  for (let i = 0; i < buf.byteLength; i++) {
-    lo = (lo ^ buf.getUint8(i)) >>> 0;
+  for (let i = 0; i < bytes.length; i++) {
+    lo = (lo ^ bytes[i]!) >>> 0;
     // (hi·2^32 + lo) · (2^40 + 0x1b3) mod 2^64
     const loMul = lo * 0x1b3;
     const carry = Math.floor(loMul / 0x100000000);

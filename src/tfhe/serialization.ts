@@ -25,7 +25,7 @@ import { SeededLweBatch } from "./seeded-lwe.js";
 import type { EvaluationKeys } from "./server-key.js";
 import type { Encoder } from "./serialization/codec.js";
 import { bootstrapKeyCodec as bsk } from "./serialization/codec-bootstrap-key.js";
-import { type Bundle, bundleEncoder, parseBundle } from "./serialization/codec-bundle.js";
+import { type Bundle, bundleEncoder, jsonTextDepth, MAX_JSON_DEPTH, MAX_PARTS, MAX_TYPE_BYTES, parseBundle } from "./serialization/codec-bundle.js";
 import { clientKeyEncoder, parseClientKey } from "./serialization/codec-client-key.js";
 import { evaluationKeysBodyBytes, evaluationKeysEncoder, parseEvaluationKeys } from "./serialization/codec-evaluation-keys.js";
 import { keyswitchKeyCodec as ksk, keyswitchKeyCodecOfShape } from "./serialization/codec-keyswitch-key.js";
@@ -33,9 +33,11 @@ import { lweBatchBodyBytes, lweBatchEncoder, parseLweBatch, parseSeededLweBatch,
 import { parametersEncoder, parseParameters, type ParametersDecodeOptions } from "./serialization/codec-parameters.js";
 import { compactListEncoder, compactPublicKeyEncoder, parseCompactList, parseCompactPublicKey } from "./serialization/codec-public-key.js";
 import { assertBytes, decodeObject, encodeObject, framedSize, type Parser } from "./serialization/envelope.js";
-import { fingerprintHex, kindName, peekHeaderWith, sameFingerprint, SerializedKind, type PeekedHeader } from "./serialization/header.js";
+import { fingerprintHex, HEADER_BYTES, kindName, peekHeaderWith, readHeader, sameFingerprint, SerializedKind, writeHeader, type PeekedHeader } from "./serialization/header.js";
 import type { DeserializeOptions } from "./serialization/limits.js";
 import { ByteReader } from "./serialization/reader.js";
+import { ByteWriter } from "./serialization/writer.js";
+import { DeserializationError, fail } from "./serialization/errors.js";
 
 export { DeserializationError, type DeserializationErrorCode } from "./serialization/errors.js";
 export { FORMAT_VERSION, SerializedKind, type SerializedKindName, type PeekedHeader } from "./serialization/header.js";
@@ -204,6 +206,74 @@ export function deserializeParameters(bytes: Uint8Array, opts?: DeserializeOptio
 export function serializeBundle(bundle: Bundle, params: TfheParameters): Uint8Array {
   const enc = bundleEncoder(bundle);
   return encodeObject(enc.kind, parameterFingerprint(params), enc.bodyBytes, (w) => enc.write(w));
+}
+
+/**
+ * The first bytes every bundle of this type, JSON and part lengths starts with (header, length fields,
+ * type, JSON), and the whole bundle's length: what a receiver compares an upload's beginning with before
+ * it takes the rest.
+ */
+export function bundlePrefix(type: string, json: unknown, partLengths: readonly number[], params: TfheParameters): { prefix: Uint8Array; totalBytes: number } {
+  const enc = bundleEncoder({ type, json, parts: [] });
+  const head = enc.bodyBytes;
+  const w = new ByteWriter(HEADER_BYTES + head + 8 * partLengths.length);
+  writeHeader(w, SerializedKind.Bundle, parameterFingerprint(params));
+  const typeBytes = new TextEncoder().encode(type), jsonBytes = new TextEncoder().encode(JSON.stringify(json));
+  w.u32(typeBytes.length);
+  w.u32(jsonBytes.length);
+  w.u32(partLengths.length);
+  for (const len of partLengths) { w.u32(len % 2 ** 32); w.u32(Math.floor(len / 2 ** 32)); }
+  w.raw(typeBytes);
+  w.raw(jsonBytes);
+  return { prefix: w.bytes, totalBytes: framedSize(head + 8 * partLengths.length + partLengths.reduce((s, n) => s + n, 0)) };
+}
+
+/** What a bundle's first bytes say (no checksum: the rest may not have arrived). */
+export interface PeekedBundle {
+  readonly fingerprint: Uint8Array;
+  readonly type: string;
+  readonly json: unknown;
+  readonly partLengths: readonly number[];
+  /** The bundle's whole length, as its length fields give it. */
+  readonly totalBytes: number;
+}
+
+/**
+ * Reads a bundle's header, length fields, type and JSON from its first bytes (TRUNCATED when they stop
+ * short, WRONG_KIND for another kind of object, INVALID_VALUE for a JSON that is not canonical).
+ */
+export function peekBundle(bytes: Uint8Array): PeekedBundle {
+  assertBytes(bytes);
+  const r = new ByteReader(bytes);
+  const fingerprint = readHeader(r, SerializedKind.Bundle, null);
+  const typeBytes = r.u32("type length"), jsonBytes = r.u32("JSON length"), count = r.u32("part count");
+  if (typeBytes < 1 || typeBytes > MAX_TYPE_BYTES) fail("LENGTH_MISMATCH", `bundle type length ${typeBytes} outside [1, ${MAX_TYPE_BYTES}]`);
+  if (count > MAX_PARTS) fail("TOO_LARGE", `bundle has ${count} parts, at most ${MAX_PARTS}`);
+  r.need(8 * count + typeBytes + jsonBytes, "bundle head");
+  const partLengths: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const lo = r.u32("part length"), hi = r.u32("part length");
+    if (hi >= 2 ** 21) fail("TOO_LARGE", `bundle part ${i} is longer than 2^53 bytes`);
+    partLengths.push(hi * 2 ** 32 + lo);
+  }
+  const type = new TextDecoder().decode(r.view(typeBytes, "type"));
+  let json: unknown;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(r.view(jsonBytes, "JSON"));
+    if (jsonTextDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) fail("INVALID_VALUE", `bundle JSON nests deeper than ${MAX_JSON_DEPTH} levels`);
+    json = JSON.parse(text);
+    if (JSON.stringify(json) !== text) fail("INVALID_VALUE", "bundle JSON is not in canonical form");
+  } catch (e) {
+    if (e instanceof DeserializationError) throw e;
+    fail("INVALID_VALUE", "bundle JSON is not valid UTF-8 JSON", e);
+  }
+  const totalBytes = framedSize(12 + 8 * count + typeBytes + jsonBytes + partLengths.reduce((s, n) => s + n, 0));
+  return { fingerprint, type, json, partLengths, totalBytes };
+}
+
+/** The length of `serializeKeyswitchKeyOfShape` of a key of this shape. */
+export function seededKeyswitchKeySizeOfShape(shape: KeyswitchKeyShape): number {
+  return framedSize(keyswitchKeyCodecOfShape(shape).shapeBytes + 32 + keyswitchKeyCodecOfShape(shape).seededWords(shape) * 8);
 }
 
 /**
