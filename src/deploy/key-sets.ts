@@ -56,10 +56,16 @@ export function keySetFor(params: readonly TfheParameters[], keyswitches?: reado
   return { id: partitionedKeySetId(params, keyswitches), name: params.map((p) => p.name).join(" + "), params, keyswitches, totalBytes, prefix };
 }
 
-/** How many first bytes `checkKeysHeader` needs to decide (at least the 16-byte header). */
+/**
+ * How many first bytes `checkKeysHeader` reads to decide: the 16-byte header, or with key bundles the
+ * longest bundle head here plus some room, so that a near miss (an extra partition) is read far enough to
+ * say what differs. Every upload of keys is far longer.
+ */
 export function keysHeaderBytes(sets: readonly KeySet[]): number {
-  return Math.max(HEADER_BYTES, ...sets.map((s) => s.prefix?.length ?? 0));
+  return Math.max(HEADER_BYTES, ...sets.map((s) => (s.prefix === undefined ? 0 : s.prefix.length + HEAD_ROOM)));
 }
+
+const HEAD_ROOM = 4096;
 
 const describe = (sets: readonly KeySet[]): string => sets.map((s) => s.name).join(", ") || "none: no model here needs keys";
 
@@ -102,13 +108,17 @@ export function checkKeysHeader(head: Uint8Array, sets: readonly KeySet[]): KeyS
   if (!Array.isArray(partitions) || !partitions.every((p) => typeof p === "string")) return bad("the key bundle does not list its partitions");
   const same = multi.filter((s) => JSON.stringify(partitionedKeysJson(s.params, []).partitions) === JSON.stringify(partitions));
   if (same.length === 0) {
-    const ones = sets.filter((s) => s.prefix === undefined && partitions.includes(s.id));
-    if (ones.length > 0) bad(`a key bundle of ${partitions.length} partitions, but the models here with parameters ${ones[0]!.name} have one set: upload its evaluation keys alone`, "WRONG_PARAMETERS");
-    const near = multi.find((s) => s.params.length === partitions.length && hex(parameterFingerprint(s.params[0]!)) === partitions[0]);
+    // The nearest layout here: one whose partition 0 is the bundle's (its header's parameters).
+    const near = multi.find((s) => hex(parameterFingerprint(s.params[0]!)) === partitions[0]);
+    if (near !== undefined && near.params.length !== partitions.length) {
+      bad(`a key bundle of ${partitions.length} partitions, but the models here with these parameters have ${near.params.length} (${near.name})`, "WRONG_PARAMETERS");
+    }
     if (near !== undefined) {
       const i = near.params.findIndex((p, j) => hex(parameterFingerprint(p)) !== partitions[j]);
       bad(`partition ${i} of this key bundle has parameters ${String(partitions[i]).slice(0, 16)}…, not those of the models here with partitions ${near.name}`, "WRONG_PARAMETERS");
     }
+    const ones = sets.filter((s) => s.prefix === undefined && partitions.includes(s.id));
+    if (ones.length > 0) bad(`a key bundle of ${partitions.length} partitions, but the models here with parameters ${ones[0]!.name} have one set: upload its evaluation keys alone`, "WRONG_PARAMETERS");
     bad(`a key bundle for partitions [${partitions.map((p) => p.slice(0, 16)).join(", ")}], which no model here uses (${describe(multi)})`, "WRONG_PARAMETERS");
   }
   const given = JSON.stringify(json?.keyswitches);

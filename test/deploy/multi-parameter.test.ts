@@ -1,0 +1,138 @@
+// A multi-parameter circuit deployed like any other: saved as bundles, served over HTTP (the server half
+// from its bundle directory, the client half from GET /models/:id/spec), keys made per partition and
+// uploaded as one key bundle, reused from the client's key file, predictions equal to the clear
+// function. Every wrong key set gets a typed 4xx: one set's keys for the multi-parameter model and the
+// reverse, bundles with a missing, extra or foreign partition, other key switches, truncated bundles.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Circuit, compile, lut, toNested } from "../../src/compiler/index.js";
+import { createServer, KeyFileStore, ModelClient, ModelDev, RemoteModel, type UmbraServer } from "../../src/deploy/index.js";
+import { KEYS_TYPE, partitionedKeysJson } from "../../src/runtime/partitioned-keys.js";
+import { checkSecurity, deserializeBundle, PARAM_MESSAGE_2, serialize, serializeBundle } from "../../src/tfhe/index.js";
+import { _recomputeChecksum } from "../../src/tfhe/serialization/checksum.js";
+
+const X = (a: number, n: number): number[] => Array.from({ length: n }, (_, i) => (i + a) % 2);
+const dir = mkdtempSync(join(tmpdir(), "umbra-deploy-multi-"));
+let mixed: Circuit, flip: Circuit, server: UmbraServer, url: string;
+
+before(async () => {
+  // 1-bit lookups of x, a 4-bit lookup of y joined with them (a conversion), a 2-bit lookup of the sum.
+  const inputset: [number[], number][] = [];
+  for (let a = 0; a < 2; a++) for (let y = 0; y < 16; y++) inputset.push([X(a, 4), y]);
+  mixed = compile((x, y) => {
+    const a = lut(x!, (v) => 1 - v);
+    const b = lut(y!, (v) => ((v * 3) % 16) >> 3);
+    const s = a.add(b);
+    return [s, lut(s, (v) => v * v)];
+  }, { x: "encrypted", y: "encrypted" }, inputset, { multiParameter: true });
+  // A one-set circuit beside it (its one set is the 1-bit partition's).
+  flip = compile((x) => lut(x, (v) => 1 - v), { x: "encrypted" }, [[0], [1]]);
+  await ModelDev.save(mixed, join(dir, "models", "mixed"));
+  await ModelDev.save(flip, join(dir, "models", "flip"));
+  server = await createServer({ modelsDir: join(dir, "models"), keysDir: join(dir, "keys"), limits: { threads: 1 } });
+  url = await server.listen();
+});
+
+after(async () => {
+  await server?.close();
+  await mixed?.close();
+  await flip?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const post = (path: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<Response> =>
+  fetch(`${url}${path}`, { method: "POST", body: body as Uint8Array<ArrayBuffer>, headers: { "content-type": "application/octet-stream", ...headers } });
+
+async function expectError(res: Promise<Response>, status: number, error: string, message: RegExp): Promise<void> {
+  const r = await res;
+  const body = (await r.json()) as { error: string; message: string };
+  assert.equal(r.status, status, body.message);
+  assert.equal(body.error, error, body.message);
+  assert.match(body.message, message);
+}
+
+test("a mixed-precision circuit with several parameter sets over HTTP: saved, served, keys per partition uploaded once and reused, every output the clear function's", async (t) => {
+  const m = mixed.parameters.multi!;
+  assert.ok(m !== undefined && m.partitions.length >= 2, "the compiler splits it into partitions");
+  assert.ok(new Set(m.partitions.map((p) => p.params.polynomialSize)).size >= 2);
+  for (const p of m.partitions) assert.ok(Math.min(checkSecurity(p.params).lwe.bits, checkSecurity(p.params).glwe.bits) >= 128, p.params.name);
+  const info = ((await (await fetch(`${url}/models`)).json()) as { models: { id: string; parameters: string }[] }).models.find((x) => x.id === "mixed")!;
+  assert.equal(info.parameters, m.partitions.map((p) => p.params.name).join(" + "));
+
+  const keyFile = join(dir, "client.key");
+  const first = await RemoteModel.connect(url, "mixed", { keyStore: new KeyFileStore(keyFile) });
+  assert.deepEqual({ reused: first.keys.reused, uploads: first.keys.uploads }, { reused: false, uploads: 1 });
+  assert.equal(first.client.partitions.length, m.partitions.length);
+  const inputs: [number[], number][] = [[X(0, 4), 0], [X(1, 4), 5], [X(0, 4), 10], [X(1, 4), 15], [[1, 1, 0, 0], 7]];
+  for (const [x, y] of inputs) {
+    assert.deepEqual((await first.predict([x, y]) as { shape: number[]; data: Float64Array }[]).map(toNested), mixed.runClear(x, y).map(toNested), `x = ${x}, y = ${y}`);
+  }
+  // A returning client: the key file holds every partition's secret key; no keygen, no upload.
+  const second = await RemoteModel.connect(url, "mixed", { keyStore: new KeyFileStore(keyFile) });
+  assert.deepEqual(second.keys, { reused: true, uploads: 0, keygenMs: 0 });
+  assert.equal(second.keyId, first.keyId);
+  assert.deepEqual((await second.predict([X(1, 4), 9]) as { shape: number[]; data: Float64Array }[]).map(toNested), mixed.runClear(X(1, 4), 9).map(toNested));
+  t.diagnostic(`${m.partitions.length} partitions (${info.parameters}): keygen ${first.keys.keygenMs.toFixed(0)} ms, key bundle ` +
+    `${((first.keys.evaluationKeyBytes ?? 0) / 2 ** 20).toFixed(1)} MiB; a run: server ${first.lastPrediction!.serverMs.toFixed(0)} ms`);
+
+  // The one-set model beside it shares partition 0's parameters: its keys and the bundle are not interchangeable.
+  const flipClient = await RemoteModel.connect(url, "flip");
+  assert.deepEqual((await flipClient.predict([1]) as { data: Float64Array }[])[0]!.data, Float64Array.of(0));
+  const mixedBody = second.client.quantizeEncryptSerialize([X(0, 4), 3]), flipBody = flipClient.client.quantizeEncryptSerialize([0]);
+  await expectError(post("/models/mixed/predict", mixedBody, { "x-umbra-key-id": flipClient.keyId! }), 400, "WRONG_PARAMETERS", /one parameter set.*model mixed.*partitions' key bundle/);
+  await expectError(post("/models/flip/predict", flipBody, { "x-umbra-key-id": second.keyId! }), 400, "WRONG_PARAMETERS", /multi-parameter circuit's key bundle.*model flip/);
+  // A secret key file of one set is not the multi-parameter model's, and the reverse.
+  const flipLocal = new ModelClient(await (await fetch(`${url}/models/flip/spec`)).text());
+  assert.throws(() => second.client.useSecretKey(flipClient.client.secretKey()), (e: Error & { code?: string }) => e.code === "BAD_KEY_FILE" && /secret keys of partitions/.test(e.message));
+  assert.throws(() => flipLocal.useSecretKey(second.client.secretKey()), (e: Error & { code?: string }) => e.code === "BAD_KEY_FILE");
+});
+
+test("uploads of the wrong key set are refused with a typed error: one set's keys for partitions, missing, extra and foreign partitions, other key switches, truncated bundles", async () => {
+  const local = new ModelClient(await (await fetch(`${url}/models/mixed/spec`)).text());
+  local.keygen();
+  const bytes = local.evaluationKeys()!;
+  const keys = deserializeBundle(bytes, KEYS_TYPE, local.params);
+  const params = local.partitions, ks = mixed.parameters.multi!.layout.keyswitches;
+  const json = partitionedKeysJson(params, ks);
+  const bundle = (j: unknown, parts: readonly Uint8Array[]): Uint8Array => serializeBundle({ type: KEYS_TYPE, json: j, parts }, params[0]!);
+
+  // The whole bundle is accepted (as a control for every refusal below).
+  assert.equal((await post("/keys", bytes)).status, 201);
+  // One set's evaluation keys of a partition no one-set model uses: the bundle is expected.
+  const last = params.length - 1;
+  const partKeys = keys.parts[last]!;
+  await expectError(post("/keys", partKeys), 400, "WRONG_PARAMETERS", /one parameter set's keys.*several partitions/);
+  // A partition missing, an extra one, a foreign one (PARAM_MESSAGE_2's fingerprint listed instead of partition 1's).
+  const n = params.length;
+  await expectError(post("/keys", bundle({ ...json, partitions: json.partitions.slice(0, n - 1) }, keys.parts.slice(0, n - 1))), 400, "WRONG_PARAMETERS", new RegExp(`${n - 1} partitions.*have ${n}`));
+  const foreign = bundle({ ...json, partitions: [...json.partitions, Buffer.from(serialize(PARAM_MESSAGE_2).subarray(8, 16)).toString("hex")] }, keys.parts);
+  await expectError(post("/keys", foreign), 400, "WRONG_PARAMETERS", new RegExp(`${n + 1} partitions.*have ${n}`));
+  const other = [...json.partitions];
+  other[1] = Buffer.from(serialize(PARAM_MESSAGE_2).subarray(8, 16)).toString("hex");
+  await expectError(post("/keys", bundle({ ...json, partitions: other }, keys.parts)), 400, "WRONG_PARAMETERS", /partition 1 of this key bundle/);
+  // A part whose own header names other parameters (the JSON and lengths honest): the full decode refuses it.
+  const forged = Uint8Array.from(keys.parts[1]!);
+  forged.set(serialize(PARAM_MESSAGE_2).subarray(8, 16), 8);
+  _recomputeChecksum(forged);
+  await expectError(post("/keys", bundle(json, [keys.parts[0]!, forged, ...keys.parts.slice(2)])), 400, "WRONG_PARAMETERS", /expected/);
+  // Key switches: one missing, or another decomposition.
+  await expectError(post("/keys", bundle({ ...json, keyswitches: json.keyswitches.slice(1) }, [...keys.parts.slice(0, n), ...keys.parts.slice(n + 1)])), 400, "BAD_KEYS", /key switches/);
+  await expectError(post("/keys", bundle({ ...json, keyswitches: json.keyswitches.map((k, i) => (i === 0 ? { ...k, baseLog: k.baseLog + 1 } : k)) }, keys.parts)), 400, "BAD_KEYS", /key switches/);
+  // The previous format's type, and a bundle of the right layout whose parts are swapped (lengths differ).
+  await expectError(post("/keys", serializeBundle({ type: "umbra.circuit.keys/1", json, parts: keys.parts }, params[0]!)), 400, "BAD_KEYS", /type "umbra.circuit.keys\/1"/);
+  await expectError(post("/keys", bundle(json, [keys.parts[1]!, keys.parts[0]!, ...keys.parts.slice(2)])), 400, "BAD_KEYS", /parts/);
+  // Truncated: the Content-Length is checked against the layout's size before the body is taken; a body
+  // cut inside its header is refused as such.
+  for (const cut of [bytes.length - 1, Math.floor(bytes.length / 2), 1000, 200, 40, 10]) {
+    await expectError(post("/keys", bytes.subarray(0, cut)), 400, "BAD_KEYS", cut >= 1000 ? /exactly \d+ bytes/ : /TRUNCATED/);
+  }
+  // Extended by a byte.
+  const longer = new Uint8Array(bytes.length + 1);
+  longer.set(bytes);
+  await expectError(post("/keys", longer), 400, "BAD_KEYS", /exactly \d+ bytes/);
+  // Still serving, and the good bundle still goes in.
+  assert.equal((await post("/keys", bytes)).status, 201);
+});
