@@ -1,6 +1,7 @@
 // POST /keys reads the upload as it streams in: the size limit holds on the Content-Length and on every
 // chunk, and the 16-byte header (magic, version, kind, parameter set) is checked as soon as it arrives,
-// so a wrong upload is refused before its body is sent (the client here never finishes sending it).
+// with the Content-Length against the keys' exact size, so a wrong upload is refused before its body is
+// sent (the client here never finishes sending it).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from "node:http";
@@ -59,12 +60,14 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test("a wrong header is refused before the rest of the upload is sent: magic, kind, parameter set", async () => {
+test("a wrong header is refused before the rest of the upload is sent: magic, kind, parameter set, length", async () => {
   const params = circuit.server.params;
   const cases: [Uint8Array, string, RegExp][] = [
     [header(params, 11, "JUNK"), "BAD_KEYS", /magic/i],
     [header(params, 8), "BAD_KEYS", /ClientKey/],                 // a secret key is never taken for evaluation keys
     [header(PARAM_MESSAGE_1), "WRONG_PARAMETERS", /no model here uses/],
+    // The right header, but a Content-Length other than the keys' exact size (known from the parameters).
+    [header(params), "BAD_KEYS", /exactly \d+ bytes/],
   ];
   for (const [h, error, message] of cases) {
     const first = new Uint8Array(4096);
