@@ -9,25 +9,25 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Circuit, compile, lut, toNested } from "../../src/compiler/index.js";
-import { createServer, KeyFileStore, ModelClient, ModelDev, RemoteModel, type UmbraServer } from "../../src/deploy/index.js";
+import { bits, mixedCircuit } from "./mixed-circuit.js";
+import { createServer, inlineKeygen, type Keygen, KeyFileStore, ModelClient, ModelDev, RemoteModel, type UmbraServer } from "../../src/deploy/index.js";
 import { KEYS_TYPE, partitionedKeysJson } from "../../src/runtime/partitioned-keys.js";
 import { checkSecurity, deserializeBundle, PARAM_MESSAGE_2, serialize, serializeBundle } from "../../src/tfhe/index.js";
 import { _recomputeChecksum } from "../../src/tfhe/serialization/checksum.js";
 
-const X = (a: number, n: number): number[] => Array.from({ length: n }, (_, i) => (i + a) % 2);
+const X = bits;
 const dir = mkdtempSync(join(tmpdir(), "umbra-deploy-multi-"));
 let mixed: Circuit, flip: Circuit, server: UmbraServer, url: string;
+/** The key bundle the first client uploaded (the refusals below are variations of it). */
+let uploaded: Uint8Array | undefined;
+const capturing: Keygen = async (bundle, secretKey, onStep) => {
+  const r = await inlineKeygen(bundle, secretKey, onStep);
+  uploaded = r.evaluationKeys;
+  return r;
+};
 
 before(async () => {
-  // 1-bit lookups of x, a 4-bit lookup of y joined with them (a conversion), a 2-bit lookup of the sum.
-  const inputset: [number[], number][] = [];
-  for (let a = 0; a < 2; a++) for (let y = 0; y < 16; y++) inputset.push([X(a, 4), y]);
-  mixed = compile((x, y) => {
-    const a = lut(x!, (v) => 1 - v);
-    const b = lut(y!, (v) => ((v * 3) % 16) >> 3);
-    const s = a.add(b);
-    return [s, lut(s, (v) => v * v)];
-  }, { x: "encrypted", y: "encrypted" }, inputset, { multiParameter: true });
+  mixed = mixedCircuit();
   // A one-set circuit beside it (its one set is the 1-bit partition's).
   flip = compile((x) => lut(x, (v) => 1 - v), { x: "encrypted" }, [[0], [1]]);
   await ModelDev.save(mixed, join(dir, "models", "mixed"));
@@ -63,10 +63,10 @@ test("a mixed-precision circuit with several parameter sets over HTTP: saved, se
   assert.equal(info.parameters, m.partitions.map((p) => p.params.name).join(" + "));
 
   const keyFile = join(dir, "client.key");
-  const first = await RemoteModel.connect(url, "mixed", { keyStore: new KeyFileStore(keyFile) });
+  const first = await RemoteModel.connect(url, "mixed", { keyStore: new KeyFileStore(keyFile), keygen: capturing });
   assert.deepEqual({ reused: first.keys.reused, uploads: first.keys.uploads }, { reused: false, uploads: 1 });
   assert.equal(first.client.partitions.length, m.partitions.length);
-  const inputs: [number[], number][] = [[X(0, 4), 0], [X(1, 4), 5], [X(0, 4), 10], [X(1, 4), 15], [[1, 1, 0, 0], 7]];
+  const inputs: [number[], number][] = [[X(0), 0], [X(1), 5], [X(0), 10], [X(1), 15], [[1, 1, 0, 0], 7]];
   for (const [x, y] of inputs) {
     assert.deepEqual((await first.predict([x, y]) as { shape: number[]; data: Float64Array }[]).map(toNested), mixed.runClear(x, y).map(toNested), `x = ${x}, y = ${y}`);
   }
@@ -74,14 +74,14 @@ test("a mixed-precision circuit with several parameter sets over HTTP: saved, se
   const second = await RemoteModel.connect(url, "mixed", { keyStore: new KeyFileStore(keyFile) });
   assert.deepEqual(second.keys, { reused: true, uploads: 0, keygenMs: 0 });
   assert.equal(second.keyId, first.keyId);
-  assert.deepEqual((await second.predict([X(1, 4), 9]) as { shape: number[]; data: Float64Array }[]).map(toNested), mixed.runClear(X(1, 4), 9).map(toNested));
+  assert.deepEqual((await second.predict([X(1), 9]) as { shape: number[]; data: Float64Array }[]).map(toNested), mixed.runClear(X(1), 9).map(toNested));
   t.diagnostic(`${m.partitions.length} partitions (${info.parameters}): keygen ${first.keys.keygenMs.toFixed(0)} ms, key bundle ` +
     `${((first.keys.evaluationKeyBytes ?? 0) / 2 ** 20).toFixed(1)} MiB; a run: server ${first.lastPrediction!.serverMs.toFixed(0)} ms`);
 
   // The one-set model beside it shares partition 0's parameters: its keys and the bundle are not interchangeable.
   const flipClient = await RemoteModel.connect(url, "flip");
   assert.deepEqual((await flipClient.predict([1]) as { data: Float64Array }[])[0]!.data, Float64Array.of(0));
-  const mixedBody = second.client.quantizeEncryptSerialize([X(0, 4), 3]), flipBody = flipClient.client.quantizeEncryptSerialize([0]);
+  const mixedBody = second.client.quantizeEncryptSerialize([X(0), 3]), flipBody = flipClient.client.quantizeEncryptSerialize([0]);
   await expectError(post("/models/mixed/predict", mixedBody, { "x-umbra-key-id": flipClient.keyId! }), 400, "WRONG_PARAMETERS", /one parameter set.*model mixed.*partitions' key bundle/);
   await expectError(post("/models/flip/predict", flipBody, { "x-umbra-key-id": second.keyId! }), 400, "WRONG_PARAMETERS", /multi-parameter circuit's key bundle.*model flip/);
   // A secret key file of one set is not the multi-parameter model's, and the reverse.
@@ -91,11 +91,10 @@ test("a mixed-precision circuit with several parameter sets over HTTP: saved, se
 });
 
 test("uploads of the wrong key set are refused with a typed error: one set's keys for partitions, missing, extra and foreign partitions, other key switches, truncated bundles", async () => {
-  const local = new ModelClient(await (await fetch(`${url}/models/mixed/spec`)).text());
-  local.keygen();
-  const bytes = local.evaluationKeys()!;
-  const keys = deserializeBundle(bytes, KEYS_TYPE, local.params);
-  const params = local.partitions, ks = mixed.parameters.multi!.layout.keyswitches;
+  assert.ok(uploaded !== undefined, "the first test's upload");
+  const bytes = uploaded;
+  const params = mixed.parameters.multi!.partitions.map((p) => p.params), ks = mixed.parameters.multi!.layout.keyswitches;
+  const keys = deserializeBundle(bytes, KEYS_TYPE, params[0]!);
   const json = partitionedKeysJson(params, ks);
   const bundle = (j: unknown, parts: readonly Uint8Array[]): Uint8Array => serializeBundle({ type: KEYS_TYPE, json: j, parts }, params[0]!);
 
