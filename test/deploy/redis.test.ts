@@ -2,7 +2,8 @@
 // `umbra worker` processes (one with the bundles on disk, one fetching them from Redis), clients in
 // others, over loopback. 20 clients and 200 requests on two models, every answer the clear model's; bad
 // input gets the in-process server's 4xx; a client that goes away takes its job off the queue; keys
-// survive a server restart; a worker killed mid-job loses nothing (the other one retries the job).
+// survive a server restart; a worker killed mid-job loses nothing (the other one retries the job); a
+// multi-parameter circuit's key bundle goes through the Redis key store to the workers' pools.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,6 +16,7 @@ import { DecisionTreeClassifier } from "../../src/ml/index.js";
 import { IRIS, IRIS_SPECIES } from "../../src/cli/data/iris.js";
 import { runClientJobs, saveServedModels, servedModels } from "../helpers/served-models.js";
 import { serve, type Served } from "./helpers.js";
+import { bits, mixedCircuit } from "./mixed-circuit.js";
 import { REDIS_URL, redisOrSkip, type Spawned, startWorker, testPrefix } from "./redis-helpers.js";
 
 const TOKEN = "redis-test-token-51c0";
@@ -31,6 +33,7 @@ const models = servedModels(2);
 const { split, samples, circuit } = models;
 const irisX = IRIS.map((r) => [r[0], r[1], r[2], r[3]]);
 const tree = new DecisionTreeClassifier({ maxDepth: 3 }).fit(irisX, IRIS.map((r) => IRIS_SPECIES[r[4]]!)).compile(irisX);
+const mixed = mixedCircuit();
 
 let server: Served | undefined;
 const workers: Spawned[] = [];
@@ -39,6 +42,7 @@ before(async () => {
   if (REDIS_URL === undefined || REDIS_URL === "") return;
   await saveServedModels(models, modelsDir, dir);
   await ModelDev.save(tree, join(modelsDir, "iris"));
+  await ModelDev.save(mixed, join(modelsDir, "mixed"));
   server = await serve(modelsDir, serverArgs);
   workers.push(await startWorker(REDIS_URL, [...workerArgs, "--models", modelsDir]), await startWorker(REDIS_URL, workerArgs));
 });
@@ -48,6 +52,7 @@ after(async () => {
   for (const w of workers) await w.stop();
   circuit.dispose();
   await tree.close();
+  await mixed.close();
   if (REDIS_URL !== undefined && REDIS_URL !== "") {
     const redis = connectRedis(REDIS_URL);
     await deletePrefixed(redis, PREFIX);
@@ -212,4 +217,21 @@ test("a worker killed mid-job (SIGKILL): the other worker retries the job and th
   assert.deepEqual(got, await tree.predict(X));
   assert.ok(!victim.stderr().slice(marks[started.i]).includes(`"msg":"done","job":"${jobId}"`), "the killed worker had already finished the job");
   assert.ok(survivor.stderr().slice(marks[1 - started.i]).includes(`"msg":"done","job":"${jobId}"`), "the job was not retried on the other worker");
+});
+
+test("a multi-parameter circuit on the workers: its key bundle through the Redis key store, one pool per partition, outputs = the clear function's", async (t) => {
+  if (redisOrSkip(t) === undefined) return;
+  const remote = new RemoteServer(server!.url, { authToken: TOKEN });
+  const client = await remote.client("mixed");
+  assert.ok(client.partitions.length >= 2);
+  client.keygen();
+  const { keyId } = await remote.uploadKeys(client.evaluationKeys()!);
+  for (const [x, y] of [[bits(0), 6], [bits(1), 13]] as const) {
+    const out = client.deserializeDecryptDequantize(await remote.predict("mixed", client.quantizeEncryptSerialize([x, y]), keyId)) as { shape: number[]; data: Float64Array }[];
+    assert.deepEqual(out.map(toNested), mixed.runClear(x, y).map(toNested), `x = ${x}, y = ${y}`);
+  }
+  // The bundle's id is the multi-parameter model's only: the one-set model refuses it.
+  const sc = await remote.client("score");
+  sc.keygen(); // the secret key only: its evaluation keys are never made
+  await assert.rejects(remote.predict("score", sc.quantizeEncryptSerialize([samples[3]!]), keyId), (e: Error & { code?: string }) => e.code === "WRONG_PARAMETERS" && /multi-parameter/.test(e.message));
 });
