@@ -2,6 +2,7 @@
 // and client processes (client-process.ts) that talk to the server over loopback.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 
 export const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
@@ -52,4 +53,33 @@ export async function run(script: string, args: readonly string[], env: NodeJS.P
 /** The rows client `c` sends in request `r` (client-process.ts and the test agree on them). */
 export function indicesOf(c: number, r: number, perRequest: number, n: number): number[] {
   return Array.from({ length: perRequest }, (_, k) => (c * 37 + r * 11 + k * 5) % n);
+}
+
+/**
+ * A body the server should refuse from its first bytes: sends its Content-Length and only its first
+ * `first` bytes (node:http, which reads an answer that comes before the body is complete; fetch may
+ * instead fail on the closed connection), and resolves with the answer, or rejects if none comes.
+ */
+export function earlyAnswer(url: string, path: string, body: Uint8Array, headers: Record<string, string> = {}, first = 64 * 1024, ms = 20_000): Promise<{ status: number; error: string; message: string }> {
+  const u = new URL(path, url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: u.hostname, port: u.port, path: u.pathname, method: "POST",
+      headers: { "content-type": "application/octet-stream", "content-length": body.length, ...headers },
+    });
+    const timer = setTimeout(() => { req.destroy(); reject(new Error(`${path}: no answer within ${ms} ms of the first ${first} bytes`)); }, ms);
+    req.once("response", (res) => {
+      let text = "";
+      res.on("data", (d: Buffer) => { text += d.toString(); });
+      res.on("end", () => {
+        clearTimeout(timer);
+        req.destroy();
+        const b = JSON.parse(text) as { error: string; message: string };
+        resolve({ status: res.statusCode!, error: b.error, message: b.message });
+      });
+    });
+    req.on("error", (e) => { clearTimeout(timer); reject(e); });
+    req.write(body.subarray(0, Math.min(first, body.length)));
+    if (first >= body.length) req.end();
+  });
 }

@@ -2,13 +2,15 @@
 // from its bundle directory, the client half from GET /models/:id/spec), keys made per partition and
 // uploaded as one key bundle, reused from the client's key file, predictions equal to the clear
 // function. Every wrong key set gets a typed 4xx: one set's keys for the multi-parameter model and the
-// reverse, bundles with a missing, extra or foreign partition, other key switches, truncated bundles.
+// reverse, bundles with a missing, extra or foreign partition, other key switches, truncated bundles;
+// all but a forged part's own header are refused from the upload's first bytes.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Circuit, compile, lut, toNested } from "../../src/compiler/index.js";
+import { CLI, earlyAnswer, run } from "./helpers.js";
 import { bits, mixedCircuit } from "./mixed-circuit.js";
 import { createServer, inlineKeygen, type Keygen, KeyFileStore, ModelClient, ModelDev, RemoteModel, type UmbraServer } from "../../src/deploy/index.js";
 import { KEYS_TYPE, partitionedKeysJson } from "../../src/runtime/partitioned-keys.js";
@@ -97,41 +99,60 @@ test("uploads of the wrong key set are refused with a typed error: one set's key
   const keys = deserializeBundle(bytes, KEYS_TYPE, params[0]!);
   const json = partitionedKeysJson(params, ks);
   const bundle = (j: unknown, parts: readonly Uint8Array[]): Uint8Array => serializeBundle({ type: KEYS_TYPE, json: j, parts }, params[0]!);
+  // Refused from its first bytes: the answer comes before the rest of the upload is sent.
+  const refused = async (body: Uint8Array, error: string, message: RegExp): Promise<void> => {
+    const a = await earlyAnswer(url, "/keys", body);
+    assert.deepEqual([a.status, a.error], [400, error], a.message);
+    assert.match(a.message, message);
+  };
 
   // The whole bundle is accepted (as a control for every refusal below).
   assert.equal((await post("/keys", bytes)).status, 201);
   // One set's evaluation keys of a partition no one-set model uses: the bundle is expected.
   const last = params.length - 1;
   const partKeys = keys.parts[last]!;
-  await expectError(post("/keys", partKeys), 400, "WRONG_PARAMETERS", /one parameter set's keys.*several partitions/);
+  await refused(partKeys, "WRONG_PARAMETERS", /one parameter set's keys.*several partitions/);
   // A partition missing, an extra one, a foreign one (PARAM_MESSAGE_2's fingerprint listed instead of partition 1's).
   const n = params.length;
-  await expectError(post("/keys", bundle({ ...json, partitions: json.partitions.slice(0, n - 1) }, keys.parts.slice(0, n - 1))), 400, "WRONG_PARAMETERS", new RegExp(`${n - 1} partitions.*have ${n}`));
+  await refused(bundle({ ...json, partitions: json.partitions.slice(0, n - 1) }, keys.parts.slice(0, n - 1)), "WRONG_PARAMETERS", new RegExp(`${n - 1} partitions.*have ${n}`));
   const foreign = bundle({ ...json, partitions: [...json.partitions, Buffer.from(serialize(PARAM_MESSAGE_2).subarray(8, 16)).toString("hex")] }, keys.parts);
-  await expectError(post("/keys", foreign), 400, "WRONG_PARAMETERS", new RegExp(`${n + 1} partitions.*have ${n}`));
+  await refused(foreign, "WRONG_PARAMETERS", new RegExp(`${n + 1} partitions.*have ${n}`));
   const other = [...json.partitions];
   other[1] = Buffer.from(serialize(PARAM_MESSAGE_2).subarray(8, 16)).toString("hex");
-  await expectError(post("/keys", bundle({ ...json, partitions: other }, keys.parts)), 400, "WRONG_PARAMETERS", /partition 1 of this key bundle/);
+  await refused(bundle({ ...json, partitions: other }, keys.parts), "WRONG_PARAMETERS", /partition 1 of this key bundle/);
   // A part whose own header names other parameters (the JSON and lengths honest): the full decode refuses it.
   const forged = Uint8Array.from(keys.parts[1]!);
   forged.set(serialize(PARAM_MESSAGE_2).subarray(8, 16), 8);
   _recomputeChecksum(forged);
   await expectError(post("/keys", bundle(json, [keys.parts[0]!, forged, ...keys.parts.slice(2)])), 400, "WRONG_PARAMETERS", /expected/);
   // Key switches: one missing, or another decomposition.
-  await expectError(post("/keys", bundle({ ...json, keyswitches: json.keyswitches.slice(1) }, [...keys.parts.slice(0, n), ...keys.parts.slice(n + 1)])), 400, "BAD_KEYS", /key switches/);
-  await expectError(post("/keys", bundle({ ...json, keyswitches: json.keyswitches.map((k, i) => (i === 0 ? { ...k, baseLog: k.baseLog + 1 } : k)) }, keys.parts)), 400, "BAD_KEYS", /key switches/);
+  await refused(bundle({ ...json, keyswitches: json.keyswitches.slice(1) }, [...keys.parts.slice(0, n), ...keys.parts.slice(n + 1)]), "BAD_KEYS", /key switches/);
+  await refused(bundle({ ...json, keyswitches: json.keyswitches.map((k, i) => (i === 0 ? { ...k, baseLog: k.baseLog + 1 } : k)) }, keys.parts), "BAD_KEYS", /key switches/);
   // The previous format's type, and a bundle of the right layout whose parts are swapped (lengths differ).
-  await expectError(post("/keys", serializeBundle({ type: "umbra.circuit.keys/1", json, parts: keys.parts }, params[0]!)), 400, "BAD_KEYS", /type "umbra.circuit.keys\/1"/);
-  await expectError(post("/keys", bundle(json, [keys.parts[1]!, keys.parts[0]!, ...keys.parts.slice(2)])), 400, "BAD_KEYS", /parts/);
+  await refused(serializeBundle({ type: "umbra.circuit.keys/1", json, parts: keys.parts }, params[0]!), "BAD_KEYS", /type "umbra.circuit.keys\/1"/);
+  await refused(bundle(json, [keys.parts[1]!, keys.parts[0]!, ...keys.parts.slice(2)]), "BAD_KEYS", /parts/);
   // Truncated: the Content-Length is checked against the layout's size before the body is taken; a body
   // cut inside its header is refused as such.
   for (const cut of [bytes.length - 1, Math.floor(bytes.length / 2), 1000, 200, 40, 10]) {
-    await expectError(post("/keys", bytes.subarray(0, cut)), 400, "BAD_KEYS", cut >= 1000 ? /exactly \d+ bytes/ : /TRUNCATED/);
+    await refused(bytes.subarray(0, cut), "BAD_KEYS", cut >= 1000 ? /exactly \d+ bytes/ : /TRUNCATED/);
   }
   // Extended by a byte.
   const longer = new Uint8Array(bytes.length + 1);
   longer.set(bytes);
-  await expectError(post("/keys", longer), 400, "BAD_KEYS", /exactly \d+ bytes/);
+  await refused(longer, "BAD_KEYS", /exactly \d+ bytes/);
   // Still serving, and the good bundle still goes in.
   assert.equal((await post("/keys", bytes)).status, 201);
+});
+
+test("umbra keygen with a multi-parameter bundle: one key file holding every partition's secret key (0600), restored by the bundle's client only", async () => {
+  const keyFile = join(dir, "cli.key");
+  const k = await run(CLI, ["keygen", "--bundle", join(dir, "models", "mixed"), "--out", keyFile, "--json"]);
+  assert.equal(k.code, 0, k.stderr);
+  assert.equal((JSON.parse(k.stdout) as { parameters: string }).parameters, mixed.parameters.multi!.partitions.map((p) => p.params.name).join(" + "));
+  assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+  const client = await ModelClient.load(join(dir, "models", "mixed"));
+  await client.loadKey(keyFile);
+  assert.deepEqual(client.secretKey(), new Uint8Array(readFileSync(keyFile)), "the file's keys, every partition's");
+  const one = await ModelClient.load(join(dir, "models", "flip"));
+  await assert.rejects(one.loadKey(keyFile), (e: Error & { code?: string }) => e.code === "BAD_KEY_FILE" && e.message.includes(keyFile));
 });
