@@ -146,7 +146,7 @@ export class RemoteModel {
       this.client.useSecretKey(r.secretKey);
       this.#evaluationKeys = r.evaluationKeys;
       // Stored before the upload: a failed upload must not cost a second keygen.
-      this.#record = { parameters: this.client.params.name, secretKey: r.secretKey, uploads: {} };
+      this.#record = { parameters: this.client.bundle.parameters, secretKey: r.secretKey, uploads: {} };
       await this.#store.put(pid, this.#record);
     }
     if (!this.client.linearOnly && this.keyId === undefined) await this.#upload();
