@@ -1,7 +1,6 @@
 // Where a client keeps its SECRET key between visits, with the evaluation keys it has uploaded with it:
 // one record per key set (a parameter set, or a multi-parameter circuit's layout: keys serve every model
-// of their key set), holding for each server the
-// key id and deletion token it answered. Implementations: memory (here), IndexedDB (browser, umbra/client),
+// of their key set), holding for each server the key id and deletion token it answered. Implementations: memory (here), IndexedDB (browser, umbra/client),
 // a key file (Node, KeyFileStore). Nothing in a record is ever sent except as the protocol says (key id
 // to predict, token to delete); the secret key never leaves the client.
 import type { UploadedKeys } from "./server-api.js";
