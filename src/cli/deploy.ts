@@ -45,8 +45,9 @@ export async function modelFromJson(json: unknown, calibration: number[][] | und
  * A compiled model from a file: an ONNX model (`.onnx`, quantized on the calibration rows when it is a
  * network or a linear model), or a JSON model as `modelFromJson` reads it.
  */
-export async function modelFromFile(path: string, calibration: number[][] | undefined, opts: Ml.MlCompileOptions = {}): Promise<Restorable> {
+export async function modelFromFile(path: string, calibration: number[][] | undefined, opts: Ml.MlCompileOptions = {}, ptq: Ml.OnnxCompileOptions = {}): Promise<Restorable> {
   const bytes = readFileSync(path);
+  const hasPtq = Object.keys(ptq).length > 0;
   if (path.toLowerCase().endsWith(".onnx")) {
     const ml = await import("../ml/index.js");
     // External tensor data lives in files beside the model; a location may not leave its directory.
@@ -58,8 +59,9 @@ export async function modelFromFile(path: string, calibration: number[][] | unde
     const model = ml.importOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { externalData });
     if (model instanceof ml.OnnxModel || model instanceof ml.OnnxTensorModel) {
       if (calibration === undefined) throw new Error(`${basename(path)}: an ONNX network is quantized after training: pass --calibration <csv> with representative rows`);
-      return model.compile(calibration, opts);
+      return model.compile(calibration, { ...ptq, ...opts });
     }
+    if (hasPtq) throw new Error(`${basename(path)}: the quantization options (--input-bits, --weight-bits, --activation-bits, --rounding-bits, --exact-rounding) apply to ONNX networks; this model has no network layers`);
     return model.compile(calibration, opts);
   }
   let json: unknown;
@@ -70,6 +72,7 @@ export async function modelFromFile(path: string, calibration: number[][] | unde
     if (bytes[0] === 0x7b && bytes[1] !== undefined && "UiIlL#$".includes(String.fromCharCode(bytes[1]))) (await import("../ml/index.js")).importXGBoost(new Uint8Array(bytes));
     throw new Error(`${basename(path)}: not JSON (${(e as Error).message}); an ONNX model must be named *.onnx`);
   }
+  if (hasPtq) throw new Error(`${basename(path)}: the quantization options (--input-bits, --weight-bits, --activation-bits, --rounding-bits, --exact-rounding) apply to ONNX networks only`);
   return modelFromJson(json, calibration, opts);
 }
 
@@ -110,13 +113,33 @@ export function addDeployCommands(program: Command): void {
     .option("--id <id>", "the model's id on a server (default: the directory's name)")
     .option("--batch-size <n>", "rows per encrypted run")
     .option("--multi-parameter", "give lookups of different widths their own parameter sets where that is cheaper (clients then upload one key bundle for all of them)")
+    .option("--input-bits <n>", "ONNX networks: bits of each quantized input feature (default 8)")
+    .option("--weight-bits <n>", "ONNX networks: bits of the weights (default 6; 8 for linear layers)")
+    .option("--activation-bits <n>", "ONNX networks: bits of each hidden activation (default 4)")
+    .option("--rounding-bits <n>", "ONNX networks: bits each lookup reads of its accumulator (default 6; fewer: smaller keys, faster, coarser)")
+    .option("--exact-rounding", "ONNX networks: round accumulators exactly before lookups (bit extraction: more PBS; FHE then equals the quantized model on every row)")
     .option("--json", "print the bundle summary as JSON")
-    .action(async (path: string, o: { out: string; calibration?: string; id?: string; batchSize?: string; multiParameter?: boolean; json?: boolean }) => {
+    .action(async (path: string, o: {
+      out: string; calibration?: string; id?: string; batchSize?: string; multiParameter?: boolean; json?: boolean;
+      inputBits?: string; weightBits?: string; activationBits?: string; roundingBits?: string; exactRounding?: boolean;
+    }) => {
       try {
         const calibration = o.calibration === undefined ? undefined : readCsv(o.calibration).rows;
+        const bits = (v: string | undefined, name: string): number | undefined => (v === undefined ? undefined : positive(v, name));
+        const nBits = { inputs: bits(o.inputBits, "--input-bits"), weights: bits(o.weightBits, "--weight-bits"), activations: bits(o.activationBits, "--activation-bits") };
+        const roundingBits = bits(o.roundingBits, "--rounding-bits");
+        const ptq: Ml.OnnxCompileOptions = {
+          ...(Object.values(nBits).some((v) => v !== undefined) ? { nBits: Object.fromEntries(Object.entries(nBits).filter(([, v]) => v !== undefined)) } : {}),
+          ...(roundingBits !== undefined || o.exactRounding === true ? {
+            roundingThresholdBits: {
+              bits: roundingBits ?? (await import("../ml/index.js")).ONNX_PTQ_DEFAULTS.roundingThresholdBits,
+              method: o.exactRounding === true ? "exact" as const : "approximate" as const,
+            },
+          } : {}),
+        };
         const model = await modelFromFile(path, calibration, {
           ...(o.batchSize === undefined ? {} : { batchSize: Number(o.batchSize) }), ...(o.multiParameter === true ? { multiParameter: true } : {}),
-        });
+        }, ptq);
         const b = await (await deploy()).ModelDev.save(model, o.out, { id: o.id ?? basename(o.out) });
         const summary = { id: b.id, kind: b.kind, fingerprint: b.fingerprint, parameters: b.parameters, linearOnly: b.linearOnly, out: o.out };
         console.log(o.json ? JSON.stringify(summary) : `compiled ${path} → ${o.out}: model ${b.id}, parameters ${b.parameters}, ${b.linearOnly ? "no lookups (no evaluation keys)" : "lookups (clients upload evaluation keys)"}, fingerprint ${b.fingerprint.slice(0, 16)}…`);

@@ -134,9 +134,14 @@ export function checkKeysHeader(head: Uint8Array, sets: readonly KeySet[]): KeyS
   return set!;
 }
 
-/** Decodes an upload of key set `set` (BAD_KEYS, WRONG_PARAMETERS otherwise); `maxBytes` bounds each expanded key. */
+/**
+ * Decodes an upload of key set `set` (BAD_KEYS, WRONG_PARAMETERS otherwise); `maxBytes` bounds each expanded
+ * key. Without it there is no bound beyond the set itself: the upload has matched one of this server's own
+ * key sets by its header and its exact length, and what it expands to is fixed by those parameters (the
+ * decoders' 2 GiB default would refuse the keys of a model served here whose keys are larger).
+ */
 export function decodeKeys(bytes: Uint8Array, set: KeySet, maxBytes?: number): UploadedKeySet {
-  const opts = maxBytes === undefined ? undefined : { maxBytes };
+  const opts = { maxBytes: maxBytes ?? Infinity };
   try {
     if (checkKeysHeader(bytes, [set]) !== set) throw new Error("internal: key set mismatch");
     if (bytes.length !== set.totalBytes) throw new DeployError("BAD_KEYS", `evaluation keys: ${bytes.length} bytes, but keys of ${set.name} are ${set.totalBytes}`);

@@ -56,7 +56,20 @@ export class ServerApi {
 
   /** Uploads evaluation keys: their id (for predictions) and the token that deletes them. */
   async uploadKeys(keys: Uint8Array): Promise<UploadedKeys> {
-    const res = await this.#fetch("/keys", { method: "POST", headers: { "content-type": "application/octet-stream" }, body: keys as Uint8Array<ArrayBuffer> });
+    let res: Response;
+    try {
+      res = await this.#fetch("/keys", { method: "POST", headers: { "content-type": "application/octet-stream" }, body: keys as Uint8Array<ArrayBuffer> });
+    } catch (e) {
+      // The server checks an upload from its first bytes and answers a refusal at once, closing the
+      // connection; fetch, still sending, may then see a reset instead of the answer.
+      const code = (e as { cause?: { code?: unknown } }).cause?.code;
+      if (code === "EPIPE" || code === "ECONNRESET" || code === "UND_ERR_SOCKET") {
+        throw new DeployError("UPLOAD_REFUSED", `POST /keys: the server closed the connection while the ${keys.length} bytes of keys were being sent: ` +
+          "it refuses an upload from its first bytes when they are not evaluation keys for one of its models (other parameters, another kind, " +
+          "or a length other than those keys' size)", 400, { cause: e });
+      }
+      throw e;
+    }
     return (await res.json()) as UploadedKeys;
   }
 

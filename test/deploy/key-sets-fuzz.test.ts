@@ -78,6 +78,11 @@ test("key sets: mutated key bundles and evaluation keys either decode for the se
   assert.equal(bundle.length, multiSet.totalBytes, "the layout's size is the bundle's");
   assert.equal(single.length, oneSet.totalBytes);
   assert.equal(upload(bundle, sets), multiSet);
+  // A bound below what the keys expand to refuses them (BAD_KEYS naming the bound); without one, the set's
+  // own size is the bound (keys larger than the decoders' 2 GiB default are taken for a model served here).
+  for (const [bytes, set] of [[bundle, multiSet], [single, oneSet]] as const) {
+    assert.throws(() => decodeKeys(bytes, set, 1024), (e: unknown) => e instanceof DeployError && e.code === "BAD_KEYS" && /above maxBytes 1024/.test(e.message));
+  }
   assert.equal(upload(single, sets), oneSet);
   // Each part's [start, end): after the head, back to back, by the lengths the head lists.
   const headEnd = multiSet.prefix!.length;

@@ -106,3 +106,41 @@ test("umbra compile: an skl2onnx-style pipeline (Imputer, centering, LinearClass
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("umbra compile cnn.onnx with quantization flags: the bundle is the model compiled with those options and predicts as it does in FHE; the flags are refused for non-network models", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "umbra-cli-ptq-"));
+  try {
+    const digits = loadCsv("digits.csv");
+    const calib = digits.X.slice(0, 300);
+    writeFileSync(join(dir, "calib.csv"), csv(calib));
+    const onnx = fixturePath("cnn_digits.onnx").pathname;
+    const flags = ["--input-bits", "6", "--weight-bits", "5", "--activation-bits", "4", "--rounding-bits", "4"];
+    const c = await run(CLI, ["compile", onnx, "--calibration", join(dir, "calib.csv"), "--out", join(dir, "cnn"), ...flags, "--json"]);
+    assert.equal(c.code, 0, c.stderr);
+    const inProcess = importOnnx(new Uint8Array(readFileSync(onnx))).compile(calib, { nBits: { inputs: 6, weights: 5, activations: 4 }, roundingThresholdBits: 4 });
+    assert.equal(JSON.parse(c.stdout).parameters, inProcess.statistics.parameters.name, "the flags reach the quantization");
+    const defaults = await run(CLI, ["compile", onnx, "--calibration", join(dir, "calib.csv"), "--out", join(dir, "cnn-default"), "--json"]);
+    assert.equal(defaults.code, 0, defaults.stderr);
+    assert.notEqual(JSON.parse(defaults.stdout).parameters, JSON.parse(c.stdout).parameters, "4-bit lookups choose other parameters than the default 6");
+    const client = await ModelClient.load(join(dir, "cnn"));
+    client.keygen();
+    const server = await ModelServer.load(join(dir, "cnn"));
+    try {
+      const X = digits.X.slice(1500, 1501);
+      const got = client.deserializeDecryptDequantize(await server.run(client.quantizeEncryptSerialize(X), client.evaluationKeys()!));
+      assert.deepEqual(got, await inProcess.predict(X));
+    } finally {
+      await inProcess.close();
+    }
+    // On a model without network layers the flags are an error, not silently ignored.
+    writeFileSync(join(dir, "xgb.json"), readFileSync(fixturePath("xgb_iris.json")));
+    const bad = await run(CLI, ["compile", join(dir, "xgb.json"), "--out", join(dir, "xgb"), "--rounding-bits", "4"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /apply to ONNX networks only/);
+    const badBits = await run(CLI, ["compile", onnx, "--calibration", join(dir, "calib.csv"), "--out", join(dir, "x"), "--input-bits", "zero"]);
+    assert.equal(badBits.code, 1);
+    assert.match(badBits.stderr, /--input-bits "zero": expected a positive integer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
