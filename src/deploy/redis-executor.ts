@@ -131,11 +131,16 @@ export class RedisExecutor implements Executor {
         reject(new DeployError("TIMEOUT", `no worker finished the prediction within ${Math.round(this.#timeout / 1000)} s (is an umbra worker running?)`, 504));
       }, this.#timeout);
       const poll = setInterval(() => {
-        void this.#queue.getJob(jobId).then(async (job) => {
-          const state = await job?.getState();
-          if (state === "completed") onCompleted({ returnvalue: job!.returnvalue });
-          else if (state === "failed") onFailed({ failedReason: job!.failedReason });
-        }, () => undefined);
+        // The state first, then the job: BullMQ writes a job's result and its new state in one step, so a
+        // job read after its state says completed has its result (read before, it could still lack it).
+        void (async () => {
+          const state = await this.#queue.getJobState(jobId);
+          if (state !== "completed" && state !== "failed") return;
+          const job = await this.#queue.getJob(jobId);
+          if (job === undefined) return;
+          if (state === "completed") onCompleted({ returnvalue: job.returnvalue });
+          else onFailed({ failedReason: job.failedReason });
+        })().catch(() => undefined);
       }, POLL_MS);
       this.#jobEvents.on(completed, onCompleted);
       this.#jobEvents.on(failed, onFailed);
