@@ -211,7 +211,7 @@ export function foldNode(node: OnnxNode, inputs: readonly (Known | undefined)[],
   if (bin !== undefined && inputs.length === 2) return { kind: "const", t: broadcast(a, t(1), bin, node) };
   const unary = UNARY_OPS[op];
   if (unary !== undefined && inputs.length === 1) {
-    const f = unary({ node, opset: 0, columns: 1, attr: (n) => node.attributes.get(n)?.f ?? node.attributes.get(n)?.i, constInput: () => undefined });
+    const f = unary.f({ node, opset: 0, columns: 1, attr: (n) => node.attributes.get(n)?.f ?? node.attributes.get(n)?.i, constInput: () => undefined });
     return { kind: "const", t: { dims: a.dims, data: a.data.map((v) => f(v, 0)) } };
   }
   return undefined;

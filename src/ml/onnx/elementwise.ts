@@ -51,7 +51,15 @@ const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.e
 const softplus = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
 const SELU_ALPHA = 1.67326319217681884765625, SELU_GAMMA = 1.05070102214813232421875;
 
-type Definition = (c: OpContext) => ColumnFn;
+/**
+ * An operator's float function from its context, and whether that function is non-decreasing (a constant or
+ * a function of the attributes): the tensor path moves only those before a max pooling, since
+ * f(max(a, b)) = max(f(a), f(b)) holds for every a, b exactly when f is non-decreasing.
+ */
+interface Definition {
+  readonly f: (c: OpContext) => ColumnFn;
+  readonly nonDecreasing: boolean | ((c: OpContext) => boolean);
+}
 
 /** A scalar attribute (default when absent). */
 const scalar = (c: OpContext, name: string, fallback: number): number => c.attr(name) ?? fallback;
@@ -61,82 +69,115 @@ const scalar = (c: OpContext, name: string, fallback: number): number => c.attr(
  * slope, Clip's bounds from opset 11, Pow's exponent) take them per column.
  */
 export const UNARY_OPS: Readonly<Record<string, Definition>> = {
-  Relu: () => (x) => Math.max(0, x),
-  Sigmoid: () => sigmoid,
-  Tanh: () => Math.tanh,
-  LeakyRelu: (c) => {
-    const a = scalar(c, "alpha", 0.01);
-    return (x) => (x >= 0 ? x : a * x);
+  Relu: { nonDecreasing: true, f: () => (x) => Math.max(0, x) },
+  Sigmoid: { nonDecreasing: true, f: () => sigmoid },
+  Tanh: { nonDecreasing: true, f: () => Math.tanh },
+  LeakyRelu: {
+    nonDecreasing: (c) => scalar(c, "alpha", 0.01) >= 0,
+    f: (c) => {
+      const a = scalar(c, "alpha", 0.01);
+      return (x) => (x >= 0 ? x : a * x);
+    },
   },
-  PRelu: (c) => {
-    const slope = c.constInput(1);
-    if (slope === undefined) throw unsupported(c.node, "the slope must be a constant");
-    return (x, k) => (x >= 0 ? x : slope[k]! * x);
+  PRelu: {
+    nonDecreasing: (c) => (c.constInput(1) ?? []).every((a) => a >= 0),
+    f: (c) => {
+      const slope = c.constInput(1);
+      if (slope === undefined) throw unsupported(c.node, "the slope must be a constant");
+      return (x, k) => (x >= 0 ? x : slope[k]! * x);
+    },
   },
-  Elu: (c) => {
-    const a = scalar(c, "alpha", 1);
-    return (x) => (x >= 0 ? x : a * Math.expm1(x));
+  Elu: {
+    nonDecreasing: (c) => scalar(c, "alpha", 1) >= 0,
+    f: (c) => {
+      const a = scalar(c, "alpha", 1);
+      return (x) => (x >= 0 ? x : a * Math.expm1(x));
+    },
   },
-  Selu: (c) => {
-    const a = scalar(c, "alpha", SELU_ALPHA), g = scalar(c, "gamma", SELU_GAMMA);
-    return (x) => g * (x > 0 ? x : a * Math.expm1(x));
+  Selu: {
+    nonDecreasing: (c) => scalar(c, "alpha", SELU_ALPHA) >= 0 && scalar(c, "gamma", SELU_GAMMA) >= 0,
+    f: (c) => {
+      const a = scalar(c, "alpha", SELU_ALPHA), g = scalar(c, "gamma", SELU_GAMMA);
+      return (x) => g * (x > 0 ? x : a * Math.expm1(x));
+    },
   },
-  Celu: (c) => {
-    const a = scalar(c, "alpha", 1);
-    return (x) => Math.max(0, x) + Math.min(0, a * Math.expm1(x / a));
+  Celu: {
+    nonDecreasing: (c) => scalar(c, "alpha", 1) > 0,
+    f: (c) => {
+      const a = scalar(c, "alpha", 1);
+      return (x) => Math.max(0, x) + Math.min(0, a * Math.expm1(x / a));
+    },
   },
-  ThresholdedRelu: (c) => {
-    const a = scalar(c, "alpha", 1);
-    return (x) => (x > a ? x : 0);
+  ThresholdedRelu: {
+    nonDecreasing: (c) => scalar(c, "alpha", 1) >= 0,
+    f: (c) => {
+      const a = scalar(c, "alpha", 1);
+      return (x) => (x > a ? x : 0);
+    },
   },
-  HardSigmoid: (c) => {
-    const a = scalar(c, "alpha", 0.2), b = scalar(c, "beta", 0.5);
-    return (x) => Math.max(0, Math.min(1, a * x + b));
+  HardSigmoid: {
+    nonDecreasing: (c) => scalar(c, "alpha", 0.2) >= 0,
+    f: (c) => {
+      const a = scalar(c, "alpha", 0.2), b = scalar(c, "beta", 0.5);
+      return (x) => Math.max(0, Math.min(1, a * x + b));
+    },
   },
-  HardSwish: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
-  Softplus: () => softplus,
-  Softsign: () => (x) => x / (1 + Math.abs(x)),
-  Mish: () => (x) => x * Math.tanh(softplus(x)),
-  Gelu: (c) => {
-    const approximate = c.node.attributes.get("approximate")?.s ?? "none";
-    if (approximate === "tanh") return (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-    if (approximate !== "none") throw unsupported(c.node, `approximate = "${approximate}" (expected "none" or "tanh")`);
-    return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+  HardSwish: { nonDecreasing: false, f: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)) },
+  Softplus: { nonDecreasing: true, f: () => softplus },
+  Softsign: { nonDecreasing: true, f: () => (x) => x / (1 + Math.abs(x)) },
+  Mish: { nonDecreasing: false, f: () => (x) => x * Math.tanh(softplus(x)) },
+  Gelu: {
+    nonDecreasing: false,
+    f: (c) => {
+      const approximate = c.node.attributes.get("approximate")?.s ?? "none";
+      if (approximate === "tanh") return (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+      if (approximate !== "none") throw unsupported(c.node, `approximate = "${approximate}" (expected "none" or "tanh")`);
+      return (x) => 0.5 * x * (1 + erf(x / Math.SQRT2));
+    },
   },
-  Clip: (c) => {
-    // Bounds are attributes before opset 11 and optional constant inputs from it on.
-    let lo = -Infinity, hi = Infinity;
-    if (c.opset < 11) {
-      lo = scalar(c, "min", -Infinity);
-      hi = scalar(c, "max", Infinity);
-    } else {
-      const mn = c.constInput(1), mx = c.constInput(2);
-      if (mn !== undefined) lo = mn[0]!;
-      if (mx !== undefined) hi = mx[0]!;
-    }
-    return (x) => Math.min(hi, Math.max(lo, x));
+  Clip: {
+    nonDecreasing: true,
+    f: (c) => {
+      // Bounds are attributes before opset 11 and optional constant inputs from it on.
+      let lo = -Infinity, hi = Infinity;
+      if (c.opset < 11) {
+        lo = scalar(c, "min", -Infinity);
+        hi = scalar(c, "max", Infinity);
+      } else {
+        const mn = c.constInput(1), mx = c.constInput(2);
+        if (mn !== undefined) lo = mn[0]!;
+        if (mx !== undefined) hi = mx[0]!;
+      }
+      return (x) => Math.min(hi, Math.max(lo, x));
+    },
   },
-  Abs: () => Math.abs,
-  Neg: () => (x) => -x,
-  Exp: () => Math.exp,
-  Erf: () => erf,
-  Sqrt: () => Math.sqrt,
-  Log: () => Math.log,
-  Reciprocal: () => (x) => 1 / x,
-  Sin: () => Math.sin,
-  Cos: () => Math.cos,
-  Sign: () => Math.sign,
-  Floor: () => Math.floor,
-  Ceil: () => Math.ceil,
+  Abs: { nonDecreasing: false, f: () => Math.abs },
+  Neg: { nonDecreasing: false, f: () => (x) => -x },
+  Exp: { nonDecreasing: true, f: () => Math.exp },
+  Erf: { nonDecreasing: true, f: () => erf },
+  Sqrt: { nonDecreasing: true, f: () => Math.sqrt },
+  Log: { nonDecreasing: true, f: () => Math.log },
+  Reciprocal: { nonDecreasing: false, f: () => (x) => 1 / x },
+  Sin: { nonDecreasing: false, f: () => Math.sin },
+  Cos: { nonDecreasing: false, f: () => Math.cos },
+  Sign: { nonDecreasing: true, f: () => Math.sign },
+  Floor: { nonDecreasing: true, f: () => Math.floor },
+  Ceil: { nonDecreasing: true, f: () => Math.ceil },
   // Round half to even, as ONNX specifies.
-  Round: () => (x) => {
-    const r = Math.round(x);
-    return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  Round: {
+    nonDecreasing: true,
+    f: () => (x) => {
+      const r = Math.round(x);
+      return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+    },
   },
-  Pow: (c) => {
-    const e = c.constInput(1);
-    if (e === undefined) throw unsupported(c.node, "the exponent must be a constant");
-    return (x, k) => Math.pow(x, e[k]!);
+  Pow: {
+    nonDecreasing: false,
+    f: (c) => {
+      const e = c.constInput(1);
+      if (e === undefined) throw unsupported(c.node, "the exponent must be a constant");
+      return (x, k) => Math.pow(x, e[k]!);
+    },
   },
 };
 
@@ -146,5 +187,12 @@ export const PARTIAL_OPS: ReadonlySet<string> = new Set(["Sqrt", "Log", "Recipro
 /** The float function of a univariate operator, or undefined when the operator is not one. */
 export function unaryFunction(c: OpContext): ColumnFn | undefined {
   const def = UNARY_OPS[c.node.opType];
-  return def === undefined ? undefined : def(c);
+  return def === undefined ? undefined : def.f(c);
+}
+
+/** Whether the operator's function is non-decreasing for these attributes and inputs (false when it is not one). */
+export function isNonDecreasing(c: OpContext): boolean {
+  const def = UNARY_OPS[c.node.opType];
+  if (def === undefined) return false;
+  return typeof def.nonDecreasing === "boolean" ? def.nonDecreasing : def.nonDecreasing(c);
 }

@@ -26,7 +26,10 @@ export function floatStage(st: TensorStage, x: Float64Array): Float64Array {
       const P = st.shape[1] * st.shape[2];
       return Float64Array.from(x, (v, k) => st.scale[Math.floor(k / P)]! * v + st.shift[Math.floor(k / P)]!);
     }
-    case "act": return Float64Array.from(x, st.act.f);
+    case "act": {
+      const P = st.shape[1] * st.shape[2];
+      return Float64Array.from(x, (v, k) => st.act.f(v, Math.floor(k / P)));
+    }
     case "maxpool": return pool(x, st.in, st.window, "max");
     case "avgpool": return pool(x, st.in, st.window, st.countPad ? "mean-kernel" : "mean-inside");
   }

@@ -5,15 +5,17 @@
 // into its weights; a monotone activation after a MaxPool moves before it (f∘max = max∘f for non-decreasing
 // f), so that pooling reads small activation codes rather than wide accumulators.
 import { MlUnsupportedError } from "../errors.js";
+import { type Dim, foldNode, type Known } from "./constants.js";
+import { isNonDecreasing, type OpContext, PARTIAL_OPS, UNARY_OPS, unaryFunction } from "./elementwise.js";
 import type { OnnxGraph, OnnxNode, OnnxTensor } from "./parse.js";
 import { taps, type Window, windowOutput } from "./tensor-window.js";
 
 export type Shape3 = readonly [number, number, number];
 
-/** The element-wise operators with an encrypted form (one lookup per element), as float functions. */
+/** An element-wise operator (one lookup per element) as a float function of a value and its channel. */
 export interface Activation {
   readonly op: string;
-  readonly f: (x: number) => number;
+  readonly f: (x: number, channel: number) => number;
   /** Non-decreasing: commutes with max pooling. */
   readonly monotone: boolean;
 }
@@ -42,10 +44,10 @@ export interface TensorGraph {
   readonly tail?: { readonly kind: "sigmoid" | "softmax"; readonly node: string };
 }
 
-/** The operators of the tensor path. */
+/** The operators of the tensor path: the univariate ones are elementwise.ts's, less those undefined on part of the line. */
 export const TENSOR_OPS = [
-  "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", "Relu", "Sigmoid", "Tanh",
-  "LeakyRelu", "Clip", "Add", "Sub", "Mul", "Div", "Gemm", "MatMul", "Flatten", "Reshape", "Identity", "Dropout", "Constant", "Softmax",
+  "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization", ...Object.keys(UNARY_OPS).filter((op) => !PARTIAL_OPS.has(op)),
+  "Add", "Sub", "Mul", "Div", "Gemm", "MatMul", "Flatten", "Reshape", "Identity", "Dropout", "Constant", "Shape", "Gather", "Unsqueeze", "Concat", "Cast", "Softmax",
 ] as const;
 
 /** Operators that only the tensor path imports: a graph with one of them (or an input of rank > 2) goes there. */
@@ -55,46 +57,28 @@ function unsupported(node: OnnxNode, why: string): MlUnsupportedError {
   return new MlUnsupportedError(`ONNX node ${node.name} (${node.opType}): ${why}`);
 }
 
-const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-
 /** A float32 attribute as it was written (0.1, not 0.10000000149011612). */
 const fmt = (v: number): string => String(Number(v.toPrecision(7)));
 
-function activationOf(node: OnnxNode, opset: number, constant: (k: number) => OnnxTensor | undefined): Activation | undefined {
-  const attr = (name: string): number | undefined => node.attributes.get(name)?.f;
-  switch (node.opType) {
-    case "Relu": return { op: "relu", f: (x) => Math.max(0, x), monotone: true };
-    case "Sigmoid": return { op: "sigmoid", f: sigmoid, monotone: true };
-    case "Tanh": return { op: "tanh", f: Math.tanh, monotone: true };
-    case "LeakyRelu": {
-      const a = attr("alpha") ?? 0.01;
-      return { op: `leakyrelu(${fmt(a)})`, f: (x) => (x >= 0 ? x : a * x), monotone: a >= 0 };
-    }
-    case "Clip": {
-      // Bounds are attributes before opset 11 and optional constant scalar inputs from it on.
-      let lo = -Infinity, hi = Infinity;
-      if (opset < 11) {
-        lo = attr("min") ?? lo;
-        hi = attr("max") ?? hi;
-      } else {
-        const bound = (k: number): number | undefined => {
-          if ((node.inputs[k] ?? "") === "") return undefined;
-          const t = constant(k);
-          if (t === undefined || t.data.length !== 1) throw unsupported(node, `input ${k} must be a constant scalar`);
-          return t.data[0]!;
-        };
-        lo = bound(1) ?? lo;
-        hi = bound(2) ?? hi;
-      }
-      return { op: `clip(${fmt(lo)}, ${fmt(hi)})`, f: (x) => Math.min(hi, Math.max(lo, x)), monotone: true };
-    }
-    default: return undefined;
-  }
+/** The node's element-wise function from the shared table (constant inputs one value per channel), or undefined. */
+function activationOf(node: OnnxNode, opset: number, channels: number, perChannelInput: (k: number) => Float64Array | undefined): Activation | undefined {
+  if (UNARY_OPS[node.opType] === undefined) return undefined;
+  if (PARTIAL_OPS.has(node.opType)) throw unsupported(node, "is undefined or infinite on part of the line, which a convolutional network's lookups do not support");
+  const c: OpContext = {
+    node, opset, columns: channels, constInput: perChannelInput,
+    attr: (name) => node.attributes.get(name)?.f ?? node.attributes.get(name)?.i,
+  };
+  const f = unaryFunction(c)!, monotone = isNonDecreasing(c);
+  // The stage names the parameters of the common clamps (f(±∞) are Clip's bounds).
+  const op = node.opType === "LeakyRelu" ? `leakyrelu(${fmt(c.attr("alpha") ?? 0.01)})`
+    : node.opType === "Clip" ? `clip(${fmt(f(-Infinity, 0))}, ${fmt(f(Infinity, 0))})` : node.opType.toLowerCase();
+  return { op, f, monotone };
 }
 
 /** A feature tensor: its dims after the batch, and how many stages existed when it was made. */
 interface Feature { readonly kind: "x"; readonly dims: readonly number[]; readonly at: number; readonly fresh: boolean }
-type Value = Feature | { readonly kind: "const"; readonly t: OnnxTensor };
+/** Constants and shapes are folded as the dense path folds them (constants.ts). */
+type Value = Feature | Known;
 
 const prod = (d: readonly number[]): number => d.reduce((a, b) => a * b, 1);
 
@@ -165,6 +149,19 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
   for (const node of g.nodes) {
     if (node.domain !== "" && node.domain !== "ai.onnx") throw unsupported(node, `operator domain "${node.domain}" is not supported`);
     if (tail !== undefined) throw unsupported(node, `follows ${tail.node} (${tail.kind}), which must be the last operator`);
+    // Constant and shape subgraphs (PyTorch's x.view(x.size(0), -1): Shape → Gather → Unsqueeze → Concat): evaluated now.
+    const known = node.inputs.map((name) => {
+      const v = values.get(name);
+      return v?.kind === "const" || v?.kind === "shape" ? v : undefined;
+    });
+    const folded = foldNode(node, known, (k) => {
+      const v = values.get(node.inputs[k] ?? "");
+      return v?.kind === "x" ? ["N" as Dim, ...v.dims] : undefined;
+    });
+    if (folded !== undefined) {
+      values.set(node.outputs[0]!, folded);
+      continue;
+    }
     const arg = (k: number): Value => {
       const v = values.get(node.inputs[k] ?? "");
       if (v === undefined) throw unsupported(node, `input ${k} (${node.inputs[k]}) is not computed before it`);
@@ -209,7 +206,13 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
       }
       set(x.dims, true);
     };
-    const act = activationOf(node, g.opset, constant);
+    const act = UNARY_OPS[node.opType] === undefined ? undefined : activationOf(node, g.opset, feature(arg(0)).dims[0]!, (k) => {
+      if ((node.inputs[k] ?? "") === "") return undefined;
+      const t = constant(k), x = feature(arg(0));
+      const v = t === undefined ? undefined : perChannel(t, x.dims);
+      if (v === undefined || (v.length !== 1 && v.length !== x.dims[0])) throw unsupported(node, `input ${k} must be a constant scalar or one value per channel of [${x.dims}]`);
+      return v.length === 1 ? new Float64Array(x.dims[0]!).fill(v[0]!) : v;
+    });
     if (act !== undefined) {
       const x = feature(arg(0));
       // f∘maxpool = maxpool∘f for non-decreasing f: the lookup goes before the pooling.
@@ -342,9 +345,12 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
         break;
       }
       case "Reshape": {
-        const x = feature(arg(0)), s = constant(1);
-        if (s === undefined) throw unsupported(node, "the shape must be a constant (PyTorch: torch.flatten(x, 1) or x.view(-1, …))");
-        const want = Array.from(s.data), n = prod(x.dims);
+        const x = feature(arg(0)), s = values.get(node.inputs[1] ?? "");
+        if (s?.kind !== "const" && s?.kind !== "shape") throw unsupported(node, "the shape must be a constant or computed from shapes (PyTorch: torch.flatten(x, 1), x.view(x.size(0), -1))");
+        // A shape computed from the input's keeps the batch size "N" first: a copy of the batch dim, like 0.
+        const dims = s.kind === "shape" ? s.dims : Array.from(s.t.data);
+        if (dims.slice(1).includes("N")) throw unsupported(node, `reshape of [N, ${x.dims}] to [${dims}]: the batch size must stay first`);
+        const want = dims.map((d) => (d === "N" ? 0 : d)), n = prod(x.dims);
         // The first dim is the batch: −1 or 0 (copy), or the exported batch size when the rest holds every feature.
         let rest = want.slice(1).map((d, a) => (d === 0 && (node.attributes.get("allowzero")?.i ?? 0) === 0 ? x.dims[a] ?? NaN : d));
         if (want[0] !== -1 && rest.filter((d) => d === -1).length === 1) {
@@ -361,12 +367,6 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
         const x = feature(arg(0));
         if (node.opType === "Dropout" && node.outputs.slice(1).some((o) => o !== "")) throw unsupported(node, "the mask output is not supported");
         set(x.dims, x.fresh);
-        break;
-      }
-      case "Constant": {
-        const t = node.attributes.get("value")?.t;
-        if (t === undefined) throw unsupported(node, "only a tensor value is supported");
-        values.set(node.outputs[0]!, { kind: "const", t });
         break;
       }
       case "Softmax": {

@@ -182,7 +182,7 @@ export function quantizeTensorNetwork(g: TensorGraph, X: Matrix, o: PtqOptions):
       const lsbs = lsbsFor({ lo, hi }, o.roundingBits);
       const s = Sc[c]!, off = Mc[c]!, f = act.f;
       const y = new Float64Array(rows * P);
-      for (let i = 0; i < rows; i++) for (let p = 0; p < P; p++) y[i * P + p] = f(s * (codes[i * width + c * P + p]! + bias[c * P + p]!) + off);
+      for (let i = 0; i < rows; i++) for (let p = 0; p < P; p++) y[i * P + p] = f(s * (codes[i * width + c * P + p]! + bias[c * P + p]!) + off, c);
       let ylo = Infinity, yhi = -Infinity;
       for (const v of y) {
         ylo = Math.min(ylo, v);
@@ -197,7 +197,7 @@ export function quantizeTensorNetwork(g: TensorGraph, X: Matrix, o: PtqOptions):
       const sa = yhi > ylo ? (yhi - ylo) / amax : (Math.abs(yhi) > 0 ? Math.abs(yhi) : 1) / amax;
       S.fill(sa, c * P, (c + 1) * P);
       M.fill(ylo, c * P, (c + 1) * P);
-      return { lsbs, exact: o.rounding === "exact", table: (r) => Math.min(amax, Math.max(0, Math.round((f(s * r + off) - ylo) / sa))) };
+      return { lsbs, exact: o.rounding === "exact", table: (r) => Math.min(amax, Math.max(0, Math.round((f(s * r + off, c) - ylo) / sa))) };
     });
     apply({ kind: "lookup", node, op: act.op, shape, ...(bias.some((b) => b !== 0) ? { bias } : {}), units });
     m = { S, M, lo: new Float64Array(C * P), hi: new Float64Array(C * P).fill(amax) };
