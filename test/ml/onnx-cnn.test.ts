@@ -35,6 +35,7 @@ interface Case {
   readonly bits?: { inputs: number; weights: number; activations: number };
   readonly lookupBits?: number;
   readonly tolerance: number;
+  readonly opset?: number;
 }
 
 const CASES: Record<string, Case> = {
@@ -126,10 +127,58 @@ const CASES: Record<string, Case> = {
     init: { W1: t([2, 1, 2, 2], 18), W2: t([32, 2], 19) },
     stages: ["conv 1×6×6 → 2×5×5", "maxpool → 2×4×4", "dense 32 → 2"],
   },
+  // PyTorch's x.view(x.size(0), -1) before the dense head: the target shape computed from the input's
+  // (Shape → Gather → Unsqueeze, Concat with −1), folded at import; Elu (from the shared element-wise table)
+  // after a MaxPool, non-decreasing so moved before it.
+  "dynamic-flatten-elu-maxpool": {
+    inputDims: [1, 8, 8], outputs: 3, task: "classifier", tolerance: 0.9,
+    nodes: [
+      { op: "Conv", inputs: ["x", "W1", "b1"], outputs: ["c"], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: "MaxPool", inputs: ["c"], outputs: ["p"], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: "Elu", inputs: ["p"], outputs: ["r"], attrs: { alpha: 0.5 } },
+      { op: "Shape", inputs: ["r"], outputs: ["s"] },
+      { op: "Constant", inputs: [], outputs: ["i0"], attrs: { value: { tensor: { dims: [], data: [0], type: "int64" } } } },
+      { op: "Gather", inputs: ["s", "i0"], outputs: ["n"], attrs: { axis: 0 } },
+      { op: "Unsqueeze", inputs: ["n", "ax"], outputs: ["n1"] },
+      { op: "Concat", inputs: ["n1", "minus1"], outputs: ["shape"], attrs: { axis: 0 } },
+      { op: "Reshape", inputs: ["r", "shape"], outputs: ["f"] },
+      { op: "Gemm", inputs: ["f", "W2", "b2"], outputs: ["y"], attrs: { transB: 1 } },
+    ],
+    init: {
+      W1: t([4, 1, 3, 3], 23), b1: t([4], 24, 0.1), W2: t([3, 64], 25, 0.3), b2: t([3], 26, 0.1),
+      ax: { dims: [1], data: [0], type: "int64" }, minus1: { dims: [1], data: [-1], type: "int64" },
+    },
+    stages: ["conv 1×8×8 → 4×8×8", "elu", "maxpool → 4×4×4", "dense 64 → 3"],
+  },
+  // GELU is not monotone (its minimum is near −0.75): after a MaxPool it must stay after it, or the float
+  // network would differ from onnxruntime. HardSwish (also not monotone) after a Conv, and PRelu with one
+  // slope per channel; x.reshape(x.shape[0], -1) as Shape → Slice → Concat.
+  "gelu-after-maxpool-hardswish-prelu": {
+    inputDims: [2, 8, 8], outputs: 2, task: "regressor", tolerance: 0.1, bits: { inputs: 8, weights: 6, activations: 6 }, lookupBits: 7, opset: 20,
+    nodes: [
+      { op: "Conv", inputs: ["x", "W1", "b1"], outputs: ["c"], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: "MaxPool", inputs: ["c"], outputs: ["p"], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: "Gelu", inputs: ["p"], outputs: ["g"] },
+      { op: "Conv", inputs: ["g", "W2"], outputs: ["c2"], attrs: { kernel_shape: [3, 3] } },
+      { op: "HardSwish", inputs: ["c2"], outputs: ["h"] },
+      { op: "PRelu", inputs: ["h", "slope"], outputs: ["r"] },
+      { op: "Shape", inputs: ["r"], outputs: ["s"] },
+      { op: "Slice", inputs: ["s", "zero", "one"], outputs: ["n1"] },
+      { op: "Concat", inputs: ["n1", "minus1"], outputs: ["shape"], attrs: { axis: 0 } },
+      { op: "Reshape", inputs: ["r", "shape"], outputs: ["f"] },
+      { op: "Gemm", inputs: ["f", "W3", "b3"], outputs: ["y"] },
+    ],
+    init: {
+      W1: t([3, 2, 3, 3], 27), b1: t([3], 28, 0.3), W2: t([3, 3, 3, 3], 29, 0.5), slope: { dims: [3, 1, 1], data: [0.1, -0.2, 0.3] },
+      zero: { dims: [1], data: [0], type: "int64" }, one: { dims: [1], data: [1], type: "int64" }, minus1: { dims: [1], data: [-1], type: "int64" },
+      W3: t([12, 2], 30, 0.5), b3: t([2], 31, 0.1),
+    },
+    stages: ["conv 2×8×8 → 3×8×8", "maxpool → 3×4×4", "gelu", "conv 3×4×4 → 3×2×2", "hardswish", "prelu", "dense 12 → 2"],
+  },
 };
 
 function bytesOf(c: Case): Uint8Array {
-  return buildOnnx({ features: 0, inputDims: c.inputDims, nodes: c.nodes, initializers: c.init, outputs: [{ name: "y" }] });
+  return buildOnnx({ features: 0, inputDims: c.inputDims, nodes: c.nodes, initializers: c.init, outputs: [{ name: "y" }], ...(c.opset === undefined ? {} : { opset: c.opset }) });
 }
 
 function asTensorModel(m: ReturnType<typeof importOnnx>): OnnxTensorModel {
@@ -231,6 +280,12 @@ test("ONNX CNN inputs and errors: nested samples = flattened rows; unsupported o
   // A residual connection: the second Conv reads the first Conv's output past the Relu.
   refused([conv, { op: "Relu", inputs: ["c"], outputs: ["r"] }, { op: "Conv", name: "conv1", inputs: ["c", "Wc"], outputs: ["p"], attrs: { kernel_shape: [1, 1] } }, ...head],
     /ONNX node conv1 \(Conv\): the graph is not a chain/, { ...c.init, Wc: t([4, 4, 1, 1], 3) });
+  refused([conv, { op: "Sqrt", name: "sqrt1", inputs: ["c"], outputs: ["p"] }, ...head], /ONNX node sqrt1 \(Sqrt\): is undefined or infinite on part of the line/);
+  // A computed shape that moves the batch size off the first axis.
+  refused([conv, { op: "Shape", inputs: ["c"], outputs: ["s"] }, { op: "Slice", inputs: ["s", "zero", "one"], outputs: ["n1"] },
+    { op: "Concat", inputs: ["minus1", "n1"], outputs: ["shape"], attrs: { axis: 0 } }, { op: "Reshape", name: "rs1", inputs: ["c", "shape"], outputs: ["p"] }, ...head],
+  /ONNX node rs1 \(Reshape\): reshape of \[N, 4,8,8\] to \[-1,N\]: the batch size must stay first/,
+  { ...c.init, zero: { dims: [1], data: [0], type: "int64" }, one: { dims: [1], data: [1], type: "int64" }, minus1: { dims: [1], data: [-1], type: "int64" } });
   refused([conv, { op: "Add", name: "add1", inputs: ["c", "c"], outputs: ["p"] }, ...head], /ONNX node add1 \(Add\): one input must be the features/);
   refused([{ ...conv, attrs: { kernel_shape: [3, 3], group: 3 } }, { op: "Relu", inputs: ["c"], outputs: ["p"] }, ...head], /ONNX node conv0 \(Conv\): 1 input channels, weights \[4,1,3,3\] and group = 3/);
   // An average over padding that does not count it gives each border position its own scale: a Conv after it cannot fold them.
