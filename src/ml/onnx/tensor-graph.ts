@@ -1,8 +1,9 @@
 // Convolutional networks (PyTorch exports on NCHW tensors) as a chain of float stages on one sample's
-// [C, H, W] tensor: Conv, pooling, element-wise activations, per-channel affine maps and a fully connected
-// head on the flattened tensor (C order, as Flatten defines it). 1-D tensors [C, L] are [C, 1, L] here and
-// flat ones [F, 1, 1]. Constant affine operators after a Conv or Gemm (BatchNormalization, Add, Mul, …) fold
-// into its weights; a monotone activation after a MaxPool moves before it (f∘max = max∘f for non-decreasing
+// [C, H, W] tensor: Conv, pooling, element-wise activations (the dense path's table, elementwise.ts),
+// per-channel affine maps and a fully connected head on the flattened tensor (C order, as Flatten defines
+// it). 1-D tensors [C, L] are [C, 1, L] here and flat ones [F, 1, 1]. Constant and shape subgraphs fold first
+// (constants.ts). Constant affine operators after a Conv or Gemm (BatchNormalization, Add, Mul, …) fold into
+// its weights; a non-decreasing activation after a MaxPool moves before it (f∘max = max∘f exactly for those
 // f), so that pooling reads small activation codes rather than wide accumulators.
 import { MlUnsupportedError } from "../errors.js";
 import { type Dim, foldNode, type Known } from "./constants.js";
