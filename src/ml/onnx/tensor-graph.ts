@@ -77,7 +77,13 @@ function activationOf(node: OnnxNode, opset: number, channels: number, perChanne
 }
 
 /** A feature tensor: its dims after the batch, and how many stages existed when it was made. */
-interface Feature { readonly kind: "x"; readonly dims: readonly number[]; readonly at: number; readonly fresh: boolean }
+interface Feature { readonly kind: "x"; readonly dims: readonly number[]; readonly at: number; readonly fresh: boolean; readonly pw?: Pointwise }
+/**
+ * An element-wise function of a computed tensor (its root), not yet a stage: unary operators compose into it
+ * and products or sums of two such functions of the same root (x·σ(x) of SiLU) combine, so the chain is one
+ * lookup per element, made a stage when another operator reads it.
+ */
+interface Pointwise { readonly root: Feature; readonly act: Activation; readonly node: string }
 /** Constants and shapes are folded as the dense path folds them (constants.ts). */
 type Value = Feature | Known;
 
@@ -140,9 +146,23 @@ function outDims(dims: readonly number[], channels: number, out: readonly [numbe
   return dims.length === 2 ? [channels, out[1]] : [channels, out[0], out[1]];
 }
 
+const BINARY: Readonly<Record<string, (x: number, y: number) => number>> = {
+  Add: (x, y) => x + y, Sub: (x, y) => x - y, Mul: (x, y) => x * y, Div: (x, y) => x / y,
+};
+
 export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
   const inputDims = g.input.shape;
   const stages: TensorStage[] = [];
+  /** An element-wise function made a lookup stage after its root's. */
+  const materialize = (pw: Pointwise): Feature => {
+    const dims = pw.root.dims;
+    // f∘maxpool = maxpool∘f for non-decreasing f: the lookup goes before the pooling.
+    let at = stages.length;
+    while (pw.act.monotone && at > 0 && stages[at - 1]!.kind === "maxpool") at--;
+    const shape = at === stages.length ? shape3(dims) : (stages[at] as { in: Shape3 }).in;
+    stages.splice(at, 0, { kind: "act", node: pw.node, shape, act: pw.act });
+    return { kind: "x", dims, at: stages.length, fresh: false };
+  };
   const values = new Map<string, Value>();
   for (const [name, t] of g.initializers) values.set(name, { kind: "const", t });
   values.set(g.input.name, { kind: "x", dims: inputDims, at: 0, fresh: false });
@@ -172,11 +192,21 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
       const v = values.get(node.inputs[k] ?? "");
       return v?.kind === "const" ? v.t : undefined;
     };
-    const feature = (v: Value): Feature => {
+    /** The element-wise function that v is of its root (the identity for a computed tensor). */
+    const lift = (v: Value): Pointwise => {
       if (v.kind !== "x") throw unsupported(node, "expects the feature tensor as its first input");
       // Values are functions of the last stage's output only: a branch (skip connection) is refused.
       if (v.at !== stages.length) throw unsupported(node, "the graph is not a chain (an input skips a later operator)");
-      return v;
+      return v.pw ?? { root: v, act: { op: "x", f: (z) => z, monotone: true }, node: node.name };
+    };
+    /** A computed tensor: an element-wise function read here becomes its lookup stage. */
+    const feature = (v: Value): Feature => {
+      lift(v);
+      const { pw } = v as Feature;
+      if (pw === undefined) return v as Feature;
+      const materialized = materialize(pw);
+      for (const [name, u] of values) if (u === v) values.set(name, materialized);
+      return materialized;
     };
     const spatial = (v: Feature): void => {
       if (v.dims.length < 2) throw unsupported(node, `expects a [C, L] or [C, H, W] tensor, got [${v.dims}] (after a Flatten)`);
@@ -207,21 +237,18 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
       }
       set(x.dims, true);
     };
-    const act = UNARY_OPS[node.opType] === undefined ? undefined : activationOf(node, g.opset, feature(arg(0)).dims[0]!, (k) => {
-      if ((node.inputs[k] ?? "") === "") return undefined;
-      const t = constant(k), x = feature(arg(0));
-      const v = t === undefined ? undefined : perChannel(t, x.dims);
-      if (v === undefined || (v.length !== 1 && v.length !== x.dims[0])) throw unsupported(node, `input ${k} must be a constant scalar or one value per channel of [${x.dims}]`);
-      return v.length === 1 ? new Float64Array(x.dims[0]!).fill(v[0]!) : v;
-    });
-    if (act !== undefined) {
-      const x = feature(arg(0));
-      // f∘maxpool = maxpool∘f for non-decreasing f: the lookup goes before the pooling.
-      let at = stages.length;
-      while (act.monotone && at > 0 && stages[at - 1]!.kind === "maxpool") at--;
-      const shape = at === stages.length ? shape3(x.dims) : (stages[at] as { in: Shape3 }).in;
-      stages.splice(at, 0, { kind: "act", node: node.name, shape, act });
-      set(x.dims);
+    if (UNARY_OPS[node.opType] !== undefined) {
+      const x = arg(0), inner = lift(x), dims = (x as Feature).dims, C = dims[0]!;
+      const act = activationOf(node, g.opset, C, (k) => {
+        if ((node.inputs[k] ?? "") === "") return undefined;
+        const t = constant(k), v = t === undefined ? undefined : perChannel(t, dims);
+        if (v === undefined || (v.length !== 1 && v.length !== C)) throw unsupported(node, `input ${k} must be a constant scalar or one value per channel of [${dims}]`);
+        return v.length === 1 ? new Float64Array(C).fill(v[0]!) : v;
+      })!;
+      const f = inner.act.f;
+      const composed: Activation = inner.act.op === "x" ? act
+        : { op: `${act.op}(${inner.act.op})`, f: (z, c) => act.f(f(z, c), c), monotone: act.monotone && inner.act.monotone };
+      values.set(node.outputs[0]!, { kind: "x", dims, at: stages.length, fresh: false, pw: { root: inner.root, act: composed, node: node.name } });
       continue;
     }
     switch (node.opType) {
@@ -304,6 +331,18 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
       }
       case "Add": case "Sub": case "Mul": case "Div": {
         const [p, q] = [arg(0), arg(1)];
+        if (p.kind === "x" && q.kind === "x") {
+          // Two element-wise functions of the same tensor: their sum, product, … is one too (x·σ(x)).
+          const [u, v] = [lift(p), lift(q)];
+          if (u.root !== v.root) throw unsupported(node, "combines two different tensors: only element-wise functions of the same tensor (x·σ(x)) are supported");
+          const bin = BINARY[node.opType]!, fu = u.act.f, fv = v.act.f;
+          const act: Activation = {
+            op: `${node.opType.toLowerCase()}(${u.act.op}, ${v.act.op})`, f: (z, c) => bin(fu(z, c), fv(z, c)),
+            monotone: node.opType === "Add" && u.act.monotone && v.act.monotone,
+          };
+          values.set(node.outputs[0]!, { kind: "x", dims: p.dims, at: stages.length, fresh: false, pw: { root: u.root, act, node: node.name } });
+          break;
+        }
         const first = p.kind === "x";
         const xv = first ? p : q, kv = first ? q : p;
         if (xv.kind !== "x" || kv.kind !== "const") throw unsupported(node, "one input must be the features and the other a constant");
@@ -365,9 +404,11 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
         break;
       }
       case "Identity": case "Dropout": {
-        const x = feature(arg(0));
+        // The same value (an element-wise function stays one, of the same tensor).
+        const x = arg(0);
+        lift(x);
         if (node.opType === "Dropout" && node.outputs.slice(1).some((o) => o !== "")) throw unsupported(node, "the mask output is not supported");
-        set(x.dims, x.fresh);
+        values.set(node.outputs[0]!, x);
         break;
       }
       case "Softmax": {
@@ -382,7 +423,8 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
         throw unsupported(node, `operator not supported in a convolutional network (supported: ${TENSOR_OPS.join(", ")})`);
     }
   }
-  const out = values.get(g.output);
+  const result = values.get(g.output);
+  const out = result?.kind === "x" && result.pw !== undefined && result.at === stages.length ? materialize(result.pw) : result;
   if (out === undefined || out.kind !== "x" || out.at !== stages.length) throw new MlUnsupportedError(`ONNX: the output ${g.output} is not the last value computed from the input`);
   const end = stages[stages.length - 1];
   // A final Sigmoid on one output is the binary classifier's link, applied by the client.
