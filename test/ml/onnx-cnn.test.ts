@@ -300,6 +300,9 @@ test("ONNX CNN inputs and errors: nested samples = flattened rows; unsupported o
   // A residual connection: the sum reads the first Conv's output past the Relu and the second Conv.
   refused([conv, { op: "Relu", inputs: ["c"], outputs: ["r"] }, { op: "Conv", name: "conv1", inputs: ["r", "Wc"], outputs: ["c1"], attrs: { kernel_shape: [1, 1] } },
     { op: "Add", name: "add2", inputs: ["c1", "c"], outputs: ["p"] }, ...head], /ONNX node add2 \(Add\): the graph is not a chain/, { ...c.init, Wc: t([4, 4, 1, 1], 3) });
+  // A constant Mul folds into the Conv in place: a Sigmoid of the Conv's output read after it would read the folded weights.
+  refused([conv, { op: "Sigmoid", inputs: ["c"], outputs: ["p"] }, { op: "Mul", inputs: ["c", "two"], outputs: ["m"] }, { ...head[0]!, name: "flat1" }, head[1]!],
+    /ONNX node flat1 \(Flatten\): the graph is not a chain/, { ...c.init, two: { dims: [], data: [2] } });
   refused([conv, { op: "Sqrt", name: "sqrt1", inputs: ["c"], outputs: ["p"] }, ...head], /ONNX node sqrt1 \(Sqrt\): is undefined or infinite on part of the line/);
   // A computed shape that moves the batch size off the first axis.
   refused([conv, { op: "Shape", inputs: ["c"], outputs: ["s"] }, { op: "Slice", inputs: ["s", "zero", "one"], outputs: ["n1"] },

@@ -153,6 +153,10 @@ const BINARY: Readonly<Record<string, (x: number, y: number) => number>> = {
 export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
   const inputDims = g.input.shape;
   const stages: TensorStage[] = [];
+  // A value's `at`: the stages made and the folds into them when it was computed. A fold changes the stage
+  // that made its input in place, so every value read after one must be computed after it.
+  let folds = 0;
+  const now = (): number => stages.length + folds;
   /** An element-wise function made a lookup stage after its root's. */
   const materialize = (pw: Pointwise): Feature => {
     const dims = pw.root.dims;
@@ -161,7 +165,7 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
     while (pw.act.monotone && at > 0 && stages[at - 1]!.kind === "maxpool") at--;
     const shape = at === stages.length ? shape3(dims) : (stages[at] as { in: Shape3 }).in;
     stages.splice(at, 0, { kind: "act", node: pw.node, shape, act: pw.act });
-    return { kind: "x", dims, at: stages.length, fresh: false };
+    return { kind: "x", dims, at: now(), fresh: false };
   };
   const values = new Map<string, Value>();
   for (const [name, t] of g.initializers) values.set(name, { kind: "const", t });
@@ -196,7 +200,7 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
     const lift = (v: Value): Pointwise => {
       if (v.kind !== "x") throw unsupported(node, "expects the feature tensor as its first input");
       // Values are functions of the last stage's output only: a branch (skip connection) is refused.
-      if (v.at !== stages.length) throw unsupported(node, "the graph is not a chain (an input skips a later operator)");
+      if (v.at !== now()) throw unsupported(node, "the graph is not a chain (an input skips a later operator)");
       return v.pw ?? { root: v, act: { op: "x", f: (z) => z, monotone: true }, node: node.name };
     };
     /** A computed tensor: an element-wise function read here becomes its lookup stage. */
@@ -216,7 +220,7 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
       return v.dims[0]!;
     };
     const set = (dims: readonly number[], fresh = false): void => {
-      values.set(node.outputs[0]!, { kind: "x", dims, at: stages.length, fresh });
+      values.set(node.outputs[0]!, { kind: "x", dims, at: now(), fresh });
     };
     const attrInt = (name: string): number | undefined => node.attributes.get(name)?.i;
     const last = stages[stages.length - 1];
@@ -227,11 +231,13 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
         if (last.kind === "conv") for (let k = 0; k < last.W.length; k++) last.W[k]! *= a[Math.floor(k / per)]!;
         else for (let k = 0; k < last.W.length; k++) last.W[k]! *= a[k % O]!;
         for (let o = 0; o < O; o++) last.b[o] = a[o]! * last.b[o]! + c[o]!;
+        folds++;
       } else if (x.fresh && last?.kind === "affine") {
         for (let o = 0; o < a.length; o++) {
           last.scale[o]! *= a[o]!;
           last.shift[o] = a[o]! * last.shift[o]! + c[o]!;
         }
+        folds++;
       } else {
         stages.push({ kind: "affine", node: node.name, shape: shape3(x.dims), scale: Float64Array.from(a), shift: Float64Array.from(c) });
       }
@@ -248,7 +254,7 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
       const f = inner.act.f;
       const composed: Activation = inner.act.op === "x" ? act
         : { op: `${act.op}(${inner.act.op})`, f: (z, c) => act.f(f(z, c), c), monotone: act.monotone && inner.act.monotone };
-      values.set(node.outputs[0]!, { kind: "x", dims, at: stages.length, fresh: false, pw: { root: inner.root, act: composed, node: node.name } });
+      values.set(node.outputs[0]!, { kind: "x", dims, at: now(), fresh: false, pw: { root: inner.root, act: composed, node: node.name } });
       continue;
     }
     switch (node.opType) {
@@ -340,7 +346,7 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
             op: `${node.opType.toLowerCase()}(${u.act.op}, ${v.act.op})`, f: (z, c) => bin(fu(z, c), fv(z, c)),
             monotone: node.opType === "Add" && u.act.monotone && v.act.monotone,
           };
-          values.set(node.outputs[0]!, { kind: "x", dims: p.dims, at: stages.length, fresh: false, pw: { root: u.root, act, node: node.name } });
+          values.set(node.outputs[0]!, { kind: "x", dims: p.dims, at: now(), fresh: false, pw: { root: u.root, act, node: node.name } });
           break;
         }
         const first = p.kind === "x";
@@ -424,8 +430,8 @@ export function lowerTensorGraph(g: OnnxGraph): TensorGraph {
     }
   }
   const result = values.get(g.output);
-  const out = result?.kind === "x" && result.pw !== undefined && result.at === stages.length ? materialize(result.pw) : result;
-  if (out === undefined || out.kind !== "x" || out.at !== stages.length) throw new MlUnsupportedError(`ONNX: the output ${g.output} is not the last value computed from the input`);
+  const out = result?.kind === "x" && result.pw !== undefined && result.at === now() ? materialize(result.pw) : result;
+  if (out === undefined || out.kind !== "x" || out.at !== now()) throw new MlUnsupportedError(`ONNX: the output ${g.output} is not the last value computed from the input`);
   const end = stages[stages.length - 1];
   // A final Sigmoid on one output is the binary classifier's link, applied by the client.
   if (tail === undefined && end?.kind === "act" && end.act.op === "sigmoid" && prod(out.dims) === 1) {
