@@ -15,7 +15,7 @@ import type { Page } from "playwright-core";
 import { FILTERS, IMAGE_SIZE, applyFilterClear, filterSpec, sampleImage } from "../../src/demos/filters.js";
 import { trainDiagnosisModel } from "../../src/demos/health.js";
 import { SYMPTOMS, type Diagnosis, topDiagnoses } from "../../src/demos/symptoms.js";
-import { chromiumPath, launchChromium } from "../helpers/chromium.js";
+import { chromiumPath, launchChromium, watchedPage } from "../helpers/chromium.js";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("../../../test-artifacts/", import.meta.url)); // dist/test/demos → repo root
@@ -61,9 +61,7 @@ async function withDemoPage(t: Parameters<typeof chromiumPath>[0], body: (page: 
   try {
     demo = await startDemo(dir);
     browser = await launchChromium(executable);
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
+    const { page, errors } = await watchedPage(browser.context);
     await page.goto(`${demo.url}/`);
     await page.waitForSelector("body[data-state=ready]", { timeout: 20_000 });
     mkdirSync(ARTIFACTS, { recursive: true });

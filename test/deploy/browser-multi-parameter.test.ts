@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { toNested } from "../../src/compiler/index.js";
 import { createServer, ModelDev } from "../../src/deploy/index.js";
-import { chromiumPath, launchChromium } from "../helpers/chromium.js";
+import { chromiumPath, launchChromium, watchedPage } from "../helpers/chromium.js";
 import { bits, mixedCircuit } from "./mixed-circuit.js";
 
 const BROWSER = fileURLToPath(new URL("../../browser/", import.meta.url)); // dist/test/deploy → dist/browser
@@ -31,11 +31,7 @@ test("Chromium: a multi-parameter circuit's keys made in the worker, kept in Ind
   try {
     const url = await server.listen();
     browser = await launchChromium(executable);
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    const workers: string[] = [];
-    page.on("worker", (w) => workers.push(w.url()));
+    const { page, errors, workers } = await watchedPage(browser.context);
     await page.goto(`${url}/health`);
     const inputs: [number[], number][] = [[bits(0), 3], [bits(1), 12]];
     const run = (): Promise<PageRun> => page.evaluate(async ([base, samples]) => {

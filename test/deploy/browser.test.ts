@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { ModelDev } from "../../src/deploy/index.js";
-import { chromiumPath, launchChromium } from "../helpers/chromium.js";
+import { chromiumPath, launchChromium, watchedPage } from "../helpers/chromium.js";
 import { serve } from "./helpers.js";
 import { irisTree } from "./iris-model.js";
 
@@ -56,11 +56,7 @@ test("Chromium: keygen in a worker, encrypt, predict on the server, decrypt = th
     assert.deepEqual(types, ["text/html; charset=utf-8", "text/javascript; charset=utf-8", "text/javascript; charset=utf-8"]);
 
     browser = await launchChromium(executable);
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    const workers: string[] = [];
-    page.on("worker", (w) => workers.push(w.url()));
+    const { page, errors, workers } = await watchedPage(browser.context);
     await page.goto(`${served.url}/`);
 
     const pick = (...i: number[]): number[][] => i.map((k) => X[k]!); // X: 10 flowers of each species in turn

@@ -5,7 +5,7 @@ import type { TestContext } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BrowserContext } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 
 /** The Chromium binary, or undefined after skipping the test (a failure under UMBRA_REQUIRE_SERVICES=1). */
 export function chromiumPath(t: TestContext): string | undefined {
@@ -32,4 +32,13 @@ export async function launchChromium(executablePath: string): Promise<{ context:
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A new page whose uncaught errors and started workers' URLs are recorded (the tests assert on both). */
+export async function watchedPage(context: BrowserContext): Promise<{ page: Page; errors: string[]; workers: string[] }> {
+  const page = await context.newPage();
+  const errors: string[] = [], workers: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("worker", (w) => workers.push(w.url()));
+  return { page, errors, workers };
 }
