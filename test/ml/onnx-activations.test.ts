@@ -4,24 +4,10 @@
 // the float one, one lookup per hidden unit, simulate = clear; and FHE at real parameters on a row.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { importOnnx, MlUnsupportedError, OnnxModel } from "../../src/ml/index.js";
-import { buildOnnx, type NodeSpec, runOrt, type TensorSpec } from "./onnx-build.js";
+import { importOnnx, MlUnsupportedError } from "../../src/ml/index.js";
+import { asNet, buildOnnx, type NodeSpec, rows, runOrt, type TensorSpec, weights } from "./onnx-build.js";
 
-/** Seeded rows in [−2, 2) (xorshift32). */
-function rows(n: number, cols: number, seed: number): number[][] {
-  let s = seed;
-  const next = (): number => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
-  return Array.from({ length: n }, () => Array.from({ length: cols }, () => 4 * next() - 2));
-}
-const weights = (n: number, seed: number): number[] => rows(1, n, seed)[0]!;
 
-const asNet = (m: ReturnType<typeof importOnnx>): OnnxModel => {
-  assert.ok(m instanceof OnnxModel, "a network import");
-  return m;
-};
 
 /** Equal within float32 rounding (NaN equals NaN, as onnxruntime returns it outside a function's domain). */
 function close(a: number, b: number, what: string, tol = 1e-4): void {

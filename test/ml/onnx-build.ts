@@ -1,7 +1,26 @@
 // Small ONNX models built in the tests (through the importer's own protobuf schema), and onnxruntime-node's
 // float evaluation of them: the reference an imported model's float evaluation is checked against.
+import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
+import { type importOnnx, OnnxModel } from "../../src/ml/index.js";
 import { onnxModelType } from "../../src/ml/onnx/schema.js";
+
+/** Seeded rows in [−2, 2) (xorshift32): the inputs and weights of the models built in the tests. */
+export function rows(n: number, cols: number, seed: number): number[][] {
+  let s = seed;
+  const next = (): number => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return s / 2 ** 32;
+  };
+  return Array.from({ length: n }, () => Array.from({ length: cols }, () => 4 * next() - 2));
+}
+export const weights = (n: number, seed: number): number[] => rows(1, n, seed)[0]!;
+
+/** The import as a network (or linear) model, asserting that it is one. */
+export function asNet(m: ReturnType<typeof importOnnx>): OnnxModel {
+  assert.ok(m instanceof OnnxModel, "a network/linear import");
+  return m;
+}
 
 /** A constant tensor: float32 unless said; stored in the typed field, as raw bytes, or in an external file. */
 export interface TensorSpec {

@@ -6,9 +6,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  importOnnx, LinearRegression, LogisticRegression, MlInputError, MlUnsupportedError, OnnxModel, OnnxTreeModel,
+  importOnnx, LinearRegression, LogisticRegression, MlInputError, MlUnsupportedError, OnnxTreeModel,
 } from "../../src/ml/index.js";
-import { type Attr, buildOnnx, type GraphSpec, type NodeSpec, runOrt } from "./onnx-build.js";
+import { asNet, type Attr, buildOnnx, type GraphSpec, type NodeSpec, rows, runOrt, weights } from "./onnx-build.js";
 import { fixturePath, loadCsv, readJson, trainTestSplit } from "./helpers.js";
 
 /** |a − b| within float32 rounding of values of this size. */
@@ -16,25 +16,11 @@ function close(a: number, b: number, what: string, tol = 1e-4): void {
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs onnxruntime ${b}`);
 }
 
-const asNet = (m: ReturnType<typeof importOnnx>): OnnxModel => {
-  assert.ok(m instanceof OnnxModel, "a network/linear import");
-  return m;
-};
 const asTrees = (m: ReturnType<typeof importOnnx>): OnnxTreeModel => {
   assert.ok(m instanceof OnnxTreeModel, "a tree-ensemble import");
   return m;
 };
 
-/** Seeded rows in [−2, 2) (xorshift32). */
-function rows(n: number, cols: number, seed: number): number[][] {
-  let s = seed;
-  const next = (): number => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
-  return Array.from({ length: n }, () => Array.from({ length: cols }, () => 4 * next() - 2));
-}
-const weights = (n: number, seed: number): number[] => rows(1, n, seed)[0]!;
 
 test("mlp_breast_cancer.onnx: the import's float logits equal onnxruntime's on the 143 held-out rows", async () => {
   const bytes = new Uint8Array(readFileSync(fixturePath("mlp_breast_cancer.onnx")));

@@ -11,22 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importOnnx, LogisticRegression, MlUnsupportedError, ModelClient, OnnxModel } from "../../src/ml/index.js";
 import { CircuitServer } from "../../src/compiler/index.js";
-import { buildOnnx, float32Bytes, type NodeSpec, runOrt, type TensorSpec } from "./onnx-build.js";
+import { asNet, buildOnnx, float32Bytes, type NodeSpec, rows, runOrt, type TensorSpec, weights } from "./onnx-build.js";
 import { loadCsv, trainTestSplit } from "./helpers.js";
 
-function rows(n: number, cols: number, seed: number): number[][] {
-  let s = seed;
-  const next = (): number => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 2 ** 32;
-  };
-  return Array.from({ length: n }, () => Array.from({ length: cols }, () => 4 * next() - 2));
-}
-const weights = (n: number, seed: number): number[] => rows(1, n, seed)[0]!;
-const asNet = (m: ReturnType<typeof importOnnx>): OnnxModel => {
-  assert.ok(m instanceof OnnxModel, "a network import");
-  return m;
-};
 function close(a: number, b: number, what: string, tol = 1e-4): void {
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what}: ${a} vs onnxruntime ${b}`);
 }
