@@ -389,13 +389,7 @@ export function fftForwardRotatedDigits(src: usize, a: i32, N: i32, baseLog: i32
   }
   // (Copies specialised to constant β and l measured no faster: the digit extraction is one shift per level.)
   rotatedFirst(src, a, N, lg, baseLog, levels, out);
-  const H = N >> 2, L = lg - 2;
-  for (let j = 0; j < levels; j++) {
-    const f = out + <usize>j * stride;
-    forwardMiddle(f, H, H >> 3);
-    if (L & 1) forwardLast4(f, H, combTab[lg]);
-    else forwardLast8(f, H, combTab[lg]);
-  }
+  for (let j = 0; j < levels; j++) forwardStages(out + <usize>j * stride, N, lg);
 }
 
 /**
@@ -425,13 +419,7 @@ export function fftForwardDigits(src: usize, N: i32, baseLog: i32, levels: i32, 
       i64x2.add(v128.load(p + o2), off), i64x2.add(v128.load(p + o3), off), mask, adj, magicF);
     tp += 96; d += 32;
   }
-  const H = N >> 2, L = lg - 2;
-  for (let j = 0; j < levels; j++) {
-    const f = out + <usize>j * stride;
-    forwardMiddle(f, H, H >> 3);
-    if (L & 1) forwardLast4(f, H, combTab[lg]);
-    else forwardLast8(f, H, combTab[lg]);
-  }
+  for (let j = 0; j < levels; j++) forwardStages(out + <usize>j * stride, N, lg);
 }
 
 /**
@@ -588,16 +576,22 @@ function aliasScratch(bytes: usize): usize {
 function forward<T>(src: usize, dst: usize, N: i32): void {
   const lg = log2i(N);
   if (N < 32) { smallForward<T>(src, dst, N, lg); return; }
-  const H = N >> 2, L = lg - 2;
   if (src == dst) { // the first pass is not in place
     const bytes = (<usize>N) << 3;
     src = aliasScratch(bytes);
     memory.copy(src, dst, bytes);
   }
   forwardFirst<T>(src, dst, N, lg);
-  forwardMiddle(dst, H, H >> 3);
-  if (L & 1) forwardLast4(dst, H, combTab[lg]);
-  else forwardLast8(dst, H, combTab[lg]);
+  forwardStages(dst, N, lg);
+}
+
+// The forward passes after the first (in place): the radix-4 stages, then the last pass with the
+// recombination of the lanes (radix-4 for log2 H odd, radix-8 for even).
+@inline function forwardStages(f: usize, N: i32, lg: i32): void {
+  const H = N >> 2;
+  forwardMiddle(f, H, H >> 3);
+  if ((lg - 2) & 1) forwardLast4(f, H, combTab[lg]);
+  else forwardLast8(f, H, combTab[lg]);
 }
 
 // ---------------------------------------------------------------------------------------------------
