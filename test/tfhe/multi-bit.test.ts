@@ -12,6 +12,7 @@ import {
   FFT_NOISE_COEFFICIENT, FFT_NOISE_COEFFICIENT_MEASURED, type Encoding, type TfheParameters,
 } from "../../src/tfhe/index.js";
 import { kernels } from "../../src/kernels/wasm.js";
+import { checkFailureRate } from "../helpers/failure-rate.js";
 import { keysFor, testRng } from "../helpers/keys.js";
 
 test("multi-bit sets: 128-bit secure (defineParameters), the kind on the object, p_fail ≤ 2^-64 by the model at their maxNorm2", () => {
@@ -201,25 +202,7 @@ test("multi-bit failure rate at a deliberately noisy setting matches the predict
     const noisy = unsafeTestOnlyParameters({
       ...UNSAFE_TEST_PARAMS_TINY, name: `UNSAFE_TEST_PARAMS_NOISY_MB${d}`, lweDimension: n, lweNoiseStd: 2 ** -12.4, groupingFactor: d,
     });
-    const client = ClientKey.generate(noisy);
-    const server = new ServerKey(client.evaluationKeys());
-    try {
-      const p = 4;
-      const v = noisy.glweNoiseStd ** 2 + pbsKeyswitchVariance(noisy) + pbsModulusSwitchVariance(noisy);
-      const predicted = pFail(v, p).probability;
-      assert.ok(predicted > 0.03 && predicted < 0.3, `setting should be noisy, predicted ${predicted}`);
-      const trials = 2000;
-      const rng = testRng(7 + d);
-      const m = Array.from({ length: trials }, () => Math.floor(rng() * p));
-      const got = client.decrypt(server.apply(client.encrypt(m), (x) => x));
-      let failures = 0;
-      for (let i = 0; i < trials; i++) if (got[i] !== m[i]) failures++;
-      const sd = Math.sqrt(trials * predicted * (1 - predicted));
-      assert.ok(Math.abs(failures - trials * predicted) <= 4.5 * sd,
-        `d = ${d}: failures ${failures}/${trials}, predicted ${(trials * predicted).toFixed(1)} ± ${sd.toFixed(1)}`);
-    } finally {
-      server.free();
-    }
+    checkFailureRate(noisy, 7 + d, `d = ${d}`);
   }
 });
 

@@ -10,6 +10,7 @@ import {
   noiseOf, mulScalar, add, lwePhases, lookupTable, ServerKey, type LweBatch, type Encoding, type TfheParameters,
   externalProductVariance, fftVariance, pbsFailureProbability, FFT_NOISE_COEFFICIENT, FFT_NOISE_COEFFICIENT_MEASURED,
 } from "../../src/tfhe/index.js";
+import { checkFailureRate } from "../helpers/failure-rate.js";
 import { keysFor, testRng } from "../helpers/keys.js";
 
 function variance(xs: ArrayLike<number>): number {
@@ -168,20 +169,5 @@ test("failure rate at a deliberately noisy setting matches the predicted probabi
   const noisy = unsafeTestOnlyParameters({
     ...UNSAFE_TEST_PARAMS_TINY, name: "UNSAFE_TEST_PARAMS_NOISY", lweNoiseStd: 2 ** -12.4,
   });
-  const client = ClientKey.generate(noisy);
-  const server = new ServerKey(client.evaluationKeys());
-  const p = 4;
-  const variancePbsIn = noisy.glweNoiseStd ** 2 + pbsKeyswitchVariance(noisy) + pbsModulusSwitchVariance(noisy);
-  const predicted = pFail(variancePbsIn, p).probability;
-  assert.ok(predicted > 0.03 && predicted < 0.3, `setting should be noisy, predicted ${predicted}`);
-  const trials = 2000;
-  const rng = testRng(7);
-  const m = Array.from({ length: trials }, () => Math.floor(rng() * p));
-  const got = client.decrypt(server.apply(client.encrypt(m), (x) => x));
-  let failures = 0;
-  for (let i = 0; i < trials; i++) if (got[i] !== m[i]) failures++;
-  const sd = Math.sqrt(trials * predicted * (1 - predicted));
-  assert.ok(Math.abs(failures - trials * predicted) <= 4.5 * sd,
-    `failures ${failures}/${trials}, predicted ${(trials * predicted).toFixed(1)} ± ${sd.toFixed(1)}`);
-  server.free();
+  checkFailureRate(noisy, 7, noisy.name);
 });
